@@ -1,0 +1,1 @@
+"""Browser client assets (templates, scripts, styles, message catalogs) served by the server."""

@@ -1,0 +1,1 @@
+"""Recording library: encoded media in, playable files and manifests out (never imports server)."""

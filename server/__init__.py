@@ -1,0 +1,1 @@
+"""Lianshen server: the composition root (web, signaling, SFU, persistence, auth, jobs)."""

@@ -1,0 +1,72 @@
+"""Build the aiohttp application from settings: the composition root of Lianshen."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from server.db.engine import create_engine, session_factory
+from server.settings import Settings
+from server.web.api import API
+from server.web.api.registry import openapi
+from server.web.context import CONTEXT, AppContext
+from server.web.errors import error_middleware
+from server.web.middleware import auth_middleware, csrf_middleware, db_middleware
+
+CLIENT_WEB = Path(__file__).resolve().parent.parent / "client_web"
+
+# Importing these modules declares their endpoints on API / their page routes.
+API_MODULES = ("session", "meta", "calendar", "cases", "meetings", "people")
+PAGE_MODULES = ("auth", "home", "cases", "meetings", "people")
+
+
+def _load(package: str, names: tuple[str, ...]) -> list[object]:
+    modules = []
+    for name in names:
+        try:
+            modules.append(importlib.import_module(f"{package}.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{package}.{name}":
+                raise
+    return modules
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def build_app(settings: Settings) -> web.Application:
+    """The whole web application; the database engine opens on startup and closes on cleanup."""
+    app = web.Application(
+        middlewares=[error_middleware, db_middleware, auth_middleware, csrf_middleware],
+        client_max_size=settings.server.max_body_bytes,
+    )
+    engine = create_engine(settings.database_url)
+    app[CONTEXT] = AppContext.build(settings, engine, session_factory(engine))
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(CLIENT_WEB / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    _load("server.web.api", API_MODULES)
+    for module in _load("server.web.pages", PAGE_MODULES):
+        app.router.add_routes(module.routes)  # type: ignore[attr-defined]
+    API.mount(app)
+    document = openapi(API)
+    async def openapi_json(_request: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    app.router.add_get("/api/v1/openapi.json", openapi_json)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_static("/static", CLIENT_WEB / "static", append_version=True)
+
+    async def _dispose(app: web.Application) -> None:
+        await app[CONTEXT].engine.dispose()
+
+    app.on_cleanup.append(_dispose)
+    return app

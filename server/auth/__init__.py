@@ -1,0 +1,1 @@
+"""Authentication (passwords, sessions, join tokens, throttling) and authorisation (who may see what)."""

@@ -1,0 +1,302 @@
+"""SQLAlchemy models: the persistent shape of divisions, people, cases, meetings and their event log.
+
+Enumerated columns store the domain enums' string values (plain VARCHAR + CHECK-free) so that the
+same rows read identically on SQLite and PostgreSQL; the domain layer validates them on the way in.
+Schema changes go through alembic migrations in `server/db/migrations` only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from server.db.types import UtcDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Division(Base):
+    """An administrative division (省/市/县) by its 6-digit code."""
+
+    __tablename__ = "divisions"
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"))
+
+
+class Department(Base):
+    """A government department at one level; its chief representatives give its opinions."""
+
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    short_name: Mapped[str] = mapped_column(String(32))
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"))
+    division: Mapped[Division] = relationship(lazy="joined")
+
+
+class Organisation(Base):
+    """An applicant unit, identified by its 统一社会信用代码."""
+
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str] = mapped_column(String(256), default="")
+    legal_representative: Mapped[str] = mapped_column(String(64), default="")
+    contact: Mapped[str] = mapped_column(String(64), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+
+
+class User(Base):
+    """A person who signs in. Which links are set depends on the role (see server.domain.people)."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("department_id", "post", name="uq_users_department_post"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    post: Mapped[str | None] = mapped_column(String(1))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    title: Mapped[str] = mapped_column(String(64), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    department: Mapped[Department | None] = relationship(lazy="joined")
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+
+class AgentCommission(Base):
+    """The recorded commission under which an agent (代办员) acts for an applicant organisation."""
+
+    __tablename__ = "agent_commissions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    document_no: Mapped[str] = mapped_column(String(64))
+    granted_on: Mapped[date] = mapped_column(Date)
+    revoked_on: Mapped[date | None] = mapped_column(Date)
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class InvestmentCase(Base):
+    """An investment project under approval (brief §2)."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_code: Mapped[str] = mapped_column(String(24), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"))
+    town: Mapped[str] = mapped_column(String(64), default="")
+    address: Mapped[str] = mapped_column(String(256), default="")
+    total_investment: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    scale_content: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(16))
+    industry: Mapped[str] = mapped_column(String(64), default="")
+    investor_type: Mapped[str] = mapped_column(String(16))
+    funding_source: Mapped[str] = mapped_column(String(128), default="")
+    planned_start: Mapped[date | None] = mapped_column(Date)
+    planned_finish: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    items: Mapped[list[ApprovalItem]] = relationship(
+        back_populates="case", order_by="ApprovalItem.id", lazy="selectin"
+    )
+
+
+class ApprovalItem(Base):
+    """One approval matter (审批事项) of a case, handled by one department with its own clock."""
+
+    __tablename__ = "approval_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    accepted_on: Mapped[date | None] = mapped_column(Date)
+    statutory_limit_wd: Mapped[int] = mapped_column(Integer)
+    promised_limit_wd: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(Text, default="")
+    document_no: Mapped[str] = mapped_column(String(64), default="")
+    case: Mapped[InvestmentCase] = relationship(back_populates="items")
+    department: Mapped[Department] = relationship(lazy="joined")
+    suspensions: Mapped[list[ClockSuspension]] = relationship(
+        order_by="ClockSuspension.start", lazy="selectin"
+    )
+
+
+class ClockSuspension(Base):
+    """中止/恢复办理: a period the item's clock stands still, each end backed by a notice document."""
+
+    __tablename__ = "clock_suspensions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("approval_items.id"), index=True)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    suspend_notice_no: Mapped[str] = mapped_column(String(64))
+    resume_notice_no: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CalendarYear(Base):
+    """Whether a year's holiday table is official (State Council notice) or still a guess."""
+
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    confirmed: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CalendarDay(Base):
+    """A day that differs from the Mon-Fri rule: a holiday on a weekday or a make-up working weekend."""
+
+    __tablename__ = "calendar_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    year: Mapped[int] = mapped_column(ForeignKey("calendar_years.year"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "holiday" | "workday"
+    name: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Meeting(Base):
+    """A parallel approval meeting (并联审批会议) for one or more cases."""
+
+    __tablename__ = "meetings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    scheduled_start: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    scheduled_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    place: Mapped[str] = mapped_column(String(128), default="")
+    chair_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    lead_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    chair: Mapped[User] = relationship(foreign_keys=[chair_id], lazy="joined")
+    lead_department: Mapped[Department] = relationship(lazy="joined")
+    agenda: Mapped[list[AgendaEntry]] = relationship(
+        order_by="AgendaEntry.position", lazy="selectin", cascade="all, delete-orphan"
+    )
+    invitations: Mapped[list[Invitation]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan"
+    )
+    sites: Mapped[list[MeetingSite]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+
+
+class AgendaEntry(Base):
+    """An approval item under review in a meeting; the meeting's cases are those of its items."""
+
+    __tablename__ = "meeting_agenda"
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("approval_items.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    item: Mapped[ApprovalItem] = relationship(lazy="joined")
+
+
+class Invitation(Base):
+    """A unit invited to a meeting: a department (A post invited, B post may stand in) or an applicant.
+
+    capacity: "member" departments give opinions (出席), "observer" units attend (列席), "applicant"
+    organisations present their case (with their commissioned agent).
+    """
+
+    __tablename__ = "meeting_invitations"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "department_id", name="uq_invitation_department"),
+        UniqueConstraint("meeting_id", "organisation_id", name="uq_invitation_organisation"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    capacity: Mapped[str] = mapped_column(String(16))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    # 请假: an invited unit that announced its absence, with its reason.
+    excused_reason: Mapped[str] = mapped_column(Text, default="")
+    department: Mapped[Department | None] = relationship(lazy="joined")
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+
+class MeetingSite(Base):
+    """A video site (视频会商点) joining from a province, city or county."""
+
+    __tablename__ = "meeting_sites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"))
+    level: Mapped[str] = mapped_column(String(16))
+
+
+class MeetingEvent(Base):
+    """One entry of a meeting's append-only, hash-chained event log (never updated or deleted).
+
+    The migration installs triggers that refuse UPDATE and DELETE on this table.
+    """
+
+    __tablename__ = "meeting_events"
+    __table_args__ = (UniqueConstraint("meeting_id", "seq", name="uq_meeting_events_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    ts: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    type: Mapped[str] = mapped_column(String(48))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuthSession(Base):
+    """A signed-in browser session; the cookie holds a random token, the row only its SHA-256."""
+
+    __tablename__ = "auth_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    remote: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LoginAttempt(Base):
+    """Failed sign-ins, kept to throttle password guessing per account and per address."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_at", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    remote: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,1 @@
+"""Plain-Python rules of parallel approval (cases, calendar, meetings, event log): no I/O here."""

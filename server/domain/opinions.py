@@ -1,0 +1,105 @@
+"""A department's opinion in a joint review meeting, and what makes it admissible.
+
+Each opinion goes verbatim into the minutes and, for a refusal, toward a decision the applicant may
+challenge; so an opinion that names no conditions, or refuses without reasons and legal basis, is
+refused as input rather than recorded (行政许可法 §38).
+"""
+
+from dataclasses import dataclass, replace
+
+from server.domain.labels import LabelledEnum
+
+# 行政许可法 §38 ¶2: a refusal must tell the applicant of the right to reconsideration or
+# litigation.
+REMEDY_NOTICE_ZH = "申请人如对本意见不服，享有依法申请行政复议或者提起行政诉讼的权利。"
+REMEDY_NOTICE_EN = (
+    "If the applicant disagrees with this opinion, it has the right to apply for administrative "
+    "reconsideration or to bring an administrative lawsuit in accordance with the law."
+)
+
+
+class OpinionKind(LabelledEnum):
+    """The five answers a department may give (local practice, brief §4)."""
+
+    AGREE = "agree", "同意", "agree"
+    AGREE_IN_PRINCIPLE = "agree_in_principle", "原则同意", "agree in principle"
+    CONDITIONAL = "conditional", "附条件同意", "agree with conditions"
+    DISAGREE = "disagree", "不同意", "disagree"
+    REFER_UPWARD = "refer_upward", "需转报上级", "refer to a higher level"
+
+
+@dataclass(frozen=True)
+class MaterialRequest:
+    """A material the applicant must supplement; all requests of a meeting are merged into one
+    一次性告知书, with the due date computed from `due_working_days`."""
+
+    name: str
+    due_working_days: int
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """One department's opinion on one item; pass it through validate_opinion before recording."""
+
+    kind: OpinionKind
+    conditions: tuple[str, ...] = ()
+    reasons: str = ""
+    legal_basis: str = ""
+    materials: tuple[MaterialRequest, ...] = ()
+
+    @property
+    def remedy_notice(self) -> str:
+        """The notice a refusal must carry wherever it is printed; empty for other kinds."""
+        return REMEDY_NOTICE_ZH if self.kind is OpinionKind.DISAGREE else ""
+
+
+class OpinionError(ValueError):
+    """An inadmissible opinion; `field` names the part to fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def validate_opinion(opinion: Opinion) -> Opinion:
+    """Return the opinion with text trimmed and blank conditions dropped, or raise OpinionError.
+
+    Conditions belong to 附条件同意 only: an "agree" with conditions would be read as unconditional
+    by whoever skims the result, so it must be entered as 附条件同意.
+    """
+    cleaned = replace(
+        opinion,
+        conditions=tuple(text.strip() for text in opinion.conditions if text.strip()),
+        reasons=opinion.reasons.strip(),
+        legal_basis=opinion.legal_basis.strip(),
+        materials=tuple(replace(m, name=m.name.strip()) for m in opinion.materials),
+    )
+    kind = cleaned.kind
+    if kind is OpinionKind.CONDITIONAL and not cleaned.conditions:
+        raise OpinionError(
+            "conditions", "附条件同意须列明条件 / a conditional agreement must state its conditions"
+        )
+    if kind is not OpinionKind.CONDITIONAL and cleaned.conditions:
+        raise OpinionError(
+            "conditions",
+            f"「{kind.label_zh}」不能附条件，请选择附条件同意 / "
+            f"'{kind.label_en}' cannot carry conditions; use 'agree with conditions'",
+        )
+    if kind is OpinionKind.DISAGREE and not cleaned.reasons:
+        raise OpinionError("reasons", "不同意须说明理由 / a refusal must give its reasons")
+    if kind is OpinionKind.DISAGREE and not cleaned.legal_basis:
+        raise OpinionError(
+            "legal_basis", "不同意须写明法律依据 / a refusal must cite its legal basis"
+        )
+    for material in cleaned.materials:
+        if not material.name:
+            raise OpinionError(
+                "materials", "补正材料须写明名称 / a requested material needs a name"
+            )
+        if material.due_working_days < 1:
+            raise OpinionError(
+                "materials",
+                f"补正材料「{material.name}」期限须至少1个工作日 / "
+                "a material's due time must be at least 1 working day",
+            )
+    return cleaned

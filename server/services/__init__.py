@@ -1,0 +1,1 @@
+"""Application services: domain rules applied to the database, shared by API, pages and CLI."""

@@ -1,0 +1,163 @@
+"""Settings: `config/default.toml`, an optional operator file, then `LIANSHEN_*` environment variables.
+
+Validated once at start so a bad value stops the process with a message naming the key, instead of
+surfacing later as an obscure failure deep inside the SFU or the database layer.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = REPO_ROOT / "config" / "default.toml"
+CONFIG_ENV = "LIANSHEN_CONFIG"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+
+
+class DatabaseSettings(_Section):
+    url: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (async drivers only)"
+            )
+        return value
+
+
+class AuthSettings(_Section):
+    session_hours: int = Field(12, ge=1, le=24 * 30)
+    login_max_failures: int = Field(5, ge=1)
+    login_window_minutes: int = Field(15, ge=1)
+    secure_cookies: Literal["auto", "always", "never"] = "auto"
+
+
+class PromisedLimits(_Section):
+    approval: int = Field(37, ge=1)
+    ratification: int = Field(36, ge=1)
+    filing: int = Field(34, ge=1)
+
+
+class CentreSettings(_Section):
+    name: str = "凤庆县政务服务中心"
+    division: str = Field("530921", pattern=r"^\d{6}$")
+    minutes_prefix: str = "凤联审纪"
+    absent_policy: Literal["deemed_accept", "pending"] = "deemed_accept"
+    absent_opinion_due_working_days: int = Field(3, ge=1)
+    promised_limits: PromisedLimits = PromisedLimits()
+
+
+class SfuSection(_Section):
+    ice_gather_addresses: list[str] = []
+    announced_address: str = ""
+    allowed_networks: list[str] = []
+    denied_networks: list[str] = []
+    ice_servers: list[dict[str, Any]] = []
+
+    @field_validator("ice_gather_addresses")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_address(item)
+        return value
+
+    @field_validator("announced_address")
+    @classmethod
+    def _announced(cls, value: str) -> str:
+        if value:
+            ipaddress.ip_address(value)
+        return value
+
+    @field_validator("allowed_networks", "denied_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)
+        return value
+
+
+class RecordingSettings(_Section):
+    auto_start: bool = False
+    min_free_mb: int = Field(2048, ge=0)
+
+
+class Settings(BaseSettings):
+    """All of Lianshen's settings; sections mirror the TOML tables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LIANSHEN_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Path("./data")
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    auth: AuthSettings = AuthSettings()
+    centre: CentreSettings = CentreSettings()
+    sfu: SfuSection = SfuSection()
+    recording: RecordingSettings = RecordingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        files = [DEFAULT_CONFIG]
+        if extra := os.environ.get(CONFIG_ENV):
+            files.append(Path(extra))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=files))
+
+    @property
+    def database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file in the data dir."""
+        if self.database.url:
+            return self.database.url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'lianshen.db').resolve()}"
+
+
+class SettingsError(Exception):
+    """Raised with a readable, multi-line explanation of every bad setting."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load and validate settings; `overrides` (e.g. from CLI flags) win over files and env."""
+    extra = os.environ.get(CONFIG_ENV)
+    if extra and not Path(extra).is_file():
+        raise SettingsError(f"{CONFIG_ENV}={extra}: no such file")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(part) for part in err["loc"])
+            lines.append(f"  {key}: {err['msg']} (got {err.get('input')!r})")
+        raise SettingsError("invalid settings:\n" + "\n".join(lines)) from None

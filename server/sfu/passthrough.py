@@ -1,0 +1,93 @@
+"""Encoded frames out of an ``RTCRtpReceiver`` instead of decoded pictures.
+
+aiortc always decodes what it receives. Its decoder thread obtains a decoder
+through the module global ``aiortc.rtcrtpreceiver.get_decoder``; replacing that
+global with a dispatcher lets chosen receivers get a "decoder" that only wraps
+each reassembled frame into an ``av.Packet``, so their track yields encoded
+packets the SFU can forward. Receivers are chosen one by one, so every other
+connection in the process (a test client, the bot) still decodes normally.
+"""
+
+import fractions
+import threading
+import weakref
+
+import aiortc.rtcrtpreceiver
+import av
+from aiortc import RTCRtpReceiver
+from aiortc.codecs.base import Decoder
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+H264_NAL_IDR = 5
+H264_START_CODE = b"\x00\x00\x01"
+
+
+def is_keyframe(mime_type: str, data: bytes) -> bool:
+    """Whether an encoded frame can be decoded without any earlier frame."""
+    mime = mime_type.lower()
+    if mime == "video/vp8":
+        # RFC 6386 section 9.1: bit 0 of the frame tag is 0 for a key frame.
+        return len(data) > 0 and data[0] & 1 == 0
+    if mime == "video/h264":
+        return _has_h264_idr(data)
+    return True  # audio frames stand alone
+
+
+def _has_h264_idr(data: bytes) -> bool:
+    position = data.find(H264_START_CODE)
+    while position != -1 and position + 3 < len(data):
+        if data[position + 3] & 0x1F == H264_NAL_IDR:
+            return True
+        position = data.find(H264_START_CODE, position + 3)
+    return False
+
+
+class PassthroughDecoder(Decoder):
+    """A ``Decoder`` that returns the encoded frame as an ``av.Packet``.
+
+    pts is the receiver's RTP timestamp (already rebased to start at 0 by
+    aiortc's TimestampMapper) in the codec's clock rate.
+    """
+
+    def __init__(self, codec: RTCRtpCodecParameters) -> None:
+        self._mime_type = codec.mimeType
+        self._time_base = fractions.Fraction(1, codec.clockRate)
+
+    def decode(self, encoded_frame: JitterFrame) -> list[av.Packet]:  # type: ignore[override]
+        packet = av.Packet(encoded_frame.data)
+        packet.pts = encoded_frame.timestamp
+        packet.time_base = self._time_base
+        packet.is_keyframe = is_keyframe(self._mime_type, encoded_frame.data)
+        return [packet]
+
+
+_chosen: "weakref.WeakSet[RTCRtpReceiver]" = weakref.WeakSet()
+_lock = threading.Lock()
+# aiortc 1.16 internal: decoder_worker() calls the module global
+# aiortc.rtcrtpreceiver.get_decoder(codec) from the receiver's decoder thread.
+_aiortc_get_decoder = aiortc.rtcrtpreceiver.get_decoder
+
+
+def _get_decoder(codec: RTCRtpCodecParameters) -> Decoder:
+    thread = threading.current_thread()
+    with _lock:
+        chosen = list(_chosen)
+    for receiver in chosen:
+        # aiortc 1.16 internal: RTCRtpReceiver.__decoder_thread is set before the
+        # thread starts, and get_decoder() only runs on that thread.
+        if getattr(receiver, "_RTCRtpReceiver__decoder_thread", None) is thread:
+            return PassthroughDecoder(codec)
+    return _aiortc_get_decoder(codec)
+
+
+def pass_through(receiver: RTCRtpReceiver) -> None:
+    """Make ``receiver``'s track yield ``av.Packet`` instead of decoded frames.
+
+    Call it before the receiver gets its first frame, e.g. from the connection's
+    ``track`` event, which aiortc emits before it starts receivers.
+    """
+    with _lock:
+        if aiortc.rtcrtpreceiver.get_decoder is not _get_decoder:
+            aiortc.rtcrtpreceiver.get_decoder = _get_decoder
+        _chosen.add(receiver)

@@ -1,0 +1,48 @@
+"""A look at a receiver's RTP packets before aiortc reassembles them.
+
+Two facts the SFU needs are lost once packets become frames: the publisher's
+media SSRC (a PLI must name it; RTX packets carry another) and the per-packet
+audio level header extension (RFC 6464) that browsers send for speaker
+detection.
+"""
+
+from collections.abc import Callable, Collection
+
+from aiortc import RTCRtpReceiver
+from aiortc.rtp import RtpPacket
+
+
+class RtpTap:
+    """Observes one receiver's incoming RTP packets; detach to stop."""
+
+    def __init__(
+        self,
+        receiver: RTCRtpReceiver,
+        media_payload_types: Collection[int],
+        on_media_ssrc: Callable[[int], None],
+        on_audio_level: Callable[[int], None] | None = None,
+    ) -> None:
+        self._receiver = receiver
+        self._media_payload_types = frozenset(media_payload_types)
+        self._on_media_ssrc = on_media_ssrc
+        self._on_audio_level = on_audio_level
+        self._media_ssrc: int | None = None
+        # aiortc 1.16 internal: RTCDtlsTransport routes each RTP packet to
+        # receiver._handle_rtp_packet(packet, arrival_time_ms=...), looked up on
+        # the instance, so an instance attribute wraps it for this receiver only.
+        self._handle = receiver._handle_rtp_packet
+        receiver._handle_rtp_packet = self._tapped  # type: ignore[method-assign]
+
+    async def _tapped(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        if packet.payload_type in self._media_payload_types:
+            if packet.ssrc != self._media_ssrc:
+                self._media_ssrc = packet.ssrc
+                self._on_media_ssrc(packet.ssrc)
+            level = packet.extensions.audio_level
+            if level is not None and self._on_audio_level is not None:
+                self._on_audio_level(-level[1])  # the extension carries -dBov
+        await self._handle(packet, arrival_time_ms)
+
+    def detach(self) -> None:
+        if self._receiver.__dict__.get("_handle_rtp_packet") == self._tapped:
+            del self._receiver._handle_rtp_packet

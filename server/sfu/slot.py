@@ -1,0 +1,98 @@
+"""One m-line of a subscriber's connection, reused as producers come and go."""
+
+import asyncio
+import fractions
+
+import av
+from aiortc import RTCRtpTransceiver
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability
+
+from .consumer import Consumer
+
+GAP_S = fractions.Fraction(1, 50)
+"""Timestamp distance put between the last frame of one producer and the next."""
+
+
+class Slot(MediaStreamTrack):
+    """The track an SFU sender reads: whatever consumer is attached to it now.
+
+    An aiortc sender cannot be restarted once its track has ended, and every
+    added m-line stays in the SDP forever, so a subscriber's m-lines are
+    recycled: when a producer leaves its slot goes inactive, and the next
+    producer of the same kind and codec takes it over. The slot rewrites
+    timestamps so its RTP timeline continues across producers: a jump
+    backwards would make a receiver's jitter buffer discard the new stream as
+    late.
+    """
+
+    def __init__(self, kind: str, codec: RTCRtpCodecCapability) -> None:
+        super().__init__()
+        self.kind = kind
+        self.codec = codec
+        self.transceiver: RTCRtpTransceiver | None = None
+        self.producer_id: str | None = None
+        """The producer assigned to this slot in the latest offer."""
+        self.consumer: Consumer | None = None
+        self._attached = asyncio.Event()
+        self._next_pts: int | None = None
+        self._offset = 0
+        self._offset_for: Consumer | None = None
+
+    @property
+    def mid(self) -> str | None:
+        return self.transceiver.mid if self.transceiver is not None else None
+
+    def accepts(self, kind: str, codec: RTCRtpCodecCapability) -> bool:
+        """Whether a producer of this media kind and codec can take the slot."""
+        return self.producer_id is None and self.kind == kind and self.codec == codec
+
+    def attach(self, consumer: Consumer) -> None:
+        self.detach()
+        self.consumer = consumer
+        self._attached.set()
+
+    def detach(self) -> None:
+        if self.consumer is not None:
+            self.consumer.close()
+            self.consumer = None
+            self._attached.clear()
+
+    def request_keyframe(self) -> None:
+        """The subscriber lost a picture; only the publisher can send a new one."""
+        if self.consumer is not None:
+            self.consumer.request_keyframe()
+
+    async def recv(self) -> av.Packet:  # type: ignore[override]
+        while True:
+            if self.readyState != "live":
+                raise MediaStreamError
+            consumer = self.consumer
+            if consumer is None:
+                await self._attached.wait()
+                continue
+            packet = await consumer.pull()
+            if packet is None:
+                if self.consumer is consumer:
+                    self.consumer = None
+                    self._attached.clear()
+                continue
+            return self._rebased(consumer, packet)
+
+    def stop(self) -> None:
+        self.detach()
+        super().stop()
+        self._attached.set()  # wake recv() so it sees the track has ended
+
+    def _rebased(self, consumer: Consumer, packet: av.Packet) -> av.Packet:
+        time_base = packet.time_base
+        if self._offset_for is not consumer:
+            self._offset_for = consumer
+            start = self._next_pts if self._next_pts is not None else 0
+            self._offset = start - packet.pts
+        out = av.Packet(packet)
+        out.pts = packet.pts + self._offset
+        out.time_base = time_base
+        out.is_keyframe = packet.is_keyframe
+        self._next_pts = out.pts + int(GAP_S / time_base)
+        return out

@@ -1,0 +1,71 @@
+"""Signing in and out over the API (scripts, bots), and who am I."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import Field
+
+from server.auth.login import LoginRefused, sign_in
+from server.auth.sessions import COOKIE_NAME, close_session
+from server.web.api import API
+from server.web.api.registry import Call
+from server.web.api.schemas import Body, Out
+from server.web.context import AUTH_SESSION, context
+from server.web.cookies import clear_session_cookie, set_session_cookie
+from server.web.errors import ApiError
+
+
+class LoginBody(Body):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class Me(Out):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    department_id: int | None
+    post: str | None
+    organisation_ids: list[int]
+    csrf_token: str
+
+
+def _me(call: Call, csrf_token: str) -> Me:
+    p = call.principal
+    return Me(id=p.user_id, username=p.username, display_name=p.display_name, role=p.role.value,
+              department_id=p.department_id, post=p.post,
+              organisation_ids=sorted(p.organisation_ids), csrf_token=csrf_token)
+
+
+@API.route("POST", "/auth/login", summary="Sign in; sets the session cookie", body=LoginBody,
+           response=Me, public=True, tag="auth")
+async def api_login(call: Call) -> web.StreamResponse:
+    ctx = context(call.request)
+    try:
+        token, row, user = await sign_in(call.db, ctx.throttle, call.body.username, call.body.password,
+                                         call.request.remote or "", ctx.settings.auth.session_hours)
+    except LoginRefused as refused:
+        if refused.throttled:
+            raise ApiError(429) from None
+        raise ApiError(401, "用户名或密码错误 / wrong username or password", code="bad_credentials") from None
+    from server.web.middleware import principal_for
+
+    call.principal = await principal_for(call.request, user)
+    response = web.json_response(_me(call, row.csrf_token).model_dump(mode="json"))
+    set_session_cookie(call.request, response, token)
+    return response
+
+
+@API.route("POST", "/auth/logout", summary="Sign out (ends this session)", status=204, tag="auth")
+async def api_logout(call: Call) -> web.StreamResponse:
+    await close_session(call.db, call.request.cookies.get(COOKIE_NAME, ""))
+    response = web.Response(status=204)
+    clear_session_cookie(response)
+    return response
+
+
+@API.route("GET", "/me", summary="The signed-in person and the CSRF token for scripts", response=Me,
+           tag="auth")
+async def me(call: Call) -> Me:
+    return _me(call, call.request[AUTH_SESSION].csrf_token)

@@ -1,0 +1,48 @@
+"""What every request handler may reach: settings, database sessions, shared services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from server.auth.throttle import LoginThrottle
+from server.settings import Settings
+
+
+@dataclass
+class AppContext:
+    """Long-lived objects built once from settings when the app starts."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    throttle: LoginThrottle
+
+    @classmethod
+    def build(cls, settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> AppContext:
+        auth = settings.auth
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            throttle=LoginThrottle(auth.login_max_failures, timedelta(minutes=auth.login_window_minutes)),
+        )
+
+
+CONTEXT = web.AppKey("lianshen_context", AppContext)
+# Per-request values set by the middleware (see server.web.middleware).
+DB = web.RequestKey("lianshen_db", AsyncSession)
+PRINCIPAL = web.RequestKey("lianshen_principal", object)  # Principal | None
+AUTH_SESSION = web.RequestKey("lianshen_auth_session", object)  # AuthSession | None
+
+
+def context(request: web.Request) -> AppContext:
+    return request.app[CONTEXT]
+
+
+def db(request: web.Request) -> AsyncSession:
+    """The request's unit of work: committed when the handler succeeds, rolled back otherwise."""
+    return request[DB]

@@ -1,0 +1,60 @@
+"""Login and logout pages."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.auth.login import LoginRefused, sign_in
+from server.auth.sessions import COOKIE_NAME, close_session
+from server.web import i18n
+from server.web.context import PRINCIPAL, context, db
+from server.web.cookies import clear_session_cookie, set_session_cookie
+from server.web.pages.render import render
+
+routes = web.RouteTableDef()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths: an open redirect would help phishing."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@routes.get("/login")
+async def login_form(request: web.Request) -> web.Response:
+    if request[PRINCIPAL] is not None:
+        raise web.HTTPFound(_safe_next(request.query.get("next")))
+    return render(request, "login.html", next=_safe_next(request.query.get("next")), username="",
+                  message="")
+
+
+@routes.post("/login")
+async def login_submit(request: web.Request) -> web.Response:
+    form = await request.post()
+    username = str(form.get("username", ""))[:64]
+    password = str(form.get("password", ""))[:256]
+    target = _safe_next(str(form.get("next", "")))
+    ctx = context(request)
+    lang = i18n.language(request)
+    try:
+        token, _row, _user = await sign_in(db(request), ctx.throttle, username, password,
+                                           request.remote or "", ctx.settings.auth.session_hours)
+    except LoginRefused as refused:
+        message = (i18n.translate(lang, "login.throttled", minutes=ctx.settings.auth.login_window_minutes)
+                   if refused.throttled else i18n.translate(lang, "login.failed"))
+        return render(request, "login.html", status=429 if refused.throttled else 401,
+                      next=target, username=username, message=message)
+    response = web.HTTPFound(target)
+    set_session_cookie(request, response, token)
+    raise response
+
+
+@routes.post("/logout")
+async def logout(request: web.Request) -> web.Response:
+    token = request.cookies.get(COOKIE_NAME)
+    if token:
+        await close_session(db(request), token)
+    response = web.HTTPFound("/login")
+    clear_session_cookie(response)
+    raise response
