@@ -1,4 +1,4 @@
-"""The meeting event log as a hash chain: the archive's proof that the record was not altered.
+r"""The meeting event log as a hash chain: the archive's proof that the record was not altered.
 
 Each event's hash covers its own fields and the previous event's hash, so changing, removing,
 inserting or reordering a stored event breaks the chain at that point. A chain cannot by itself
@@ -7,16 +7,18 @@ also be recorded elsewhere (the confirmed minutes, the archive manifest).
 
 Canonical encoding (what the hash covers). The hash must come out the same when the row is read
 back from SQLite or PostgreSQL, today or decades later, by any JSON library. Hence:
-- one JSON object {meeting_id, seq, ts, actor_id, type, payload, prev_hash}, keys sorted, no
-  whitespace (separators "," and ":"), non-ASCII kept as UTF-8 (ensure_ascii=False);
+- one JSON object {meeting_id, seq, ts, actor_id, type, payload, prev_hash}, keys sorted (by code
+  point), no whitespace (separators "," and ":"), non-ASCII kept as UTF-8 (ensure_ascii=False);
+  escapes as Python's json writes them: \" \\ \b \f \n \r \t, other characters below U+0020 as
+  \u00xx (lower-case hex), nothing else escaped; a verifier in another language must match this;
 - ts as UTC ISO-8601 with microseconds and "Z" ("2026-11-29T08:00:00.000000Z"); naive datetimes are
   refused because their instant is unknown;
 - payload values limited to dict (string keys), list, str, bool, None and integers within
-  ±(2**53 - 1). Floats are refused outright, not normalised: databases and JSON libraries print the
-  same float differently (1e+20 / 100000000000000000000, 0.1 as numeric), and integers beyond 2**53
-  lose precision in any double-based reader (JavaScript). Send amounts as strings ("1234.50") or in
-  integer minor units. Tuples, sets, bytes, Decimal and datetimes are refused too: they either do
-  not survive a JSON round trip unchanged or have no single JSON form;
+  ±(2**53 - 1). Floats are refused outright, not normalised: writers print the same float
+  differently (Python 1e+20, PostgreSQL jsonb 100000000000000000000; 1.0 may come back as 1), and
+  integers beyond 2**53 lose precision in any double-based reader (JavaScript). Send amounts as
+  strings ("1234.50") or in integer minor units. Tuples, sets, bytes, Decimal and datetimes are
+  refused too: they either do not survive a JSON round trip unchanged or have no single JSON form;
 - strings may not contain U+0000 (PostgreSQL jsonb cannot store it) or lone surrogates (not UTF-8).
 """
 

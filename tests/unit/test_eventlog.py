@@ -38,12 +38,19 @@ def kinds(records: list[EventRecord]) -> list[tuple[str, int]]:
 
 
 def test_canonical_bytes_are_exactly_the_documented_form() -> None:
-    encoded = canonical_bytes(7, 1, T0, 3, "joined", {"名": "张三", "a": [1, True, None]}, GENESIS_HASH)
+    encoded = canonical_bytes(
+        7, 1, T0, 3, "joined", {"名": "张三", "a": [1, True, None]}, GENESIS_HASH
+    )
     expected = (
         '{"actor_id":3,"meeting_id":7,"payload":{"a":[1,true,null],"名":"张三"},'
         f'"prev_hash":"{GENESIS_HASH}","seq":1,"ts":"2026-11-29T08:00:00.000000Z","type":"joined"}}'
     ).encode()
     assert encoded == expected
+
+
+def test_control_characters_are_escaped_as_python_json_does() -> None:
+    encoded = canonical_bytes(7, 1, T0, 3, "x", {"t": 'a\nb\x01"\\/é'}, GENESIS_HASH)
+    assert b'"t":"a\\nb\\u0001\\"\\\\/\xc3\xa9"' in encoded
 
 
 def test_hash_is_sha256_of_the_canonical_bytes() -> None:
@@ -152,10 +159,11 @@ def test_intact_and_empty_chains_have_no_problems() -> None:
     ],
 )
 def test_every_tampered_field_is_detected(
-    field: str, value: object, expected: list[tuple[str, int]]
+    field: str, value: Any, expected: list[tuple[str, int]]
 ) -> None:
     records = build_chain()
-    records[2] = dataclasses.replace(records[2], **{field: value})
+    tampered: dict[str, Any] = {field: value}
+    records[2] = dataclasses.replace(records[2], **tampered)
     assert kinds(records) == expected
 
 
@@ -212,16 +220,18 @@ def test_inserted_forged_event_is_a_duplicate() -> None:
     assert (problem.expected, problem.found) == (records[3].hash, forged.hash)
 
 
+def sealed(seq: int, prev_hash: str) -> EventRecord:
+    """A self-consistent record (its hash matches its fields), as a forger would write it."""
+    return EventRecord(
+        7, seq, T0, 3, "x", {}, prev_hash, compute_hash(7, seq, T0, 3, "x", {}, prev_hash)
+    )
+
+
 def test_first_event_not_chained_to_genesis_is_a_broken_link() -> None:
-    foreign = build_chain(2, meeting_id=9)[1]
-    rechained = next_event(None, 9, T0, 3, "x", {})
-    graft = dataclasses.replace(rechained, prev_hash=foreign.hash)
-    graft = dataclasses.replace(graft, hash=compute_hash(9, 1, T0, 3, "x", {}, foreign.hash))
-    assert kinds([graft]) == [("broken_link", 1)]
+    (problem,) = verify_chain([sealed(1, "a" * 64)])
+    assert (problem.kind, problem.seq) == ("broken_link", 1)
+    assert (problem.expected, problem.found) == (GENESIS_HASH, "a" * 64)
 
 
 def test_event_before_seq_one_is_reported() -> None:
-    records = build_chain(2)
-    zero = dataclasses.replace(records[0], seq=0)
-    zero = dataclasses.replace(zero, hash=compute_hash(7, 0, T0, 3, "chat_message", zero.payload, GENESIS_HASH))
-    assert kinds([zero, *records]) == [("broken_link", 0)]
+    assert kinds([sealed(0, GENESIS_HASH), *build_chain(2)]) == [("broken_link", 0)]

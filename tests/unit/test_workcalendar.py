@@ -219,7 +219,10 @@ def test_open_suspension_without_today_is_refused(cal: WorkCalendar) -> None:
             ],
             "overlap",
         ),
-        ([Suspension(date(2026, 3, 2)), Suspension(date(2026, 3, 9), date(2026, 3, 10))], "overlap"),
+        (
+            [Suspension(date(2026, 3, 2)), Suspension(date(2026, 3, 9), date(2026, 3, 10))],
+            "overlap",
+        ),
         ([Suspension(date(2026, 3, 2), date(2026, 4, 1))], "in the future"),
     ],
 )
