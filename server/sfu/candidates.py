@@ -58,21 +58,27 @@ class NetworkPolicy:
         return "\r\n".join(kept) + "\r\n", dropped
 
 
-def announce_address(sdp: str, local: Iterable[str], announced: str) -> str:
-    """Replace the local host addresses in ``sdp`` with the announced one.
+def announce_address(sdp: str, announced: str) -> str:
+    """Replace the SFU's host candidate addresses in ``sdp`` with ``announced``.
 
-    Only host candidates on ``local`` addresses and connection lines naming them
-    change; relay and server-reflexive candidates already carry outside addresses.
+    Relay and server-reflexive candidates already carry outside addresses and
+    stay; connection lines naming a host address follow it. Pin gathering to the
+    one address the NAT maps, or every interface will claim the same address.
     """
-    local_set = set(local)
+    hosts: set[str] = set()
     lines: list[str] = []
     for line in sdp.splitlines():
         if line.startswith(CANDIDATE_PREFIX):
             candidate = Candidate.from_sdp(line.removeprefix(CANDIDATE_PREFIX))
-            if candidate.type == "host" and candidate.host in local_set:
+            if candidate.type == "host":
+                hosts.add(candidate.host)
                 candidate.host = announced
                 line = CANDIDATE_PREFIX + candidate.to_sdp()
-        elif line.startswith("c=IN IP") and line.split(" ")[-1] in local_set:
-            line = f"c=IN {'IP6' if ':' in announced else 'IP4'} {announced}"
         lines.append(line)
-    return "\r\n".join(lines) + "\r\n"
+    version = "IP6" if ":" in announced else "IP4"
+    return "\r\n".join(
+        f"c=IN {version} {announced}"
+        if line.startswith("c=IN IP") and line.split(" ")[-1] in hosts
+        else line
+        for line in lines
+    ) + "\r\n"

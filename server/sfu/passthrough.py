@@ -11,6 +11,7 @@ connection in the process (a test client, the bot) still decodes normally.
 import fractions
 import threading
 import weakref
+from collections.abc import Callable
 
 import aiortc.rtcrtpreceiver
 import av
@@ -66,7 +67,10 @@ _chosen: "weakref.WeakSet[RTCRtpReceiver]" = weakref.WeakSet()
 _lock = threading.Lock()
 # aiortc 1.16 internal: decoder_worker() calls the module global
 # aiortc.rtcrtpreceiver.get_decoder(codec) from the receiver's decoder thread.
-_aiortc_get_decoder = aiortc.rtcrtpreceiver.get_decoder
+HOOK = "get_decoder"
+_aiortc_get_decoder: Callable[[RTCRtpCodecParameters], Decoder] = getattr(
+    aiortc.rtcrtpreceiver, HOOK
+)
 
 
 def _get_decoder(codec: RTCRtpCodecParameters) -> Decoder:
@@ -88,6 +92,6 @@ def pass_through(receiver: RTCRtpReceiver) -> None:
     ``track`` event, which aiortc emits before it starts receivers.
     """
     with _lock:
-        if aiortc.rtcrtpreceiver.get_decoder is not _get_decoder:
-            aiortc.rtcrtpreceiver.get_decoder = _get_decoder
+        if getattr(aiortc.rtcrtpreceiver, HOOK) is not _get_decoder:
+            setattr(aiortc.rtcrtpreceiver, HOOK, _get_decoder)
         _chosen.add(receiver)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import av
 from aiortc import RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
@@ -67,7 +68,8 @@ class Producer:
         self._consumers: set[Consumer] = set()
         self._on_activity = on_activity
         self._on_ended = on_ended
-        self._audio_level_seen = False
+        self.audio_level_seen = False
+        """Whether the publisher sends RFC 6464 audio levels (browsers do)."""
         self.keyframes = KeyframeRequester(receiver, keyframe_min_interval_s)
         self._tap = RtpTap(
             receiver,
@@ -76,7 +78,7 @@ class Producer:
             on_audio_level=self._audio_level if kind == "audio" else None,
         )
         self.frames = 0
-        self.first_frame = asyncio.Event()
+        """Frames received from the publisher."""
         self._pump_task = asyncio.get_running_loop().create_task(self._pump())
 
     @property
@@ -135,7 +137,7 @@ class Producer:
         self.keyframes.media_ssrc = ssrc
 
     def _audio_level(self, dbov: int) -> None:
-        self._audio_level_seen = True
+        self.audio_level_seen = True
         if not self.muted:
             self._on_activity(self.peer_id, activity_from_level(dbov))
 
@@ -143,13 +145,13 @@ class Producer:
         try:
             while True:
                 packet = await self._track.recv()
+                assert isinstance(packet, av.Packet), "receiver is not pass-through"
                 self.frames += 1
-                self.first_frame.set()
                 if packet.is_keyframe:
                     self.keyframes.keyframe_arrived()
                 if self.muted:
                     continue
-                if self.kind == "audio" and not self._audio_level_seen:
+                if self.kind == "audio" and not self.audio_level_seen:
                     self._on_activity(self.peer_id, activity_from_opus_size(packet.size))
                 for consumer in self._consumers:
                     consumer.push(packet)

@@ -68,7 +68,7 @@ class SfuSettings:
     ice_servers: tuple[IceServer, ...] = ()
 
     video_codecs: tuple[str, ...] = ("video/VP8", "video/H264")
-    """Codecs accepted from publishers, most preferred first."""
+    """Video codecs asked of publishers, most preferred first (others still accepted)."""
 
     keyframe_min_interval_s: float = 0.5
     """At most one keyframe request per producer per interval."""

@@ -63,7 +63,7 @@ class Slot(MediaStreamTrack):
         if self.consumer is not None:
             self.consumer.request_keyframe()
 
-    async def recv(self) -> av.Packet:  # type: ignore[override]
+    async def recv(self) -> av.Packet:
         while True:
             if self.readyState != "live":
                 raise MediaStreamError
@@ -85,14 +85,17 @@ class Slot(MediaStreamTrack):
         self._attached.set()  # wake recv() so it sees the track has ended
 
     def _rebased(self, consumer: Consumer, packet: av.Packet) -> av.Packet:
+        assert packet.pts is not None and packet.time_base is not None
         time_base = packet.time_base
         if self._offset_for is not consumer:
             self._offset_for = consumer
             start = self._next_pts if self._next_pts is not None else 0
             self._offset = start - packet.pts
-        out = av.Packet(packet)
+        out = av.Packet(bytes(packet))
         out.pts = packet.pts + self._offset
         out.time_base = time_base
         out.is_keyframe = packet.is_keyframe
-        self._next_pts = out.pts + int(GAP_S / time_base)
+        self._next_pts = packet.pts + self._offset + int(
+            GAP_S * time_base.denominator / time_base.numerator
+        )
         return out

@@ -1,0 +1,1 @@
+"""Synthetic meeting participants: pre-encoded media in, frame counts and decode checks out."""

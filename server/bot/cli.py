@@ -1,0 +1,84 @@
+"""`lianshen bot`: a synthetic participant for tests, load and operations.
+
+Signs in (or uses a join token), joins, publishes a moving test pattern and a tone from clips encoded
+once at start, receives everyone, and after ``--duration`` seconds prints one JSON object with what
+it received per remote source. Exit status 0 when it joined, 1 when it could not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+KINDS = ("video", "audio", "screen")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", required=True, help="server URL, e.g. http://127.0.0.1:8080")
+    parser.add_argument("--meeting", required=True, type=int, help="meeting id")
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", help="account to sign in as (password read from stdin)")
+    who.add_argument("--token", help="a join token issued by the meeting's chair")
+    parser.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds to stay (default 10)")
+    parser.add_argument("--publish", default="video,audio",
+                        help="what to publish: comma-separated video,audio,screen; empty for nothing")
+    parser.add_argument("--name", default="bot", help="a label for logs")
+    parser.add_argument("--json", action="store_true", help="print only the JSON summary")
+
+
+def _kinds(text: str) -> list[str]:
+    kinds = [k.strip() for k in text.split(",") if k.strip()]
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"--publish: unknown kinds {sorted(unknown)} (use {', '.join(KINDS)})")
+    return kinds
+
+
+async def _run(args: argparse.Namespace, password: str | None) -> dict[str, Any]:
+    from server.bot.media import audio_clip, video_clip
+    from server.bot.signaling import BotClient, sign_in
+
+    video_clip(), audio_clip()  # encode the clips now, before joining, never per frame
+    cookie = await sign_in(args.url, args.user, password or "") if args.user else None
+    bot = BotClient(args.url, args.meeting, cookie=cookie, token=args.token, name=args.name)
+    try:
+        await bot.connect()
+        await bot.join()
+        if bot.joined.get("status") != "joined":
+            return {"joined": False, "error": {"code": "lobby", "message": "waiting in the lobby"}}
+        kinds = _kinds(args.publish)
+        if kinds:
+            await bot.publish(kinds)
+        await asyncio.sleep(args.duration)  # the bot's job is to stay this long
+        return bot.report()
+    finally:
+        await bot.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    from server.bot.signaling import BotError
+
+    if args.user and not args.password_stdin:
+        print("--user needs --password-stdin (passwords are never taken from the command line)",
+              file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\r\n") if args.user else None
+    try:
+        _kinds(args.publish)
+        result = asyncio.run(_run(args, password))
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except (BotError, OSError, TimeoutError) as exc:
+        code = exc.code if isinstance(exc, BotError) else type(exc).__name__
+        message = exc.message if isinstance(exc, BotError) else str(exc)
+        result = {"joined": False, "error": {"code": code, "message": message}}
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0 if result.get("joined") else 1

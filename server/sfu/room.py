@@ -1,0 +1,140 @@
+"""One meeting's media: its peers, their producers, its active speaker."""
+
+import logging
+from typing import Any
+
+from pyee.asyncio import AsyncIOEventEmitter
+
+from .candidates import NetworkPolicy
+from .peer import OfferCallback, Peer
+from .producer import Producer, ProducerInfo
+from .settings import SfuSettings
+from .speaker import ActiveSpeakerDetector
+
+logger = logging.getLogger(__name__)
+
+
+class Room(AsyncIOEventEmitter):
+    """A meeting's forwarding state; obtained from :meth:`Sfu.room`.
+
+    Events (pyee, like aiortc's own objects; handlers may be coroutines):
+
+    - ``"producer_added"`` (:class:`ProducerInfo`): a peer started publishing.
+    - ``"producer_removed"`` (:class:`ProducerInfo`): it stopped or left.
+    - ``"producer_muted"`` (:class:`ProducerInfo`): server-side mute changed.
+    - ``"speaker_changed"`` (``str | None``): the active speaker's peer id.
+    - ``"peer_failed"`` (``str, str``): peer id and reason; the signaling layer
+      decides whether to :meth:`leave` it.
+    """
+
+    def __init__(self, meeting_id: str, settings: SfuSettings) -> None:
+        super().__init__()
+        self.meeting_id = meeting_id
+        self.settings = settings
+        self.network_policy = NetworkPolicy(settings.allowed_networks, settings.denied_networks)
+        self._peers: dict[str, Peer] = {}
+        self._producers: dict[str, Producer] = {}
+        self._speaker = ActiveSpeakerDetector(
+            settings.speaker_interval_s,
+            settings.speaker_hold_s,
+            on_change=self._speaker_changed,
+        )
+
+    @property
+    def peers(self) -> dict[str, Peer]:
+        return dict(self._peers)
+
+    @property
+    def speaker(self) -> str | None:
+        return self._speaker.speaker
+
+    def producers(self) -> list[ProducerInfo]:
+        return [producer.info for producer in self._producers.values()]
+
+    def producer(self, producer_id: str) -> Producer | None:
+        return self._producers.get(producer_id)
+
+    def producers_for(self, peer_id: str) -> list[Producer]:
+        """Everything ``peer_id`` should receive: every other peer's producers."""
+        return [p for p in self._producers.values() if p.peer_id != peer_id]
+
+    async def join(
+        self, peer_id: str, info: dict[str, Any], on_subscribe_offer: OfferCallback
+    ) -> Peer:
+        """Add a participant; a rejoin with the same id replaces the old one.
+
+        ``on_subscribe_offer`` is awaited with every offer for the peer's
+        subscribe connection; answer each with :meth:`Peer.subscribe_answer`.
+        """
+        if peer_id in self._peers:
+            await self.leave(peer_id)
+        peer = Peer(self, peer_id, info, on_subscribe_offer)
+        self._peers[peer_id] = peer
+        if self.producers_for(peer_id):
+            peer.request_negotiation()
+        return peer
+
+    async def leave(self, peer_id: str) -> None:
+        peer = self._peers.pop(peer_id, None)
+        if peer is None:
+            return
+        for producer in list(peer.producers.values()):
+            await self.close_producer(producer)
+        await peer.close()
+
+    async def close(self) -> None:
+        for peer_id in list(self._peers):
+            await self.leave(peer_id)
+        self.remove_all_listeners()
+
+    # -- called by peers and producers ------------------------------------
+
+    def filter_remote_sdp(self, sdp: str) -> str:
+        filtered, dropped = self.network_policy.filter_sdp(sdp)
+        for line in dropped:
+            logger.info("room %s: refused remote candidate %s", self.meeting_id, line)
+        return filtered
+
+    def add_producer(self, producer: Producer) -> None:
+        self._producers[producer.id] = producer
+        self.emit("producer_added", producer.info)
+        self._renegotiate_others(producer.peer_id)
+
+    def forget_producer(self, producer: Producer) -> None:
+        """Drop a producer that has ended or is being closed."""
+        if self._producers.pop(producer.id, None) is None:
+            return
+        peer = self._peers.get(producer.peer_id)
+        if peer is not None:
+            peer.forget_producer(producer)
+        if producer.kind == "audio":
+            self._speaker.forget(producer.peer_id)
+        self.emit("producer_removed", producer.info)
+        self._renegotiate_others(producer.peer_id)
+
+    async def close_producer(self, producer: Producer) -> None:
+        self.forget_producer(producer)
+        await producer.close()
+
+    def set_producer_muted(self, producer: Producer, muted: bool) -> None:
+        if producer.muted == muted:
+            return
+        producer.set_muted(muted)
+        if muted and producer.kind == "audio":
+            self._speaker.forget(producer.peer_id)
+        self.emit("producer_muted", producer.info)
+
+    def observe_activity(self, peer_id: str, activity: float) -> None:
+        self._speaker.observe(peer_id, activity)
+
+    def peer_failed(self, peer_id: str, reason: str) -> None:
+        logger.warning("room %s: peer %s failed: %s", self.meeting_id, peer_id, reason)
+        self.emit("peer_failed", peer_id, reason)
+
+    def _speaker_changed(self, peer_id: str | None) -> None:
+        self.emit("speaker_changed", peer_id)
+
+    def _renegotiate_others(self, peer_id: str) -> None:
+        for other_id, peer in self._peers.items():
+            if other_id != peer_id:
+                peer.request_negotiation()

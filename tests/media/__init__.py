@@ -1,0 +1,1 @@
+"""Media tests: real aiortc peers over loopback."""

@@ -1,0 +1,34 @@
+"""Real aiortc participants wired to a real SFU over loopback only."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from server.sfu import Sfu, SfuSettings
+
+from .meeting import LOOPBACK, Meeting
+
+
+@pytest.fixture
+def settings() -> SfuSettings:
+    return SfuSettings(
+        ice_gather_addresses=LOOPBACK,
+        allowed_networks=("127.0.0.0/8",),
+        denied_networks=("10.0.0.0/8", "169.254.0.0/16"),
+        keyframe_min_interval_s=0.5,
+    )
+
+
+@pytest_asyncio.fixture
+async def sfu(settings: SfuSettings) -> AsyncIterator[Sfu]:
+    sfu = Sfu(settings)
+    yield sfu
+    await sfu.close()
+
+
+@pytest_asyncio.fixture
+async def meeting(sfu: Sfu) -> AsyncIterator[Meeting]:
+    meeting = Meeting(sfu.room("meeting-1"))
+    yield meeting
+    await meeting.close()
