@@ -9,8 +9,10 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from server.auth.passwords import configure_hashing
 from server.db.engine import create_engine, session_factory
 from server.settings import Settings
+from server.signaling import attach as attach_signaling
 from server.web.api import API
 from server.web.api.registry import openapi
 from server.web.context import CONTEXT, AppContext
@@ -20,7 +22,7 @@ from server.web.middleware import auth_middleware, csrf_middleware, db_middlewar
 CLIENT_WEB = Path(__file__).resolve().parent.parent / "client_web"
 
 # Importing these modules declares their endpoints on API / their page routes.
-API_MODULES = ("session", "meta", "calendar", "cases", "meetings", "people")
+API_MODULES = ("session", "meta", "calendar", "cases", "meetings", "people", "join_tokens")
 PAGE_MODULES = ("auth", "home", "cases", "meetings", "people")
 
 
@@ -41,6 +43,8 @@ async def healthz(_request: web.Request) -> web.Response:
 
 def build_app(settings: Settings) -> web.Application:
     """The whole web application; the database engine opens on startup and closes on cleanup."""
+    auth = settings.auth
+    configure_hashing(auth.argon2_time_cost, auth.argon2_memory_kib, auth.argon2_parallelism)
     app = web.Application(
         middlewares=[error_middleware, db_middleware, auth_middleware, csrf_middleware],
         client_max_size=settings.server.max_body_bytes,
@@ -69,4 +73,5 @@ def build_app(settings: Settings) -> web.Application:
         await app[CONTEXT].engine.dispose()
 
     app.on_cleanup.append(_dispose)
+    attach_signaling(app)
     return app

@@ -23,6 +23,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "port", None) is not None:
         server["port"] = args.port
     settings = load_settings(**overrides)
+    from server.auth.passwords import configure_hashing
+
+    auth = settings.auth
+    configure_hashing(auth.argon2_time_cost, auth.argon2_memory_kib, auth.argon2_parallelism)
     if server:
         settings = settings.model_copy(update={"server": settings.server.model_copy(update=server)})
     return settings
@@ -124,6 +128,12 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bot(args: argparse.Namespace) -> int:
+    from server.bot.cli import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from server.domain.roles import Post, Role
 
@@ -165,6 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.add_argument("--data-dir", help="data directory")
     p.set_defaults(func=cmd_user_add)
+
+    from server.bot.cli import add_arguments as bot_arguments
+
+    p = commands.add_parser("bot", help="join a meeting as a synthetic participant",
+                            description="Join a meeting, publish a test pattern, receive everyone, "
+                                        "print one JSON summary.")
+    bot_arguments(p)
+    p.set_defaults(func=cmd_bot)
     return parser
 
 

@@ -52,6 +52,12 @@ class AuthSettings(_Section):
     login_max_failures: int = Field(5, ge=1)
     login_window_minutes: int = Field(15, ge=1)
     secure_cookies: Literal["auto", "always", "never"] = "auto"
+    # argon2id cost for new password hashes (argon2-cffi defaults: RFC 9106 low-memory profile).
+    argon2_time_cost: int = Field(3, ge=1)
+    argon2_memory_kib: int = Field(65536, ge=8)
+    argon2_parallelism: int = Field(4, ge=1)
+    # Signs meeting join tokens; empty: generated once into data_dir/secret.key (mode 0600).
+    token_secret: str = ""
 
 
 class PromisedLimits(_Section):
@@ -98,6 +104,19 @@ class SfuSection(_Section):
         return value
 
 
+class SignalingSettings(_Section):
+    """Live meeting signaling (socket.io): reconnect grace, payload and event-rate limits."""
+
+    grace_seconds: int = Field(30, ge=1, le=600)
+    ping_interval_seconds: int = Field(10, ge=1, le=120)
+    ping_timeout_seconds: int = Field(10, ge=1, le=120)
+    max_event_bytes: int = Field(65_536, ge=4096, le=4_194_304)
+    rate_events_per_second: float = Field(20.0, gt=0)
+    rate_burst: int = Field(60, ge=1)
+    flood_disconnect_after: int = Field(200, ge=1)
+    join_token_max_ttl_minutes: int = Field(7 * 24 * 60, ge=1)
+
+
 class RecordingSettings(_Section):
     auto_start: bool = False
     min_free_mb: int = Field(2048, ge=0)
@@ -120,6 +139,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     centre: CentreSettings = CentreSettings()
     sfu: SfuSection = SfuSection()
+    signaling: SignalingSettings = SignalingSettings()
     recording: RecordingSettings = RecordingSettings()
 
     @classmethod

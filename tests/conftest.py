@@ -17,9 +17,16 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from server.app import build_app
+from server.auth.passwords import configure_hashing
 from server.db.engine import create_engine, session_factory
 from server.db.migrate import upgrade
 from server.settings import Settings, load_settings
+
+# Cheap password hashing for the suite (it signs in hundreds of times); subprocesses inherit it.
+TEST_HASH_COST = {"LIANSHEN_AUTH_ARGON2_TIME_COST": "1", "LIANSHEN_AUTH_ARGON2_MEMORY_KIB": "64",
+                  "LIANSHEN_AUTH_ARGON2_PARALLELISM": "1"}
+os.environ.update(TEST_HASH_COST)
+configure_hashing(1, 64, 1)
 
 PG_ADMIN_URL = os.environ.get("LIANSHEN_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 TEMPLATE_DB = f"lianshen_tpl_{os.getpid()}"

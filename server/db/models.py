@@ -300,3 +300,23 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(64), index=True)
     remote: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class JoinToken(Base):
+    """A signed, expiring, single-use link for joining one meeting (remote sites, guests).
+
+    The token itself carries only this row's id, the meeting and the expiry under an HMAC; who it
+    admits and whether it was used live here, so a used token cannot be replayed.
+    """
+
+    __tablename__ = "join_tokens"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    guest_name: Mapped[str] = mapped_column(String(64), default="")
+    guest_unit: Mapped[str] = mapped_column(String(128), default="")
+    capacity: Mapped[str] = mapped_column(String(16))
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -74,6 +74,9 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         found = await find_session(request[DB], token)
         if found is not None:
             session_row, user = found
+            # Detached so that a rollback (any refused request) does not expire it: error pages
+            # rendered after the rollback still read its CSRF token.
+            request[DB].expunge(session_row)
             request[AUTH_SESSION] = session_row
             request[PRINCIPAL] = await principal_for(request, user)
     return await handler(request)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 from pydantic import Field
 
@@ -52,7 +54,8 @@ async def api_login(call: Call) -> web.StreamResponse:
     from server.web.middleware import principal_for
 
     call.principal = await principal_for(call.request, user)
-    response = web.json_response(_me(call, row.csrf_token).model_dump(mode="json"))
+    response = web.json_response(_me(call, row.csrf_token).model_dump(mode="json"),
+                                 dumps=lambda o: json.dumps(o, ensure_ascii=False))
     set_session_cookie(call.request, response, token)
     return response
 

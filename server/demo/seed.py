@@ -1,0 +1,216 @@
+"""Load the demo data (server.demo.data) into the database, idempotently.
+
+Every record is found by its natural key (division code, department code, credit code, username,
+project code, item name within a case, meeting title and start) before anything is inserted, so
+running `lianshen demo` twice changes nothing the second time. People go through the people
+service and events through the event-log service: the demo exercises the real write paths.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import (
+    AgendaEntry,
+    AgentCommission,
+    ApprovalItem,
+    ClockSuspension,
+    Department,
+    Division,
+    InvestmentCase,
+    Invitation,
+    Meeting,
+    MeetingEvent,
+    MeetingSite,
+    Organisation,
+    User,
+)
+from server.demo import data, records
+from server.domain.roles import Post, Role
+from server.services.eventlog import append_event
+from server.services.people import NewPerson, create_person
+
+DEMO_FILE = "demo.json"
+
+
+class _Ids:
+    """Natural key -> database id, filled as records are found or created."""
+
+    def __init__(self) -> None:
+        self.departments: dict[str, int] = {}
+        self.organisations: dict[str, int] = {}
+        self.users: dict[str, int] = {}
+        self.items: dict[tuple[str, str], int] = {}
+
+
+async def _divisions(db: AsyncSession) -> None:
+    present = set(await db.scalars(select(Division.code)))
+    for division in data.DIVISIONS:
+        if division.code not in present:
+            db.add(Division(code=division.code, name=division.name, level=division.level,
+                            parent_code=division.parent_code))
+            await db.flush()
+
+
+async def _departments(db: AsyncSession, ids: _Ids) -> None:
+    existing = {d.code: d.id for d in await db.scalars(select(Department))}
+    for department in data.DEPARTMENTS:
+        if department.code not in existing:
+            row = Department(code=department.code, name=department.name,
+                             short_name=department.short_name, division_code=department.division_code)
+            db.add(row)
+            await db.flush()
+            existing[department.code] = row.id
+    ids.departments = existing
+
+
+async def _organisations(db: AsyncSession, ids: _Ids) -> None:
+    existing = {o.credit_code: o.id for o in await db.scalars(select(Organisation))}
+    for org in data.ORGANISATIONS:
+        if org.credit_code not in existing:
+            row = Organisation(credit_code=org.credit_code, name=org.name, address=org.address,
+                               legal_representative=org.legal_representative,
+                               contact=f"{org.contact}（{org.contact_title}）", phone=org.phone)
+            db.add(row)
+            await db.flush()
+            existing[org.credit_code] = row.id
+    ids.organisations = existing
+
+
+async def _people(db: AsyncSession, ids: _Ids) -> None:
+    existing = {u.username: u.id for u in await db.scalars(select(User))}
+    for person in data.USERS:
+        if person.username not in existing:
+            user = await create_person(db, NewPerson(
+                username=person.username, display_name=person.display_name, role=Role(person.role),
+                password=person.password, department_code=person.department_code,
+                post=Post(person.post) if person.post else None,
+                credit_code=person.organisation_credit_code, title=person.title, phone=person.phone))
+            existing[person.username] = user.id
+    ids.users = existing
+    for commission in data.COMMISSIONS:
+        found = await db.scalar(select(AgentCommission.id).where(
+            AgentCommission.document_no == commission.document_no))
+        if found is None:
+            db.add(AgentCommission(agent_id=ids.users[commission.agent_username],
+                                   organisation_id=ids.organisations[commission.organisation_credit_code],
+                                   document_no=commission.document_no, granted_on=commission.granted_on,
+                                   revoked_on=commission.revoked_on))
+    await db.flush()
+
+
+async def _cases(db: AsyncSession, ids: _Ids, now: datetime) -> None:
+    for case in data.CASES:
+        row = await db.scalar(select(InvestmentCase).where(InvestmentCase.project_code == case.project_code))
+        if row is None:
+            row = InvestmentCase(
+                project_code=case.project_code, name=case.name,
+                organisation_id=ids.organisations[case.organisation_credit_code],
+                division_code=case.division_code, town=case.town, address=case.address,
+                total_investment=Decimal(case.total_investment), scale_content=case.scale_content,
+                category=case.category, industry=case.industry, investor_type=case.investor_type,
+                funding_source=case.funding_source, planned_start=case.planned_start,
+                planned_finish=case.planned_finish, created_at=now)
+            db.add(row)
+            await db.flush()
+        existing = {i.name: i.id for i in await db.scalars(
+            select(ApprovalItem).where(ApprovalItem.case_id == row.id))}
+        for item in case.items:
+            if item.name not in existing:
+                item_row = _item(row.id, item, ids)
+                db.add(item_row)
+                await db.flush()
+                existing[item.name] = item_row.id
+            ids.items[(case.project_code, item.name)] = existing[item.name]
+
+
+def _item(case_id: int, item: records.ApprovalItem, ids: _Ids) -> ApprovalItem:
+    return ApprovalItem(
+        case_id=case_id, name=item.name, department_id=ids.departments[item.department_code],
+        level=item.level, accepted_on=item.accepted_on, statutory_limit_wd=item.statutory_limit_wd,
+        promised_limit_wd=item.promised_limit_wd, status=item.status, result=item.result,
+        document_no=item.document_no,
+        suspensions=[ClockSuspension(start=s.start, end=s.end, reason=s.reason,
+                                     suspend_notice_no=s.suspend_notice_no,
+                                     resume_notice_no=s.resume_notice_no) for s in item.suspensions])
+
+
+async def _meetings(db: AsyncSession, ids: _Ids, now: datetime) -> list[dict[str, Any]]:
+    summaries = []
+    for meeting in data.MEETINGS:
+        row = await db.scalar(select(Meeting).where(Meeting.title == meeting.title,
+                                                    Meeting.scheduled_start == meeting.scheduled_start))
+        if row is None:
+            row = _meeting(meeting, ids, now)
+            db.add(row)
+            await db.flush()
+        if meeting.events and not await db.scalar(
+                select(func.count()).where(MeetingEvent.meeting_id == row.id)):
+            await _events(db, row.id, meeting, ids)
+        summaries.append({"id": row.id, "title": meeting.title, "status": row.status,
+                          "scheduled_start": meeting.scheduled_start.isoformat(),
+                          "cases": sorted({ref.project_code for ref in meeting.agenda})})
+    return summaries
+
+
+def _meeting(meeting: records.Meeting, ids: _Ids, now: datetime) -> Meeting:
+    sites = {site.key: site for site in meeting.sites}
+    return Meeting(
+        title=meeting.title, status=meeting.status, scheduled_start=meeting.scheduled_start,
+        scheduled_end=meeting.scheduled_end, place=meeting.place,
+        chair_id=ids.users[meeting.chair_username],
+        lead_department_id=ids.departments[meeting.lead_department_code],
+        created_by_id=ids.users[meeting.created_by_username], created_at=now,
+        agenda=[AgendaEntry(item_id=ids.items[(ref.project_code, ref.item_name)], position=n)
+                for n, ref in enumerate(meeting.agenda, start=1)],
+        invitations=[Invitation(
+            capacity=inv.capacity,
+            department_id=ids.departments[inv.department_code] if inv.department_code else None,
+            organisation_id=(ids.organisations[inv.organisation_credit_code]
+                             if inv.organisation_credit_code else None),
+            excused_reason=inv.excused_reason) for inv in meeting.invitations],
+        sites=[MeetingSite(name=site.name, division_code=site.division_code, level=site.level)
+               for site in sites.values()],
+    )
+
+
+async def _events(db: AsyncSession, meeting_id: int, meeting: records.Meeting, ids: _Ids) -> None:
+    start = meeting.actual_start or meeting.scheduled_start
+    for event in meeting.events:
+        await append_event(db, meeting_id, ids.users.get(event.actor) if event.actor else None,
+                           event.type, event.payload, ts=start + timedelta(seconds=event.offset_s))
+
+
+async def seed_demo(db: AsyncSession) -> dict[str, Any]:
+    """Create whatever demo data is missing; returns what demo.json lists."""
+    now = datetime.now(UTC)
+    ids = _Ids()
+    await _divisions(db)
+    await _departments(db, ids)
+    await _organisations(db, ids)
+    await _people(db, ids)
+    await _cases(db, ids, now)
+    meetings = await _meetings(db, ids, now)
+    departments = {d.code: d.name for d in data.DEPARTMENTS}
+    organisations = {o.credit_code: o.name for o in data.ORGANISATIONS}
+    accounts = [{
+        "username": u.username, "password": u.password, "role": u.role, "display_name": u.display_name,
+        "department": departments.get(u.department_code or "", None),
+        "department_code": u.department_code, "post": u.post,
+        "organisation": organisations.get(u.organisation_credit_code or "", None),
+    } for u in data.USERS]
+    return {"accounts": accounts, "meetings": meetings}
+
+
+def write_demo_json(data_dir: Path, summary: dict[str, Any]) -> Path:
+    """Write demo.json (accounts and meetings) into the data dir; returns its path."""
+    path = data_dir / DEMO_FILE
+    path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path

@@ -1,0 +1,275 @@
+"""What goes in and out of the case service: request bodies, list filters and the views returned.
+
+Declared once and shared by the JSON API and the HTML pages, so a form and an API client meet the
+same limits (lengths match the database columns: PostgreSQL refuses an over-long string where
+SQLite would silently keep it) and see the same figures.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+from server.domain.cases import CaseFieldError, InvestorType, ItemStatus, ManagementCategory, validate_total_investment
+from server.domain.divisions import Level
+from server.web.api.fields import PG_INT_MAX, DbId, line, text
+from server.web.api.refs import DepartmentRef, OrganisationRef
+from server.web.api.schemas import Body, Out
+
+# Deadlines are counted over these dates only: a date far outside them is a typo, and one near
+# date.max would overflow the day arithmetic.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+CentreDate = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+
+# Numeric(14, 2): twelve digits before the point.
+MAX_INVESTMENT = Decimal("1e12")
+
+
+def _money(value: Any) -> Decimal:
+    """万元 as a JSON string ("3200.50") or integer. A JSON number with a fraction is refused: it
+    arrives as a binary float, and the amount is printed in official documents."""
+    if isinstance(value, float):
+        raise ValueError("总投资请以字符串给出，如 \"3200.50\"（浮点数可能失真）/ send total investment as a "
+                         "string such as \"3200.50\": JSON numbers with a fraction are binary floats")
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise ValueError("总投资须为数字字符串或整数 / total investment must be a string such as \"3200.50\" "
+                         "or an integer")
+    try:
+        amount = validate_total_investment(value)
+    except CaseFieldError as exc:
+        raise ValueError(str(exc)) from None
+    except ArithmeticError:
+        raise ValueError(f"总投资不是有效金额: {value!r} / total investment is not a valid amount") from None
+    if amount >= MAX_INVESTMENT:
+        raise ValueError("总投资超出上限（万元，整数部分最多12位）/ total investment too large "
+                         "(at most 12 digits before the point)")
+    return amount
+
+
+Money = Annotated[Decimal, BeforeValidator(_money)]
+ProjectCodeText = line(64, 1)
+CaseName = line(256, 1)
+DivisionCode = line(6, 1)
+Town = line(64)
+Address = line(256)
+LongText = text(10_000)
+Industry = line(64)
+Funding = line(128)
+RowId = Annotated[int, Field(ge=1, le=PG_INT_MAX)]  # lax: query strings carry ids as text
+ItemName = line(128, 1)
+Limit = Annotated[int, Field(strict=True, ge=1, le=365)]
+Result = text(4000)
+DocumentNo = line(64)
+NoticeNo = line(64, 1)
+Reason = text(4000, 1)
+
+
+# --- inputs ------------------------------------------------------------------------------------
+
+
+class NewCase(Body):
+    """A case as registered at the window (brief §2). total_investment in 万元, as a string or an
+    integer."""
+
+    project_code: ProjectCodeText
+    name: CaseName
+    organisation_id: DbId
+    division_code: DivisionCode
+    town: Town = ""
+    address: Address = ""
+    total_investment: Money
+    scale_content: LongText = ""
+    category: ManagementCategory
+    industry: Industry = ""
+    investor_type: InvestorType
+    funding_source: Funding = ""
+    planned_start: CentreDate | None = None
+    planned_finish: CentreDate | None = None
+
+
+class CaseChanges(Body):
+    """Fields to change; absent fields stay. Only the planned dates may be set to null."""
+
+    project_code: ProjectCodeText | None = None
+    name: CaseName | None = None
+    organisation_id: DbId | None = None
+    division_code: DivisionCode | None = None
+    town: Town | None = None
+    address: Address | None = None
+    total_investment: Money | None = None
+    scale_content: LongText | None = None
+    category: ManagementCategory | None = None
+    industry: Industry | None = None
+    investor_type: InvestorType | None = None
+    funding_source: Funding | None = None
+    planned_start: CentreDate | None = None
+    planned_finish: CentreDate | None = None
+
+
+class NewItem(Body):
+    """An approval item. level defaults to the department's level; status defaults to accepted
+    when accepted_on is given, else pending."""
+
+    name: ItemName
+    department_id: DbId
+    level: Level | None = None
+    accepted_on: CentreDate | None = None
+    statutory_limit_wd: Limit
+    promised_limit_wd: Limit
+    status: ItemStatus | None = None
+    result: Result = ""
+    document_no: DocumentNo = ""
+
+
+class ItemChanges(Body):
+    """Fields to change. A chief representative of the item's department may send only status,
+    result and document_no; only accepted_on may be set to null."""
+
+    name: ItemName | None = None
+    department_id: DbId | None = None
+    level: Level | None = None
+    accepted_on: CentreDate | None = None
+    statutory_limit_wd: Limit | None = None
+    promised_limit_wd: Limit | None = None
+    status: ItemStatus | None = None
+    result: Result | None = None
+    document_no: DocumentNo | None = None
+
+
+class NewSuspension(Body):
+    """中止办理: the day the clock stops (counted as suspended), the notice and why."""
+
+    start: CentreDate
+    notice_no: NoticeNo
+    reason: Reason
+
+
+class Resumption(Body):
+    """恢复办理: the resumption day (still not counted; counting resumes the next working day)."""
+
+    end: CentreDate
+    notice_no: NoticeNo
+
+
+class CaseQuery(Body):
+    """List filters. status / department_id match cases having such an item; overdue and
+    suspended look at the items' running clocks."""
+
+    q: line(100) | None = None
+    category: ManagementCategory | None = None
+    status: ItemStatus | None = None
+    department_id: RowId | None = None
+    organisation_id: RowId | None = None
+    overdue: bool | None = None
+    suspended: bool | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+
+
+# --- outputs -----------------------------------------------------------------------------------
+
+
+class SuspensionOut(Out):
+    id: int
+    start: date
+    end: date | None
+    reason: str
+    suspend_notice_no: str
+    resume_notice_no: str
+
+
+class ItemClockOut(Out):
+    """running: accepted and undecided. used/left in working days against the promised limit
+    (left < 0 once overdue)."""
+
+    running: bool
+    used: int | None
+    left: int | None
+    promised_deadline: date | None
+    statutory_deadline: date | None
+    overdue: bool
+    statutory_overdue: bool
+    suspended: bool
+    provisional: bool
+
+
+class CaseClockOut(Out):
+    items_total: int
+    items_running: int
+    used: int | None
+    left: int | None
+    next_deadline: date | None
+    overdue: bool
+    suspended: bool
+    provisional: bool
+
+
+class PromisedTotalOut(Out):
+    limit_wd: int
+    start: date | None
+    deadline: date | None
+    used: int | None
+    left: int | None
+    overdue: bool
+    provisional: bool
+
+
+class ItemOut(Out):
+    id: int
+    case_id: int
+    name: str
+    department: DepartmentRef
+    level: str
+    accepted_on: date | None
+    statutory_limit_wd: int
+    promised_limit_wd: int
+    status: str
+    result: str
+    document_no: str
+    suspensions: list[SuspensionOut]
+    clock: ItemClockOut
+
+
+class MeetingRef(Out):
+    id: int
+    title: str
+    status: str
+    scheduled_start: datetime
+
+
+class CaseSummary(Out):
+    """A row of the case list. total_investment is a decimal string in 万元."""
+
+    id: int
+    project_code: str
+    name: str
+    organisation: OrganisationRef
+    division_code: str
+    category: str
+    investor_type: str
+    total_investment: Decimal
+    created_at: datetime
+    clock: CaseClockOut
+
+
+class CaseDetail(CaseSummary):
+    town: str
+    address: str
+    scale_content: str
+    industry: str
+    funding_source: str
+    planned_start: date | None
+    planned_finish: date | None
+    items: list[ItemOut]
+    meetings: list[MeetingRef]
+    promised_total: PromisedTotalOut
+
+
+class CasePage(Out):
+    total: int
+    limit: int
+    offset: int
+    items: list[CaseSummary]

@@ -1,0 +1,158 @@
+"""Appending to, reading and verifying a meeting's hash-chained event log in the database.
+
+The chain itself (canonical bytes, hashes, what counts as a break) lives in server.domain.eventlog;
+this module adds what only the database can give: the previous event, serialised appends, and the
+rows in the order they were stored.
+
+Appends are serialised per meeting by locking the meeting row before the last event is read, so two
+writers can never both build on the same predecessor: on PostgreSQL with SELECT ... FOR NO KEY
+UPDATE (the FOR UPDATE variant that still lets other transactions insert rows referencing the
+meeting, e.g. invitations, while it is held), on SQLite (which has no row locks) with a no-op
+UPDATE of the row, which takes the database write lock for the rest of the transaction. The
+table's (meeting_id, seq) unique constraint stays the last line of defence against writers that
+bypass this module; a violation there is retried once from a fresh read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import Meeting, MeetingEvent
+from server.domain.eventlog import ChainProblem, EventRecord, next_event, verify_chain
+
+SEQ_CONSTRAINT = "uq_meeting_events_seq"
+
+
+class MeetingNotFound(LookupError):
+    """The meeting whose log was asked for does not exist."""
+
+
+def to_record(row: MeetingEvent) -> EventRecord:
+    """The domain view of a stored row, exactly as read back (for hashing and verification)."""
+    return EventRecord(meeting_id=row.meeting_id, seq=row.seq, ts=row.ts, actor_id=row.actor_id,
+                       type=row.type, payload=row.payload, prev_hash=row.prev_hash, hash=row.hash)
+
+
+async def lock_meeting(db: AsyncSession, meeting_id: int) -> Meeting:
+    """Take the meeting's write lock for the rest of the transaction and return it freshly read.
+
+    Status changes call this too, so that the status they check cannot change underneath them.
+    Raises MeetingNotFound if there is no such meeting.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        locked = await db.scalar(select(Meeting.id).where(Meeting.id == meeting_id)
+                                 .with_for_update(key_share=True))
+    else:
+        result = await db.execute(
+            update(Meeting.__table__).where(Meeting.__table__.c.id == meeting_id)
+            .values(status=Meeting.__table__.c.status)
+        )
+        locked = meeting_id if result.rowcount else None
+    if locked is None:
+        raise MeetingNotFound(meeting_id)
+    meeting = await db.get(Meeting, meeting_id, populate_existing=True)
+    assert meeting is not None  # locked above, in this transaction
+    return meeting
+
+
+async def _last_event(db: AsyncSession, meeting_id: int) -> MeetingEvent | None:
+    return await db.scalar(
+        select(MeetingEvent).where(MeetingEvent.meeting_id == meeting_id)
+        .order_by(MeetingEvent.seq.desc()).limit(1)
+    )
+
+
+def _is_seq_conflict(error: IntegrityError) -> bool:
+    text = str(error.orig)
+    return SEQ_CONSTRAINT in text or "meeting_events.seq" in text
+
+
+async def append_event(db: AsyncSession, meeting_id: int, actor_id: int | None, type: str,
+                       payload: dict[str, Any], *, ts: datetime | None = None) -> MeetingEvent:
+    """Append one event (flushed, not committed: it commits or rolls back with the caller's work).
+
+    `ts` defaults to now; a given time is for importing a log kept elsewhere (the demo's history).
+
+    ValueError for a payload the chain cannot hash reproducibly (see server.domain.eventlog);
+    MeetingNotFound for an unknown meeting.
+    """
+    await lock_meeting(db, meeting_id)
+    for attempt in (1, 2):
+        last = await _last_event(db, meeting_id)
+        record = next_event(to_record(last) if last is not None else None, meeting_id,
+                            ts or datetime.now(UTC), actor_id, type, payload)
+        row = MeetingEvent(meeting_id=record.meeting_id, seq=record.seq, ts=record.ts,
+                           actor_id=record.actor_id, type=record.type, payload=record.payload,
+                           prev_hash=record.prev_hash, hash=record.hash)
+        try:
+            async with db.begin_nested():
+                db.add(row)
+                await db.flush()
+        except IntegrityError as error:
+            if attempt == 2 or not _is_seq_conflict(error):
+                raise
+            continue
+        return row
+    raise AssertionError("unreachable: the second attempt returns or raises")
+
+
+async def read_events(db: AsyncSession, meeting_id: int, after_seq: int = 0,
+                      limit: int = 100) -> list[MeetingEvent]:
+    """Up to `limit` events with seq > after_seq, in seq order (a page of the log)."""
+    rows = await db.scalars(
+        select(MeetingEvent).where(MeetingEvent.meeting_id == meeting_id, MeetingEvent.seq > after_seq)
+        .order_by(MeetingEvent.seq).limit(limit)
+    )
+    return list(rows)
+
+
+async def recent_events(db: AsyncSession, meeting_id: int, count: int) -> list[MeetingEvent]:
+    """The last `count` events, oldest first (for a page showing what happened lately)."""
+    rows = await db.scalars(
+        select(MeetingEvent).where(MeetingEvent.meeting_id == meeting_id)
+        .order_by(MeetingEvent.seq.desc()).limit(count)
+    )
+    return list(reversed(list(rows)))
+
+
+async def stored_records(db: AsyncSession, meeting_id: int) -> list[EventRecord]:
+    """Every event in the order the rows were stored (surrogate id), as verification needs."""
+    rows = await db.scalars(
+        select(MeetingEvent).where(MeetingEvent.meeting_id == meeting_id).order_by(MeetingEvent.id)
+    )
+    return [to_record(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class LogCheck:
+    """The outcome of verifying one meeting's log: how many events, the head hash, the breaks."""
+
+    count: int
+    head_hash: str | None
+    problems: list[ChainProblem]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+async def check_meeting_log(db: AsyncSession, meeting_id: int) -> LogCheck:
+    """Verify the stored chain and report its size and head (the hash the minutes should record).
+
+    Rows are read by surrogate id, not by seq, so swapped rows show up as "reordered".
+    """
+    records = await stored_records(db, meeting_id)
+    head = max(records, key=lambda record: record.seq, default=None)
+    return LogCheck(count=len(records), head_hash=head.hash if head else None,
+                    problems=verify_chain(records))
+
+
+async def verify_meeting_log(db: AsyncSession, meeting_id: int) -> list[ChainProblem]:
+    """Every break in the meeting's stored chain; an empty list means intact."""
+    return (await check_meeting_log(db, meeting_id)).problems
