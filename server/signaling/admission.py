@@ -1,0 +1,65 @@
+"""Who may enter a meeting directly, in which capacity, and who waits in the lobby.
+
+Direct entry follows the meeting's invitations: the chair; the A or B post of an invited
+department (B stands in for A under the AB post system); the applicant organisation's people and
+its commissioned agent; and whoever holds a join token the chair issued. Anyone else who is signed
+in may knock: they wait in the lobby until the chair admits (as an observer) or rejects them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import Meeting
+from server.domain.meetings import MeetingStatus
+from server.domain.roles import Role
+from server.signaling.auth import Identity
+
+CHAIR, MEMBER, OBSERVER, APPLICANT = "chair", "member", "observer", "applicant"
+# Sites connect before the start to test their video; after the end there is nothing to join.
+OPEN_STATUSES = frozenset({MeetingStatus.SCHEDULED.value, MeetingStatus.LIVE.value})
+
+
+@dataclass(frozen=True)
+class MeetingFacts:
+    """What admission needs to know about a meeting, read fresh for every join."""
+
+    id: int
+    title: str
+    status: str
+    chair_id: int
+    departments: dict[int, str]
+    """Invited department id -> invitation capacity (member / observer)."""
+    organisations: frozenset[int]
+
+
+async def load_facts(db: AsyncSession, meeting_id: int) -> MeetingFacts | None:
+    meeting = await db.get(Meeting, meeting_id)
+    if meeting is None:
+        return None
+    return MeetingFacts(
+        id=meeting.id, title=meeting.title, status=meeting.status, chair_id=meeting.chair_id,
+        departments={i.department_id: i.capacity for i in meeting.invitations
+                     if i.department_id is not None},
+        organisations=frozenset(i.organisation_id for i in meeting.invitations
+                                if i.organisation_id is not None),
+    )
+
+
+def invited_capacity(facts: MeetingFacts, identity: Identity) -> str | None:
+    """The capacity an identity joins in without asking, or None: it must wait in the lobby."""
+    principal = identity.principal
+    natural: str | None = None
+    if principal is not None:
+        if principal.user_id == facts.chair_id:
+            natural = CHAIR
+        elif principal.role == Role.CHIEF_REP and principal.department_id in facts.departments:
+            natural = facts.departments[principal.department_id]
+        elif principal.role in (Role.APPLICANT, Role.AGENT) and \
+                principal.organisation_ids & facts.organisations:
+            natural = APPLICANT
+    if natural is None and identity.token is not None and identity.token.meeting_id == facts.id:
+        natural = identity.token_capacity
+    return natural

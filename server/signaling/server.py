@@ -1,0 +1,418 @@
+"""The socket.io signaling server: connections, event dispatch, and the meetings they join.
+
+One ``Signaling`` per app. Every client event passes the same gate, in order: the connection's event
+budget (rate limit), the payload size, a known event name, a strictly validated payload, and then
+the handler, which may refuse with a SignalingError. Whatever is refused is answered with an
+``error`` event (and in the ack), logged, and touches nothing else in the meeting.
+
+Handlers run one at a time per connection (``async_handlers=False``): signaling is a conversation
+(publish before its ICE candidates, an answer after its offer) and must not be reordered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+from aiohttp import web
+from aiortc.exceptions import InvalidStateError
+from pydantic import TypeAdapter, ValidationError
+
+from server.sfu import Sfu
+from server.signaling import messages, sdp, tokens
+from server.signaling.admission import CHAIR, OBSERVER, OPEN_STATUSES, invited_capacity, load_facts
+from server.signaling.auth import Credentials, authenticate
+from server.signaling.errors import SignalingError
+from server.signaling.events import MeetingLog
+from server.signaling.ice import IceServerEntry, client_ice_servers, parse_entries, sfu_settings
+from server.signaling.moderation import Action, moderate
+from server.signaling.ratelimit import EventBudget, Verdict
+from server.signaling.room_state import LiveMeeting, Participant, producer_payload
+from server.web.context import CONTEXT, AppContext
+
+logger = logging.getLogger(__name__)
+
+SOCKETIO_PATH = "/socket.io/"
+PUBLISH_TIMEOUT_S = 10.0
+
+
+@dataclass(eq=False)
+class Connection:
+    """One socket.io connection: who it is, its event budget, where it stands."""
+
+    sid: str
+    credentials: Credentials
+    budget: EventBudget
+    meeting: LiveMeeting | None = None
+    participant: Participant | None = None
+    lobby_id: str | None = None
+
+    def describe(self) -> str:
+        identity = self.credentials.identity
+        who = identity.display_name if identity is not None else "resume"
+        return f"{self.sid} ({who}, {self.credentials.remote})"
+
+
+Handler = Callable[[Connection, Any], Awaitable[dict[str, Any]]]
+
+
+class Signaling:
+    """Socket.io events in, SFU actions and meeting state changes out."""
+
+    def __init__(self, context: AppContext, sfu: Sfu, ice_entries: tuple[IceServerEntry, ...]) -> None:
+        self.context = context
+        self.settings = context.settings.signaling
+        self.sfu = sfu
+        self._ice_entries = ice_entries
+        self.sio = socketio.AsyncServer(
+            async_mode="aiohttp",
+            async_handlers=False,
+            cors_allowed_origins=None,  # same origin only (an empty list would disable the check)
+            ping_interval=self.settings.ping_interval_seconds,
+            ping_timeout=self.settings.ping_timeout_seconds,
+            # Moderately oversized events reach the size check and get an error event; beyond
+            # this the transport closes the connection before anything is parsed.
+            max_http_buffer_size=self.settings.max_event_bytes * 4,
+            logger=False,
+            engineio_logger=False,
+        )
+        self.sio.on("connect", self._connect)
+        self.sio.on("disconnect", self._disconnect)
+        self.sio.on("*", self._event)
+        self.connections: dict[str, Connection] = {}
+        self.meetings: dict[int, LiveMeeting] = {}
+        self._closing: dict[int, asyncio.Task[None]] = {}
+        self._handlers: dict[str, tuple[TypeAdapter[Any], Handler]] = {
+            "join": (TypeAdapter(messages.Join), self._join),
+            "leave": (TypeAdapter(messages.Leave), self._leave),
+            "publish": (TypeAdapter(messages.Publish), self._publish),
+            "unpublish": (TypeAdapter(messages.Unpublish), self._unpublish),
+            "subscribe_answer": (TypeAdapter(messages.SubscribeAnswer), self._subscribe_answer),
+            "ice_candidate": (TypeAdapter(messages.IceCandidate), self._ice_candidate),
+            "moderate": (messages.MODERATION, self._moderate),
+        }
+
+    # -- connection life ------------------------------------------------------
+
+    async def _connect(self, sid: str, environ: Any = None, auth: Any = None,
+                       *extra: Any) -> dict[str, Any] | None:
+        if sid in self.connections or not isinstance(environ, dict) or "aiohttp.request" not in environ:
+            # a connected client sent an ordinary event named "connect": refuse it like any other
+            return await self._event("connect", sid, *(a for a in (environ, auth, *extra) if a is not None))
+        try:
+            credentials = await authenticate(self.context, environ, auth)
+        except SignalingError as refusal:
+            remote = environ["aiohttp.request"].remote
+            logger.warning("socket.io connection from %s refused: %s", remote, refusal.code)
+            # socket.io clients see {"message": ..., "data": {"code", "message"}} in connect_error
+            raise socketio.exceptions.ConnectionRefusedError(refusal.message, refusal.payload()) from None
+        budget = EventBudget(self.settings.rate_events_per_second, self.settings.rate_burst,
+                             self.settings.flood_disconnect_after)
+        self.connections[sid] = Connection(sid, credentials, budget)
+        return None
+
+    async def _disconnect(self, sid: str, reason: Any = None, *extra: Any) -> dict[str, Any] | None:
+        if self.sio.manager.is_connected(sid, "/"):
+            # still connected: a client sent an ordinary event named "disconnect"
+            return await self._event("disconnect", sid, *(a for a in (reason, *extra) if a is not None))
+        connection = self.connections.pop(sid, None)
+        if connection is None:
+            return
+        meeting, participant = connection.meeting, connection.participant
+        if meeting is not None and connection.lobby_id is not None:
+            meeting.leave_lobby(connection.lobby_id)
+        if meeting is not None and participant is not None:
+            if reason == self.sio.reason.CLIENT_DISCONNECT:
+                await meeting.leave(participant, "left")
+            else:
+                logger.info("meeting %s: %s dropped (%s), grace %ss", meeting.id, connection.describe(),
+                            reason, self.settings.grace_seconds)
+                meeting.dropped(participant, sid)
+        return None
+
+    async def _close(self, sid: str | None, code: str) -> None:
+        """Detach a connection from its meeting and close it (removed, replaced, flooding)."""
+        connection = self.connections.pop(sid, None) if sid is not None else None
+        if connection is None:
+            return
+        if connection.meeting is not None and connection.lobby_id is not None:
+            connection.meeting.leave_lobby(connection.lobby_id)
+        logger.info("closing %s: %s", connection.describe(), code)
+        await self.sio.disconnect(connection.sid)
+
+    # -- the gate every event passes ------------------------------------------
+
+    async def _event(self, event: str, sid: str, *args: Any) -> dict[str, Any] | None:
+        connection = self.connections.get(sid)
+        if connection is None:
+            return None
+        verdict = connection.budget.take()
+        if verdict is Verdict.DROP:
+            return {"ok": False, "error": SignalingError("rate_limited").payload(event)}
+        try:
+            if verdict is Verdict.DISCONNECT:
+                await self._refuse(connection, event, SignalingError("flood"))
+                await self._drop_flooder(connection)
+                return None
+            if verdict is Verdict.REFUSE:
+                raise SignalingError("rate_limited")
+            data = self._payload(args)
+            entry = self._handlers.get(event)
+            if entry is None:
+                raise SignalingError("unknown_event")
+            adapter, handler = entry
+            try:
+                message = adapter.validate_python(data)
+            except ValidationError as exc:
+                fields = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+                          for e in exc.errors(include_url=False)]
+                raise SignalingError("invalid_payload", fields=fields) from None
+            return {"ok": True, **await handler(connection, message)}
+        except SignalingError as refusal:
+            return await self._refuse(connection, event, refusal)
+        except Exception:
+            logger.exception("%s: event %r failed", connection.describe(), event)
+            return await self._refuse(connection, event, SignalingError("internal"))
+
+    def _payload(self, args: tuple[Any, ...]) -> dict[str, Any]:
+        if len(args) != 1 or not isinstance(args[0], dict):
+            raise SignalingError("invalid_payload", "事件数据须为一个 JSON 对象 / the payload must be one JSON object")
+        try:
+            size = len(json.dumps(args[0], ensure_ascii=False, separators=(",", ":")).encode())
+        except (TypeError, ValueError):
+            raise SignalingError("invalid_payload", "事件数据须为 JSON / the payload must be JSON") from None
+        if size > self.settings.max_event_bytes:
+            raise SignalingError("too_large", size=size, limit=self.settings.max_event_bytes)
+        return args[0]
+
+    async def _refuse(self, connection: Connection, event: str, refusal: SignalingError) -> dict[str, Any]:
+        logger.warning("%s: %s refused: %s %s", connection.describe(), event, refusal.code,
+                       refusal.details or "")
+        body = refusal.payload(event)
+        await self.sio.emit("error", body, to=connection.sid)
+        return {"ok": False, "error": body}
+
+    async def _drop_flooder(self, connection: Connection) -> None:
+        if connection.meeting is not None and connection.participant is not None:
+            await connection.meeting.leave(connection.participant, "flood")
+            connection.participant = None
+        await self._close(connection.sid, "flood")
+
+    # -- meetings -------------------------------------------------------------
+
+    async def _live(self, meeting_id: int, create: bool) -> LiveMeeting | None:
+        closing = self._closing.get(meeting_id)
+        if closing is not None:
+            await asyncio.shield(closing)
+        meeting = self.meetings.get(meeting_id)
+        if meeting is not None or not create:
+            return meeting
+        async with self.context.sessions() as db:
+            facts = await load_facts(db, meeting_id)
+        if facts is None:
+            raise SignalingError("meeting_not_found")
+        meeting = self.meetings.get(meeting_id)  # another join may have created it meanwhile
+        if meeting is None:
+            meeting = self.meetings[meeting_id] = LiveMeeting(
+                facts, self.sfu.room(str(meeting_id)), self.sio,
+                MeetingLog(self.context.sessions, meeting_id), self.settings, self._empty)
+        return meeting
+
+    def _empty(self, meeting: LiveMeeting) -> None:
+        if self.meetings.get(meeting.id) is not meeting:
+            return
+        del self.meetings[meeting.id]
+
+        async def close() -> None:
+            try:
+                await meeting.close()
+                await self.sfu.close_room(str(meeting.id))
+            finally:
+                del self._closing[meeting.id]
+
+        self._closing[meeting.id] = asyncio.get_running_loop().create_task(close())
+
+    def _joined(self, connection: Connection, meeting_id: int) -> tuple[LiveMeeting, Participant]:
+        if connection.meeting is None or connection.participant is None:
+            raise SignalingError("not_joined")
+        if connection.meeting.id != meeting_id:
+            logger.warning("%s, in meeting %s, acted on meeting %s", connection.describe(),
+                           connection.meeting.id, meeting_id)
+            raise SignalingError("wrong_meeting")
+        return connection.meeting, connection.participant
+
+    # -- handlers -------------------------------------------------------------
+
+    async def _join(self, connection: Connection, message: messages.Join) -> dict[str, Any]:
+        if connection.participant is not None:
+            raise SignalingError("already_joined")
+        if message.resume is not None:
+            return await self._resume(connection, message)
+        identity = connection.credentials.identity
+        if identity is None:
+            raise SignalingError("unauthenticated")
+        if identity.token is not None and identity.token.meeting_id != message.meeting_id:
+            raise SignalingError("token_wrong_meeting")
+        meeting = await self._live(message.meeting_id, create=True)
+        assert meeting is not None
+        try:
+            async with self.context.sessions() as db:
+                facts = await load_facts(db, message.meeting_id)
+            if facts is None:
+                raise SignalingError("meeting_not_found")
+            if facts.status not in OPEN_STATUSES:
+                raise SignalingError("meeting_not_open")
+            meeting.facts = facts
+            if identity.key in meeting.refused:
+                raise SignalingError(meeting.refused[identity.key])
+            present = meeting.by_identity(identity.key)
+            capacity, via = invited_capacity(facts, identity), "token" if identity.token else "session"
+            if capacity is None and identity.key in meeting.admitted:
+                capacity, via = OBSERVER, "lobby"
+            if meeting.locked and capacity != CHAIR and via != "lobby" and present is None:
+                raise SignalingError("meeting_locked")
+            if capacity is None:
+                entry = meeting.knock(connection.sid, identity)
+                connection.meeting, connection.lobby_id = meeting, entry.id
+                return {"status": "lobby", "meeting_id": meeting.id, "lobby_id": entry.id}
+            if identity.token is not None:
+                async with self.context.sessions() as db:
+                    await tokens.consume(db, identity.token)
+                    await db.commit()
+            if present is not None:
+                meeting.tell(present.sid, "removed", {"reason": "joined_elsewhere"})
+                old_sid = present.sid
+                await meeting.leave(present, "replaced")
+                meeting.later(lambda: self._close(old_sid, "replaced"))
+            if connection.lobby_id is not None:
+                meeting.lobby.pop(connection.lobby_id, None)
+                connection.lobby_id = None
+            participant, secret = await meeting.join(connection.sid, identity, capacity, via)
+        finally:
+            meeting.close_if_empty()
+        connection.meeting, connection.participant = meeting, participant
+        logger.info("meeting %s: %s joined as %s (%s)", meeting.id, connection.describe(), capacity,
+                    participant.id)
+        return {"status": "joined", "resume_secret": secret, "resumed": False,
+                "ice_servers": client_ice_servers(self._ice_entries, participant.id),
+                **meeting.snapshot(participant)}
+
+    async def _resume(self, connection: Connection, message: messages.Join) -> dict[str, Any]:
+        assert message.resume is not None
+        meeting = await self._live(message.meeting_id, create=False)
+        participant = meeting.find_resumable(message.resume) if meeting is not None else None
+        identity = connection.credentials.identity
+        if meeting is None or participant is None or (
+                identity is not None and identity.key != participant.identity.key):
+            raise SignalingError("bad_resume")
+        old_sid = participant.sid
+        kept = await meeting.resume(participant, connection.sid, message.keep_media)
+        if old_sid is not None and old_sid != connection.sid:
+            old = self.connections.get(old_sid)
+            if old is not None:
+                old.participant = None
+            meeting.later(lambda: self._close(old_sid, "resumed elsewhere"))
+        connection.meeting, connection.participant = meeting, participant
+        logger.info("meeting %s: %s resumed %s (media %s)", meeting.id, connection.describe(),
+                    participant.id, "kept" if kept else "restarted")
+        return {"status": "joined", "resume_secret": message.resume, "resumed": True,
+                "media_kept": kept, "ice_servers": client_ice_servers(self._ice_entries, participant.id),
+                **meeting.snapshot(participant)}
+
+    async def _leave(self, connection: Connection, message: messages.Leave) -> dict[str, Any]:
+        meeting, participant = self._joined(connection, message.meeting_id)
+        connection.participant = None
+        await meeting.leave(participant, "left")
+        return {}
+
+    async def _publish(self, connection: Connection, message: messages.Publish) -> dict[str, Any]:
+        _meeting, participant = self._joined(connection, message.meeting_id)
+        sdp.check(message.sdp, offer=True)
+        try:
+            answer = await asyncio.wait_for(
+                participant.peer.publish(message.sdp, dict(message.sources) or None), PUBLISH_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - aiortc raises many types for hostile SDP
+            raise SignalingError("bad_sdp", reason=f"{type(exc).__name__}: {exc}"[:300]) from None
+        return {"sdp": answer,
+                "producers": [producer_payload(p.info) for p in participant.peer.producers.values()]}
+
+    async def _unpublish(self, connection: Connection, message: messages.Unpublish) -> dict[str, Any]:
+        _meeting, participant = self._joined(connection, message.meeting_id)
+        await participant.peer.stop_producer(message.kind)
+        return {}
+
+    async def _subscribe_answer(self, connection: Connection,
+                                message: messages.SubscribeAnswer) -> dict[str, Any]:
+        _meeting, participant = self._joined(connection, message.meeting_id)
+        sdp.check(message.sdp, offer=False)
+        try:
+            await participant.peer.subscribe_answer(message.sdp)
+        except InvalidStateError as exc:
+            raise SignalingError("bad_state", reason=str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - as for publish
+            raise SignalingError("bad_sdp", reason=f"{type(exc).__name__}: {exc}"[:300]) from None
+        participant.pending_offer = None
+        return {}
+
+    async def _ice_candidate(self, connection: Connection,
+                             message: messages.IceCandidate) -> dict[str, Any]:
+        _meeting, participant = self._joined(connection, message.meeting_id)
+        sdp.check_candidate(message.candidate)
+        try:
+            accepted = await participant.peer.add_remote_candidate(
+                message.connection, message.candidate, message.sdp_mid, message.sdp_mline_index)
+        except InvalidStateError as exc:
+            raise SignalingError("bad_state", reason=str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - a malformed candidate line
+            raise SignalingError("bad_sdp", reason=f"{type(exc).__name__}: {exc}"[:300]) from None
+        return {"accepted": accepted}
+
+    async def _moderate(self, connection: Connection, action: Action) -> dict[str, Any]:
+        meeting, participant = self._joined(connection, action.meeting_id)
+        result = await moderate(meeting, participant, action)
+        removed_sid = result.pop("disconnect", None)
+        if removed_sid is not None:
+            removed = self.connections.get(removed_sid)
+            if removed is not None:
+                removed.participant = None
+            meeting.later(lambda: self._close(removed_sid, "removed"))
+        return result
+
+    # -- app life ---------------------------------------------------------------
+
+    async def shutdown(self, _app: web.Application | None = None) -> None:
+        """Close every live meeting (their leaves are logged) and the SFU."""
+        for meeting in list(self.meetings.values()):
+            await meeting.close()
+        self.meetings.clear()
+        await asyncio.gather(*self._closing.values(), return_exceptions=True)
+        await self.sfu.close()
+
+
+SIGNALING = web.AppKey("lianshen_signaling", Signaling)
+
+
+def attach(app: web.Application) -> Signaling:
+    """Add socket.io signaling and the SFU to the app (after its CONTEXT is set)."""
+    context = app[CONTEXT]
+    entries = parse_entries(context.settings.sfu)
+    signaling = Signaling(context, Sfu(sfu_settings(context.settings.sfu, entries)), entries)
+    signaling.sio.attach(app, socketio_path=SOCKETIO_PATH.strip("/"))
+
+    @web.middleware
+    async def socketio_first(request: web.Request, handler: Any) -> web.StreamResponse:
+        # Engine.IO answers its own errors and a websocket lives for the whole meeting: it must not
+        # sit inside the per-request database session (which would pin a pooled connection).
+        if request.path == SOCKETIO_PATH:
+            return await signaling.sio.handle_request(request)
+        return await handler(request)
+
+    app.middlewares.insert(0, socketio_first)
+    app[SIGNALING] = signaling
+    app.on_shutdown.append(signaling.shutdown)
+    return signaling
