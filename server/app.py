@@ -22,19 +22,12 @@ from server.web.middleware import auth_middleware, csrf_middleware, db_middlewar
 CLIENT_WEB = Path(__file__).resolve().parent.parent / "client_web"
 
 # Importing these modules declares their endpoints on API / their page routes.
-API_MODULES = ("session", "meta", "calendar", "cases", "meetings", "people", "join_tokens")
-PAGE_MODULES = ("auth", "home", "cases", "meetings", "people")
+API_MODULES = ("session", "meta", "calendar", "cases", "meetings", "people", "join_tokens", "materials")
+PAGE_MODULES = ("auth", "home", "cases", "meetings", "people", "room")
 
 
 def _load(package: str, names: tuple[str, ...]) -> list[object]:
-    modules = []
-    for name in names:
-        try:
-            modules.append(importlib.import_module(f"{package}.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{package}.{name}":
-                raise
-    return modules
+    return [importlib.import_module(f"{package}.{name}") for name in names]
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -62,6 +55,7 @@ def build_app(settings: Settings) -> web.Application:
         app.router.add_routes(module.routes)  # type: ignore[attr-defined]
     API.mount(app)
     document = openapi(API)
+
     async def openapi_json(_request: web.Request) -> web.Response:
         return web.json_response(document)
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import AgentCommission, User
 from server.domain.roles import Role
 
 
@@ -24,3 +28,29 @@ class Principal:
     def is_staff_reader(self) -> bool:
         """Roles that may read every case and meeting of the centre."""
         return self.role in (Role.ADMIN, Role.CHAIR, Role.ARCHIVIST)
+
+
+async def load_principal(db: AsyncSession, user: User) -> Principal:
+    """The authorisation view of `user`, including the organisations an agent acts for.
+
+    Shared by HTTP requests and socket connections so both agree on what a person may act for.
+    """
+    org_ids: set[int] = set()
+    if user.organisation_id is not None:
+        org_ids.add(user.organisation_id)
+    if user.role == Role.AGENT:
+        rows = await db.scalars(
+            select(AgentCommission.organisation_id).where(
+                AgentCommission.agent_id == user.id, AgentCommission.revoked_on.is_(None)
+            )
+        )
+        org_ids.update(rows)
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=Role(user.role),
+        department_id=user.department_id,
+        post=user.post,
+        organisation_ids=frozenset(org_ids),
+    )

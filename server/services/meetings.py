@@ -20,7 +20,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,10 +42,10 @@ from server.domain.cases import ItemStatus
 from server.domain.divisions import DivisionCodeError, Level, level_of
 from server.domain.meetings import InvalidTransition, MeetingStatus, transition
 from server.domain.roles import Role
+from server.services.clock import CENTRE_TZ
 from server.services.eventlog import append_event, lock_meeting
 
 # Meetings are held, and their times shown, in the centre's local time.
-CENTRE_TZ = ZoneInfo("Asia/Shanghai")
 
 MEMBER, OBSERVER, APPLICANT = "member", "observer", "applicant"
 # Items already decided have nothing left to review.

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
-from typing import Any, cast
+from typing import Any
 
-from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.auth.principal import Principal
+from server.auth.principal import Principal, load_principal
 from server.auth.sessions import COOKIE_NAME, find_session
 from server.db.models import User
 from server.signaling import tokens
 from server.signaling.errors import SignalingError
-from server.web.context import DB, AppContext
-from server.web.middleware import principal_for
+from server.web.context import AppContext
 
 
 @dataclass(frozen=True)
@@ -59,9 +57,7 @@ def _cookie(environ: dict[str, Any]) -> str | None:
 
 
 async def _principal(db: AsyncSession, user: User) -> Principal:
-    # principal_for only reads request[DB]; a mapping with the key stands in for the request so
-    # that sockets and HTTP share one definition of what a person may act for.
-    return await principal_for(cast(web.Request, {DB: db}), user)
+    return await load_principal(db, user)
 
 
 def _unit(user: User) -> str:

@@ -6,12 +6,9 @@ import hmac
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from sqlalchemy import select
 
-from server.auth.principal import Principal
+from server.auth.principal import Principal, load_principal
 from server.auth.sessions import COOKIE_NAME, find_session
-from server.db.models import AgentCommission, User
-from server.domain.roles import Role
 from server.web.context import AUTH_SESSION, DB, PRINCIPAL, context
 from server.web.errors import ApiError, Handler
 
@@ -41,29 +38,6 @@ async def db_middleware(request: web.Request, handler: Handler) -> web.StreamRes
         return response
 
 
-async def principal_for(request: web.Request, user: User) -> Principal:
-    """Build the authorisation view of `user`, including the organisations an agent acts for."""
-    org_ids: set[int] = set()
-    if user.organisation_id is not None:
-        org_ids.add(user.organisation_id)
-    if user.role == Role.AGENT:
-        rows = await request[DB].scalars(
-            select(AgentCommission.organisation_id).where(
-                AgentCommission.agent_id == user.id, AgentCommission.revoked_on.is_(None)
-            )
-        )
-        org_ids.update(rows)
-    return Principal(
-        user_id=user.id,
-        username=user.username,
-        display_name=user.display_name,
-        role=Role(user.role),
-        department_id=user.department_id,
-        post=user.post,
-        organisation_ids=frozenset(org_ids),
-    )
-
-
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach request[PRINCIPAL] (or None) from the session cookie."""
@@ -78,7 +52,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             # rendered after the rollback still read its CSRF token.
             request[DB].expunge(session_row)
             request[AUTH_SESSION] = session_row
-            request[PRINCIPAL] = await principal_for(request, user)
+            request[PRINCIPAL] = await load_principal(request[DB], user)
     return await handler(request)
 
 

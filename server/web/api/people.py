@@ -14,7 +14,7 @@ from pydantic import Field, StrictBool, model_validator
 
 from server.db.models import AgentCommission, User
 from server.domain.roles import Post, Role
-from server.services.meetings import CENTRE_TZ
+from server.services.clock import CENTRE_TZ
 from server.services.people import (
     NewOrganisation,
     NewPerson,

@@ -8,6 +8,7 @@ from aiohttp import web
 from pydantic import Field
 
 from server.auth.login import LoginRefused, sign_in
+from server.auth.principal import load_principal
 from server.auth.sessions import COOKIE_NAME, close_session
 from server.web.api import API
 from server.web.api.registry import Call
@@ -51,9 +52,7 @@ async def api_login(call: Call) -> web.StreamResponse:
         if refused.throttled:
             raise ApiError(429) from None
         raise ApiError(401, "用户名或密码错误 / wrong username or password", code="bad_credentials") from None
-    from server.web.middleware import principal_for
-
-    call.principal = await principal_for(call.request, user)
+    call.principal = await load_principal(call.db, user)
     response = web.json_response(_me(call, row.csrf_token).model_dump(mode="json"),
                                  dumps=lambda o: json.dumps(o, ensure_ascii=False))
     set_session_cookie(call.request, response, token)

@@ -19,8 +19,8 @@ from server.domain.divisions import Level
 from server.domain.meetings import ALLOWED_TRANSITIONS, MeetingStatus
 from server.domain.roles import Post, Role
 from server.services.eventlog import recent_events
+from server.services.clock import CENTRE_TZ
 from server.services.meetings import (
-    CENTRE_TZ,
     EXCUSABLE_STATUSES,
     MEMBER,
     OBSERVER,

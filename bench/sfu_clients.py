@@ -1,0 +1,145 @@
+"""Client side of bench/sfu.py: one process holding several bots, driven over a pipe.
+
+Each worker process runs one asyncio loop with several ``server.bot.signaling.BotClient``s (the
+code behind ``lianshen bot``): they join over socket.io, publish the clip encoded once per process
+(``server.bot.media``), and count received frames in pass-through (only the first frames of each
+source are decoded, to check they decode and to time the first picture). The parent sends one
+command at a time and waits for its reply, so every step is synchronised by a message, not a sleep.
+
+Commands (parent -> worker) and replies:
+  ("join", names)             -> ("joined", {name: {"id", "joined_at", "published_at"}})
+  ("await_media", timeout_s)  -> ("media", {name: missing_sources})
+  ("mark",)                   -> ("marked", {name: {"at", "sources": {src: [frames, bytes]}}})
+  ("finish",)                 -> ("finished", {name: {"first_decoded": {src: t}, "decode_errors"}})
+Every reply is preceded by nothing else; an exception is replied as ("error", text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+
+@dataclass(frozen=True)
+class BotSpec:
+    """One synthetic participant: its join token, whether it publishes, how many sources it expects."""
+
+    name: str
+    token: str
+    publish: bool
+    expect_sources: int
+
+
+class Worker:
+    def __init__(self, url: str, meeting_id: int, specs: list[BotSpec]) -> None:
+        from server.bot.signaling import BotClient
+
+        self.specs = {spec.name: spec for spec in specs}
+        self.bots = {spec.name: BotClient(url, meeting_id, token=spec.token, name=spec.name)
+                     for spec in specs}
+        self.published_at: dict[str, float] = {}
+
+    async def join(self, names: list[str]) -> dict[str, Any]:
+        """Join (and publish) the named bots one after another: a steady trickle of arrivals."""
+        out = {}
+        for name in names:
+            bot = self.bots[name]
+            await bot.connect()
+            await bot.join()
+            if bot.joined.get("status") != "joined":
+                raise RuntimeError(f"{name}: not admitted ({bot.joined.get('status')})")
+            if self.specs[name].publish:
+                await bot.publish(("video", "audio"))
+                self.published_at[name] = time.monotonic()
+            out[name] = {"id": bot.participant_id, "joined_at": bot.joined_at,
+                         "published_at": self.published_at.get(name)}
+        return out
+
+    def _decoding(self, name: str) -> int:
+        bot = self.bots[name]
+        if bot.participant is None:
+            return 0
+        return sum(1 for s in bot.participant.receiver.stats.values() if s.first_decoded_at is not None)
+
+    async def await_media(self, timeout: float) -> dict[str, int]:
+        """Wait until every bot decodes a first frame of every source it expects (bounded)."""
+        deadline = time.monotonic() + timeout
+        for name, spec in self.specs.items():
+            bot = self.bots[name]
+            if bot.participant is None or spec.expect_sources == 0:
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                await bot.participant.receiver.wait_for(
+                    lambda n=name, want=spec.expect_sources: self._decoding(n) >= want, left)
+            except TimeoutError:
+                break
+        return {name: spec.expect_sources - self._decoding(name)
+                for name, spec in self.specs.items() if self._decoding(name) < spec.expect_sources}
+
+    def mark(self) -> dict[str, Any]:
+        out = {}
+        for name, bot in self.bots.items():
+            stats = bot.participant.receiver.stats if bot.participant is not None else {}
+            out[name] = {"at": time.monotonic(),
+                         "sources": {src: [s.frames, s.bytes] for src, s in stats.items()}}
+        return out
+
+    async def finish(self) -> dict[str, Any]:
+        out = {}
+        for name, bot in self.bots.items():
+            stats = bot.participant.receiver.stats if bot.participant is not None else {}
+            out[name] = {"first_decoded": {src: s.first_decoded_at for src, s in stats.items()},
+                         "decode_errors": sum(s.decode_errors for s in stats.values()),
+                         "decoded": sum(s.decoded for s in stats.values())}
+        for bot in self.bots.values():
+            try:
+                await asyncio.wait_for(bot.close(), 10)
+            except Exception:  # noqa: BLE001 - leaving is best effort; the server is stopped next
+                pass
+        return out
+
+
+async def _serve(conn: Connection, url: str, meeting_id: int, specs: list[BotSpec]) -> None:
+    from server.bot.media import audio_clip, video_clip
+
+    video_clip(), audio_clip()  # encode once, before anything is measured
+    worker = Worker(url, meeting_id, specs)
+    loop = asyncio.get_running_loop()
+    conn.send(("ready", None))
+    while True:
+        command, *args = await loop.run_in_executor(None, conn.recv)
+        try:
+            if command == "join":
+                reply: tuple[str, Any] = ("joined", await worker.join(*args))
+            elif command == "await_media":
+                reply = ("media", await worker.await_media(*args))
+            elif command == "mark":
+                reply = ("marked", worker.mark())
+            elif command == "finish":
+                conn.send(("finished", await worker.finish()))
+                return
+            else:
+                reply = ("error", f"unknown command {command!r}")
+        except Exception:  # noqa: BLE001 - reported to the parent, which decides
+            reply = ("error", traceback.format_exc())
+        conn.send(reply)
+
+
+def worker_main(conn: Connection, url: str, meeting_id: int, specs: list[BotSpec]) -> None:
+    """Process entry point (multiprocessing, spawn)."""
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)
+    try:
+        asyncio.run(_serve(conn, url, meeting_id, specs))
+    except Exception:  # noqa: BLE001
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
