@@ -18,6 +18,7 @@ from server.domain.divisions import Level
 from server.web.api.fields import PG_INT_MAX, DbId, line, text
 from server.web.api.refs import DepartmentRef, OrganisationRef
 from server.web.api.schemas import Body, Out
+from server.services.clock import ItemClock
 
 # Deadlines are counted over these dates only: a date far outside them is a typo, and one near
 # date.max would overflow the day arithmetic.
@@ -181,21 +182,6 @@ class SuspensionOut(Out):
     resume_notice_no: str
 
 
-class ItemClockOut(Out):
-    """running: accepted and undecided. used/left in working days against the promised limit
-    (left < 0 once overdue)."""
-
-    running: bool
-    used: int | None
-    left: int | None
-    promised_deadline: date | None
-    statutory_deadline: date | None
-    overdue: bool
-    statutory_overdue: bool
-    suspended: bool
-    provisional: bool
-
-
 class CaseClockOut(Out):
     items_total: int
     items_running: int
@@ -230,7 +216,7 @@ class ItemOut(Out):
     result: str
     document_no: str
     suspensions: list[SuspensionOut]
-    clock: ItemClockOut
+    clock: ItemClock
 
 
 class MeetingRef(Out):

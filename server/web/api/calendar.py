@@ -10,7 +10,7 @@ from pydantic import Field
 from server.domain.roles import Role
 from server.domain.workcalendar import deadline
 from server.services.calendar import load_calendar
-from server.services.calendar_years import NamedDay, get_year, list_years, replace_year
+from server.services.calendar_years import NamedDay, YearSummary, get_year, list_years, replace_year
 from server.services.case_schemas import FIRST_DAY, LAST_DAY, CentreDate
 from server.web.api import API
 from server.web.api.registry import Call
@@ -30,15 +30,6 @@ class DeadlineQuery(Body):
 class DeadlineOut(Out):
     deadline: date
     provisional: bool
-
-
-class YearSummaryOut(Out):
-    year: int
-    confirmed: bool
-    source: str
-    updated_at: datetime
-    holiday_count: int
-    workday_count: int
 
 
 class DayIn(Body):
@@ -78,9 +69,9 @@ async def compute_deadline(call: Call) -> DeadlineOut:
 
 
 @API.route("GET", "/calendar/years", summary="Stored calendar years with their confirmed flag and source",
-           response=list[YearSummaryOut], tag=TAG)
-async def calendar_years(call: Call) -> list[YearSummaryOut]:
-    return [YearSummaryOut.model_validate(row) for row in await list_years(call.db)]
+           response=list[YearSummary], tag=TAG)
+async def calendar_years(call: Call) -> list[YearSummary]:
+    return await list_years(call.db)
 
 
 def _year(call: Call) -> int:
