@@ -36,9 +36,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 fi
 
 if [ -f package.json ]; then
-  if [ ! -d node_modules ] || [ package.json -nt node_modules ]; then
-    echo "setup: installing browser-side packages (npm)"
-    npm install --no-audit --no-fund --silent
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+    echo "setup: installing browser-side packages (npm ci: exactly the locked versions)"
+    npm ci --no-audit --no-fund --silent
     touch node_modules
   fi
 fi

@@ -117,6 +117,12 @@ class SignalingSettings(_Section):
     join_token_max_ttl_minutes: int = Field(7 * 24 * 60, ge=1)
 
 
+class MaterialsSettings(_Section):
+    """Case materials (PDF) the applicant uploads for presenting in the meeting room."""
+
+    max_mb: int = Field(50, ge=1, le=1024)
+
+
 class RecordingSettings(_Section):
     auto_start: bool = False
     min_free_mb: int = Field(2048, ge=0)
@@ -141,6 +147,7 @@ class Settings(BaseSettings):
     sfu: SfuSection = SfuSection()
     signaling: SignalingSettings = SignalingSettings()
     recording: RecordingSettings = RecordingSettings()
+    materials: MaterialsSettings = MaterialsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -23,6 +23,7 @@ from aiortc import sdp as aiortc_sdp
 from server.sfu.ice import gathering_on
 from server.sfu.keyframes import intercept_keyframe_requests
 from server.sfu.producer import ProducerKind
+from server.sfu.sockets import drain_sockets
 
 from .media import ClipTrack, EncodedClip, audio_clip, video_clip
 from .receiver import MediaReceiver
@@ -100,6 +101,7 @@ class Participant:
                 added.append((kind, transceiver))
         with gathering_on(self._gather_addresses):
             await self.publish_pc.setLocalDescription(await self.publish_pc.createOffer())
+        drain_sockets(self.publish_pc)
         for kind, transceiver in added:
             assert transceiver.mid is not None
             self._published[transceiver.mid] = kind
@@ -114,6 +116,7 @@ class Participant:
         await pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
         with gathering_on(self._gather_addresses):
             await pc.setLocalDescription(await pc.createAnswer())
+        drain_sockets(pc)  # a bot process holds many subscribers: same one-datagram-per-turn cap
         offer = aiortc_sdp.SessionDescription.parse(sdp)
         mime_types = {m.rtp.muxId: m.rtp.codecs[0].mimeType for m in offer.media}
         self.receiver.set_sources(pc, sources, mime_types)

@@ -320,3 +320,23 @@ class JoinToken(Base):
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CaseMaterial(Base):
+    """A PDF the applicant supplied for a case, shown page by page in the meeting room.
+
+    The file lives under data_dir/materials named by its SHA-256, so the stored name never comes
+    from the uploader and identical uploads share one file; ``file_name`` is only for display.
+    """
+
+    __tablename__ = "case_materials"
+    __table_args__ = (UniqueConstraint("case_id", "sha256", name="uq_case_materials_case_sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    title: Mapped[str] = mapped_column(String(256))
+    file_name: Mapped[str] = mapped_column(String(256))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    page_count: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)

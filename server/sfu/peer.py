@@ -32,6 +32,7 @@ from .keyframes import intercept_keyframe_requests
 from .passthrough import pass_through
 from .producer import PRODUCER_KINDS, Producer, ProducerInfo, ProducerKind, media_kind
 from .slot import Slot
+from .sockets import drain_sockets
 
 if TYPE_CHECKING:
     from .room import Room
@@ -121,6 +122,7 @@ class Peer:
                 prefer_publish_codecs(transceiver, self._settings.video_codecs)
             with gathering_on(self._settings.ice_gather_addresses):
                 await pc.setLocalDescription(await pc.createAnswer())
+            drain_sockets(pc)
             answer = aiortc_sdp.SessionDescription.parse(pc.localDescription.sdp)
             await self._sync_producers(pc, answer, sources or {})
             return self._outgoing(pc.localDescription.sdp)
@@ -281,6 +283,7 @@ class Peer:
         pc = self._subscribe_connection()
         with gathering_on(self._settings.ice_gather_addresses):
             await pc.setLocalDescription(await pc.createOffer())
+        drain_sockets(pc)
         tracks = {
             slot.mid: wanted[slot.producer_id].info
             for slot in self._slots

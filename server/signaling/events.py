@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.demo.records import EVENT_SCHEMA
 from server.services.eventlog import append_event
 from server.signaling.serial import SerialQueue
 
@@ -33,6 +34,13 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "join_token_issued": ("token_id", "user_id", "guest_name", "guest_unit", "capacity",
                           "expires_at"),
 }
+# The conduct of the review (server.signaling.review) writes the meeting vocabulary of the demo
+# data, with exactly its payload keys, so live and demo logs read the same in minutes and archive.
+REVIEW_EVENT_TYPES = ("agenda_item_opened", "agenda_item_closed", "hand_raised", "chat_message",
+                      "opinion_submitted", "opinion_amended", "material_requested",
+                      "decision_recorded", "task_assigned", "presentation_started",
+                      "presentation_stopped")
+EVENT_TYPES.update({type: tuple(sorted(EVENT_SCHEMA[type])) for type in REVIEW_EVENT_TYPES})
 
 
 class MeetingLog:

@@ -32,6 +32,7 @@ from server.signaling.events import MeetingLog
 from server.signaling.ice import IceServerEntry, client_ice_servers, parse_entries, sfu_settings
 from server.signaling.moderation import Action, moderate
 from server.signaling.ratelimit import EventBudget, Verdict
+from server.signaling.review_handlers import ReviewDesk
 from server.signaling.room_state import LiveMeeting, Participant, producer_payload
 from server.web.context import CONTEXT, AppContext
 
@@ -96,6 +97,8 @@ class Signaling:
             "ice_candidate": (TypeAdapter(messages.IceCandidate), self._ice_candidate),
             "moderate": (messages.MODERATION, self._moderate),
         }
+        self.review = ReviewDesk(context.sessions, self._joined)
+        self._handlers.update(self.review.handlers())
 
     # -- connection life ------------------------------------------------------
 
@@ -300,7 +303,7 @@ class Signaling:
                     participant.id)
         return {"status": "joined", "resume_secret": secret, "resumed": False,
                 "ice_servers": client_ice_servers(self._ice_entries, participant.id),
-                **meeting.snapshot(participant)}
+                **meeting.snapshot(participant), "review": await self.review.snapshot(meeting)}
 
     async def _resume(self, connection: Connection, message: messages.Join) -> dict[str, Any]:
         assert message.resume is not None
@@ -322,7 +325,7 @@ class Signaling:
                     participant.id, "kept" if kept else "restarted")
         return {"status": "joined", "resume_secret": message.resume, "resumed": True,
                 "media_kept": kept, "ice_servers": client_ice_servers(self._ice_entries, participant.id),
-                **meeting.snapshot(participant)}
+                **meeting.snapshot(participant), "review": await self.review.snapshot(meeting)}
 
     async def _leave(self, connection: Connection, message: messages.Leave) -> dict[str, Any]:
         meeting, participant = self._joined(connection, message.meeting_id)

@@ -1,0 +1,418 @@
+// The conduct of the review around the video: agenda, raised hands, chat, participants with the
+// chair's moderation, departments' opinions, decisions and tasks, and the presented PDF. Everything
+// here renders the server's `review_state` snapshot (the server decides; the page only asks), so a
+// page that missed an event is right again with the next snapshot.
+import { t } from "./i18n.js";
+import { SignalingError } from "./signaling.js";
+
+const OPINION_KINDS = ["agree", "agree_in_principle", "conditional", "disagree", "refer_upward"];
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === "className") node.className = value;
+    else if (name === "text") node.textContent = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (value !== false && value !== null && value !== undefined) node.setAttribute(name, value === true ? "" : value);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+function button(label, onclick, attributes = {}) {
+  return element("button", { type: "button", text: label, onclick, ...attributes });
+}
+
+/** Client-side hints for an opinion (the server validates again): the i18n key of the first gap. */
+export function opinionProblem(opinion) {
+  if (!OPINION_KINDS.includes(opinion.kind)) return "room.opinion.need_kind";
+  if (opinion.kind === "conditional" && opinion.conditions.length === 0) return "room.opinion.need_conditions";
+  if (opinion.kind === "disagree" && !opinion.reasons) return "room.opinion.need_reasons";
+  if (opinion.kind === "disagree" && !opinion.legal_basis) return "room.opinion.need_legal_basis";
+  for (const material of opinion.materials) {
+    if (!Number.isInteger(material.due_working_days) || material.due_working_days < 1) return "room.opinion.need_due";
+  }
+  return null;
+}
+
+export class Review {
+  constructor(room) {
+    this.room = room;
+    this.config = room.config;
+    this.state = null;
+    this.$ = (id) => document.getElementById(id);
+    this.isChair = false;
+    this.pdf = null;
+    this.wire();
+  }
+
+  get me() {
+    return this.room.participantId;
+  }
+
+  async ask(event, payload, messageTarget = null) {
+    try {
+      const ack = await this.room.signaling.request(event, payload);
+      if (messageTarget) this.say(messageTarget, "");
+      return ack;
+    } catch (error) {
+      if (!(error instanceof SignalingError)) throw error;
+      if (messageTarget) this.say(messageTarget, error.message);
+      else this.room.toast(error.message);
+      return null;
+    }
+  }
+
+  say(target, text) {
+    const node = this.$(target);
+    node.textContent = text;
+    node.hidden = !text;
+  }
+
+  wire() {
+    const $ = this.$;
+    $("chat-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const input = $("chat-input");
+      const text = input.value.trim();
+      if (!text) return;
+      if (await this.ask("chat_send", { text }, "chat-message")) input.value = "";
+    });
+    $("chat-toggle").addEventListener("click", () =>
+      this.ask("chat_enable", { enabled: !(this.state && this.state.chat_enabled) }));
+    $("hand-next").addEventListener("click", () => this.ask("hand_next", {}));
+    $("opinion-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submitOpinion();
+    });
+    $("opinion-kind").addEventListener("change", () => this.showOpinionFields());
+    $("material-add").addEventListener("click", () => this.addMaterialRow());
+    $("decision-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const text = $("decision-text").value.trim();
+      if (text && await this.ask("decision_record", { item_id: this.state?.open_item_id ?? null, text }, "decision-message")) {
+        $("decision-text").value = "";
+      }
+    });
+    $("task-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const payload = {
+        department_code: $("task-department").value,
+        item_id: this.state?.open_item_id ?? null,
+        text: $("task-text").value.trim(),
+        due_working_days: Number.parseInt($("task-due").value, 10),
+      };
+      if (await this.ask("task_assign", payload, "task-message")) $("task-text").value = "";
+    });
+    $("lock-toggle").addEventListener("click", () =>
+      this.ask("moderate", { action: this.room.locked ? "unlock" : "lock" }));
+    $("presentation-prev").addEventListener("click", () => this.turn(-1));
+    $("presentation-next").addEventListener("click", () => this.turn(1));
+    $("presentation-close").addEventListener("click", () => this.ask("presentation_close", {}));
+    this.fillDepartments();
+    this.showOpinionFields();
+    this.addMaterialRow();
+  }
+
+  setChair(isChair) {
+    this.isChair = isChair;
+    document.body.classList.toggle("is-chair", isChair);
+  }
+
+  fillDepartments() {
+    for (const select of [this.$("task-department"), this.$("refer-to")]) {
+      for (const department of Object.values(this.config.departments)) {
+        select.append(element("option", { value: department.code, text: `${department.name}（${department.level_label}）` }));
+      }
+    }
+  }
+
+  // -- the snapshot -------------------------------------------------------------
+
+  apply(state) {
+    if (!state) return;
+    this.state = state;
+    document.body.dataset.reviewReady = "true";
+    this.room.setRecording(Boolean(state.recording));
+    this.renderAgenda();
+    this.renderHands();
+    this.renderChatState();
+    this.renderOpinions();
+    this.renderDecisions();
+    this.renderPresentation();
+    this.renderParticipants();
+  }
+
+  name(participantId) {
+    const participant = this.room.grid.participants.get(participantId);
+    return participant ? participant.display_name : t("room.someone");
+  }
+
+  renderAgenda() {
+    const list = this.$("agenda-list");
+    list.replaceChildren(...this.state.items.map((item) => {
+      const status = element("span", { className: `badge ${item.status === "open" ? "ok" : ""}`,
+                                       text: t(`room.agenda.${item.status}`) });
+      const actions = [];
+      if (this.isChair && item.status === "pending" && this.state.open_item_id === null) {
+        actions.push(button(t("room.agenda.open_item"), () => this.ask("agenda_open", { item_id: item.id })));
+      }
+      if (this.isChair && item.status === "open") {
+        actions.push(button(t("room.agenda.close_item"), () => this.ask("agenda_close", { item_id: item.id })));
+      }
+      return element("li", { "data-item": item.id, "aria-current": item.status === "open" ? "step" : false },
+        element("span", { className: "code", text: item.project_code }), " ",
+        element("strong", { text: item.item_name }), " ",
+        element("span", { className: "muted", text: item.department_name }), " ", status, ...actions);
+    }));
+    const open = this.state.items.find((item) => item.id === this.state.open_item_id);
+    this.$("open-item").textContent = open ? `${open.item_name}（${open.department_name}）` : t("room.agenda.none_open");
+  }
+
+  renderHands() {
+    const hands = this.state.hands || [];
+    this.$("hand-queue").replaceChildren(...hands.map((id, index) =>
+      element("li", { "data-participant": id, text: `${index + 1}. ${this.name(id)}` })));
+    this.$("hand-empty").hidden = hands.length > 0;
+    this.$("hand-next").hidden = !this.isChair;
+    this.$("hand-next").disabled = hands.length === 0;
+    this.$("floor").textContent = this.state.floor ? t("room.hands.floor", { name: this.name(this.state.floor) }) : "";
+    const raised = hands.includes(this.me);
+    const toggle = this.$("hand-toggle");
+    toggle.setAttribute("aria-pressed", String(raised));
+    toggle.textContent = t(raised ? "room.hands.lower" : "room.hands.raise");
+  }
+
+  toggleHand() {
+    const raised = (this.state?.hands || []).includes(this.me);
+    return this.ask(raised ? "hand_lower" : "hand_raise", raised ? {} : { purpose: "" });
+  }
+
+  renderChatState() {
+    const enabled = this.state.chat_enabled;
+    this.$("chat-input").disabled = !enabled && !this.isChair;
+    this.$("chat-send").disabled = !enabled && !this.isChair;
+    this.$("chat-disabled").hidden = enabled;
+    this.$("chat-toggle").hidden = !this.isChair;
+    this.$("chat-toggle").textContent = t(enabled ? "room.chat.disable" : "room.chat.enable");
+  }
+
+  chatMessage(message) {
+    const when = new Date(message.ts ? (typeof message.ts === "number" ? message.ts * 1000 : message.ts) : Date.now());
+    const time = Number.isNaN(when.getTime()) ? "" : when.toLocaleTimeString(this.config.lang === "zh" ? "zh-CN" : "en", { hour: "2-digit", minute: "2-digit" });
+    const log = this.$("chat-log");
+    log.append(element("li", { "data-from": message.participant_id },
+      element("strong", { text: message.display_name }), " ",
+      element("time", { className: "muted", text: time }), element("br"),
+      element("span", { className: "text", text: message.text })));
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // -- opinions ---------------------------------------------------------------------
+
+  mayGiveOpinion() {
+    const me = this.config.me;
+    const participant = this.room.grid.participants.get(this.me);
+    return me.role === "chief_rep" && participant && participant.capacity === "member";
+  }
+
+  renderOpinions() {
+    const open = this.state.open_item_id;
+    const opinions = (this.state.opinions || {})[open] || [];
+    const all = Object.entries(this.state.opinions || {}).flatMap(([itemId, list]) =>
+      list.map((opinion) => ({ ...opinion, item_id: Number(itemId) })));
+    this.$("opinion-list").replaceChildren(...all.map((o) => {
+      const item = this.state.items.find((i) => i.id === o.item_id);
+      const details = [];
+      if (o.conditions && o.conditions.length) details.push(element("div", { className: "conditions", text: `${t("room.opinion.conditions")}：${o.conditions.join("；")}` }));
+      if (o.reasons) details.push(element("div", { text: `${t("room.opinion.reasons")}：${o.reasons}` }));
+      if (o.legal_basis) details.push(element("div", { text: `${t("room.opinion.legal_basis")}：${o.legal_basis}` }));
+      for (const m of o.materials || []) {
+        details.push(element("div", { text: `${t("room.opinion.material")}：${m.material}${m.detail ? `（${m.detail}）` : ""} · ${t("room.opinion.due_days", { days: m.due_working_days })}` }));
+      }
+      return element("li", { "data-opinion": o.opinion_id, "data-kind": o.kind },
+        element("strong", { text: o.department_name }), " ",
+        element("span", { className: "badge", text: o.kind_label || this.config.labels.opinion[o.kind] }), " ",
+        element("span", { className: "muted", text: `${item ? item.item_name : ""} · ${o.by} · ${o.post === "B" ? t("room.stands_in") : ""} ${t("room.opinion.revision", { n: o.revision })}` }),
+        ...details);
+    }));
+    this.$("opinion-empty").hidden = all.length > 0;
+    const form = this.$("opinion-form");
+    const may = this.mayGiveOpinion();
+    this.$("opinion-section").hidden = !may;
+    form.querySelector("fieldset").disabled = !open;
+    this.$("opinion-closed").hidden = Boolean(open);
+    const mine = opinions.find((o) => this.config.departments[this.config.me.department_id]?.code === o.department_code);
+    this.$("amendment-row").hidden = !mine;
+    this.$("amendment-reason").required = Boolean(mine);
+  }
+
+  showOpinionFields() {
+    const kind = this.$("opinion-kind").value;
+    this.$("conditions-row").hidden = kind !== "conditional";
+    this.$("refusal-rows").hidden = kind !== "disagree";
+    this.$("refer-row").hidden = kind !== "refer_upward";
+    this.$("conditions").required = kind === "conditional";
+    this.$("reasons").required = false; // hinted by us and validated by the server, not blocked by the browser
+  }
+
+  addMaterialRow() {
+    const rows = this.$("material-rows");
+    const n = rows.children.length + 1;
+    rows.append(element("div", { className: "material-row", role: "group", "aria-label": t("room.opinion.material_n", { n }) },
+      element("label", { text: t("room.opinion.material"), for: `material-${n}` }),
+      element("input", { id: `material-${n}`, name: "material", maxlength: "200" }),
+      element("label", { text: t("room.opinion.material_detail"), for: `material-detail-${n}` }),
+      element("input", { id: `material-detail-${n}`, name: "material_detail", maxlength: "500" }),
+      element("label", { text: t("room.opinion.material_due"), for: `material-due-${n}` }),
+      element("input", { id: `material-due-${n}`, name: "material_due", type: "number", min: "1", max: "60", inputmode: "numeric" })));
+  }
+
+  readOpinion() {
+    const $ = this.$;
+    const lines = (text) => text.split("\n").map((line) => line.trim()).filter(Boolean);
+    const materials = [...$("material-rows").children].map((row) => ({
+      material: row.querySelector('[name="material"]').value.trim(),
+      detail: row.querySelector('[name="material_detail"]').value.trim(),
+      due_working_days: Number.parseInt(row.querySelector('[name="material_due"]').value, 10),
+    })).filter((m) => m.material);
+    const opinion = {
+      item_id: this.state.open_item_id,
+      kind: $("opinion-kind").value,
+      text: $("opinion-text").value.trim(),
+      conditions: $("opinion-kind").value === "conditional" ? lines($("conditions").value) : [],
+      reasons: $("opinion-kind").value === "disagree" ? $("reasons").value.trim() : "",
+      legal_basis: $("opinion-kind").value === "disagree" ? $("legal-basis").value.trim() : "",
+      materials: materials.map((m) => (m.detail ? m : { material: m.material, due_working_days: m.due_working_days })),
+    };
+    if (opinion.kind === "refer_upward" && $("refer-to").value) opinion.refer_to = $("refer-to").value;
+    if (!$("amendment-row").hidden) opinion.amendment_reason = $("amendment-reason").value.trim();
+    return opinion;
+  }
+
+  async submitOpinion() {
+    const opinion = this.readOpinion();
+    const problem = opinionProblem(opinion);
+    if (problem) {
+      this.say("opinion-message", t(problem));
+      return;
+    }
+    if (await this.ask("opinion_submit", opinion, "opinion-message")) {
+      this.say("opinion-message", "");
+      this.$("opinion-done").textContent = t("room.opinion.recorded");
+    }
+  }
+
+  renderDecisions() {
+    const decisions = this.state.decisions || [];
+    const tasks = this.state.tasks || [];
+    this.$("decision-list").replaceChildren(
+      ...decisions.map((d) => element("li", { text: d.text })),
+      ...tasks.map((task) => element("li", { className: "task", text: `${t("room.task.label")}：${task.department_name || task.department_code} · ${task.text} · ${t("room.opinion.due_days", { days: task.due_working_days })}` })));
+  }
+
+  // -- participants and moderation ------------------------------------------------------
+
+  renderParticipants() {
+    const room = this.room;
+    const list = this.$("participant-list");
+    const screens = new Set(room.producers.filter((p) => p.kind === "screen").map((p) => p.participant_id));
+    list.replaceChildren(...room.grid.everyone().map((p) => {
+      const actions = [];
+      if (this.isChair && p.id !== this.me) {
+        const muted = (p.muted || []).includes("audio");
+        actions.push(button(t(muted ? "room.mod.unmute" : "room.mod.mute"),
+          () => this.ask("moderate", { action: muted ? "unmute" : "mute", participant_id: p.id, kind: "audio" }),
+          { "aria-label": `${t(muted ? "room.mod.unmute" : "room.mod.mute")} ${p.display_name}` }));
+        if (screens.has(p.id)) {
+          actions.push(button(t("room.mod.stop_share"), () => this.ask("moderate", { action: "stop_screen_share", participant_id: p.id }),
+            { "aria-label": `${t("room.mod.stop_share")} ${p.display_name}` }));
+        }
+        actions.push(button(t("room.mod.presenter"), () => this.ask("presenter_set", { participant_id: p.id }),
+          { "aria-label": `${t("room.mod.presenter")} ${p.display_name}` }));
+        actions.push(button(t("room.mod.remove"), () => {
+          if (window.confirm(t("room.mod.remove_confirm", { name: p.display_name }))) {
+            this.ask("moderate", { action: "remove", participant_id: p.id });
+          }
+        }, { "aria-label": `${t("room.mod.remove")} ${p.display_name}`, className: "danger" }));
+      }
+      const presenter = this.state && this.state.presenter === p.id ? ` · ${t("room.presenter")}` : "";
+      return element("li", { "data-participant": p.id },
+        element("strong", { text: p.display_name }), " ",
+        element("span", { className: "muted", text: `${p.unit || ""}${presenter}` }), " ", ...actions);
+    }));
+    this.$("lock-toggle").hidden = !this.isChair;
+    this.$("lock-toggle").textContent = t(room.locked ? "room.mod.unlock" : "room.mod.lock");
+    this.$("lock-toggle").setAttribute("aria-pressed", String(room.locked));
+  }
+
+  renderLobby(lobby) {
+    const section = this.$("lobby");
+    section.hidden = !this.isChair || lobby.length === 0;
+    this.$("lobby-list").replaceChildren(...lobby.map((entry) => element("li", {},
+      element("strong", { text: entry.display_name }), " ", element("span", { className: "muted", text: entry.unit || "" }), " ",
+      button(t("room.mod.admit"), () => this.ask("moderate", { action: "admit", lobby_id: entry.id })),
+      button(t("room.mod.reject"), () => this.ask("moderate", { action: "reject", lobby_id: entry.id })))));
+  }
+
+  // -- presentation (page-synchronised PDF) -----------------------------------------------
+
+  isPresenter() {
+    return this.state && this.state.presenter === this.me;
+  }
+
+  async loadMaterials() {
+    const list = this.$("material-list");
+    const materials = [];
+    for (const caseId of this.config.case_ids || []) {
+      const response = await fetch(`/api/v1/cases/${caseId}/materials`, { credentials: "same-origin" });
+      if (response.ok) materials.push(...await response.json());
+    }
+    list.replaceChildren(...materials.map((m) => element("li", {},
+      button(`${m.title}（${t("room.presentation.pages", { n: m.page_count })}）`, () => this.ask("presentation_open", { material_id: m.id })))));
+    this.$("material-empty").hidden = materials.length > 0;
+  }
+
+  async renderPresentation() {
+    const presentation = this.state.presentation;
+    const presenter = this.isPresenter();
+    this.$("presenter-tools").hidden = !presenter;
+    if (presenter && !this.materialsLoaded) {
+      this.materialsLoaded = true;
+      this.loadMaterials().catch(() => {});
+    }
+    const viewer = this.$("document-viewer");
+    viewer.hidden = !presentation;
+    viewer.classList.toggle("document", Boolean(presentation));
+    this.room.grid.layout();
+    this.$("presentation-controls").hidden = !(presentation && presenter);
+    if (!presentation) {
+      this.pdf = null;
+      return;
+    }
+    this.$("presentation-title").textContent = `${presentation.title} · ${presentation.page}/${presentation.page_count}`;
+    try {
+      const pdfjs = await import("/vendor/pdfjs/pdf.min.mjs");
+      pdfjs.GlobalWorkerOptions.workerSrc = "/vendor/pdfjs/pdf.worker.min.mjs";
+      if (!this.pdf || this.pdf.url !== presentation.url) {
+        this.pdf = { url: presentation.url, doc: await pdfjs.getDocument(presentation.url).promise };
+      }
+      const page = await this.pdf.doc.getPage(presentation.page);
+      const canvas = this.$("document-canvas");
+      const viewport = page.getViewport({ scale: Math.min(2, (viewer.clientWidth || 800) / page.getViewport({ scale: 1 }).width) });
+      canvas.width = viewport.width;
+      canvas.height = viewport.height;
+      await page.render({ canvasContext: canvas.getContext("2d"), viewport, canvas }).promise;
+      viewer.dataset.page = String(presentation.page);
+    } catch (error) {
+      this.room.toast(t("room.presentation.failed"));
+    }
+  }
+
+  turn(step) {
+    const presentation = this.state && this.state.presentation;
+    if (!presentation) return;
+    const page = Math.min(presentation.page_count, Math.max(1, presentation.page + step));
+    if (page !== presentation.page) this.ask("presentation_page", { page });
+  }
+}

@@ -1,0 +1,364 @@
+// The meeting room page: joins over socket.io, publishes the local camera and microphone, shows
+// everyone else, and comes back by itself after a network drop (resume secret, docs/protocol.md §5).
+import { JOIN_CLICK_KEY, loadChoice, openLocalMedia } from "./devices.js";
+import { Grid } from "./grid.js";
+import { pageConfig, setCatalog, t } from "./i18n.js";
+import { alive, Publisher, QualityMeter, Subscriber } from "./media.js";
+import { Review } from "./review.js";
+import { Signaling, SignalingError } from "./signaling.js";
+
+const QUALITY_INTERVAL_MS = 2000;
+
+class Room {
+  constructor(config) {
+    this.config = config;
+    this.$ = (id) => document.getElementById(id);
+    this.signaling = new Signaling(config.meeting_id);
+    this.grid = new Grid(this.$("grid"), config, null);
+    this.participantId = null;
+    this.producers = [];
+    this.locked = false;
+    this.local = { stream: null, mode: "listen", problem: null };
+    this.publisher = null;
+    this.subscriber = null;
+    this.pendingOffer = null;
+    this.screenTrack = null;
+    this.joined = false;
+    this.ended = false;
+    this.errors = [];
+    /** Date.now() of each step of the first join, for the join benchmark and for support. */
+    this.marks = { script: Date.now() };
+    this.quality = new QualityMeter();
+    this.review = new Review(this);
+  }
+
+  // -- start --------------------------------------------------------------------------
+
+  async start() {
+    this.setConnection("connecting");
+    const choice = loadChoice();
+    this.grid.speakerId = choice.speakerId || null;
+    this.grid.audioBlocked = () => { this.$("enable-sound").hidden = false; };
+    this.grid.onFirstRemoteFrame = () => this.firstFrame();
+    this.wireEvents();
+    // open the devices while connecting and joining: publishing waits for both, nothing else does
+    this.mediaReady = openLocalMedia(choice);
+    this.signaling.connect();
+    this.local = await this.mediaReady;
+    if (this.local.problem) this.toast(`${t(this.local.problem)} ${t(`room.device.mode.${this.local.mode}`)}`);
+    this.wireControls();
+    setInterval(() => this.sampleQuality(), QUALITY_INTERVAL_MS);
+  }
+
+  firstFrame() {
+    const clicked = Number(sessionStorage.getItem(JOIN_CLICK_KEY) || 0);
+    this.firstRemoteFrameAt = Date.now();
+    this.marks.frame = this.firstRemoteFrameAt;
+    if (clicked) {
+      this.joinToFirstFrameMs = this.firstRemoteFrameAt - clicked;
+      sessionStorage.removeItem(JOIN_CLICK_KEY);
+    }
+  }
+
+  // -- joining and resuming ----------------------------------------------------------------
+
+  async join() {
+    let ack;
+    this.marks.connected ??= Date.now();
+    try {
+      ack = await this.signaling.request("join");
+      this.marks.joined ??= Date.now();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (ack.status === "lobby") {
+      this.setConnection("lobby");
+      return; // lobby_admitted makes us join again
+    }
+    this.local = await this.mediaReady;
+    this.applySnapshot(ack);
+    this.startMedia(ack.ice_servers);
+  }
+
+  async resume() {
+    const keep = alive(this.publisher, this.subscriber) && !this.restartMedia;
+    let ack;
+    try {
+      ack = await this.signaling.request("join", { resume: this.signaling.resumeSecret, keep_media: keep });
+    } catch (error) {
+      if (error instanceof SignalingError && error.code === "bad_resume") return this.startOver();
+      this.fail(error);
+      return;
+    }
+    this.restartMedia = false;
+    this.applySnapshot(ack);
+    if (!ack.media_kept) {
+      this.stopMedia();
+      this.startMedia(ack.ice_servers);
+    }
+  }
+
+  /** The grace period ran out: join as a newcomer on a fresh connection. */
+  startOver() {
+    this.stopMedia();
+    this.joined = false;
+    this.signaling.resumeSecret = null;
+    this.signaling.socket.disconnect();
+    this.signaling.connect();
+  }
+
+  applySnapshot(ack) {
+    this.joined = true;
+    this.participantId = ack.participant_id;
+    this.signaling.resumeSecret = ack.resume_secret;
+    this.grid.setSelf(ack.participant_id);
+    this.review.setChair(ack.capacity === "chair");
+    document.body.dataset.capacity = ack.capacity;
+    const present = new Set(ack.participants.map((p) => p.id));
+    for (const id of [...this.grid.participants.keys()]) if (!present.has(id)) this.grid.remove(id);
+    for (const participant of ack.participants) this.grid.upsert(participant);
+    this.grid.showLocal(this.local.stream);
+    if (this.screenTrack) this.grid.showLocalScreen(this.screenTrack);
+    this.producers = ack.producers || [];
+    this.grid.setSpeaker(ack.speaker);
+    this.setLocked(ack.meeting.locked);
+    this.review.renderLobby(ack.lobby || []);
+    this.review.apply(ack.review);
+    this.review.renderParticipants();
+    this.setConnection("connected");
+  }
+
+  startMedia(iceServers) {
+    this.subscriber = new Subscriber(this.signaling, iceServers, (current) => this.grid.setRemoteTracks(current));
+    this.publisher = new Publisher(this.signaling, iceServers);
+    if (this.pendingOffer) {
+      this.answer(this.pendingOffer);
+      this.pendingOffer = null;
+    }
+    const stream = this.local.stream;
+    const tracks = {
+      audio: stream ? stream.getAudioTracks()[0] : null,
+      video: stream ? stream.getVideoTracks()[0] : null,
+      screen: this.screenTrack,
+    };
+    this.publisher.start(tracks).catch((error) => this.fail(error));
+  }
+
+  stopMedia() {
+    this.publisher?.close();
+    this.subscriber?.close();
+    this.publisher = null;
+    this.subscriber = null;
+    this.grid.setRemoteTracks([]);
+  }
+
+  answer(offer) {
+    this.marks.offer ??= Date.now();
+    if (!this.subscriber) {
+      this.pendingOffer = offer; // arrived before the join ack was handled
+      return;
+    }
+    this.subscriber.answer(offer).catch((error) => this.fail(error));
+  }
+
+  // -- server events -------------------------------------------------------------------
+
+  wireEvents() {
+    const s = this.signaling;
+    s.on("connect", () => (this.joined ? this.resume() : this.join()));
+    s.on("disconnect", (reason) => {
+      if (this.ended || reason === "io client disconnect") return;
+      this.setConnection("reconnecting");
+    });
+    s.on("connect_error", (error) => {
+      const code = error && error.data && error.data.code;
+      if (code === "bad_resume" || (this.signaling.resumeSecret && code === "unauthenticated")) this.startOver();
+      else if (!s.socket.active) this.fail(new SignalingError((error && error.data) || { code: "connect_failed", message: t("room.connect_failed") }));
+    });
+    s.on("subscribe_offer", (offer) => this.answer(offer));
+    s.on("participant_joined", ({ participant }) => this.participantsChanged(participant));
+    s.on("participant_reconnected", ({ participant }) => this.participantsChanged(participant));
+    s.on("participant_updated", ({ participant }) => this.participantsChanged(participant));
+    s.on("participant_reconnecting", ({ participant_id: id }) => {
+      const participant = this.grid.participants.get(id);
+      if (participant) this.participantsChanged({ ...participant, status: "reconnecting" });
+    });
+    s.on("participant_left", ({ participant_id: id }) => {
+      this.grid.remove(id);
+      this.review.renderParticipants();
+    });
+    s.on("producer_added", ({ producer }) => this.producerChanged(producer, true));
+    s.on("producer_updated", ({ producer }) => this.producerChanged(producer, true));
+    s.on("producer_removed", ({ producer }) => this.producerChanged(producer, false));
+    s.on("speaker_changed", ({ participant_id: id }) => this.grid.setSpeaker(id));
+    s.on("meeting_locked", ({ locked }) => this.setLocked(locked));
+    s.on("lobby_changed", ({ lobby }) => this.review.renderLobby(lobby));
+    s.on("lobby_admitted", () => this.join());
+    s.on("lobby_rejected", () => this.end("room.lobby_rejected"));
+    s.on("muted", ({ kind, muted }) => this.toast(t(muted ? `room.muted_by_chair.${kind}` : `room.unmuted_by_chair.${kind}`)));
+    s.on("screen_share_stopped", () => {
+      this.stopScreen();
+      this.toast(t("room.screen_stopped_by_chair"));
+    });
+    s.on("removed", ({ reason }) => this.end(`room.removed.${reason}`));
+    s.on("media_failed", () => {
+      this.restartMedia = true;
+      this.signaling.dropTransport(); // reconnect and resume with fresh media connections
+    });
+    s.on("review_state", (state) => this.review.apply(state));
+    s.on("chat_message", (message) => this.review.chatMessage(message));
+    s.on("error", (error) => this.errors.push(error)); // also in each request's ack, shown there
+  }
+
+  participantsChanged(participant) {
+    this.grid.upsert(participant);
+    this.review.renderParticipants();
+    if (this.review.state) this.review.renderHands();
+  }
+
+  producerChanged(producer, present) {
+    this.producers = this.producers.filter((p) => p.id !== producer.id);
+    if (present) this.producers.push(producer);
+    this.review.renderParticipants();
+  }
+
+  // -- controls ----------------------------------------------------------------------
+
+  wireControls() {
+    const $ = this.$;
+    const stream = this.local.stream;
+    const audio = stream ? stream.getAudioTracks()[0] : null;
+    const video = stream ? stream.getVideoTracks()[0] : null;
+    $("mic-toggle").disabled = !audio;
+    $("camera-toggle").disabled = !video;
+    this.toggle("mic-toggle", audio, "room.controls.mic_on", "room.controls.mic_off");
+    this.toggle("camera-toggle", video, "room.controls.camera_on", "room.controls.camera_off");
+    $("screen-toggle").addEventListener("click", () => (this.screenTrack ? this.stopScreen() : this.shareScreen()));
+    $("screen-toggle").hidden = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
+    $("hand-toggle").addEventListener("click", () => this.review.toggleHand());
+    $("leave").addEventListener("click", () => this.leave());
+    $("enable-sound").addEventListener("click", () => {
+      this.grid.resumeAudio();
+      $("enable-sound").hidden = true;
+    });
+    $("local-mode").textContent = t(`room.device.mode.${this.local.mode}`);
+  }
+
+  /** A button that switches a local track on and off (aria-pressed = switched off). */
+  toggle(id, track, onKey, offKey) {
+    const control = this.$(id);
+    const show = () => {
+      const off = !track || !track.enabled;
+      control.setAttribute("aria-pressed", String(off));
+      control.textContent = t(off ? offKey : onKey);
+    };
+    control.addEventListener("click", () => {
+      if (!track) return;
+      track.enabled = !track.enabled;
+      show();
+    });
+    show();
+  }
+
+  async shareScreen() {
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch (error) {
+      this.toast(t("room.screen_failed"));
+      return;
+    }
+    const track = stream.getVideoTracks()[0];
+    track.addEventListener("ended", () => this.stopScreen());
+    this.screenTrack = track;
+    this.grid.showLocalScreen(track);
+    this.$("screen-toggle").setAttribute("aria-pressed", "true");
+    this.$("screen-toggle").textContent = t("room.controls.screen_stop");
+    try {
+      await this.publisher.setTrack("screen", track);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  async stopScreen() {
+    if (!this.screenTrack) return;
+    this.screenTrack.stop();
+    this.screenTrack = null;
+    this.grid.showLocalScreen(null);
+    this.$("screen-toggle").setAttribute("aria-pressed", "false");
+    this.$("screen-toggle").textContent = t("room.controls.screen_start");
+    if (this.publisher) await this.publisher.setTrack("screen", null).catch((error) => this.fail(error));
+  }
+
+  async leave() {
+    this.ended = true;
+    try {
+      if (this.joined) await this.signaling.request("leave");
+    } catch {
+      // leaving anyway
+    }
+    this.signaling.close();
+    this.stopMedia();
+    this.local.stream?.getTracks().forEach((track) => track.stop());
+    window.location.assign(`/meetings/${this.config.meeting_id}`);
+  }
+
+  /** The meeting is over for this page (removed, rejected, replaced by another tab). */
+  end(key) {
+    this.ended = true;
+    this.signaling.close();
+    this.stopMedia();
+    this.local.stream?.getTracks().forEach((track) => track.stop());
+    this.setConnection("ended");
+    this.$("ended-message").textContent = t(key);
+  }
+
+  // -- status --------------------------------------------------------------------------
+
+  setConnection(state) {
+    document.body.dataset.connection = state;
+    const status = this.$("connection-status");
+    status.textContent = t(`room.connection.${state}`);
+    this.$("reconnecting").hidden = state !== "reconnecting";
+    this.$("ended").hidden = state !== "ended";
+  }
+
+  setLocked(locked) {
+    this.locked = locked;
+    this.$("locked").hidden = !locked;
+    this.review.renderParticipants();
+  }
+
+  setRecording(recording) {
+    this.$("recording").hidden = !recording;
+    document.body.dataset.recording = String(recording);
+  }
+
+  async sampleQuality() {
+    if (!this.publisher && !this.subscriber) return;
+    const { level, rtt_ms: rtt, loss_pct: loss } = await this.quality.sample([this.publisher, this.subscriber]);
+    const node = this.$("quality");
+    node.dataset.level = level;
+    node.textContent = t(`room.quality.${level}`);
+    node.title = rtt === null ? "" : t("room.quality.detail", { rtt, loss });
+  }
+
+  toast(text) {
+    const node = this.$("toast");
+    node.textContent = text;
+    node.hidden = !text;
+  }
+
+  fail(error) {
+    console.error(error);
+    this.toast(error && error.message ? error.message : String(error));
+  }
+}
+
+const config = pageConfig("room-config");
+setCatalog(config);
+const room = new Room(config);
+window.__lianshen = room; // for the end-to-end tests and for support staff in the console
+room.start();

@@ -1,0 +1,76 @@
+"""Read every queued datagram when a connection's UDP socket wakes the loop.
+
+asyncio's datagram transport reads ONE datagram per readiness event, i.e. per
+socket per turn of the event loop. A socket's receive rate is therefore capped
+by how often the loop turns, and a forwarding loop turns less often the more it
+forwards (each turn does the fan-out of what it read). The publish socket
+carries a whole participant (~70 video + 50 audio packets/s); in a one-to-25
+fan-out the loop turned ~30 times/s, the publish socket's kernel queue filled
+(its buffer is 512 KiB: aioice asks 256 KiB, Linux doubles it), the kernel
+dropped packets, aiortc's jitter buffer held every frame behind each hole, and
+all subscribers got the same ~11 fps (bench/RESULTS.md, 2026-11-29 diagnosis).
+Draining the socket on each wake-up removes the cap: the packets are then
+handed to aioice's unbounded queue, which aiortc's receive task empties in one
+go. A bound (``MAX_DATAGRAMS_PER_WAKEUP``) keeps one flooded socket from
+starving the others.
+"""
+
+import asyncio
+import weakref
+from typing import Any
+
+from aiortc import RTCPeerConnection
+
+MAX_DATAGRAMS_PER_WAKEUP = 64
+"""At most this many datagrams per socket per loop turn (~0.5 s of a publisher's packets)."""
+
+_draining: "weakref.WeakSet[asyncio.DatagramTransport]" = weakref.WeakSet()
+
+
+def drain_sockets(pc: RTCPeerConnection) -> None:
+    """Make every UDP socket gathered so far by ``pc`` drain its queue per wake-up.
+
+    Call after ``setLocalDescription`` (aiortc gathers before it returns);
+    calling again, e.g. after a re-offer, only handles new sockets.
+    """
+    loop = asyncio.get_running_loop()
+    for transceiver in pc.getTransceivers():
+        for dtls in (transceiver.sender.transport, transceiver.receiver.transport):
+            if dtls is None:
+                continue
+            # aiortc 1.16 / aioice 0.13 internal: RTCIceGatherer._connection is the
+            # aioice Connection; Connection._protocols holds its StunProtocols
+            # (public .transport: the asyncio datagram transport of one socket).
+            connection = dtls.transport.iceGatherer._connection
+            for protocol in connection._protocols:
+                transport = protocol.transport
+                if transport is not None and transport not in _draining:
+                    _drain(loop, transport, protocol)
+                    _draining.add(transport)
+
+
+def _drain(loop: asyncio.AbstractEventLoop, transport: Any, protocol: Any) -> None:
+    # CPython 3.11 internal: _SelectorDatagramTransport._read_ready() does one
+    # recvfrom() and hands the datagram to protocol.datagram_received() (errors
+    # and EAGAIN handled inside); it is registered with loop._add_reader(fd, ...),
+    # which a second registration replaces. aioice's StunProtocol is looked up on
+    # the instance, so counting its calls tells when the socket is empty.
+    read_one = transport._read_ready
+    deliver = protocol.datagram_received
+    delivered = 0
+
+    def counted(data: bytes, addr: tuple[Any, ...]) -> None:
+        nonlocal delivered
+        delivered += 1
+        deliver(data, addr)
+
+    def read_ready() -> None:
+        nonlocal delivered
+        for _ in range(MAX_DATAGRAMS_PER_WAKEUP):
+            delivered = 0
+            read_one()
+            if not delivered or transport.is_closing():
+                return
+
+    protocol.datagram_received = counted
+    loop._add_reader(transport._sock_fd, read_ready)

@@ -1,0 +1,406 @@
+"""The review-conduct events: who may do what, what gets logged, and telling everyone.
+
+Each handler checks its actor (the chair, the presenter, a department's representative), checks
+the request against the review (an item must be open for opinions, ...), then writes the event to
+the meeting's log and applies the very same payload to the live state (server.signaling.review),
+and broadcasts the new ``review_state``. Database look-ups come first and the check-and-change
+after them runs without awaiting, so two people acting at once cannot both pass a check that only
+one of them should (two openings of items, an amendment racing the item's close).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import weakref
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.db.models import CaseMaterial
+from server.domain.opinions import MaterialRequest, Opinion, OpinionError, OpinionKind, validate_opinion
+from server.domain.roles import Post, Role
+from server.signaling import review_messages as rm
+from server.signaling.errors import SignalingError
+from server.signaling.review import (
+    CLOSED,
+    OPEN,
+    AgendaItem,
+    InvitedDepartment,
+    Present,
+    Presentation,
+    Review,
+    load_review,
+    next_id,
+)
+from server.signaling.room_state import LiveMeeting, Participant
+
+if TYPE_CHECKING:
+    from server.signaling.server import Connection
+
+logger = logging.getLogger(__name__)
+
+MESSAGES: dict[str, str] = {
+    "forbidden": "您不能以本部门名义提交意见 / you may not give an opinion here",
+    "invalid_opinion": "意见不完整 / the opinion is incomplete",
+    "chat_disabled": "主持人已关闭文字交流 / the chair has turned chat off",
+    "not_presenter": "只有主讲人可以操作演示 / only the presenter may do this",
+    "unknown_item": "该事项不在本次会议议程中 / no such item on this meeting's agenda",
+    "item_not_open": "该事项未在审议中 / the item is not open for review",
+    "item_closed": "该事项已审议结束 / the item's review has closed",
+    "another_item_open": "请先结束正在审议的事项 / close the item under review first",
+    "no_hands": "没有人举手 / nobody has raised a hand",
+    "unknown_department": "没有该部门 / no such department",
+    "unknown_material": "该材料不属于本次会议的案件 / no such material for this meeting's cases",
+    "no_presentation": "当前没有演示 / nothing is being presented",
+    "bad_page": "页码超出范围 / no such page",
+}
+
+POSTS = frozenset(post.value for post in Post)
+Joined = Callable[["Connection", int], tuple[LiveMeeting, Participant]]
+Handler = Callable[["Connection", Any], Awaitable[dict[str, Any]]]
+
+
+def refuse(code: str, message: str | None = None, **details: Any) -> SignalingError:
+    return SignalingError(code, message or MESSAGES[code], **details)
+
+
+def _present(meeting: LiveMeeting) -> list[Present]:
+    return [Present(p.id, p.capacity) for p in meeting.participants.values()]
+
+
+def _require_chair(participant: Participant) -> None:
+    if not participant.is_chair:
+        raise SignalingError("not_chair")
+
+
+class ReviewDesk:
+    """The review events of every live meeting; one per signaling server."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], joined: Joined) -> None:
+        self._sessions = sessions
+        self._joined = joined
+        self._reviews: weakref.WeakKeyDictionary[LiveMeeting, Review] = weakref.WeakKeyDictionary()
+        self._loading = asyncio.Lock()
+
+    def handlers(self) -> dict[str, tuple[TypeAdapter[Any], Handler]]:
+        """Event name -> (payload adapter, handler), for the signaling server's dispatch table."""
+        table: dict[str, tuple[type[Any], Handler]] = {
+            "agenda_open": (rm.AgendaOpen, self._agenda_open),
+            "agenda_close": (rm.AgendaClose, self._agenda_close),
+            "hand_raise": (rm.HandRaise, self._hand_raise),
+            "hand_lower": (rm.HandLower, self._hand_lower),
+            "hand_next": (rm.HandNext, self._hand_next),
+            "chat_send": (rm.ChatSend, self._chat_send),
+            "chat_enable": (rm.ChatEnable, self._chat_enable),
+            "opinion_submit": (rm.OpinionSubmit, self._opinion_submit),
+            "decision_record": (rm.DecisionRecord, self._decision_record),
+            "task_assign": (rm.TaskAssign, self._task_assign),
+            "presenter_set": (rm.PresenterSet, self._presenter_set),
+            "presentation_open": (rm.PresentationOpen, self._presentation_open),
+            "presentation_page": (rm.PresentationPage, self._presentation_page),
+            "presentation_close": (rm.PresentationClose, self._presentation_close),
+        }
+        return {event: (TypeAdapter(model), handler) for event, (model, handler) in table.items()}
+
+    # -- state ----------------------------------------------------------------------
+
+    async def review(self, meeting: LiveMeeting) -> Review:
+        """The meeting's review, rebuilt from its log the first time the live meeting needs it."""
+        review = self._reviews.get(meeting)
+        if review is None:
+            async with self._loading:
+                review = self._reviews.get(meeting)
+                if review is None:
+                    async with self._sessions() as db:
+                        review = self._reviews[meeting] = await load_review(db, meeting.id)
+        return review
+
+    async def snapshot(self, meeting: LiveMeeting) -> dict[str, Any]:
+        """The review for a join ack; if the join changed it (the applicant arriving becomes the
+        presenter), everyone else is told too."""
+        review = await self.review(meeting)
+        state = review.public(_present(meeting))
+        if review.last_broadcast is None:
+            review.last_broadcast = state
+        elif state != review.last_broadcast:
+            self._tell(meeting, review, state)
+        return state
+
+    def _tell(self, meeting: LiveMeeting, review: Review, state: dict[str, Any] | None = None) -> None:
+        state = state if state is not None else review.public(_present(meeting))
+        review.last_broadcast = state
+        meeting.broadcast("review_state", {key: value for key, value in state.items() if key != "meeting_id"})
+
+    async def _enter(self, connection: Connection, meeting_id: int) -> tuple[LiveMeeting, Participant, Review]:
+        meeting, participant = self._joined(connection, meeting_id)
+        return meeting, participant, await self.review(meeting)
+
+    def _record(self, meeting: LiveMeeting, review: Review, participant: Participant, type: str,
+                **payload: Any) -> None:
+        """Log an on-record event and take it into the live state, identically."""
+        meeting.log.write(type, participant.user_id, **payload)
+        review.apply(type, payload, participant.identity.display_name)
+
+    @staticmethod
+    def _item(review: Review, item_id: int | None) -> AgendaItem | None:
+        if item_id is None:
+            return None
+        item = review.facts.item(item_id)
+        if item is None:
+            raise refuse("unknown_item")
+        return item
+
+    # -- agenda ---------------------------------------------------------------------
+
+    async def _agenda_open(self, connection: Connection, message: rm.AgendaOpen) -> dict[str, Any]:
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        _require_chair(participant)
+        item = self._item(review, message.item_id)
+        assert item is not None
+        if review.status[item.id] == CLOSED:
+            raise refuse("item_closed")
+        if review.open_item_id is not None:
+            if review.open_item_id == item.id:
+                return {}
+            raise refuse("another_item_open", open_item_id=review.open_item_id)
+        self._record(meeting, review, participant, "agenda_item_opened", project_code=item.project_code,
+                     item_name=item.item_name, position=item.position)
+        self._tell(meeting, review)
+        return {}
+
+    async def _agenda_close(self, connection: Connection, message: rm.AgendaClose) -> dict[str, Any]:
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        _require_chair(participant)
+        item = self._item(review, message.item_id)
+        assert item is not None
+        if review.status[item.id] != OPEN:
+            raise refuse("item_not_open")
+        self._record(meeting, review, participant, "agenda_item_closed", project_code=item.project_code,
+                     item_name=item.item_name, position=item.position, outcome=message.outcome.strip())
+        self._tell(meeting, review)
+        return {}
+
+    # -- hands ----------------------------------------------------------------------
+
+    async def _hand_raise(self, connection: Connection, message: rm.HandRaise) -> dict[str, Any]:
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        review.hands = [pid for pid in review.hands if pid in meeting.participants]
+        if participant.id not in review.hands:
+            review.hands.append(participant.id)
+            self._record(meeting, review, participant, "hand_raised", purpose=message.purpose.strip())
+            self._tell(meeting, review)
+        return {"position": review.hands.index(participant.id) + 1}
+
+    async def _hand_lower(self, connection: Connection, message: rm.HandLower) -> dict[str, Any]:
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        if participant.id in review.hands or review.floor == participant.id:
+            review.hands = [pid for pid in review.hands if pid != participant.id]
+            if review.floor == participant.id:
+                review.floor = None
+            self._tell(meeting, review)
+        return {}
+
+    async def _hand_next(self, connection: Connection, message: rm.HandNext) -> dict[str, Any]:
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        _require_chair(participant)
+        waiting = [pid for pid in review.hands if pid in meeting.participants]
+        if not waiting:
+            review.hands = []
+            raise refuse("no_hands")
+        review.floor = waiting[0]
+        review.hands = waiting[1:]
+        self._tell(meeting, review)
+        return {"floor": review.floor}
+
+    # -- chat -----------------------------------------------------------------------
+
+    async def _chat_send(self, connection: Connection, message: rm.ChatSend) -> dict[str, Any]:
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        if not review.chat_enabled and not participant.is_chair:
+            raise refuse("chat_disabled")
+        text = message.text.strip()
+        if not text:
+            raise SignalingError("invalid_payload", "消息不能为空 / the message is empty",
+                                 fields=[{"field": "text", "message": "empty"}])
+        chat_id = secrets.token_hex(8)
+        meeting.log.write("chat_message", participant.user_id, text=text, to=None)
+        meeting.broadcast("chat_message", {"id": chat_id, "participant_id": participant.id,
+                                           "display_name": participant.identity.display_name,
+                                           "text": text, "ts": datetime.now(UTC).isoformat()})
+        return {"id": chat_id}
+
+    async def _chat_enable(self, connection: Connection, message: rm.ChatEnable) -> dict[str, Any]:
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        _require_chair(participant)
+        if review.chat_enabled != message.enabled:
+            review.chat_enabled = message.enabled
+            self._tell(meeting, review)
+        return {}
+
+    # -- opinions -------------------------------------------------------------------
+
+    def _department_of(self, meeting: LiveMeeting, review: Review, participant: Participant) -> InvitedDepartment:
+        """The department a participant speaks for: a chief representative (A post, or B standing
+        in) of a department invited as a member (出席). Everyone else is refused."""
+        principal = participant.identity.principal
+        department = None
+        if principal is not None and principal.role == Role.CHIEF_REP and principal.post in POSTS:
+            department = review.facts.member(principal.department_id)
+        if department is None:
+            logger.warning("meeting %s: %s (%s) tried to give an opinion", meeting.id, participant.id,
+                           participant.identity.display_name)
+            raise refuse("forbidden")
+        return department
+
+    async def _opinion_submit(self, connection: Connection, message: rm.OpinionSubmit) -> dict[str, Any]:
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        department = self._department_of(meeting, review, participant)
+        item = self._item(review, message.item_id)
+        assert item is not None
+        if review.status[item.id] != OPEN:
+            raise refuse("item_not_open", item_status=review.status[item.id])
+        opinion = _checked_opinion(message)
+        earlier = review.opinion_of(item.id, department.code)
+        reason = message.amendment_reason.strip()
+        if earlier is not None and not reason:
+            raise refuse("invalid_opinion", "修改意见须说明修改理由 / an amendment must give its reason",
+                         field="amendment_reason")
+        opinion_id = earlier.opinion_id if earlier else next_id("op", review.opinion_ids)
+        revision = earlier.revision + 1 if earlier else 1
+        principal = participant.identity.principal
+        assert principal is not None
+        common = {"project_code": item.project_code, "item_name": item.item_name,
+                  "department_code": department.code}
+        content = {"opinion_id": opinion_id, "revision": revision, **common, "post": principal.post,
+                   "kind": opinion.kind.value, "text": message.text.strip(),
+                   "conditions": list(opinion.conditions), "reasons": opinion.reasons,
+                   "legal_basis": opinion.legal_basis, "remedy_notice": opinion.remedy_notice,
+                   "refer_to": (message.refer_to or "").strip() or None}
+        if earlier is None:
+            self._record(meeting, review, participant, "opinion_submitted", **content)
+        else:
+            self._record(meeting, review, participant, "opinion_amended", **content,
+                         amendment_reason=reason)
+        for requested, asked in zip(opinion.materials, message.materials, strict=True):
+            self._record(meeting, review, participant, "material_requested",
+                         request_id=next_id("mr", review.request_ids), opinion_id=opinion_id, **common,
+                         material=requested.name, detail=asked.detail.strip(),
+                         due_working_days=requested.due_working_days)
+        self._tell(meeting, review)
+        return {"opinion_id": opinion_id, "revision": revision}
+
+    # -- decisions and tasks ----------------------------------------------------------
+
+    def _about(self, review: Review, item: AgendaItem | None) -> dict[str, Any]:
+        if item is None:
+            return {"project_code": review.facts.sole_project_code, "item_name": None}
+        return {"project_code": item.project_code, "item_name": item.item_name}
+
+    async def _decision_record(self, connection: Connection, message: rm.DecisionRecord) -> dict[str, Any]:
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        _require_chair(participant)
+        item = self._item(review, message.item_id)
+        decision_id = next_id("d", (d["decision_id"] for d in review.decisions))
+        self._record(meeting, review, participant, "decision_recorded", decision_id=decision_id,
+                     **self._about(review, item), text=message.text.strip())
+        self._tell(meeting, review)
+        return {"decision_id": decision_id}
+
+    async def _task_assign(self, connection: Connection, message: rm.TaskAssign) -> dict[str, Any]:
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        _require_chair(participant)
+        item = self._item(review, message.item_id)
+        if message.department_code not in review.facts.department_names:
+            raise refuse("unknown_department", department_code=message.department_code)
+        if message.due_working_days < 1:
+            raise SignalingError("invalid_payload", "期限须至少1个工作日 / the due time must be at least "
+                                 "1 working day", fields=[{"field": "due_working_days", "message": ">= 1"}])
+        task_id = next_id("t", (t["task_id"] for t in review.tasks))
+        self._record(meeting, review, participant, "task_assigned", task_id=task_id,
+                     department_code=message.department_code, **self._about(review, item),
+                     text=message.text.strip(), due_working_days=message.due_working_days)
+        self._tell(meeting, review)
+        return {"task_id": task_id}
+
+    # -- presenting -------------------------------------------------------------------
+
+    async def _presenter_set(self, connection: Connection, message: rm.PresenterSet) -> dict[str, Any]:
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        _require_chair(participant)
+        if message.participant_id is not None and message.participant_id not in meeting.participants:
+            raise SignalingError("unknown_participant")
+        review.presenter_choice = message.participant_id
+        self._tell(meeting, review)
+        return {"presenter": review.presenter(_present(meeting))}
+
+    def _require_presenter(self, meeting: LiveMeeting, review: Review, participant: Participant) -> None:
+        if review.presenter(_present(meeting)) != participant.id:
+            raise refuse("not_presenter")
+
+    async def _presentation_open(self, connection: Connection,
+                                 message: rm.PresentationOpen) -> dict[str, Any]:
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        self._require_presenter(meeting, review, participant)
+        async with self._sessions() as db:
+            material = await db.scalar(select(CaseMaterial).where(
+                CaseMaterial.id == message.material_id, CaseMaterial.case_id.in_(review.facts.case_ids)))
+        if material is None:
+            raise refuse("unknown_material")
+        self._require_presenter(meeting, review, participant)  # may have changed while we read
+        self._stop_presentation(meeting, review, participant)
+        review.presentation = Presentation(material.id, material.title, material.file_name,
+                                           material.page_count)
+        self._record(meeting, review, participant, "presentation_started", title=material.title,
+                     file_name=material.file_name, page_count=material.page_count)
+        self._tell(meeting, review)
+        return {"presentation": review.presentation.public()}
+
+    async def _presentation_page(self, connection: Connection,
+                                 message: rm.PresentationPage) -> dict[str, Any]:
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        self._require_presenter(meeting, review, participant)
+        if review.presentation is None:
+            raise refuse("no_presentation")
+        if message.page > review.presentation.page_count:
+            raise refuse("bad_page", page_count=review.presentation.page_count)
+        if review.presentation.page != message.page:
+            review.presentation.page = message.page
+            self._tell(meeting, review)
+        return {}
+
+    async def _presentation_close(self, connection: Connection,
+                                  message: rm.PresentationClose) -> dict[str, Any]:
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        self._require_presenter(meeting, review, participant)
+        if review.presentation is None:
+            raise refuse("no_presentation")
+        self._stop_presentation(meeting, review, participant)
+        self._tell(meeting, review)
+        return {}
+
+    def _stop_presentation(self, meeting: LiveMeeting, review: Review, participant: Participant) -> None:
+        if review.presentation is not None:
+            self._record(meeting, review, participant, "presentation_stopped",
+                         title=review.presentation.title)
+            review.presentation = None
+
+
+def _checked_opinion(message: rm.OpinionSubmit) -> Opinion:
+    """The opinion as the domain rules accept it, or ``invalid_opinion`` naming the field."""
+    kind = message.opinion_kind
+    if message.refer_to and kind is not OpinionKind.REFER_UPWARD:
+        raise refuse("invalid_opinion", "只有需转报上级的意见可以填写转报部门 / only 'refer to a higher "
+                     "level' names a department to refer to", field="refer_to")
+    try:
+        return validate_opinion(Opinion(
+            kind=kind, conditions=tuple(message.conditions), reasons=message.reasons,
+            legal_basis=message.legal_basis,
+            materials=tuple(MaterialRequest(m.material, m.due_working_days) for m in message.materials)))
+    except OpinionError as exc:
+        raise refuse("invalid_opinion", str(exc), field=exc.field) from None

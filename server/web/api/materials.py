@@ -1,0 +1,168 @@
+"""Case materials over HTTP: upload a PDF (multipart), list a case's materials, fetch one file.
+
+Uploads are multipart/form-data, not JSON, so this module reads the body itself (streaming, under
+``materials.max_mb``) after the registry has checked the caller's role; the case's visibility is
+checked before a byte of the file is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from urllib.parse import quote
+
+from aiohttp import BodyPartReader, web
+from pydantic import computed_field
+
+from server.db.models import CaseMaterial
+
+from server.services.materials import (
+    UPLOADERS,
+    MaterialError,
+    StoredPdf,
+    add_material,
+    default_title,
+    discard_if_unused,
+    file_url,
+    find_case,
+    find_material,
+    list_materials,
+    material_path,
+    safe_file_name,
+    store_pdf,
+)
+from server.web.api import API
+from server.web.api.registry import Call
+from server.web.api.schemas import Out
+from server.web.context import context
+from server.web.errors import ApiError
+
+TAG = "materials"
+MAX_TITLE_CHARS = 256
+CHUNK_BYTES = 64 * 1024
+
+
+class MaterialOut(Out):
+    id: int
+    case_id: int
+    title: str
+    file_name: str
+    page_count: int
+    size: int
+    sha256: str
+    uploaded_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def url(self) -> str:
+        """Where the PDF is fetched (the meeting room's viewer uses it too)."""
+        return file_url(self.id)
+
+
+def _out(material: CaseMaterial) -> MaterialOut:
+    return MaterialOut.model_validate(material)
+
+
+def _refusal(exc: MaterialError) -> ApiError:
+    return ApiError(exc.status, exc.message, code=exc.code,
+                    details=[{"field": exc.field, "message": exc.message}])
+
+
+async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+    while chunk := await part.read_chunk(CHUNK_BYTES):
+        yield chunk
+
+
+class Upload:
+    """The multipart form of an upload: the file (stored as soon as it is read) and its title."""
+
+    def __init__(self) -> None:
+        self.stored: StoredPdf | None = None
+        self.file_name = ""
+        self.title = ""
+
+    async def read(self, call: Call) -> None:
+        request = call.request
+        if request.content_type != "multipart/form-data":
+            raise ApiError(415, "请以 multipart/form-data 上传文件 / upload the file as multipart/form-data")
+        settings = context(request).settings
+        try:
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if not isinstance(part, BodyPartReader):
+                    raise MaterialError(422, "不支持嵌套的表单 / nested multipart is not supported", "invalid", "")
+                if part.name == "file" and self.stored is None:
+                    self.file_name = safe_file_name(part.filename)
+                    self.stored = await store_pdf(_chunks(part), settings.data_dir,
+                                                  settings.materials.max_mb * 1024 * 1024)
+                elif part.name == "title" and not self.title:
+                    self.title = _title(await part.text())
+                else:
+                    raise MaterialError(422, f"未知或重复的表单字段 / unknown or repeated form field: "
+                                        f"{part.name}", "invalid", part.name or "")
+        except MaterialError as exc:
+            raise _refusal(exc) from None
+        except ValueError as exc:  # a malformed multipart body (bad boundary, headers)
+            raise ApiError(400, f"表单格式错误 / malformed multipart body: {exc}") from None
+        if self.stored is None:
+            raise ApiError(422, "请选择要上传的 PDF 文件 / choose a PDF file to upload",
+                           details=[{"field": "file", "message": "required"}])
+        self.title = self.title or default_title(self.file_name)
+
+
+def _title(raw: str) -> str:
+    title = raw.strip()
+    if len(title) > MAX_TITLE_CHARS or any(ord(c) < 32 for c in title):
+        raise MaterialError(422, f"标题须为一行，不超过 {MAX_TITLE_CHARS} 字 / the title must be one line of at "
+                            f"most {MAX_TITLE_CHARS} characters", "invalid", "title")
+    return title
+
+
+@API.route("POST", "/cases/{id}/materials", summary="Upload a PDF material for a case (multipart: file, title?)",
+           roles=UPLOADERS, response=MaterialOut, status=201, tag=TAG)
+async def api_upload_material(call: Call) -> MaterialOut:
+    case = await find_case(call.db, call.principal, call.path_int("id"))
+    if case is None:
+        raise ApiError(404)
+    upload = Upload()
+    try:
+        await upload.read(call)
+        assert upload.stored is not None
+        try:
+            material = await add_material(call.db, call.principal, case, upload.stored, upload.file_name,
+                                          upload.title)
+        except MaterialError as exc:
+            raise _refusal(exc) from None
+    except ApiError:
+        if upload.stored is not None:  # refused after the file was stored: keep no orphan
+            await discard_if_unused(call.db, context(call.request).settings.data_dir, upload.stored.sha256)
+        raise
+    return _out(material)
+
+
+@API.route("GET", "/cases/{id}/materials", summary="A case's materials (scoped like the case)",
+           response=list[MaterialOut], tag=TAG)
+async def api_list_materials(call: Call) -> list[MaterialOut]:
+    case = await find_case(call.db, call.principal, call.path_int("id"))
+    if case is None:
+        raise ApiError(404)
+    return [_out(material) for material in await list_materials(call.db, case.id)]
+
+
+@API.route("GET", "/materials/{id}/file", summary="The PDF of a material (scoped like its case)",
+           response=bytes, tag=TAG)
+async def api_material_file(call: Call) -> web.StreamResponse:
+    material = await find_material(call.db, call.principal, call.path_int("id"))
+    if material is None:
+        raise ApiError(404)
+    path = material_path(context(call.request).settings.data_dir, material.sha256)
+    if not path.is_file():
+        raise ApiError(404, "文件已不在存储中 / the file is missing from storage", code="file_missing")
+    ascii_name = f"material-{material.id}.pdf"  # for clients that ignore filename*
+    return web.FileResponse(path, headers={
+        "Content-Type": "application/pdf",
+        "Content-Disposition": f'inline; filename="{ascii_name}"; '
+                               f"filename*=UTF-8''{quote(material.file_name, safe='')}",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=3600",
+    })

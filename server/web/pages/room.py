@@ -1,0 +1,112 @@
+"""The meeting room in the browser: the device check page, the room page, and the browser-side
+libraries they load from node_modules (installed by `npm install`, never copied into the repo).
+
+Only people who may see the meeting (the same visibility rule as the API) get either page; anyone
+else gets 404. Who may actually *join*, and as what, is still decided by the signaling server when
+the page connects; the page only renders the room and hands its script what it needs to label
+tiles (departments and their levels) and to speak the user's language without another request.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from server.db.models import AgendaEntry, ApprovalItem, Department, Meeting
+from server.domain.divisions import Level
+from server.domain.opinions import OpinionKind
+from server.domain.roles import Post
+from server.services.meetings import find_visible
+from server.web import i18n
+from server.web.context import db
+from server.web.errors import ApiError
+from server.web.pages.display import label
+from server.web.pages.render import render, require_page_user
+
+routes = web.RouteTableDef()
+
+NODE_MODULES = Path(__file__).resolve().parent.parent.parent.parent / "node_modules"
+VENDOR = {
+    # URL prefix -> the package folder served as it is
+    "/vendor/socket.io": NODE_MODULES / "socket.io-client" / "dist",
+    "/vendor/pdfjs": NODE_MODULES / "pdfjs-dist" / "build",
+}
+for _prefix, _folder in VENDOR.items():
+    if _folder.is_dir():  # absent before `npm install`: the room page then says what is missing
+        routes.static(_prefix, _folder)
+
+BROWSER_KEYS = ("room.", "app.name")
+"""Catalog keys the room's scripts use; only these are inlined into the page."""
+
+
+def browser_catalog(lang: str) -> dict[str, str]:
+    """The room's part of the shared catalog, inlined so the scripts need no second request."""
+    return {key: text for key, text in i18n.catalog(lang).items() if key.startswith(BROWSER_KEYS)}
+
+
+async def _meeting_or_404(request: web.Request) -> tuple[Any, Meeting]:
+    me = require_page_user(request)
+    meeting = await find_visible(db(request), me, int(request.match_info["id"]))
+    if meeting is None:
+        raise ApiError(404, "会议不存在或无权查看 / no such meeting visible to you")
+    return me, meeting
+
+
+async def _departments(request: web.Request, lang: str) -> dict[int, dict[str, str]]:
+    """Every department with its level label, to label tiles 省/市/县 (a county has few dozen)."""
+    rows = await db(request).scalars(select(Department))
+    return {d.id: {"code": d.code, "name": d.name, "short_name": d.short_name,
+                   "level": d.division.level, "level_label": label(lang, Level(d.division.level))}
+            for d in rows}
+
+
+async def _case_ids(request: web.Request, meeting: Meeting) -> list[int]:
+    """The meeting's cases, whose materials the presenter may show."""
+    rows = await db(request).scalars(
+        select(ApprovalItem.case_id).join(AgendaEntry, AgendaEntry.item_id == ApprovalItem.id)
+        .where(AgendaEntry.meeting_id == meeting.id).distinct())
+    return sorted(rows)
+
+
+def _config(me: Any, meeting: Meeting, lang: str, departments: dict[int, dict[str, str]],
+            case_ids: list[int]) -> str:
+    """The JSON the room's script starts from (embedded in a non-executed script element)."""
+    config = {
+        "meeting_id": meeting.id,
+        "case_ids": case_ids,
+        "title": meeting.title,
+        "lang": lang,
+        "me": {"user_id": me.user_id, "role": me.role.value, "department_id": me.department_id,
+               "post": me.post},
+        "departments": departments,
+        "labels": {
+            "post": {p.value: label(lang, p) for p in Post},
+            "opinion": {k.value: label(lang, k) for k in OpinionKind},
+        },
+        "catalog": browser_catalog(lang),
+    }
+    # "</" must not end the <script> element early, whatever a title contains
+    return json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
+
+
+@routes.get(r"/meetings/{id:\d+}/check")
+async def device_check_page(request: web.Request) -> web.Response:
+    me, meeting = await _meeting_or_404(request)
+    lang = i18n.language(request)
+    return render(request, "room/check.html", meeting=meeting,
+                  config=_config(me, meeting, lang, {}, []))
+
+
+@routes.get(r"/meetings/{id:\d+}/room")
+async def room_page(request: web.Request) -> web.Response:
+    me, meeting = await _meeting_or_404(request)
+    lang = i18n.language(request)
+    return render(request, "room/room.html", meeting=meeting,
+                  opinion_kinds=[(kind.value, label(lang, kind)) for kind in OpinionKind],
+                  vendor_ready=all(folder.is_dir() for folder in VENDOR.values()),
+                  config=_config(me, meeting, lang, await _departments(request, lang),
+                                 await _case_ids(request, meeting)))
