@@ -15,9 +15,9 @@ from pydantic import BeforeValidator, Field
 
 from server.domain.cases import CaseFieldError, InvestorType, ItemStatus, ManagementCategory, validate_total_investment
 from server.domain.divisions import Level
-from server.web.api.fields import PG_INT_MAX, DbId, line, text
-from server.web.api.refs import DepartmentRef, OrganisationRef
-from server.web.api.schemas import Body, Out
+from server.schemas.fields import PG_INT_MAX, DbId, line, text
+from server.schemas.refs import DepartmentRef, OrganisationRef
+from server.schemas.base import Body, Out
 from server.services.clock import ItemClock
 
 # Deadlines are counted over these dates only: a date far outside them is a typo, and one near

@@ -56,7 +56,7 @@ from server.services.case_schemas import (
 )
 from server.services.reference import known_division_codes
 from server.settings import PromisedLimits
-from server.web.api.refs import department_ref
+from server.schemas.refs import department_ref
 
 
 class CaseError(Exception):

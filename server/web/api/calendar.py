@@ -14,7 +14,7 @@ from server.services.calendar_years import NamedDay, YearSummary, get_year, list
 from server.services.case_schemas import FIRST_DAY, LAST_DAY, CentreDate
 from server.web.api import API
 from server.web.api.registry import Call
-from server.web.api.schemas import Body, Out
+from server.schemas.base import Body, Out
 from server.web.errors import ApiError
 
 TAG = "calendar"

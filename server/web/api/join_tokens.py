@@ -17,9 +17,9 @@ from server.services.meetings import find_visible
 from server.signaling import tokens
 from server.signaling.admission import OBSERVER, OPEN_STATUSES
 from server.web.api import API
-from server.web.api.fields import DbId, line
+from server.schemas.fields import DbId, line
 from server.web.api.registry import Call
-from server.web.api.schemas import Body, Out
+from server.schemas.base import Body, Out
 from server.web.context import context
 from server.web.errors import ApiError
 

@@ -33,7 +33,7 @@ from server.services.materials import (
 )
 from server.web.api import API
 from server.web.api.registry import Call
-from server.web.api.schemas import Out
+from server.schemas.base import Out
 from server.web.context import context
 from server.web.errors import ApiError
 

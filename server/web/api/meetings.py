@@ -34,8 +34,8 @@ from server.services.meetings import (
     update_meeting,
 )
 from server.web.api import API
-from server.web.api.fields import PG_INT_MAX, DbId, line, text
-from server.web.api.refs import (
+from server.schemas.fields import PG_INT_MAX, DbId, line, text
+from server.schemas.refs import (
     DepartmentRef,
     OrganisationRef,
     PersonRef,
@@ -44,7 +44,7 @@ from server.web.api.refs import (
     person_ref,
 )
 from server.web.api.registry import Call
-from server.web.api.schemas import Body, Out
+from server.schemas.base import Body, Out
 from server.web.errors import ApiError
 
 TAG = "meetings"

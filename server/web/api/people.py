@@ -32,8 +32,8 @@ from server.services.people import (
     update_person,
 )
 from server.web.api import API
-from server.web.api.fields import PG_INT_MAX, DbId, line
-from server.web.api.refs import (
+from server.schemas.fields import PG_INT_MAX, DbId, line
+from server.schemas.refs import (
     DepartmentRef,
     OrganisationRef,
     PersonRef,
@@ -42,7 +42,7 @@ from server.web.api.refs import (
     person_ref,
 )
 from server.web.api.registry import Call
-from server.web.api.schemas import Body, Out
+from server.schemas.base import Body, Out
 from server.web.errors import ApiError
 
 TAG = "people"

@@ -12,7 +12,7 @@ from server.auth.principal import load_principal
 from server.auth.sessions import COOKIE_NAME, close_session
 from server.web.api import API
 from server.web.api.registry import Call
-from server.web.api.schemas import Body, Out
+from server.schemas.base import Body, Out
 from server.web.context import AUTH_SESSION, context
 from server.web.cookies import clear_session_cookie, set_session_cookie
 from server.web.errors import ApiError

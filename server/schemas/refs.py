@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.db.models import Department, Organisation, User
-from server.web.api.schemas import Out
+from server.schemas.base import Out
 
 
 class DepartmentRef(Out):
