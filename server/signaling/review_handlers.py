@@ -129,10 +129,13 @@ class ReviewDesk:
         if review.last_broadcast is None:
             review.last_broadcast = state
         elif state != review.last_broadcast:
-            self._tell(meeting, review, state)
+            await self._tell(meeting, review, state)
         return state
 
-    def _tell(self, meeting: LiveMeeting, review: Review, state: dict[str, Any] | None = None) -> None:
+    async def _tell(self, meeting: LiveMeeting, review: Review, state: dict[str, Any] | None = None) -> None:
+        """Broadcast the review once what changed it is in the event log: whoever sees an opinion,
+        a decision or a task on screen can rely on it being on record."""
+        await meeting.log.flush()
         state = state if state is not None else review.public(_present(meeting))
         review.last_broadcast = state
         meeting.broadcast("review_state", {key: value for key, value in state.items() if key != "meeting_id"})
@@ -171,7 +174,7 @@ class ReviewDesk:
             raise refuse("another_item_open", open_item_id=review.open_item_id)
         self._record(meeting, review, participant, "agenda_item_opened", project_code=item.project_code,
                      item_name=item.item_name, position=item.position)
-        self._tell(meeting, review)
+        await self._tell(meeting, review)
         return {}
 
     async def _agenda_close(self, connection: Connection, message: rm.AgendaClose) -> dict[str, Any]:
@@ -183,7 +186,7 @@ class ReviewDesk:
             raise refuse("item_not_open")
         self._record(meeting, review, participant, "agenda_item_closed", project_code=item.project_code,
                      item_name=item.item_name, position=item.position, outcome=message.outcome.strip())
-        self._tell(meeting, review)
+        await self._tell(meeting, review)
         return {}
 
     # -- hands ----------------------------------------------------------------------
@@ -194,7 +197,7 @@ class ReviewDesk:
         if participant.id not in review.hands:
             review.hands.append(participant.id)
             self._record(meeting, review, participant, "hand_raised", purpose=message.purpose.strip())
-            self._tell(meeting, review)
+            await self._tell(meeting, review)
         return {"position": review.hands.index(participant.id) + 1}
 
     async def _hand_lower(self, connection: Connection, message: rm.HandLower) -> dict[str, Any]:
@@ -203,7 +206,7 @@ class ReviewDesk:
             review.hands = [pid for pid in review.hands if pid != participant.id]
             if review.floor == participant.id:
                 review.floor = None
-            self._tell(meeting, review)
+            await self._tell(meeting, review)
         return {}
 
     async def _hand_next(self, connection: Connection, message: rm.HandNext) -> dict[str, Any]:
@@ -215,7 +218,7 @@ class ReviewDesk:
             raise refuse("no_hands")
         review.floor = waiting[0]
         review.hands = waiting[1:]
-        self._tell(meeting, review)
+        await self._tell(meeting, review)
         return {"floor": review.floor}
 
     # -- chat -----------------------------------------------------------------------
@@ -240,7 +243,7 @@ class ReviewDesk:
         _require_chair(participant)
         if review.chat_enabled != message.enabled:
             review.chat_enabled = message.enabled
-            self._tell(meeting, review)
+            await self._tell(meeting, review)
         return {}
 
     # -- opinions -------------------------------------------------------------------
@@ -292,7 +295,7 @@ class ReviewDesk:
                          request_id=next_id("mr", review.request_ids), opinion_id=opinion_id, **common,
                          material=requested.name, detail=asked.detail.strip(),
                          due_working_days=requested.due_working_days)
-        self._tell(meeting, review)
+        await self._tell(meeting, review)
         return {"opinion_id": opinion_id, "revision": revision}
 
     # -- decisions and tasks ----------------------------------------------------------
@@ -309,7 +312,7 @@ class ReviewDesk:
         decision_id = next_id("d", (d["decision_id"] for d in review.decisions))
         self._record(meeting, review, participant, "decision_recorded", decision_id=decision_id,
                      **self._about(review, item), text=message.text.strip())
-        self._tell(meeting, review)
+        await self._tell(meeting, review)
         return {"decision_id": decision_id}
 
     async def _task_assign(self, connection: Connection, message: rm.TaskAssign) -> dict[str, Any]:
@@ -325,7 +328,7 @@ class ReviewDesk:
         self._record(meeting, review, participant, "task_assigned", task_id=task_id,
                      department_code=message.department_code, **self._about(review, item),
                      text=message.text.strip(), due_working_days=message.due_working_days)
-        self._tell(meeting, review)
+        await self._tell(meeting, review)
         return {"task_id": task_id}
 
     # -- presenting -------------------------------------------------------------------
@@ -336,7 +339,7 @@ class ReviewDesk:
         if message.participant_id is not None and message.participant_id not in meeting.participants:
             raise SignalingError("unknown_participant")
         review.presenter_choice = message.participant_id
-        self._tell(meeting, review)
+        await self._tell(meeting, review)
         return {"presenter": review.presenter(_present(meeting))}
 
     def _require_presenter(self, meeting: LiveMeeting, review: Review, participant: Participant) -> None:
@@ -358,7 +361,7 @@ class ReviewDesk:
                                            material.page_count)
         self._record(meeting, review, participant, "presentation_started", title=material.title,
                      file_name=material.file_name, page_count=material.page_count)
-        self._tell(meeting, review)
+        await self._tell(meeting, review)
         return {"presentation": review.presentation.public()}
 
     async def _presentation_page(self, connection: Connection,
@@ -371,7 +374,7 @@ class ReviewDesk:
             raise refuse("bad_page", page_count=review.presentation.page_count)
         if review.presentation.page != message.page:
             review.presentation.page = message.page
-            self._tell(meeting, review)
+            await self._tell(meeting, review)
         return {}
 
     async def _presentation_close(self, connection: Connection,
@@ -381,7 +384,7 @@ class ReviewDesk:
         if review.presentation is None:
             raise refuse("no_presentation")
         self._stop_presentation(meeting, review, participant)
-        self._tell(meeting, review)
+        await self._tell(meeting, review)
         return {}
 
     def _stop_presentation(self, meeting: LiveMeeting, review: Review, participant: Participant) -> None:
