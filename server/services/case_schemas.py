@@ -18,7 +18,7 @@ from server.domain.divisions import Level
 from server.schemas.fields import PG_INT_MAX, DbId, line, text
 from server.schemas.refs import DepartmentRef, OrganisationRef
 from server.schemas.base import Body, Out
-from server.services.clock import ItemClock
+from server.services.clock import CaseClock, ItemClock
 
 # Deadlines are counted over these dates only: a date far outside them is a typo, and one near
 # date.max would overflow the day arithmetic.
@@ -182,17 +182,6 @@ class SuspensionOut(Out):
     resume_notice_no: str
 
 
-class CaseClockOut(Out):
-    items_total: int
-    items_running: int
-    used: int | None
-    left: int | None
-    next_deadline: date | None
-    overdue: bool
-    suspended: bool
-    provisional: bool
-
-
 class PromisedTotalOut(Out):
     limit_wd: int
     start: date | None
@@ -238,7 +227,7 @@ class CaseSummary(Out):
     investor_type: str
     total_investment: Decimal
     created_at: datetime
-    clock: CaseClockOut
+    clock: CaseClock
 
 
 class CaseDetail(CaseSummary):
