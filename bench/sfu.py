@@ -43,6 +43,7 @@ import asyncio
 import contextlib
 import datetime
 import importlib.metadata
+import json
 import math
 import multiprocessing
 import os
@@ -249,7 +250,7 @@ def issue_tokens(world: World, count: int, run: str) -> list[str]:
     return asyncio.run(issue())
 
 
-def start_server(mode: str, world: World, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(mode: str, world: World, port: int, log: Path, probe: bool = False) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     if mode == "passthrough":
         env.update({
@@ -259,7 +260,10 @@ def start_server(mode: str, world: World, port: int, log: Path) -> subprocess.Po
             "LIANSHEN_SFU_ALLOWED_NETWORKS": '["127.0.0.0/8"]',
             "LIANSHEN_SFU_DENIED_NETWORKS": '["169.254.0.0/16", "224.0.0.0/4", "0.0.0.0/8"]',
         })
-        argv = [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(port),
+        entry = [str(BENCH_DIR / "sfu_probe.py")] if probe else ["-m", "server"]
+        if probe:  # the same server, plus counters (bench/sfu_probe.py) written next to the log
+            env["LIANSHEN_PROBE_OUT"] = str(log.with_suffix(".probe.jsonl"))
+        argv = [sys.executable, *entry, "serve", "--host", "127.0.0.1", "--port", str(port),
                 "--data-dir", str(world.workdir / "data")]
     else:
         argv = [sys.executable, str(BENCH_DIR / "naive_relay.py"), "--port", str(port)]
@@ -397,7 +401,7 @@ def run_once(scenario: Scenario, mode: str, world: World, args: argparse.Namespa
         return result
     specs = scenario.specs(tokens)
     port = free_port()
-    server = start_server(mode, world, port, world.workdir / f"{run}.log")
+    server = start_server(mode, world, port, world.workdir / f"{run}.log", args.probe)
     workers: Workers | None = None
     try:
         wait_listening(server, port, 60)
@@ -431,6 +435,8 @@ def run_once(scenario: Scenario, mode: str, world: World, args: argparse.Namespa
             result.rss_samples.append((time.monotonic() - t0, process_rss_mb(server.pid)))
         time.sleep(max(0.0, end_at - time.monotonic()))  # measurement window
         end = workers.ask(all_workers, ("mark",), "marked", 30)
+        if args.probe:  # the clients' side of the counters: frames received, sent, loop lateness
+            (world.workdir / f"{run}.marks.json").write_text(json.dumps({"start": start, "end": end}))
         cpu1, client1, busy1, rss1 = (process_ticks(server.pid), workers.cpu_ticks(), machine_ticks(),
                                       process_rss_mb(server.pid))
         t1 = time.monotonic()
@@ -449,6 +455,7 @@ def run_once(scenario: Scenario, mode: str, world: World, args: argparse.Namespa
         _media_stats(result, specs, joined, start, end, finished)
     except Exception as exc:  # noqa: BLE001 - one failed scenario must not lose the others
         result.error = f"{type(exc).__name__}: {exc}".strip()[:400]
+        print(f"{scenario.label} {mode} failed:\n{exc}", file=sys.stderr, flush=True)  # untruncated
     finally:
         if workers is not None:
             workers.close()
@@ -539,8 +546,9 @@ def table(results: list[Result], nproc: int) -> list[str]:
     ]
     for r in results:
         if r.error:
+            error = " ".join(r.error.split()).replace("|", "/")  # one table row, whatever the traceback
             lines.append(f"| {r.scenario.label} | {r.mode} | {r.scenario.streams} | — | — | — | — | — | — | — "
-                         f"| — | — | failed: {r.error} |")
+                         f"| — | — | failed: {error} |")
             continue
         notes = []
         if r.machine_busy_pct > 0.9 * 100 * nproc:
@@ -723,9 +731,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="scheduling priority for the bench and everything it starts (e.g. -10 on a "
                              "machine shared with other work, so the SFU and the bots are not starved)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (database, server logs)")
+    parser.add_argument("--probe", action="store_true",
+                        help="run the server under bench/sfu_probe.py: per-second forwarding and kernel UDP "
+                             "counters in <workdir>/<run>.probe.jsonl (implies --keep)")
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup = 10.0, 2.0
+    if args.probe:
+        args.keep = True
     return args
 
 

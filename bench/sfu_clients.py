@@ -17,6 +17,7 @@ Every reply is preceded by nothing else; an exception is replied as ("error", te
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import traceback
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class Worker:
         self.bots = {spec.name: BotClient(url, meeting_id, token=spec.token, name=spec.name)
                      for spec in specs}
         self.published_at: dict[str, float] = {}
+        self.loop_lag = LoopLag()
 
     async def join(self, names: list[str]) -> dict[str, Any]:
         """Join (and publish) the named bots one after another: a steady trickle of arrivals."""
@@ -88,7 +90,11 @@ class Worker:
         for name, bot in self.bots.items():
             stats = bot.participant.receiver.stats if bot.participant is not None else {}
             out[name] = {"at": time.monotonic(),
-                         "sources": {src: [s.frames, s.bytes] for src, s in stats.items()}}
+                         "sources": {src: [s.frames, s.bytes] for src, s in stats.items()},
+                         "process": self.loop_lag.read()}
+            if self.specs[name].publish and bot.participant is not None:
+                # what the clip tracks handed to aiortc: tells a slow publisher from a lossy forwarder
+                out[name]["sent"] = {"video": bot.participant.video._sent, "audio": bot.participant.audio._sent}
         return out
 
     async def finish(self) -> dict[str, Any]:
@@ -104,6 +110,34 @@ class Worker:
             except Exception:  # noqa: BLE001 - leaving is best effort; the server is stopped next
                 pass
         return out
+
+
+class LoopLag:
+    """How late this process's event loop wakes a 10 ms timer: a busy loop delays every bot in it."""
+
+    PERIOD_S = 0.01
+
+    def __init__(self) -> None:
+        self.worst_s = 0.0
+        self.total_s = 0.0
+        self.ticks = 0
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(self.PERIOD_S)
+            late = loop.time() - before - self.PERIOD_S
+            self.worst_s = max(self.worst_s, late)
+            self.total_s += late
+            self.ticks += 1
+
+    def read(self) -> dict[str, float]:
+        """Cumulative lateness and CPU time of this process (subtract two readings for a window)."""
+        times = os.times()
+        return {"late_s": self.total_s, "ticks": self.ticks, "worst_late_s": self.worst_s,
+                "cpu_s": times.user + times.system}
 
 
 async def _serve(conn: Connection, url: str, meeting_id: int, specs: list[BotSpec]) -> None:

@@ -1,0 +1,140 @@
+"""Diagnostic wrapper around `python -m server serve`: the same server, plus forwarding counters.
+
+Used by ``bench/sfu.py --probe``: every second it appends one JSON line to $LIANSHEN_PROBE_OUT with
+the kernel's UDP counters (/proc/net/snmp: drops for lack of receive buffer, of this network
+namespace: server and bots together), the server's own UDP sockets (/proc/net/udp: queue and drop
+count per socket) and, per room, every producer (frames received, keyframes, keyframe requests and
+PLIs sent upstream, RTP packets received and lost on the publish leg) and every consumer (frames
+forwarded/dropped, resyncs, deepest queue) with its subscribe sender (RTP packets sent,
+retransmissions). Reading them over a run tells where a frame is lost: before the producer, in a
+consumer queue, or in the kernel between the SFU and a subscriber.
+
+It patches only this process, from outside the server code, so the server under test is unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiortc import RTCRtpSender  # noqa: E402
+
+from server.sfu import keyframes, sfu  # noqa: E402
+
+_rooms: list[sfu.Sfu] = []
+_retransmits: dict[int, int] = {}  # id(sender) -> retransmitted packets
+_keyframes: dict[int, int] = {}  # id(KeyframeRequester) -> keyframes seen
+
+
+def _udp_snmp() -> dict[str, int]:
+    lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")]
+    return dict(zip(lines[0][1:], map(int, lines[1][1:]), strict=True))
+
+
+def _own_udp_sockets() -> list[dict[str, Any]]:
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    out = []
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[9] in inodes:
+            tx, rx = (int(v, 16) for v in fields[4].split(":"))
+            out.append({"port": int(fields[1].split(":")[1], 16), "tx_queue": tx, "rx_queue": rx,
+                        "drops": int(fields[12])})
+    return out
+
+
+def _sender_counts(sender: RTCRtpSender) -> dict[str, int]:
+    return {"packets": sender._RTCRtpSender__packet_count,  # aiortc 1.16 private counters
+            "bytes": sender._RTCRtpSender__octet_count,
+            "retransmits": _retransmits.get(id(sender), 0)}
+
+
+def snapshot() -> dict[str, Any]:
+    rooms = []
+    for unit in _rooms:
+        for room in unit.rooms.values():
+            producers = []
+            for peer in room.peers.values():
+                for producer in peer.producers.values():
+                    streams = producer._receiver._RTCRtpReceiver__remote_streams  # aiortc 1.16
+                    rtp = {str(ssrc): {"received": s.packets_received,
+                                       "expected": (s.max_seq or 0) + s.cycles - (s.base_seq or 0) + 1}
+                           for ssrc, s in streams.items()}
+                    producers.append({"peer": peer.id, "kind": producer.kind, "frames": producer.frames,
+                                      "keyframes": _keyframes.get(id(producer.keyframes), 0),
+                                      "kf_requests": producer.keyframes.requests,
+                                      "plis_sent": producer.keyframes.plis_sent, "rtp": rtp,
+                                      "consumers": []})
+                    by_consumer = {}
+                    for other in room.peers.values():
+                        for slot in other.slots:
+                            if slot.consumer is not None and slot.transceiver is not None:
+                                by_consumer[id(slot.consumer)] = (other.id, slot.transceiver.sender)
+                    for consumer in producer.consumers:
+                        subscriber, sender = by_consumer.get(id(consumer), (None, None))
+                        producers[-1]["consumers"].append({
+                            "peer": subscriber, "forwarded": consumer.forwarded, "dropped": consumer.dropped,
+                            "resyncs": consumer.resyncs, "max_depth": consumer.max_depth,
+                            "depth": len(consumer._frames),
+                            "sender": _sender_counts(sender) if sender is not None else None})
+            rooms.append({"room": room.meeting_id, "producers": producers})
+    return {"t": time.monotonic(), "udp": _udp_snmp(), "sockets": _own_udp_sockets(), "rooms": rooms}
+
+
+async def _write_every(path: Path, interval: float) -> None:
+    with path.open("a") as out:
+        while True:
+            out.write(json.dumps(snapshot()) + "\n")
+            out.flush()
+            await asyncio.sleep(interval)
+
+
+def install(path: Path, interval: float = 1.0) -> None:
+    sfu_init = sfu.Sfu.__init__
+    sfu_room = sfu.Sfu.room
+    arrived = keyframes.KeyframeRequester.keyframe_arrived
+    retransmit = RTCRtpSender._retransmit
+    started: list[asyncio.Task[None]] = []
+
+    def init(self: sfu.Sfu, *args: Any, **kwargs: Any) -> None:
+        sfu_init(self, *args, **kwargs)
+        _rooms.append(self)
+
+    def room(self: sfu.Sfu, meeting_id: str) -> Any:
+        if not started:
+            started.append(asyncio.get_running_loop().create_task(_write_every(path, interval)))
+        return sfu_room(self, meeting_id)
+
+    def keyframe_arrived(self: keyframes.KeyframeRequester) -> None:
+        _keyframes[id(self)] = _keyframes.get(id(self), 0) + 1
+        arrived(self)
+
+    async def retransmitted(self: RTCRtpSender, sequence_number: int) -> None:
+        _retransmits[id(self)] = _retransmits.get(id(self), 0) + 1
+        await retransmit(self, sequence_number)
+
+    sfu.Sfu.__init__ = init  # type: ignore[method-assign]
+    sfu.Sfu.room = room  # type: ignore[method-assign]
+    keyframes.KeyframeRequester.keyframe_arrived = keyframe_arrived  # type: ignore[method-assign]
+    RTCRtpSender._retransmit = retransmitted  # type: ignore[method-assign]
+
+
+if __name__ == "__main__":
+    install(Path(os.environ["LIANSHEN_PROBE_OUT"]))
+    from server.cli import main
+
+    sys.exit(main())
