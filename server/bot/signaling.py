@@ -26,6 +26,9 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 SESSION_COOKIE = "lianshen_session"
 CALL_TIMEOUT_S = 15.0
 
+# How long a subscribe offer that overtook the join ack waits for the join to complete.
+OFFER_BEFORE_JOIN_TIMEOUT_S = 15.0
+
 
 class BotError(Exception):
     """The server refused the bot (connection, join or a request); ``code`` is the protocol's."""
@@ -72,6 +75,7 @@ class BotClient:
         """Every server event received, in order (name, payload)."""
         self._changed = asyncio.Condition()
         self.participant: Participant | None = None
+        self._ready = asyncio.Event()  # set once joined: offers that come earlier wait for it
         self.participant_id: str | None = None
         self.resume_secret: str | None = None
         self.joined: dict[str, Any] = {}
@@ -129,6 +133,7 @@ class BotClient:
         if self.participant is None:
             self.participant = Participant(self.name, gather_addresses=gather_addresses_for(self.url),
                                            ice_servers=ack["ice_servers"])
+        self._ready.set()
         return ack
 
     async def publish(self, kinds: Sequence[str] = ("video", "audio")) -> dict[str, Any]:
@@ -182,6 +187,8 @@ class BotClient:
         self.connect_error = detail if isinstance(detail, dict) else {"message": str(data)}
 
     async def _on_subscribe_offer(self, data: dict[str, Any]) -> None:
+        # The server may send its first offer before our join ack has been handled.
+        await asyncio.wait_for(self._ready.wait(), OFFER_BEFORE_JOIN_TIMEOUT_S)
         participant = self._participant()
         sources = {mid: f"{track['participant_id']}:{track['kind']}" for mid, track in data["tracks"].items()}
         answer = await participant.subscribe_offer(data["sdp"], sources)

@@ -129,13 +129,16 @@ class ReviewDesk:
         if review.last_broadcast is None:
             review.last_broadcast = state
         elif state != review.last_broadcast:
-            await self._tell(meeting, review, state)
+            self._tell(meeting, review, state)
         return state
 
-    async def _tell(self, meeting: LiveMeeting, review: Review, state: dict[str, Any] | None = None) -> None:
-        """Broadcast the review once what changed it is in the event log: whoever sees an opinion,
+    async def _settled(self, meeting: LiveMeeting, review: Review) -> None:
+        """Broadcast a change once the events that made it are in the log: whoever sees an opinion,
         a decision or a task on screen can rely on it being on record."""
         await meeting.log.flush()
+        self._tell(meeting, review)
+
+    def _tell(self, meeting: LiveMeeting, review: Review, state: dict[str, Any] | None = None) -> None:
         state = state if state is not None else review.public(_present(meeting))
         review.last_broadcast = state
         meeting.broadcast("review_state", {key: value for key, value in state.items() if key != "meeting_id"})
@@ -174,7 +177,7 @@ class ReviewDesk:
             raise refuse("another_item_open", open_item_id=review.open_item_id)
         self._record(meeting, review, participant, "agenda_item_opened", project_code=item.project_code,
                      item_name=item.item_name, position=item.position)
-        await self._tell(meeting, review)
+        await self._settled(meeting, review)
         return {}
 
     async def _agenda_close(self, connection: Connection, message: rm.AgendaClose) -> dict[str, Any]:
@@ -186,7 +189,7 @@ class ReviewDesk:
             raise refuse("item_not_open")
         self._record(meeting, review, participant, "agenda_item_closed", project_code=item.project_code,
                      item_name=item.item_name, position=item.position, outcome=message.outcome.strip())
-        await self._tell(meeting, review)
+        await self._settled(meeting, review)
         return {}
 
     # -- hands ----------------------------------------------------------------------
@@ -197,7 +200,7 @@ class ReviewDesk:
         if participant.id not in review.hands:
             review.hands.append(participant.id)
             self._record(meeting, review, participant, "hand_raised", purpose=message.purpose.strip())
-            await self._tell(meeting, review)
+            await self._settled(meeting, review)
         return {"position": review.hands.index(participant.id) + 1}
 
     async def _hand_lower(self, connection: Connection, message: rm.HandLower) -> dict[str, Any]:
@@ -206,7 +209,7 @@ class ReviewDesk:
             review.hands = [pid for pid in review.hands if pid != participant.id]
             if review.floor == participant.id:
                 review.floor = None
-            await self._tell(meeting, review)
+            await self._settled(meeting, review)
         return {}
 
     async def _hand_next(self, connection: Connection, message: rm.HandNext) -> dict[str, Any]:
@@ -218,7 +221,7 @@ class ReviewDesk:
             raise refuse("no_hands")
         review.floor = waiting[0]
         review.hands = waiting[1:]
-        await self._tell(meeting, review)
+        await self._settled(meeting, review)
         return {"floor": review.floor}
 
     # -- chat -----------------------------------------------------------------------
@@ -243,7 +246,7 @@ class ReviewDesk:
         _require_chair(participant)
         if review.chat_enabled != message.enabled:
             review.chat_enabled = message.enabled
-            await self._tell(meeting, review)
+            await self._settled(meeting, review)
         return {}
 
     # -- opinions -------------------------------------------------------------------
@@ -295,7 +298,7 @@ class ReviewDesk:
                          request_id=next_id("mr", review.request_ids), opinion_id=opinion_id, **common,
                          material=requested.name, detail=asked.detail.strip(),
                          due_working_days=requested.due_working_days)
-        await self._tell(meeting, review)
+        await self._settled(meeting, review)
         return {"opinion_id": opinion_id, "revision": revision}
 
     # -- decisions and tasks ----------------------------------------------------------
@@ -312,7 +315,7 @@ class ReviewDesk:
         decision_id = next_id("d", (d["decision_id"] for d in review.decisions))
         self._record(meeting, review, participant, "decision_recorded", decision_id=decision_id,
                      **self._about(review, item), text=message.text.strip())
-        await self._tell(meeting, review)
+        await self._settled(meeting, review)
         return {"decision_id": decision_id}
 
     async def _task_assign(self, connection: Connection, message: rm.TaskAssign) -> dict[str, Any]:
@@ -328,7 +331,7 @@ class ReviewDesk:
         self._record(meeting, review, participant, "task_assigned", task_id=task_id,
                      department_code=message.department_code, **self._about(review, item),
                      text=message.text.strip(), due_working_days=message.due_working_days)
-        await self._tell(meeting, review)
+        await self._settled(meeting, review)
         return {"task_id": task_id}
 
     # -- presenting -------------------------------------------------------------------
@@ -339,7 +342,7 @@ class ReviewDesk:
         if message.participant_id is not None and message.participant_id not in meeting.participants:
             raise SignalingError("unknown_participant")
         review.presenter_choice = message.participant_id
-        await self._tell(meeting, review)
+        await self._settled(meeting, review)
         return {"presenter": review.presenter(_present(meeting))}
 
     def _require_presenter(self, meeting: LiveMeeting, review: Review, participant: Participant) -> None:
@@ -361,7 +364,7 @@ class ReviewDesk:
                                            material.page_count)
         self._record(meeting, review, participant, "presentation_started", title=material.title,
                      file_name=material.file_name, page_count=material.page_count)
-        await self._tell(meeting, review)
+        await self._settled(meeting, review)
         return {"presentation": review.presentation.public()}
 
     async def _presentation_page(self, connection: Connection,
@@ -374,7 +377,7 @@ class ReviewDesk:
             raise refuse("bad_page", page_count=review.presentation.page_count)
         if review.presentation.page != message.page:
             review.presentation.page = message.page
-            await self._tell(meeting, review)
+            await self._settled(meeting, review)
         return {}
 
     async def _presentation_close(self, connection: Connection,
@@ -384,7 +387,7 @@ class ReviewDesk:
         if review.presentation is None:
             raise refuse("no_presentation")
         self._stop_presentation(meeting, review, participant)
-        await self._tell(meeting, review)
+        await self._settled(meeting, review)
         return {}
 
     def _stop_presentation(self, meeting: LiveMeeting, review: Review, participant: Participant) -> None:
