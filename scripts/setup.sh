@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 # Debian packages: headless Chromium for browser tests (never a browser download), CJK fonts for
-# minutes PDFs and screenshots, iproute2/util-linux for the private network namespace of media tests.
-APT_PACKAGES=(chromium fonts-noto-cjk fonts-arphic-ukai iproute2 util-linux)
+# minutes PDFs and screenshots (Noto Serif CJK for 宋/小标宋-style, AR PL for 楷/明), Pango for
+# WeasyPrint, iproute2/util-linux for the private network namespace of media tests.
+APT_PACKAGES=(chromium fonts-noto-cjk fonts-noto-cjk-extra fonts-arphic-ukai fonts-arphic-uming libpango-1.0-0 libpangoft2-1.0-0 iproute2 util-linux)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -27,12 +28,15 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$PYTHON" -m venv .venv
 fi
+# The stamp holds the hash of pyproject.toml it was installed from (a timestamp misses edits made
+# while an install runs).
 stamp=.venv/.lianshen-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "setup: installing the project into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[test]'
-  touch "$stamp"
+  echo "$wanted" > "$stamp"
 fi
 
 if [ -f package.json ]; then
