@@ -34,6 +34,7 @@ from server.signaling.moderation import Action, moderate
 from server.signaling.ratelimit import EventBudget, Verdict
 from server.signaling.review_handlers import ReviewDesk
 from server.signaling.room_state import LiveMeeting, Participant, producer_payload
+from server.signaling.spool import EventSpool
 from server.web.context import CONTEXT, AppContext
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class Signaling:
         self.settings = context.settings.signaling
         self.sfu = sfu
         self._ice_entries = ice_entries
+        self.spool = EventSpool(context.settings.data_dir / "eventlog-spool")
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
             async_handlers=False,
@@ -223,7 +225,7 @@ class Signaling:
         if meeting is None:
             meeting = self.meetings[meeting_id] = LiveMeeting(
                 facts, self.sfu.room(str(meeting_id)), self.sio,
-                MeetingLog(self.context.sessions, meeting_id), self.settings, self._empty)
+                MeetingLog(self.context.sessions, meeting_id, self.spool), self.settings, self._empty)
         return meeting
 
     def _empty(self, meeting: LiveMeeting) -> None:
@@ -388,6 +390,10 @@ class Signaling:
 
     # -- app life ---------------------------------------------------------------
 
+    async def startup(self, _app: web.Application | None = None) -> None:
+        """Store the events an earlier run had to spool because the database was away."""
+        await self.spool.replay(self.context.sessions)
+
     async def shutdown(self, _app: web.Application | None = None) -> None:
         """Close every live meeting (their leaves are logged) and the SFU."""
         for meeting in list(self.meetings.values()):
@@ -417,5 +423,6 @@ def attach(app: web.Application) -> Signaling:
 
     app.middlewares.insert(0, socketio_first)
     app[SIGNALING] = signaling
+    app.on_startup.append(signaling.startup)
     app.on_shutdown.append(signaling.shutdown)
     return signaling
