@@ -1,0 +1,186 @@
+"""What the minutes are built from: plain data about the meeting, its cases and its event log.
+
+The server fills this (server/services/minutes_source.py) from the database; tests and the
+benchmark fill it directly. Nothing here reads a clock, a file or a database, so the same source
+always builds the same minutes. Labels (opinion kinds, levels, posts, categories) come in with the
+source because the server's domain enums own them and this library must not import the server.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_SATURDAY = 5
+
+
+class _Plain(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class WorkCalendar(_Plain):
+    """The working-day table the due dates are counted on (the server's stored 调休 table).
+
+    holidays: weekdays off; workdays: make-up working weekends; years not in confirmed_years are
+    guessed Mon-Fri, and a due date that depends on one is marked provisional.
+    """
+
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+    confirmed_years: frozenset[int] = frozenset()
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        return day not in self.holidays and day.weekday() < _SATURDAY
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The n-th working day after `start` (start excluded, 民法典 §201); n >= 1. Counting only
+        working days means the result is never a holiday (§203 needs no extra step)."""
+        if n < 1:
+            raise ValueError(f"工作日数须为正整数: {n} / number of working days must be positive")
+        day = start
+        while n:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                n -= 1
+        return day
+
+    def provisional(self, start: date, end: date) -> bool:
+        """Whether any year from start to end lacks a confirmed holiday table."""
+        return any(year not in self.confirmed_years for year in range(start.year, end.year + 1))
+
+
+class Labels(_Plain):
+    """Chinese labels by stored value: opinion_kind, level, post, category, capacity, ..."""
+
+    opinion_kind: dict[str, str]
+    level: dict[str, str]
+    post: dict[str, str]
+    category: dict[str, str]
+    item_status: dict[str, str] = {}
+
+
+class Centre(_Plain):
+    """The centre convening the meeting and its policy for absent departments (brief §4)."""
+
+    name: str
+    issuer: str = Field(description="the unit issuing the minutes (the parallel-approval office)")
+    absent_policy: Literal["deemed_accept", "pending"]
+    absent_opinion_due_working_days: int = Field(3, ge=1)
+    utc_offset_minutes: int = Field(480, description="local time of the centre (China: UTC+8)")
+
+
+class Department(_Plain):
+    code: str
+    name: str
+    level: str = Field(description="province | city | county")
+
+
+class Person(_Plain):
+    """Someone who may appear in the log as an actor or a participant."""
+
+    user_id: int | None = None
+    username: str | None = None
+    display_name: str
+    title: str = ""
+    department_code: str | None = None
+    post: str | None = Field(None, description="A | B for chief representatives")
+
+
+class Site(_Plain):
+    name: str
+    level: str
+    is_host: bool = False
+
+
+class Invitation(_Plain):
+    """An invited unit. capacity: member (出席, gives opinions), observer (列席), applicant."""
+
+    capacity: Literal["member", "observer", "applicant"]
+    department_code: str | None = None
+    organisation_name: str | None = None
+    organisation_credit_code: str | None = None
+    excused_reason: str = ""
+
+
+class Suspension(_Plain):
+    start: date
+    end: date | None = None
+    reason: str = ""
+    suspend_notice_no: str = ""
+    resume_notice_no: str = ""
+
+
+class Item(_Plain):
+    """An approval item on the agenda, at its agenda position."""
+
+    position: int
+    project_code: str
+    name: str
+    department_code: str
+    level: str
+    accepted_on: date | None = None
+    statutory_limit_wd: int
+    promised_limit_wd: int
+    status: str
+    suspensions: tuple[Suspension, ...] = ()
+
+
+class Case(_Plain):
+    project_code: str
+    name: str
+    applicant_name: str
+    applicant_credit_code: str
+    location: str
+    total_investment: str = Field(description="万元, decimal string with 2 places")
+    scale_content: str
+    category: str
+    industry: str = ""
+
+
+class Event(_Plain):
+    """One stored event: seq order is log order; ts is aware (UTC)."""
+
+    seq: int
+    ts: datetime
+    actor_id: int | None = None
+    type: str
+    payload: dict[str, Any]
+
+
+class Meeting(_Plain):
+    id: int
+    title: str
+    place: str
+    scheduled_start: datetime
+    scheduled_end: datetime
+    chair: Person
+    lead_department_code: str
+
+
+class LogHead(_Plain):
+    """Where the hash-chained log stood when the minutes were built (for the archive)."""
+
+    count: int
+    head_hash: str | None
+
+
+class MinutesSource(_Plain):
+    """Everything build_minutes needs, and nothing it must fetch."""
+
+    centre: Centre
+    meeting: Meeting
+    sites: tuple[Site, ...]
+    departments: tuple[Department, ...] = Field(
+        description="every department the log may name (tasks may go to units not at the table)")
+    people: tuple[Person, ...]
+    invitations: tuple[Invitation, ...]
+    cases: tuple[Case, ...]
+    items: tuple[Item, ...]
+    events: tuple[Event, ...]
+    calendar: WorkCalendar
+    labels: Labels
+    log: LogHead | None = None

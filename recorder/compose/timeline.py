@@ -1,0 +1,192 @@
+"""What the composed video shows when, and where its chapters are: pure functions of the manifest.
+
+The layout follows the review rather than the audio level: a presentation (a screen track, or a
+presentation_started event) puts the shared screen large; otherwise the participant of the last
+speaking_started is large. Everyone else whose camera is recording at that instant is small, in
+manifest order, so tiles do not jump around when the speaker changes. A track is shown only where
+it has media (between its start and end, outside its gaps), so a late joiner or a dropped site
+leaves the layout instead of freezing in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+VISUAL_KINDS = ("video", "screen")
+# Opinion kinds as the review writes them (server/domain/opinions.py OpinionKind); recorder/
+# may not import server/, and a chapter title must read the same as the minutes.
+OPINION_LABELS = {"agree": "同意", "agree_in_principle": "原则同意", "conditional": "附条件同意",
+                  "disagree": "不同意", "refer_upward": "需转报上级"}
+
+
+class TrackLike(Protocol):
+    track_id: str
+    participant_id: str
+    display_name: str
+    department: str | None
+    kind: str
+    start_ms: int
+    end_ms: int
+    gaps: Sequence[Any]
+
+
+class EventLike(Protocol):
+    at_ms: int
+    type: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Span:
+    """One stretch of the composed video with a constant layout: `large` is shown big (None when
+    nobody is), `small` in the strip, in order."""
+
+    start_ms: int
+    end_ms: int
+    large: str | None
+    small: tuple[str, ...]
+
+    @property
+    def tiles(self) -> tuple[str, ...]:
+        return ((self.large,) if self.large else ()) + self.small
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A place to jump to. `kind` is agenda | opinion | speaker; only agenda and opinion
+    chapters go into the MP4 (speaker changes are too many for a player's chapter menu)."""
+
+    at_ms: int
+    kind: str
+    title: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"at_ms": self.at_ms, "kind": self.kind, "title": self.title}
+
+
+def _gap_bounds(gap: Any) -> tuple[int, int]:
+    if isinstance(gap, dict):
+        return int(gap["start_ms"]), int(gap["end_ms"])
+    return int(gap.start_ms), int(gap.end_ms)
+
+
+def active(track: TrackLike, at_ms: int) -> bool:
+    """Whether the track has media at this instant of the recording."""
+    if not track.start_ms <= at_ms < track.end_ms:
+        return False
+    return not any(start <= at_ms < end for start, end in map(_gap_bounds, track.gaps))
+
+
+def _boundaries(tracks: Iterable[TrackLike], events: Iterable[EventLike], duration_ms: int) -> list[int]:
+    points = {0, duration_ms}
+    for track in tracks:
+        points.update((track.start_ms, track.end_ms))
+        for start, end in map(_gap_bounds, track.gaps):
+            points.update((start, end))
+    points.update(e.at_ms for e in events if e.type in _LAYOUT_EVENTS)
+    return sorted(p for p in points if 0 <= p <= duration_ms)
+
+
+_LAYOUT_EVENTS = {"speaking_started", "presentation_started", "presentation_stopped"}
+
+
+def _speaker_key(payload: dict[str, Any]) -> str | None:
+    """Live events name the speaker's participant id; the demo vocabulary only their name."""
+    return payload.get("participant_id") or payload.get("display_name") or payload.get("speaker_name")
+
+
+@dataclass
+class _Review:
+    """The review state that drives the layout, replayed up to an instant."""
+
+    speaker: str | None = None
+    presenting: bool = False
+    presenter: str | None = None
+
+    def apply(self, event: EventLike) -> None:
+        if event.type == "speaking_started":
+            self.speaker = _speaker_key(event.payload)
+        elif event.type == "presentation_started":
+            self.presenting = True
+            self.presenter = event.payload.get("participant_id")
+        elif event.type == "presentation_stopped":
+            self.presenting, self.presenter = False, None
+
+
+def _owned_by(track: TrackLike, key: str | None) -> bool:
+    return key is not None and key in (track.participant_id, track.display_name)
+
+
+def _choose_large(visible: list[TrackLike], review: _Review, previous: str | None) -> str | None:
+    screens = [t for t in visible if t.kind == "screen"]
+    if screens:
+        return max(screens, key=lambda t: t.start_ms).track_id
+    cameras = [t for t in visible if t.kind == "video"]
+    wanted = review.presenter if review.presenting and review.presenter else review.speaker
+    for track in cameras:
+        if _owned_by(track, wanted):
+            return track.track_id
+    if previous in {t.track_id for t in cameras}:
+        return previous  # a speaker without a camera leaves the last one large
+    return cameras[0].track_id if cameras else None
+
+
+def layout(tracks: Sequence[TrackLike], events: Sequence[EventLike], duration_ms: int) -> list[Span]:
+    """The layout spans covering [0, duration_ms), adjacent equal spans merged."""
+    visual = [t for t in tracks if t.kind in VISUAL_KINDS]
+    ordered = sorted(events, key=lambda e: e.at_ms)
+    review, cursor, spans = _Review(), 0, []
+    points = _boundaries(visual, ordered, duration_ms)
+    large: str | None = None
+    for start, end in zip(points, points[1:]):
+        while cursor < len(ordered) and ordered[cursor].at_ms <= start:
+            review.apply(ordered[cursor])
+            cursor += 1
+        visible = [t for t in visual if active(t, start)]
+        large = _choose_large(visible, review, large)
+        small = tuple(t.track_id for t in visible if t.track_id != large)
+        if spans and (spans[-1].large, spans[-1].small) == (large, small):
+            spans[-1] = Span(spans[-1].start_ms, end, large, small)
+        else:
+            spans.append(Span(start, end, large, small))
+    return spans
+
+
+def _department(payload: dict[str, Any]) -> str:
+    return (payload.get("department_name") or payload.get("department")
+            or payload.get("department_code") or "")
+
+
+def chapter_of(event: EventLike) -> Chapter | None:
+    """The chapter an event starts, if it starts one."""
+    p = event.payload
+    if event.type == "agenda_item_opened":
+        return Chapter(event.at_ms, "agenda", f"议题 {p.get('position', '')}：{p.get('item_name', '')}")
+    if event.type in ("opinion_submitted", "opinion_amended"):
+        kind = OPINION_LABELS.get(str(p.get("kind")), str(p.get("kind", "")))
+        suffix = "（修改）" if event.type == "opinion_amended" else ""
+        return Chapter(event.at_ms, "opinion", f"{_department(p)} 意见：{kind}{suffix}")
+    if event.type == "speaking_started":
+        name = p.get("display_name") or p.get("speaker_name") or ""
+        return Chapter(event.at_ms, "speaker", f"发言：{name}")
+    return None
+
+
+def chapters(events: Sequence[EventLike], duration_ms: int) -> list[Chapter]:
+    """Every chapter inside the recording, in time order (the page's chapter list)."""
+    found = (chapter_of(e) for e in sorted(events, key=lambda e: e.at_ms) if 0 <= e.at_ms < duration_ms)
+    return [c for c in found if c is not None]
+
+
+def container_chapters(all_chapters: Sequence[Chapter], duration_ms: int) -> list[tuple[int, int, str]]:
+    """(start_ms, end_ms, title) for the MP4: agenda items and opinions only, each running to the
+    next one; a leading 会议开始 chapter when the first starts later, so the menu covers the file."""
+    marks = [c for c in all_chapters if c.kind in ("agenda", "opinion")]
+    if not marks:
+        return []
+    if marks[0].at_ms > 0:
+        marks.insert(0, Chapter(0, "start", "会议开始"))
+    ends = [c.at_ms for c in marks[1:]] + [duration_ms]
+    return [(c.at_ms, end, c.title) for c, end in zip(marks, ends) if end > c.at_ms]
