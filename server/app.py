@@ -11,6 +11,7 @@ from aiohttp import web
 
 from server.auth.passwords import configure_hashing
 from server.db.engine import create_engine, session_factory
+from server.recording.startup import on_startup as recover_recordings
 from server.settings import Settings
 from server.signaling import attach as attach_signaling
 from server.web.api import API
@@ -22,8 +23,10 @@ from server.web.middleware import auth_middleware, csrf_middleware, db_middlewar
 CLIENT_WEB = Path(__file__).resolve().parent.parent / "client_web"
 
 # Importing these modules declares their endpoints on API / their page routes.
-API_MODULES = ("session", "meta", "calendar", "cases", "meetings", "people", "join_tokens", "materials")
-PAGE_MODULES = ("auth", "home", "cases", "meetings", "people", "room")
+API_MODULES = ("session", "meta", "calendar", "cases", "meetings", "people", "join_tokens", "materials",
+               "minutes", "archive", "recordings")
+PAGE_MODULES = ("auth", "home", "cases", "meetings", "people", "room", "archive", "recordings",
+                "minutes")
 
 
 def _load(package: str, names: tuple[str, ...]) -> list[object]:
@@ -68,4 +71,5 @@ def build_app(settings: Settings) -> web.Application:
 
     app.on_cleanup.append(_dispose)
     attach_signaling(app)
+    app.on_startup.append(recover_recordings)  # after the signaling's own startup (spooled events)
     return app

@@ -91,7 +91,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     upgrade_database(settings)
-    summary = asyncio.run(_with_db(settings, seed_demo))
+    summary = asyncio.run(_with_db(settings, lambda db: seed_demo(db, settings)))
     path = write_demo_json(settings.data_dir, summary)
     host, port = settings.server.host, settings.server.port
     print(f"demo data ready in {settings.data_dir.resolve()} (accounts and meetings: {path})")
@@ -183,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
                                         "print one JSON summary.")
     bot_arguments(p)
     p.set_defaults(func=cmd_bot)
+    from server.cli_minutes import add_parser as minutes_parser
+    minutes_parser(commands)
+    from server.cli_archive import add_parser as archive_parser
+    archive_parser(commands)
+    from server.cli_recording import add_commands as recording_commands
+    recording_commands(commands)
     return parser
 
 

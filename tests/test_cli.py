@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -19,11 +20,17 @@ from server.db.models import (
     InvestmentCase,
     Meeting,
     MeetingEvent,
+    MinutesDocument,
+    MinutesVersion,
     User,
 )
 from server.services.eventlog import verify_meeting_log
 
-COMMANDS = [["serve"], ["demo"], ["db"], ["db", "upgrade"], ["user"], ["user", "add"], ["bot"]]
+COMMANDS = [["serve"], ["demo"], ["db"], ["db", "upgrade"], ["user"], ["user", "add"], ["bot"],
+            ["minutes"], ["minutes", "render"], ["minutes", "notice"],
+            ["archive"], ["archive", "verify"], ["archive", "export"], ["archive", "verify-bag"],
+            ["archive", "reindex"],
+            ["recording"], ["recording", "list"], ["recording", "compose"], ["recording", "verify"]]
 
 
 def run(args: list[str], data_dir: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -39,6 +46,21 @@ def test_every_command_has_help(words: list[str], capsys: pytest.CaptureFixture[
         build_parser().parse_args([*words, "--help"])
     assert exit_info.value.code == 0
     assert "usage: lianshen" in capsys.readouterr().out
+
+
+def _registered(parser: argparse.ArgumentParser, words: list[str]) -> list[list[str]]:
+    """Every command and sub-command the parser knows, as the words that name it."""
+    found = []
+    for action in parser._actions:  # argparse keeps sub-parsers only here
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += [[*words, name], *_registered(sub, [*words, name])]
+    return found
+
+
+def test_commands_lists_every_registered_command() -> None:
+    """A command added to the parser without being added to COMMANDS would escape the help test."""
+    assert sorted(_registered(build_parser(), [])) == sorted(COMMANDS)
 
 
 def test_user_add_reads_password_from_stdin(tmp_path: Path) -> None:
@@ -74,8 +96,9 @@ async def _counts(url: str) -> dict[str, int]:
     try:
         async with session_factory(engine)() as db:
             counts = {model.__tablename__: await db.scalar(select(func.count()).select_from(model))
-                      for model in (User, InvestmentCase, ApprovalItem, Meeting, MeetingEvent, CalendarYear)}
-            ended = await db.scalar(select(Meeting.id).where(Meeting.status == "ended"))
+                      for model in (User, InvestmentCase, ApprovalItem, Meeting, MeetingEvent, CalendarYear,
+                                    MinutesDocument, MinutesVersion)}
+            ended = await db.scalar(select(Meeting.id).where(Meeting.status == "minutes_draft"))
             counts["problems"] = len(await verify_meeting_log(db, ended))
             return counts
     finally:
@@ -92,12 +115,15 @@ async def test_demo_is_idempotent_and_writes_demo_json(tmp_path: Path) -> None:
     assert await _counts(url) == before
     assert before["problems"] == 0
     assert before["cases"] >= 4 and before["meetings"] >= 2 and before["meeting_events"] > 50
+    assert before["minutes_documents"] == before["minutes_versions"] == 1  # the ended meeting's draft
 
     demo = json.loads((tmp_path / "demo.json").read_text(encoding="utf-8"))
     roles = {account["role"] for account in demo["accounts"]}
     assert roles == {"admin", "chair", "chief_rep", "applicant", "agent", "archivist"}
     assert all({"username", "password", "role", "department"} <= set(a) for a in demo["accounts"])
     statuses = {meeting["status"] for meeting in demo["meetings"]}
-    assert {"scheduled", "ended"} <= statuses
+    assert {"scheduled", "minutes_draft"} <= statuses  # the ended meeting's minutes await the chair
+    numbers = [m["minutes_number"] for m in demo["meetings"] if m["status"] == "minutes_draft"]
+    assert numbers == ["凤联审纪〔2026〕1号"]
     assert all(meeting["cases"] and meeting["id"] and meeting["title"] for meeting in demo["meetings"])
     assert "URL: http://127.0.0.1:8080/" in first.stdout

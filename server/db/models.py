@@ -13,7 +13,9 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -340,3 +342,166 @@ class CaseMaterial(Base):
     page_count: Mapped[int] = mapped_column(Integer)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MinutesDocument(Base):
+    """The minutes (会议纪要) of one meeting: its number 凤联审纪〔2026〕3号, sequential per year."""
+
+    __tablename__ = "minutes_documents"
+    __table_args__ = (UniqueConstraint("year", "seq", name="uq_minutes_documents_year_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MinutesVersion(Base):
+    """One numbered version of a meeting's minutes; `content` is the minutes.model.Minutes JSON.
+
+    A draft is edited in place (each edit recorded in MinutesEdit); a final version carries the
+    SHA-256 of its canonical JSON and the migration's triggers refuse any change to it except
+    final -> superseded when a newer version is finalised.
+    """
+
+    __tablename__ = "minutes_versions"
+    __table_args__ = (
+        UniqueConstraint("document_id", "version", name="uq_minutes_versions_document_version"),
+        CheckConstraint("status IN ('draft', 'awaiting_confirmation', 'final', 'superseded')", name="status"),
+        CheckConstraint("status NOT IN ('final', 'superseded') OR (sha256 IS NOT NULL "
+                        "AND finalised_at IS NOT NULL)", name="final_sealed"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("minutes_documents.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(24))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    finalised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Why the chair finalised without every department's confirmation ("" when all confirmed).
+    finalise_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class MinutesEdit(Base):
+    """A recorded change to a draft (append-only): a chair's wording edit ("edit") or a department
+    representative's amendment of its own opinion ("amendment")."""
+
+    __tablename__ = "minutes_edits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("minutes_versions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(String(256))
+    old_text: Mapped[str] = mapped_column(Text)
+    new_text: Mapped[str] = mapped_column(Text)
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    editor: Mapped[User] = relationship(lazy="joined")
+
+
+class MinutesConfirmation(Base):
+    """A department's answer to a version (append-only): its latest answer counts, and only while
+    the draft still has the content it answered (`content_sha256`); an edit asks again."""
+
+    __tablename__ = "minutes_confirmations"
+    __table_args__ = (CheckConstraint("verdict IN ('confirm', 'object')", name="verdict"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("minutes_versions.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    post: Mapped[str] = mapped_column(String(1))
+    verdict: Mapped[str] = mapped_column(String(8))
+    comment: Mapped[str] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    person: Mapped[User] = relationship(lazy="joined")
+
+
+class MinutesCaseLink(Base):
+    """A final minutes version attached to a case it covers (shown on the case page)."""
+
+    __tablename__ = "minutes_case_links"
+    version_id: Mapped[int] = mapped_column(ForeignKey("minutes_versions.id"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True, index=True)
+    attached_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ArchiveEntry(Base):
+    """One searchable passage of the archive (an opinion, decision, chat line, minutes version...)
+    as it concerns one case, with the facts the archivist filters on copied in (code, applicant,
+    department, level), so a search is one indexed query. Rebuilt from the event log and the final
+    minutes by server.archive.indexer; never the record itself, only a way into it."""
+
+    __tablename__ = "archive_entries"
+    __table_args__ = (Index("ix_archive_entries_kind_at", "kind", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(96), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    event_seq: Mapped[int | None] = mapped_column(Integer)
+    minutes_version_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    project_code: Mapped[str] = mapped_column(String(24), index=True)
+    case_name: Mapped[str] = mapped_column(String(256))
+    applicant_name: Mapped[str] = mapped_column(String(128))
+    department_code: Mapped[str] = mapped_column(String(32))
+    department_name: Mapped[str] = mapped_column(String(128))
+    level: Mapped[str] = mapped_column(String(16))
+    opinion_type: Mapped[str] = mapped_column(String(24))
+    # About a whole meeting that also reviewed another organisation's case (its chat, summary,
+    # minutes): applicants do not get it, as they do not get such minutes (minutes_reading).
+    joint: Mapped[bool] = mapped_column(Boolean)
+    title: Mapped[str] = mapped_column(String(256))
+    body: Mapped[str] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text)
+
+
+class ArchiveIndexCursor(Base):
+    """How far a meeting's event log has been indexed (the last seq), so indexing is incremental."""
+
+    __tablename__ = "archive_index_cursors"
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ArchiveWatermark(Base):
+    """How far the index has read something without a per-meeting cursor (minutes: the newest
+    finalisation indexed), so an up-to-date index costs one indexed lookup per refresh."""
+
+    __tablename__ = "archive_watermarks"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ArchiveFixity(Base):
+    """The SHA-256 of an archived file (path relative to the data directory) when first seen,
+    re-checked by `lianshen archive verify`: a manifest rewritten together with its track files
+    still differs from what was recorded here."""
+
+    __tablename__ = "archive_fixity"
+    path: Mapped[str] = mapped_column(String(512), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ArchiveAccess(Base):
+    """Who searched, viewed or downloaded what in the archive, when, from where (append-only)."""
+
+    __tablename__ = "archive_access_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(256))
+    detail: Mapped[str] = mapped_column(Text)
+    remote: Mapped[str] = mapped_column(String(64))

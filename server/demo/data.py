@@ -1106,7 +1106,7 @@ MEETINGS: tuple[Meeting, ...] = (
         ),
         actual_start=datetime(2026, 11, 20, 9, 30, tzinfo=UTC8),
         actual_end=datetime(2026, 11, 20, 11, 40, tzinfo=UTC8),
-        minutes_no="凤联审纪〔2026〕17号",
+        minutes_no="凤联审纪〔2026〕1号",
         events=FISH_MEETING_EVENTS,
     ),
     Meeting(

@@ -3,7 +3,10 @@
 Every record is found by its natural key (division code, department code, credit code, username,
 project code, item name within a case, meeting title and start) before anything is inserted, so
 running `lianshen demo` twice changes nothing the second time. People go through the people
-service and events through the event-log service: the demo exercises the real write paths.
+service, events through the event-log service and the ended meeting's minutes through the minutes
+workflow (as its chair, exactly as when a meeting ends): the demo exercises the real write paths.
+The minutes are left as a numbered draft awaiting the chair, so a demo user can walk them through
+editing, sending, the departments' confirmations and finalising.
 """
 
 from __future__ import annotations
@@ -29,13 +32,18 @@ from server.db.models import (
     Meeting,
     MeetingEvent,
     MeetingSite,
+    MinutesDocument,
     Organisation,
     User,
 )
+from server.auth.principal import load_principal
 from server.demo import data, records
+from server.domain.meetings import MeetingStatus
 from server.domain.roles import Post, Role
 from server.services.eventlog import append_event
+from server.services.minutes_workflow import find_document, generate_draft
 from server.services.people import NewPerson, create_person
+from server.settings import Settings
 
 DEMO_FILE = "demo.json"
 
@@ -142,7 +150,7 @@ def _item(case_id: int, item: records.ApprovalItem, ids: _Ids) -> ApprovalItem:
                                      resume_notice_no=s.resume_notice_no) for s in item.suspensions])
 
 
-async def _meetings(db: AsyncSession, ids: _Ids, now: datetime) -> list[dict[str, Any]]:
+async def _meetings(db: AsyncSession, ids: _Ids, now: datetime, settings: Settings) -> list[dict[str, Any]]:
     summaries = []
     for meeting in data.MEETINGS:
         row = await db.scalar(select(Meeting).where(Meeting.title == meeting.title,
@@ -154,7 +162,9 @@ async def _meetings(db: AsyncSession, ids: _Ids, now: datetime) -> list[dict[str
         if meeting.events and not await db.scalar(
                 select(func.count()).where(MeetingEvent.meeting_id == row.id)):
             await _events(db, row.id, meeting, ids)
+        minutes = await _minutes(db, row, settings)
         summaries.append({"id": row.id, "title": meeting.title, "status": row.status,
+                          "minutes_number": minutes.number if minutes else None,
                           "scheduled_start": meeting.scheduled_start.isoformat(),
                           "cases": sorted({ref.project_code for ref in meeting.agenda})})
     return summaries
@@ -188,8 +198,21 @@ async def _events(db: AsyncSession, meeting_id: int, meeting: records.Meeting, i
                            event.type, event.payload, ts=start + timedelta(seconds=event.offset_s))
 
 
-async def seed_demo(db: AsyncSession) -> dict[str, Any]:
-    """Create whatever demo data is missing; returns what demo.json lists."""
+async def _minutes(db: AsyncSession, meeting: Meeting, settings: Settings) -> MinutesDocument | None:
+    """The minutes of the meeting, if it has ended: made as a draft by its chair through the
+    workflow (which numbers them and moves the meeting to "minutes_draft") unless they exist."""
+    document = await find_document(db, meeting.id)
+    if document is not None or meeting.status != MeetingStatus.ENDED.value:
+        return document
+    chair = (await db.scalars(select(User).where(User.id == meeting.chair_id))).one()
+    await generate_draft(db, await load_principal(db, chair), meeting.id, settings)
+    await db.refresh(meeting)
+    return await find_document(db, meeting.id)
+
+
+async def seed_demo(db: AsyncSession, settings: Settings) -> dict[str, Any]:
+    """Create whatever demo data is missing; returns what demo.json lists. The calendar must be
+    seeded first (`lianshen db upgrade`): the minutes count due dates in working days."""
     now = datetime.now(UTC)
     ids = _Ids()
     await _divisions(db)
@@ -197,7 +220,7 @@ async def seed_demo(db: AsyncSession) -> dict[str, Any]:
     await _organisations(db, ids)
     await _people(db, ids)
     await _cases(db, ids, now)
-    meetings = await _meetings(db, ids, now)
+    meetings = await _meetings(db, ids, now, settings)
     departments = {d.code: d.name for d in data.DEPARTMENTS}
     organisations = {o.credit_code: o.name for o in data.ORGANISATIONS}
     accounts = [{

@@ -1,6 +1,7 @@
 """A participant's incoming track, fanned out to consumers without decoding."""
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,10 @@ PRODUCER_KINDS: tuple[ProducerKind, ...] = ("audio", "video", "screen")
 
 ActivityCallback = Callable[[str, float], None]
 """Receives (peer_id, activity in 0..1) for every audio packet."""
+PacketSink = Callable[[av.Packet], None]
+"""Receives every frame that is forwarded (e.g. a recording); must be quick and must not block."""
+
+logger = logging.getLogger(__name__)
 
 
 def media_kind(kind: ProducerKind) -> str:
@@ -79,6 +84,7 @@ class Producer:
         )
         self.frames = 0
         """Frames received from the publisher."""
+        self._sinks: tuple[PacketSink, ...] = ()
         self._pump_task = asyncio.get_running_loop().create_task(self._pump())
 
     @property
@@ -105,6 +111,13 @@ class Producer:
         )
         self._consumers.add(consumer)
         return consumer
+
+    def add_sink(self, sink: PacketSink) -> None:
+        """Also hand every forwarded frame to ``sink`` (the same ``av.Packet``: read it, don't change it)."""
+        self._sinks += (sink,)
+
+    def remove_sink(self, sink: PacketSink) -> None:
+        self._sinks = tuple(s for s in self._sinks if s is not sink)
 
     def request_keyframe(self) -> None:
         if self.kind != "audio":
@@ -141,6 +154,13 @@ class Producer:
         if not self.muted:
             self._on_activity(self.peer_id, activity_from_level(dbov))
 
+    def _hand_to(self, sink: PacketSink, packet: av.Packet) -> None:
+        try:
+            sink(packet)
+        except Exception:  # a broken sink must not stop forwarding
+            logger.exception("producer %s: packet sink failed; removed", self.id)
+            self.remove_sink(sink)
+
     async def _pump(self) -> None:
         try:
             while True:
@@ -155,6 +175,8 @@ class Producer:
                     self._on_activity(self.peer_id, activity_from_opus_size(packet.size))
                 for consumer in self._consumers:
                     consumer.push(packet)
+                for sink in self._sinks:
+                    self._hand_to(sink, packet)
         except MediaStreamError:
             self._shut()
             self._on_ended(self)

@@ -47,7 +47,9 @@ REVIEW_EVENT_TYPES = ("agenda_item_opened", "agenda_item_closed", "hand_raised",
                       "opinion_submitted", "opinion_amended", "material_requested",
                       "decision_recorded", "task_assigned", "presentation_started",
                       "presentation_stopped")
-EVENT_TYPES.update({type: tuple(sorted(EVENT_SCHEMA[type])) for type in REVIEW_EVENT_TYPES})
+RECORDING_EVENT_TYPES = ("recording_started", "recording_stopped")  # server.recording
+EVENT_TYPES.update({type: tuple(sorted(EVENT_SCHEMA[type]))
+                    for type in REVIEW_EVENT_TYPES + RECORDING_EVENT_TYPES})
 
 
 class MeetingLog:

@@ -46,6 +46,12 @@ class Unpublish(InMeeting):
     kind: Kind
 
 
+class Pause(InMeeting):
+    kind: Literal["audio", "video"]
+    paused: bool
+    """True: the participant switched this source off (camera off, microphone off)."""
+
+
 class SubscribeAnswer(InMeeting):
     sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
 

@@ -29,7 +29,6 @@ from server.db.models import (
 )
 from server.domain.opinions import OpinionKind
 from server.domain.roles import Post
-from server.services.materials import file_url
 from server.signaling.admission import APPLICANT, MEMBER
 from server.signaling.events import REVIEW_EVENT_TYPES
 
@@ -129,6 +128,12 @@ class OpinionEntry:
                 "materials": [dict(m) for m in self.materials]}
 
 
+def presentation_url(meeting_id: int, material_id: int) -> str:
+    """Where the meeting's participants fetch the PDF being presented (server/web/api/materials.py):
+    guests and sites that joined by token cannot see the case, but may see what is shown to them."""
+    return f"/api/v1/meetings/{meeting_id}/presentation/{material_id}"
+
+
 @dataclass
 class Presentation:
     material_id: int
@@ -137,8 +142,8 @@ class Presentation:
     page_count: int
     page: int = 1
 
-    def public(self) -> dict[str, Any]:
-        return {"material_id": self.material_id, "url": file_url(self.material_id),
+    def public(self, meeting_id: int) -> dict[str, Any]:
+        return {"material_id": self.material_id, "url": presentation_url(meeting_id, self.material_id),
                 "title": self.title, "file_name": self.file_name, "page": self.page,
                 "page_count": self.page_count}
 
@@ -256,7 +261,7 @@ class Review:
             "floor": self.floor if self.floor in here else None,
             "chat_enabled": self.chat_enabled,
             "presenter": self.presenter(present),
-            "presentation": self.presentation.public() if self.presentation else None,
+            "presentation": self.presentation.public(self.facts.meeting_id) if self.presentation else None,
             "opinions": opinions,
             "decisions": [dict(d) for d in self.decisions],
             "tasks": [dict(t) for t in self.tasks],

@@ -121,6 +121,12 @@ class ReviewDesk:
                         review = self._reviews[meeting] = await load_review(db, meeting.id)
         return review
 
+    def presentation(self, meeting: LiveMeeting) -> Presentation | None:
+        """The meeting's open presentation, if its review is loaded (its PDF is served over HTTP to
+        the meeting's participants)."""
+        review = self._reviews.get(meeting)
+        return review.presentation if review is not None else None
+
     async def snapshot(self, meeting: LiveMeeting) -> dict[str, Any]:
         """The review for a join ack; if the join changed it (the applicant arriving becomes the
         presenter), everyone else is told too."""
@@ -146,6 +152,15 @@ class ReviewDesk:
     async def _enter(self, connection: Connection, meeting_id: int) -> tuple[LiveMeeting, Participant, Review]:
         meeting, participant = self._joined(connection, meeting_id)
         return meeting, participant, await self.review(meeting)
+
+    async def record(self, meeting: LiveMeeting, actor: Participant | None, type: str,
+                     **payload: Any) -> None:
+        """Log an on-record event decided outside the review (recording; ``actor`` None: the
+        system) and tell everyone once it is logged."""
+        review = await self.review(meeting)
+        meeting.log.write(type, actor.user_id if actor else None, **payload)
+        review.apply(type, payload, actor.identity.display_name if actor else "")
+        await self._settled(meeting, review)
 
     def _record(self, meeting: LiveMeeting, review: Review, participant: Participant, type: str,
                 **payload: Any) -> None:
@@ -365,7 +380,7 @@ class ReviewDesk:
         self._record(meeting, review, participant, "presentation_started", title=material.title,
                      file_name=material.file_name, page_count=material.page_count)
         await self._settled(meeting, review)
-        return {"presentation": review.presentation.public()}
+        return {"presentation": review.presentation.public(meeting.id)}
 
     async def _presentation_page(self, connection: Connection,
                                  message: rm.PresentationPage) -> dict[str, Any]:

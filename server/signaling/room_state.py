@@ -48,6 +48,8 @@ class Participant:
     joined_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     muted: set[str] = field(default_factory=set)
     """Kinds the chair muted; applied again if the participant republishes."""
+    paused: set[str] = field(default_factory=set)
+    """Kinds the participant switched off itself (camera off shows a name card, not black video)."""
     pending_offer: SubscribeOffer | None = None
     """The subscribe offer awaiting an answer, re-sent after a reconnect."""
     grace: Grace | None = None
@@ -72,6 +74,7 @@ class Participant:
             "post": principal.post if principal else None,
             "status": "connected" if self.sid is not None else "reconnecting",
             "muted": sorted(self.muted),
+            "paused": sorted(self.paused),
         }
 
 

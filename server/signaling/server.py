@@ -23,6 +23,7 @@ from aiohttp import web
 from aiortc.exceptions import InvalidStateError
 from pydantic import TypeAdapter, ValidationError
 
+from server.recording.desk import RecordingDesk
 from server.sfu import Sfu
 from server.signaling import messages, sdp, tokens
 from server.signaling.admission import CHAIR, OBSERVER, OPEN_STATUSES, invited_capacity, load_facts
@@ -95,12 +96,15 @@ class Signaling:
             "leave": (TypeAdapter(messages.Leave), self._leave),
             "publish": (TypeAdapter(messages.Publish), self._publish),
             "unpublish": (TypeAdapter(messages.Unpublish), self._unpublish),
+            "pause": (TypeAdapter(messages.Pause), self._pause),
             "subscribe_answer": (TypeAdapter(messages.SubscribeAnswer), self._subscribe_answer),
             "ice_candidate": (TypeAdapter(messages.IceCandidate), self._ice_candidate),
             "moderate": (messages.MODERATION, self._moderate),
         }
         self.review = ReviewDesk(context.sessions, self._joined)
         self._handlers.update(self.review.handlers())
+        self.recording = RecordingDesk(context, self.review, self._joined)
+        self._handlers.update(self.recording.handlers())
 
     # -- connection life ------------------------------------------------------
 
@@ -235,6 +239,7 @@ class Signaling:
 
         async def close() -> None:
             try:
+                await self.recording.closing(meeting)
                 await meeting.close()
                 await self.sfu.close_room(str(meeting.id))
             finally:
@@ -303,6 +308,7 @@ class Signaling:
         connection.meeting, connection.participant = meeting, participant
         logger.info("meeting %s: %s joined as %s (%s)", meeting.id, connection.describe(), capacity,
                     participant.id)
+        await self.recording.joined(meeting)
         return {"status": "joined", "resume_secret": secret, "resumed": False,
                 "ice_servers": client_ice_servers(self._ice_entries, participant.id),
                 **meeting.snapshot(participant), "review": await self.review.snapshot(meeting)}
@@ -351,6 +357,15 @@ class Signaling:
         await participant.peer.stop_producer(message.kind)
         return {}
 
+    async def _pause(self, connection: Connection, message: messages.Pause) -> dict[str, Any]:
+        """Camera or microphone switched off by its owner: a state everyone shows, not black video
+        or silence they have to guess about (the client also stops the track sending content)."""
+        meeting, participant = self._joined(connection, message.meeting_id)
+        if (message.kind in participant.paused) != message.paused:
+            (participant.paused.add if message.paused else participant.paused.discard)(message.kind)
+            meeting.broadcast("participant_updated", {"participant": participant.public()})
+        return {}
+
     async def _subscribe_answer(self, connection: Connection,
                                 message: messages.SubscribeAnswer) -> dict[str, Any]:
         _meeting, participant = self._joined(connection, message.meeting_id)
@@ -397,6 +412,7 @@ class Signaling:
     async def shutdown(self, _app: web.Application | None = None) -> None:
         """Close every live meeting (their leaves are logged) and the SFU."""
         for meeting in list(self.meetings.values()):
+            await self.recording.closing(meeting)
             await meeting.close()
         self.meetings.clear()
         await asyncio.gather(*self._closing.values(), return_exceptions=True)

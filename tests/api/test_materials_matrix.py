@@ -21,6 +21,8 @@ PROBES = [
     Probe("GET", "/api/v1/cases/{case_y}/materials", expect(200, rep_a=404, rep_b=404, applicant=404, agent=404)),
     Probe("GET", "/api/v1/materials/{material_x}/file", expect(200, rep_other=404, applicant_other=404)),
     Probe("GET", "/api/v1/materials/999999/file", expect(404)),
+    # nothing is being presented (no live meeting here): nobody gets it; tests/browser test the live case
+    Probe("GET", "/api/v1/meetings/{meeting_x}/presentation/{material_x}", expect(404), anonymous=404),
 ]
 
 

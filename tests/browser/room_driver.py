@@ -7,6 +7,7 @@ loopback). Waits are `wait_for_function` conditions on the page, never sleeps.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,14 +101,36 @@ async def open_context(browser: Browser, base_url: str, username: str) -> Browse
 
 
 async def enter_room(browser: Browser, base_url: str, meeting_id: int, username: str,
-                     mode: str = "full") -> RoomPage:
-    """Sign in, pass the device check, click join and wait until the room says "connected"."""
-    context = await open_context(browser, base_url, username)
+                     mode: str = "full", context: BrowserContext | None = None) -> RoomPage:
+    """Sign in (unless ``context`` is), open the room, pass its device check, click join and wait
+    until it says "connected"."""
+    context = context or await open_context(browser, base_url, username)
     page = await context.new_page()
-    await page.goto(f"{base_url}/meetings/{meeting_id}/check")
+    await page.goto(f"{base_url}/meetings/{meeting_id}/room")
     await page.wait_for_function("document.body.dataset.deviceMode !== undefined", timeout=WAIT_MS)
     await page.click(f"#join-{mode}")
-    await page.wait_for_url(f"**/meetings/{meeting_id}/room", timeout=WAIT_MS)
     room = RoomPage(username, context, page, meeting_id)
     await room.wait_connection("connected")
     return room
+
+
+UPLOAD_JS = """async ([caseId, base64, fileName]) => {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const form = new FormData();
+  form.append("file", new Blob([bytes], {type: "application/pdf"}), fileName);
+  const csrf = document.querySelector('input[name="csrf_token"]').value;
+  const response = await fetch(`/api/v1/cases/${caseId}/materials`,
+                               {method: "POST", body: form, headers: {"X-CSRF-Token": csrf}});
+  return {status: response.status, body: await response.json()};
+}"""
+
+
+async def upload_pdf(context: BrowserContext, base_url: str, case_id: int, content: bytes,
+                     file_name: str) -> dict[str, Any]:
+    """Upload a case material as the signed-in person would from a page of the app; the answer."""
+    page = await context.new_page()
+    await page.goto(f"{base_url}/cases/{case_id}")
+    result = await page.evaluate(UPLOAD_JS, [case_id, base64.b64encode(content).decode(), file_name])
+    await page.close()
+    assert result["status"] == 201, result
+    return result["body"]

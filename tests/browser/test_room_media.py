@@ -24,8 +24,12 @@ DENY_MEDIA = """navigator.mediaDevices.getUserMedia = async () => {
 async def test_device_check_previews_and_lists_devices(live: LiveServer, browser: Browser) -> None:
     context = await open_context(browser, live.url, "rep_a")
     page = await context.new_page()
-    await page.goto(f"{live.url}/meetings/{live.world.meeting_x}/check")
+    await page.goto(f"{live.url}/meetings/{live.world.meeting_x}/room")
     await page.wait_for_function("document.getElementById('preview').videoWidth > 0", timeout=WAIT_MS)
+    assert not await page.is_visible(".room")  # nothing of the room before joining
+    # the socket connects during the check, so joining sends only `join` (and nothing is joined yet)
+    await page.wait_for_function("window.__lianshen.signaling.connected", timeout=WAIT_MS)
+    assert await page.evaluate("window.__lianshen.participantId") is None
     assert await page.locator("#camera option").count() >= 1
     assert await page.locator("#microphone option").count() >= 1
     assert await page.text_content("#device-mode") == "音视频"
@@ -33,13 +37,22 @@ async def test_device_check_previews_and_lists_devices(live: LiveServer, browser
     await page.click("#speaker-test")
     await page.wait_for_function("!document.getElementById('device-message').hidden", timeout=WAIT_MS)
     await page.screenshot(path=screenshot_path("device-check"), full_page=True)
+    # joining publishes the very stream the preview showed: no second getUserMedia
+    preview_track = await page.evaluate("document.getElementById('preview').srcObject.getVideoTracks()[0].id")
+    await page.click("#join-full")
+    await page.wait_for_function("document.body.dataset.connection === 'connected'", timeout=WAIT_MS)
+    assert not await page.is_visible("#prejoin")
+    assert await page.evaluate("window.__lianshen.local.stream.getVideoTracks()[0].id") == preview_track
+    assert await page.evaluate("document.activeElement.id") == "room-title"  # keyboard users land in the room
 
 
 async def test_device_check_explains_a_denied_permission(live: LiveServer, browser: Browser) -> None:
     context = await open_context(browser, live.url, "rep_a")
     await context.add_init_script(DENY_MEDIA)
     page = await context.new_page()
+    # the old device check address still works: it leads to the room page, language kept
     await page.goto(f"{live.url}/meetings/{live.world.meeting_x}/check?lang=en")
+    assert page.url.endswith(f"/meetings/{live.world.meeting_x}/room?lang=en")
     await page.wait_for_function("document.body.dataset.deviceMode === 'listen'", timeout=WAIT_MS)
     message = await page.text_content("#device-message")
     assert "not allowed to use the camera or microphone" in message
@@ -86,7 +99,7 @@ async def test_applicant_shares_screen_and_everyone_sees_it_large(live: LiveServ
     await chair.wait_video(applicant_id)
 
     await applicant.page.click("#screen-toggle")
-    assert await applicant.page.get_attribute("#screen-toggle", "aria-pressed") == "true"
+    await applicant.page.wait_for_selector('#screen-toggle[aria-pressed="true"]', timeout=WAIT_MS)
     await chair.wait_video(applicant_id, kind="screen")
     screen = await chair.page.locator(f'.tile.screen[data-screen="{applicant_id}"]').bounding_box()
     camera = await chair.page.locator(f'.tile[data-participant="{applicant_id}"]').bounding_box()

@@ -39,7 +39,7 @@ async def test_presenter_and_page_synchronised_presentation(live: LiveServer) ->
     await applicant.refused("presentation_open", "unknown_material", material_id=other_case)
     await applicant.refused("presentation_page", "no_presentation", page=2)
     opened = await applicant.do("presentation_open", material_id=plan)
-    assert opened["presentation"] == {"material_id": plan, "url": f"/api/v1/materials/{plan}/file",
+    assert opened["presentation"] == {"material_id": plan, "url": f"/api/v1/meetings/{live.world.meeting_x}/presentation/{plan}",
                                       "title": "项目选址图", "file_name": "项目选址图.pdf", "page": 1,
                                       "page_count": 3}
     await applicant.do("presentation_page", page=3)

@@ -1,10 +1,9 @@
-// Cameras, microphones and speakers: the device check page before joining, and opening the chosen
-// devices in the room. A denied permission or a missing device never blocks joining: the person
+// Cameras, microphones and speakers: the device check before joining (a panel of the room page),
+// and opening the chosen devices. A denied permission or a missing device never blocks joining: the person
 // joins audio-only, or as a listener, and is told why in plain words.
-import { pageConfig, setCatalog, t } from "./i18n.js";
+import { t } from "./i18n.js";
 
 const CHOICE_KEY = "lianshen.devices";
-export const JOIN_CLICK_KEY = "lianshen.joinClickedAt";
 
 /** How to join: "full" (camera and microphone), "audio" (microphone only) or "listen" (nothing). */
 export function loadChoice() {
@@ -124,15 +123,31 @@ function fillSelect(select, devices, kind, chosen) {
   return matching.length;
 }
 
-/** The device check page (client_web/templates/room/check.html). */
-export async function initCheckPage() {
-  const config = pageConfig("room-config");
-  setCatalog(config);
+/** What the room gets to publish for `mode`, taken from the check's open stream (unused tracks stop). */
+function narrow(current, mode) {
+  const stream = current ? current.stream : null;
+  const problem = current ? current.problem : null;
+  const keep = (track) => mode === "full" || (mode === "audio" && track.kind === "audio");
+  if (!stream) return { stream: null, mode: "listen", problem };
+  for (const track of stream.getTracks()) if (!keep(track)) track.stop();
+  const kept = stream.getTracks().filter(keep);
+  if (!kept.length) return { stream: null, mode: "listen", problem };
+  return { stream: mode === "full" ? stream : new MediaStream(kept), mode, problem };
+}
+
+/**
+ * The device check before joining: the room page's pre-join panel (client_web/templates/room/room.html).
+ * Resolves when a join button is pressed, with {clickedAt, choice, local}: `local` is what the
+ * room publishes ({stream, mode, problem}), the very stream the preview showed, so joining opens
+ * no device again.
+ */
+export function runDeviceCheck() {
   const $ = (id) => document.getElementById(id);
   const preview = $("preview");
   const message = $("device-message");
   const choice = loadChoice();
   let current = null;
+  let joined = false;
   let stopMeter = () => {};
 
   const show = (key) => {
@@ -143,15 +158,23 @@ export async function initCheckPage() {
   async function open() {
     stopMeter();
     if (current && current.stream) current.stream.getTracks().forEach((track) => track.stop());
-    current = await openLocalMedia({ ...choice, mode: "full" });
+    const opened = await openLocalMedia({ ...choice, mode: "full" });
+    if (joined) { // "listen" was pressed while the devices were still opening
+      opened.stream?.getTracks().forEach((track) => track.stop());
+      return;
+    }
+    current = opened;
     preview.srcObject = current.stream && current.stream.getVideoTracks().length ? current.stream : null;
     $("preview-empty").hidden = Boolean(preview.srcObject);
     stopMeter = levelMeter(current.stream, $("mic-level"));
     show(current.problem ? `${current.problem}` : null);
-    const devices = await navigator.mediaDevices.enumerateDevices();
+    const devices = navigator.mediaDevices && navigator.mediaDevices.enumerateDevices
+      ? await navigator.mediaDevices.enumerateDevices() : [];
     const cameras = fillSelect($("camera"), devices, "videoinput", choice.cameraId);
     const mics = fillSelect($("microphone"), devices, "audioinput", choice.micId);
-    fillSelect($("speaker"), devices, "audiooutput", choice.speakerId);
+    const speakers = fillSelect($("speaker"), devices, "audiooutput", choice.speakerId);
+    // choosing the speaker needs setSinkId (not in every browser): then the system's speaker plays
+    $("speaker").disabled = !speakers || !("setSinkId" in HTMLMediaElement.prototype);
     $("join-full").disabled = current.mode !== "full" || !cameras;
     $("join-audio").disabled = current.mode === "listen" || !mics;
     $("device-mode").textContent = t(`room.device.mode.${current.mode}`);
@@ -169,14 +192,19 @@ export async function initCheckPage() {
       show("room.device.tone_failed");
     }
   });
-  for (const mode of ["full", "audio", "listen"]) {
-    $(`join-${mode}`).addEventListener("click", () => {
-      sessionStorage.setItem(JOIN_CLICK_KEY, String(Date.now()));
-      saveChoice({ ...choice, mode });
-      stopMeter();
-      if (current && current.stream) current.stream.getTracks().forEach((track) => track.stop());
-      window.location.assign(`/meetings/${config.meeting_id}/room`);
-    });
-  }
-  await open();
+  const pressed = new Promise((resolve) => {
+    for (const mode of ["full", "audio", "listen"]) {
+      $(`join-${mode}`).addEventListener("click", () => {
+        if (joined) return;
+        joined = true;
+        const clickedAt = Date.now();
+        saveChoice({ ...choice, mode });
+        stopMeter();
+        preview.srcObject = null;
+        resolve({ clickedAt, choice: { ...choice, mode }, local: narrow(current, mode) });
+      });
+    }
+  });
+  open();
+  return pressed;
 }

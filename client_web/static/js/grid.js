@@ -92,9 +92,16 @@ export class Grid {
     tile.meta.textContent = describe(participant, this.everyone(), this.config);
     tile.avatar.textContent = (participant.display_name || "?").slice(0, 1);
     const flags = [];
+    const muted = participant.muted || [];
+    const paused = participant.paused || [];
     if (participant.status === "reconnecting") flags.push(t("room.participant.reconnecting"));
-    if ((participant.muted || []).includes("audio")) flags.push(t("room.participant.muted"));
+    if (muted.includes("audio")) flags.push(t("room.participant.muted"));
+    else if (paused.includes("audio")) flags.push(t("room.participant.mic_off"));
+    // camera switched off (by its owner or the chair): a name card, never a black or frozen picture
+    const cameraOff = paused.includes("video") || muted.includes("video");
+    if (cameraOff) flags.push(t("room.participant.camera_off"));
     tile.flags.textContent = flags.join(" ");
+    tile.root.classList.toggle("camera-off", cameraOff);
     tile.root.classList.toggle("reconnecting", participant.status === "reconnecting");
     tile.root.setAttribute("aria-label", `${tile.name.textContent}，${tile.meta.textContent}${flags.length ? "，" + flags.join("，") : ""}`);
   }

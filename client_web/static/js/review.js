@@ -6,6 +6,10 @@ import { t } from "./i18n.js";
 import { SignalingError } from "./signaling.js";
 
 const OPINION_KINDS = ["agree", "agree_in_principle", "conditional", "disagree", "refer_upward"];
+/** pdf.js's modern build needs the newest JavaScript (e.g. Map.prototype.getOrInsertComputed);
+ * browsers without it (older Firefox, Edge, Safari) get its legacy build, which carries polyfills. */
+const PDFJS = typeof Map.prototype.getOrInsertComputed === "function" && typeof Promise.withResolvers === "function"
+  ? "/vendor/pdfjs" : "/vendor/pdfjs-legacy";
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -106,9 +110,15 @@ export class Review {
     });
     $("lock-toggle").addEventListener("click", () =>
       this.ask("moderate", { action: this.room.locked ? "unlock" : "lock" }));
+    $("recording-toggle").addEventListener("click", () =>
+      this.ask(this.state && this.state.recording ? "recording_stop" : "recording_start", {}));
     $("presentation-prev").addEventListener("click", () => this.turn(-1));
     $("presentation-next").addEventListener("click", () => this.turn(1));
     $("presentation-close").addEventListener("click", () => this.ask("presentation_close", {}));
+    $("presenter-panel").addEventListener("toggle", () => {
+      // materials uploaded during the meeting appear when the presenter opens the panel
+      if ($("presenter-panel").open && this.isPresenter()) this.loadMaterials().catch(() => {});
+    });
     this.fillDepartments();
     this.showOpinionFields();
     this.addMaterialRow();
@@ -134,6 +144,8 @@ export class Review {
     this.state = state;
     document.body.dataset.reviewReady = "true";
     this.room.setRecording(Boolean(state.recording));
+    this.$("recording-toggle").textContent = t(state.recording ? "room.mod.record_stop" : "room.mod.record_start");
+    this.$("recording-toggle").setAttribute("aria-pressed", String(Boolean(state.recording)));
     this.renderAgenda();
     this.renderHands();
     this.renderChatState();
@@ -373,7 +385,7 @@ export class Review {
     this.$("material-empty").hidden = materials.length > 0;
   }
 
-  async renderPresentation() {
+  renderPresentation() {
     const presentation = this.state.presentation;
     const presenter = this.isPresenter();
     this.$("presenter-tools").hidden = !presenter;
@@ -388,14 +400,28 @@ export class Review {
     this.$("presentation-controls").hidden = !(presentation && presenter);
     if (!presentation) {
       this.pdf = null;
+      delete viewer.dataset.page;
+      delete viewer.dataset.material;
       return;
     }
     this.$("presentation-title").textContent = `${presentation.title} · ${presentation.page}/${presentation.page_count}`;
+    // one drawing at a time on the canvas, each showing the newest state (pages may turn quickly)
+    this.drawing = (this.drawing || Promise.resolve()).then(() => this.drawPresentation());
+  }
+
+  async drawPresentation() {
+    const presentation = this.state.presentation;
+    const viewer = this.$("document-viewer");
+    if (!presentation || (viewer.dataset.material === String(presentation.material_id)
+                          && viewer.dataset.page === String(presentation.page))) return;
     try {
-      const pdfjs = await import("/vendor/pdfjs/pdf.min.mjs");
-      pdfjs.GlobalWorkerOptions.workerSrc = "/vendor/pdfjs/pdf.worker.min.mjs";
+      const pdfjs = await import(`${PDFJS}/pdf.min.mjs`);
+      pdfjs.GlobalWorkerOptions.workerSrc = `${PDFJS}/pdf.worker.min.mjs`;
       if (!this.pdf || this.pdf.url !== presentation.url) {
-        this.pdf = { url: presentation.url, doc: await pdfjs.getDocument(presentation.url).promise };
+        // the presentation URL serves whoever is in the meeting (guests too), proven by the resume secret
+        const headers = { "X-Lianshen-Resume": this.room.signaling.resumeSecret || "" };
+        this.pdf = { url: presentation.url,
+                     doc: await pdfjs.getDocument({ url: presentation.url, httpHeaders: headers }).promise };
       }
       const page = await this.pdf.doc.getPage(presentation.page);
       const canvas = this.$("document-canvas");
@@ -403,7 +429,9 @@ export class Review {
       canvas.width = viewport.width;
       canvas.height = viewport.height;
       await page.render({ canvasContext: canvas.getContext("2d"), viewport, canvas }).promise;
-      viewer.dataset.page = String(presentation.page);
+      viewer.dataset.material = String(presentation.material_id);
+      viewer.dataset.page = String(presentation.page); // what is on the canvas now
+      canvas.setAttribute("aria-label", t("room.presentation.page_of", { title: presentation.title, page: presentation.page, pages: presentation.page_count }));
     } catch (error) {
       this.room.toast(t("room.presentation.failed"));
     }

@@ -1,6 +1,7 @@
-// The meeting room page: joins over socket.io, publishes the local camera and microphone, shows
-// everyone else, and comes back by itself after a network drop (resume secret, docs/protocol.md §5).
-import { JOIN_CLICK_KEY, loadChoice, openLocalMedia } from "./devices.js";
+// The meeting room page: the device check first (a pre-join panel, while the socket already
+// connects), then joins over socket.io, publishes the checked camera and microphone, shows everyone
+// else, and comes back by itself after a network drop (resume secret, docs/protocol.md §5).
+import { runDeviceCheck } from "./devices.js";
 import { Grid } from "./grid.js";
 import { pageConfig, setCatalog, t } from "./i18n.js";
 import { alive, Publisher, QualityMeter, Subscriber } from "./media.js";
@@ -24,6 +25,8 @@ class Room {
     this.pendingOffer = null;
     this.screenTrack = null;
     this.joined = false;
+    /** The person pressed a join button: join as soon as the socket is (or comes) up. */
+    this.wantJoin = false;
     this.ended = false;
     this.errors = [];
     /** Date.now() of each step of the first join, for the join benchmark and for support. */
@@ -36,35 +39,36 @@ class Room {
 
   async start() {
     this.setConnection("connecting");
-    const choice = loadChoice();
-    this.grid.speakerId = choice.speakerId || null;
     this.grid.audioBlocked = () => { this.$("enable-sound").hidden = false; };
     this.grid.onFirstRemoteFrame = () => this.firstFrame();
     this.wireEvents();
-    // open the devices while connecting and joining: publishing waits for both, nothing else does
-    this.mediaReady = openLocalMedia(choice);
+    // connect while the person checks the devices: pressing 加入 then only joins and publishes
     this.signaling.connect();
-    this.local = await this.mediaReady;
+    const { clickedAt, choice, local } = await runDeviceCheck();
+    this.marks.click = clickedAt;
+    this.local = local;
+    this.grid.speakerId = choice.speakerId || null;
+    this.$("prejoin").hidden = true;
+    document.querySelector(".room").hidden = false;
+    this.$("room-title").focus();
+    this.wantJoin = true;
+    if (this.signaling.connected) this.join(); // else the connect handler joins
     if (this.local.problem) this.toast(`${t(this.local.problem)} ${t(`room.device.mode.${this.local.mode}`)}`);
     this.wireControls();
     setInterval(() => this.sampleQuality(), QUALITY_INTERVAL_MS);
   }
 
   firstFrame() {
-    const clicked = Number(sessionStorage.getItem(JOIN_CLICK_KEY) || 0);
     this.firstRemoteFrameAt = Date.now();
     this.marks.frame = this.firstRemoteFrameAt;
-    if (clicked) {
-      this.joinToFirstFrameMs = this.firstRemoteFrameAt - clicked;
-      sessionStorage.removeItem(JOIN_CLICK_KEY);
-    }
+    this.joinToFirstFrameMs = this.firstRemoteFrameAt - this.marks.click;
   }
 
   // -- joining and resuming ----------------------------------------------------------------
 
   async join() {
     let ack;
-    this.marks.connected ??= Date.now();
+    this.marks.join ??= Date.now();
     try {
       ack = await this.signaling.request("join");
       this.marks.joined ??= Date.now();
@@ -76,7 +80,6 @@ class Room {
       this.setConnection("lobby");
       return; // lobby_admitted makes us join again
     }
-    this.local = await this.mediaReady;
     this.applySnapshot(ack);
     this.startMedia(ack.ice_servers);
   }
@@ -127,6 +130,34 @@ class Room {
     this.review.apply(ack.review);
     this.review.renderParticipants();
     this.setConnection("connected");
+    this.syncPaused(ack.participants.find((p) => p.id === ack.participant_id));
+  }
+
+  /** The local tracks that can be switched off: {audio, video}. */
+  localTracks() {
+    const stream = this.local.stream;
+    return { audio: stream ? stream.getAudioTracks()[0] : null, video: stream ? stream.getVideoTracks()[0] : null };
+  }
+
+  /** After a join or resume, tell the server what was switched off meanwhile (or before joining). */
+  syncPaused(me) {
+    for (const [kind, track] of Object.entries(this.localTracks())) {
+      if (track && me && (me.paused || []).includes(kind) !== !track.enabled) this.sendPaused(kind, !track.enabled);
+    }
+  }
+
+  /** A camera or microphone switched off or on: our tile at once, everyone else's via the server
+   * (`pause`): they show a name card instead of black video, and "microphone off". */
+  sendPaused(kind, paused) {
+    const me = this.grid.participants.get(this.participantId);
+    if (me) {
+      const kinds = new Set(me.paused || []);
+      if (paused) kinds.add(kind);
+      else kinds.delete(kind);
+      this.participantsChanged({ ...me, paused: [...kinds].sort() });
+    }
+    // while reconnecting, the resume's syncPaused sends it
+    if (this.joined && this.signaling.connected) this.signaling.request("pause", { kind, paused }).catch((error) => this.fail(error));
   }
 
   startMedia(iceServers) {
@@ -166,7 +197,11 @@ class Room {
 
   wireEvents() {
     const s = this.signaling;
-    s.on("connect", () => (this.joined ? this.resume() : this.join()));
+    s.on("connect", () => {
+      this.marks.socket ??= Date.now();
+      if (this.joined) this.resume();
+      else if (this.wantJoin) this.join();
+    });
     s.on("disconnect", (reason) => {
       if (this.ended || reason === "io client disconnect") return;
       this.setConnection("reconnecting");
@@ -213,6 +248,13 @@ class Room {
 
   participantsChanged(participant) {
     this.grid.upsert(participant);
+    if (participant.id === this.participantId) {
+      // the chair's mute holds on the server whatever the local button says: show it next to it
+      const muted = participant.muted || [];
+      this.$("chair-muted").hidden = muted.length === 0;
+      this.$("chair-muted").textContent = muted.length ? t(`room.muted_by_chair.${muted.includes("audio") ? "audio" : "video"}`) : "";
+      document.body.dataset.chairMuted = muted.join(" ");
+    }
     this.review.renderParticipants();
     if (this.review.state) this.review.renderHands();
   }
@@ -227,13 +269,11 @@ class Room {
 
   wireControls() {
     const $ = this.$;
-    const stream = this.local.stream;
-    const audio = stream ? stream.getAudioTracks()[0] : null;
-    const video = stream ? stream.getVideoTracks()[0] : null;
+    const { audio, video } = this.localTracks();
     $("mic-toggle").disabled = !audio;
     $("camera-toggle").disabled = !video;
-    this.toggle("mic-toggle", audio, "room.controls.mic_on", "room.controls.mic_off");
-    this.toggle("camera-toggle", video, "room.controls.camera_on", "room.controls.camera_off");
+    this.toggle("mic-toggle", "audio", audio, "room.controls.mic_on", "room.controls.mic_off");
+    this.toggle("camera-toggle", "video", video, "room.controls.camera_on", "room.controls.camera_off");
     $("screen-toggle").addEventListener("click", () => (this.screenTrack ? this.stopScreen() : this.shareScreen()));
     $("screen-toggle").hidden = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
     $("hand-toggle").addEventListener("click", () => this.review.toggleHand());
@@ -246,7 +286,7 @@ class Room {
   }
 
   /** A button that switches a local track on and off (aria-pressed = switched off). */
-  toggle(id, track, onKey, offKey) {
+  toggle(id, kind, track, onKey, offKey) {
     const control = this.$(id);
     const show = () => {
       const off = !track || !track.enabled;
@@ -255,8 +295,9 @@ class Room {
     };
     control.addEventListener("click", () => {
       if (!track) return;
-      track.enabled = !track.enabled;
+      track.enabled = !track.enabled; // nothing of the camera or microphone is sent while off
       show();
+      this.sendPaused(kind, !track.enabled);
     });
     show();
   }
@@ -353,7 +394,12 @@ class Room {
 
   fail(error) {
     console.error(error);
-    this.toast(error && error.message ? error.message : String(error));
+    const text = error && error.message ? error.message : String(error);
+    this.toast(text);
+    if (!this.$("prejoin").hidden) { // still on the device check: say it there (e.g. signed out meanwhile)
+      this.$("device-message").textContent = text;
+      this.$("device-message").hidden = false;
+    }
   }
 }
 

@@ -31,6 +31,8 @@ from server.services.materials import (
     safe_file_name,
     store_pdf,
 )
+from server.signaling.room_state import LiveMeeting
+from server.signaling.server import SIGNALING
 from server.web.api import API
 from server.web.api.registry import Call
 from server.schemas.base import Out
@@ -38,6 +40,7 @@ from server.web.context import context
 from server.web.errors import ApiError
 
 TAG = "materials"
+RESUME_HEADER = "X-Lianshen-Resume"
 MAX_TITLE_CHARS = 256
 CHUNK_BYTES = 64 * 1024
 
@@ -155,6 +158,38 @@ async def api_material_file(call: Call) -> web.StreamResponse:
     material = await find_material(call.db, call.principal, call.path_int("id"))
     if material is None:
         raise ApiError(404)
+    return _pdf(call, material)
+
+
+def _admitted(meeting: LiveMeeting, call: Call) -> bool:
+    """The caller is a participant of the live meeting now: its resume secret (every participant has
+    one, guests too) in the RESUME_HEADER, or a signed-in account that is in the meeting."""
+    secret = call.request.headers.get(RESUME_HEADER, "")
+    if 0 < len(secret) <= 128 and meeting.find_resumable(secret) is not None:
+        return True
+    user_id = call.principal.user_id if call.principal is not None else None
+    return user_id is not None and any(p.user_id == user_id for p in meeting.participants.values())
+
+
+@API.route("GET", "/meetings/{id}/presentation/{material_id}",
+           summary=f"The PDF being presented in a live meeting, for its participants (session or "
+                   f"{RESUME_HEADER} header)", response=bytes, tag=TAG, public=True)
+async def api_presented_file(call: Call) -> web.StreamResponse:
+    """Guests and remote sites who joined by token cannot see the case, yet must see what the
+    presenter shows them: only the material open right now, only to people in the meeting now."""
+    signaling = call.request.app[SIGNALING]
+    meeting = signaling.meetings.get(call.path_int("id"))
+    presentation = signaling.review.presentation(meeting) if meeting is not None else None
+    if (meeting is None or presentation is None or presentation.material_id != call.path_int("material_id")
+            or not _admitted(meeting, call)):
+        raise ApiError(404, "没有正在演示的该材料 / that material is not being presented to you")
+    material = await call.db.get(CaseMaterial, presentation.material_id)
+    if material is None:
+        raise ApiError(404)
+    return _pdf(call, material, cache="no-store")
+
+
+def _pdf(call: Call, material: CaseMaterial, cache: str = "private, max-age=3600") -> web.StreamResponse:
     path = material_path(context(call.request).settings.data_dir, material.sha256)
     if not path.is_file():
         raise ApiError(404, "文件已不在存储中 / the file is missing from storage", code="file_missing")
@@ -164,5 +199,5 @@ async def api_material_file(call: Call) -> web.StreamResponse:
         "Content-Disposition": f'inline; filename="{ascii_name}"; '
                                f"filename*=UTF-8''{quote(material.file_name, safe='')}",
         "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, max-age=3600",
+        "Cache-Control": cache,
     })

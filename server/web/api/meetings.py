@@ -18,13 +18,13 @@ from server.domain.eventlog import ChainProblem
 from server.domain.meetings import MeetingStatus
 from server.domain.roles import Role
 from server.services import eventlog
+from server.services.minutes_workflow import change_status_with_minutes
 from server.services.meetings import (
     MeetingDetail,
     MeetingError,
     MeetingPlan,
     SitePlan,
     cases_of,
-    change_status,
     excuse_invitation,
     find_visible,
     list_meetings,
@@ -44,6 +44,7 @@ from server.schemas.refs import (
     person_ref,
 )
 from server.web.api.registry import Call
+from server.web.context import context
 from server.schemas.base import Body, Out
 from server.web.errors import ApiError
 
@@ -346,7 +347,8 @@ async def api_update_meeting(call: Call) -> MeetingOut:
 async def api_change_status(call: Call) -> MeetingOut:
     meeting = await _visible(call)
     try:
-        meeting = await change_status(call.db, call.principal, meeting.id, call.body.status, call.body.note)
+        meeting = await change_status_with_minutes(call.db, call.principal, meeting.id, call.body.status,
+                                                   call.body.note, context(call.request).settings)
     except MeetingError as error:
         raise refusal(error) from None
     return await _detail_out(call, meeting)

@@ -18,7 +18,9 @@ from server.domain.cases import InvestorType, ItemStatus, ManagementCategory
 from server.domain.divisions import Level
 from server.domain.meetings import MeetingStatus
 from server.services.case_schemas import CaseQuery, NewCase
+from server.db.models import InvestmentCase
 from server.services.cases import CaseDesk, CaseError
+from server.services.minutes_reading import case_minutes
 from server.services.reference import list_departments, list_divisions, list_organisations
 from server.web import i18n
 from server.web.context import context, db
@@ -114,7 +116,9 @@ async def case_detail(request: web.Request) -> web.Response:
         case = await _desk(request, principal).detail(int(request.match_info["id"]))
     except CaseError as exc:
         raise ApiError(exc.status, exc.message) from None
-    return render(request, "cases/detail.html", case=case, labels=_labels(i18n.language(request)), when=when)
+    row = await db(request).get(InvestmentCase, case.id)
+    return render(request, "cases/detail.html", case=case, labels=_labels(i18n.language(request)), when=when,
+                  case_minutes=await case_minutes(db(request), principal, row))
 
 
 def _require_manager(principal: Principal) -> None:

@@ -20,6 +20,7 @@ from server.domain.meetings import ALLOWED_TRANSITIONS, MeetingStatus
 from server.domain.roles import Post, Role
 from server.services.eventlog import recent_events
 from server.services.clock import CENTRE_TZ
+from server.services.minutes_workflow import WORKFLOW_STATUSES, change_status_with_minutes
 from server.services.meetings import (
     EXCUSABLE_STATUSES,
     MEMBER,
@@ -28,7 +29,6 @@ from server.services.meetings import (
     MeetingPlan,
     SitePlan,
     cases_of,
-    change_status,
     excuse_invitation,
     find_visible,
     list_meetings,
@@ -38,7 +38,7 @@ from server.services.meetings import (
     sites_by_level,
 )
 from server.web import i18n
-from server.web.context import db
+from server.web.context import context, db
 from server.web.errors import ApiError
 from server.web.pages.display import label, span, when
 from server.web.pages.render import render, require_page_user
@@ -173,7 +173,8 @@ async def meeting_page(request: web.Request) -> web.Response:
         events=[{"seq": e.seq, "when": when(e.ts), "actor": actors.get(e.actor_id, "—"),
                  "type": _event_label(lang, e.type), "summary": _event_summary(lang, e)}
                 for e in events],
-        next_statuses=([_status_view(lang, s.value) for s in MeetingStatus if s in ALLOWED_TRANSITIONS[status]]
+        next_statuses=([_status_view(lang, s.value) for s in MeetingStatus
+                        if s in ALLOWED_TRANSITIONS[status] and s not in WORKFLOW_STATUSES]
                        if me.role == Role.CHAIR else []),
     )
 
@@ -188,7 +189,8 @@ async def status_submit(request: web.Request) -> web.Response:
         target = MeetingStatus(str(form.get("status", "")))
     except ValueError:
         raise ApiError(422, "未知的会议状态 / unknown meeting status") from None
-    await _or_refuse(change_status(db(request), me, meeting.id, target, str(form.get("note", ""))))
+    await _or_refuse(change_status_with_minutes(db(request), me, meeting.id, target, str(form.get("note", "")),
+                                                context(request).settings))
     raise web.HTTPFound(f"/meetings/{meeting.id}")
 
 

@@ -1,4 +1,4 @@
-"""The meeting room in the browser: the device check page, the room page, and the browser-side
+"""The meeting room in the browser: the room page (with its device check before joining), and the browser-side
 libraries they load from node_modules (installed by `npm install`, never copied into the repo).
 
 Only people who may see the meeting (the same visibility rule as the API) get either page; anyone
@@ -34,6 +34,8 @@ VENDOR = {
     # URL prefix -> the package folder served as it is
     "/vendor/socket.io": NODE_MODULES / "socket.io-client" / "dist",
     "/vendor/pdfjs": NODE_MODULES / "pdfjs-dist" / "build",
+    # the same with polyfills, for browsers without the newest JavaScript (client_web/static/js/review.js)
+    "/vendor/pdfjs-legacy": NODE_MODULES / "pdfjs-dist" / "legacy" / "build",
 }
 for _prefix, _folder in VENDOR.items():
     if _folder.is_dir():  # absent before `npm install`: the room page then says what is missing
@@ -95,10 +97,11 @@ def _config(me: Any, meeting: Meeting, lang: str, departments: dict[int, dict[st
 
 @routes.get(r"/meetings/{id:\d+}/check")
 async def device_check_page(request: web.Request) -> web.Response:
-    me, meeting = await _meeting_or_404(request)
-    lang = i18n.language(request)
-    return render(request, "room/check.html", meeting=meeting,
-                  config=_config(me, meeting, lang, {}, []))
+    """The device check is the room page's pre-join panel now (joining then needs no page change);
+    old links still work."""
+    _me, meeting = await _meeting_or_404(request)
+    raise web.HTTPFound(request.rel_url.with_path(f"/meetings/{meeting.id}/room")
+                        .with_query(request.rel_url.query))
 
 
 @routes.get(r"/meetings/{id:\d+}/room")

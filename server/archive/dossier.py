@@ -1,0 +1,464 @@
+"""One case's complete record (卷宗): its clocks, every meeting, minutes versions, the notice,
+recordings and event logs, plus the catalogue of files that can be downloaded or exported.
+
+The catalogue is the single list of what belongs to a case: the download endpoint serves only
+names it lists (a client never sends a path), and the BagIt export writes exactly its files, so
+what an archivist sees, downloads and packages cannot differ. Files are produced lazily (PDF
+rendering is slow) and anything that should be there but is not is listed with the reason, never
+silently skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from minutes.render import MEDIA_TYPES
+from server.archive.passages import event_passages
+from server.archive.recordings import Recording, meeting_recordings, track_path
+from server.auth.policy import visible_meetings
+from server.auth.principal import Principal
+from server.db.models import (
+    AgendaEntry,
+    ApprovalItem,
+    CaseMaterial,
+    InvestmentCase,
+    Meeting,
+    MeetingEvent,
+    MinutesVersion,
+    User,
+)
+from server.schemas.base import Out
+from server.services.clock import CENTRE_TZ
+from server.services.eventlog import check_meeting_log
+from server.services.materials import material_path
+from server.services.minutes_reading import Reader, notice_document, reader_for, version_document
+from server.services.minutes_workflow import SEALED_STATUSES, canonical_json, load_state
+
+JSONL = "application/x-ndjson"
+TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # as server.domain.eventlog hashes it
+
+
+@dataclass
+class DossierFile:
+    """One downloadable file: produced in memory (`produce`) or read from disk (`path`)."""
+
+    name: str
+    media_type: str
+    description: str
+    produce: Callable[[], Awaitable[bytes]] | None = None
+    path: Path | None = None
+    sha256: str | None = None  # what the record says it must hash to, when it says
+
+    async def read(self) -> bytes:
+        if self.produce is not None:
+            return await self.produce()
+        assert self.path is not None
+        return await asyncio.to_thread(self.path.read_bytes)
+
+
+class DossierFileOut(Out):
+    name: str
+    media_type: str
+    description: str
+    sha256: str | None
+
+
+class DossierGap(Out):
+    name: str
+    reason: str
+
+
+class DossierSuspension(Out):
+    start: date
+    end: date | None
+    reason: str
+    suspend_notice_no: str
+    resume_notice_no: str
+
+
+class DossierItem(Out):
+    id: int
+    name: str
+    department: str
+    level: str
+    status: str
+    result: str
+    document_no: str
+    accepted_on: date | None
+    statutory_limit_wd: int
+    promised_limit_wd: int
+    suspensions: list[DossierSuspension]
+
+
+class DossierCase(Out):
+    id: int
+    project_code: str
+    name: str
+    applicant: str
+    applicant_credit_code: str
+    category: str
+    total_investment: str
+    items: list[DossierItem]
+
+
+class DossierMinutesVersion(Out):
+    id: int
+    version: int
+    status: str
+    sha256: str | None
+    reason: str
+    finalised_at: datetime | None
+    finalise_note: str
+    files: list[str]
+
+
+class DossierMinutes(Out):
+    number: str
+    versions: list[DossierMinutesVersion]
+
+
+class DossierTrack(Out):
+    display_name: str
+    department: str | None
+    unit: str | None
+    kind: str
+    file: str
+    duration_ms: int
+    sha256: str
+    state: str
+
+
+class DossierRecording(Out):
+    key: str
+    started_at: datetime | None
+    stopped_at: datetime | None
+    duration_ms: int | None
+    status: str
+    tracks: list[DossierTrack]
+    playback: str | None  # the dossier file name of the composed video
+    error: str
+
+
+class DossierJump(Out):
+    """Where an event happened in a recording (for 'show me the moment')."""
+
+    recording_key: str
+    at_ms: int
+    playback: str | None
+
+
+class DossierEvent(Out):
+    seq: int
+    at: datetime
+    type: str
+    actor: str | None
+    title: str
+    text: str
+    jump: DossierJump | None
+
+
+class DossierLog(Out):
+    count: int
+    head_hash: str | None
+    intact: bool
+    problems: list[str]
+
+
+class DossierMeeting(Out):
+    id: int
+    title: str
+    status: str
+    scheduled_start: datetime
+    scheduled_end: datetime
+    place: str
+    chair: str
+    lead_department: str
+    units: list[str]
+    minutes: DossierMinutes | None
+    recordings: list[DossierRecording]
+    log: DossierLog
+    events: list[DossierEvent]
+
+
+class DossierOut(Out):
+    case: DossierCase
+    meetings: list[DossierMeeting]
+    files: list[DossierFileOut]
+    unavailable: list[DossierGap]
+
+
+@dataclass
+class Dossier:
+    """The record (`out`, what the page and API show) and its files by name."""
+
+    out: DossierOut
+    files: dict[str, DossierFile] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, Any]:
+        """Human-readable facts for a package: case, meetings, people, times, hashes, gaps."""
+        return {"case": self.out.case.model_dump(mode="json"),
+                "meetings": [_meeting_metadata(m) for m in self.out.meetings],
+                "files": [f.model_dump(mode="json") for f in self.out.files],
+                "unavailable": [g.model_dump(mode="json") for g in self.out.unavailable]}
+
+
+def _meeting_metadata(meeting: DossierMeeting) -> dict[str, Any]:
+    data = meeting.model_dump(mode="json", exclude={"events"})
+    data["people"] = sorted({e.actor for e in meeting.events if e.actor})
+    return data
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(CENTRE_TZ) if moment is not None else None
+
+
+class _Builder:
+    def __init__(self, db: AsyncSession, data_dir: Path, principal: Principal | None) -> None:
+        self.db = db
+        self.data_dir = data_dir
+        self.principal = principal
+        self.files: dict[str, DossierFile] = {}
+        self.gaps: list[DossierGap] = []
+
+    def add(self, file: DossierFile) -> str:
+        self.files[file.name] = file
+        return file.name
+
+    def gap(self, name: str, reason: str) -> None:
+        self.gaps.append(DossierGap(name=name, reason=reason))
+
+    def case_out(self, case: InvestmentCase) -> DossierCase:
+        items = [DossierItem(id=i.id, name=i.name, department=i.department.name, level=i.level, status=i.status,
+                             result=i.result, document_no=i.document_no, accepted_on=i.accepted_on,
+                             statutory_limit_wd=i.statutory_limit_wd, promised_limit_wd=i.promised_limit_wd,
+                             suspensions=[DossierSuspension.model_validate(s) for s in i.suspensions])
+                 for i in case.items]
+        out = DossierCase(id=case.id, project_code=case.project_code, name=case.name,
+                          applicant=case.organisation.name, applicant_credit_code=case.organisation.credit_code,
+                          category=case.category, total_investment=str(case.total_investment), items=items)
+        self.add(DossierFile("case/clock.json", "application/json",
+                             "审批事项及计时（中止/恢复）/ approval items and their clocks",
+                             produce=_constant(_json_bytes([i.model_dump(mode="json") for i in items]))))
+        return out
+
+    async def materials(self, case: InvestmentCase) -> None:
+        rows = await self.db.scalars(select(CaseMaterial).where(CaseMaterial.case_id == case.id)
+                                     .order_by(CaseMaterial.id))
+        for material in rows:
+            name = f"case/materials/{material.id}.pdf"
+            path = material_path(self.data_dir, material.sha256)
+            if path.is_file():
+                self.add(DossierFile(name, "application/pdf", f"申请材料 / material: {material.title}",
+                                     path=path, sha256=material.sha256))
+            else:
+                self.gap(name, f"材料文件不在存储中 / the material's file is missing from storage ({path.name})")
+
+    async def reader(self, meeting: Meeting) -> Reader:
+        if self.principal is None:  # the operator's export: everything
+            return Reader(meeting, await load_state(self.db, meeting.id), None, True)
+        return await reader_for(self.db, self.principal, meeting.id)
+
+    async def meeting_out(self, meeting: Meeting) -> DossierMeeting:
+        prefix = f"meeting-{meeting.id}"
+        reader = await self.reader(meeting)
+        whole = reader.whole_minutes
+        if not whole:
+            self.gap(prefix, "本次会议还审查了其他申请人的项目：纪要、事件日志和录像不向申请人提供，一次性告知书仅含本单位项目 / "
+                             "this meeting also reviewed other applicants' cases: its minutes, event log and "
+                             "recordings are not given to applicants; the notice covers their own cases only")
+        recordings = meeting_recordings(self.data_dir, meeting.id) if whole else []
+        recording_outs = [self.recording_out(prefix, r) for r in recordings]
+        rows = list(await self.db.scalars(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting.id)
+                                          .order_by(MeetingEvent.seq))) if whole else []
+        actors = {u.id: u.display_name for u in await self.db.scalars(
+            select(User).where(User.id.in_({r.actor_id for r in rows if r.actor_id is not None})))}
+        playback = {r.key: out.playback for r, out in zip(recordings, recording_outs, strict=True)}
+        events = [_event_out(row, actors, recordings, playback) for row in rows]
+        stored = {r.key for r in recordings}
+        for key in dict.fromkeys(str(r.payload.get("recording_key")) for r in rows if r.type == "recording_started"):
+            if key not in stored:
+                self.gap(f"{prefix}/recordings/{key}", "事件日志记有此录像，但存储中没有其录像清单 / the event log records "
+                                                       "this recording, but storage holds no manifest for it")
+        check = await check_meeting_log(self.db, meeting.id)
+        if whole:
+            self.add(DossierFile(f"{prefix}/events.jsonl", JSONL,
+                                 "事件日志（哈希链，每行一条）/ event log, hash-chained, one JSON object a line",
+                                 produce=_constant(_jsonl(rows))))
+        return DossierMeeting(
+            id=meeting.id, title=meeting.title, status=meeting.status,
+            scheduled_start=_local(meeting.scheduled_start), scheduled_end=_local(meeting.scheduled_end),
+            place=meeting.place, chair=meeting.chair.display_name, lead_department=meeting.lead_department.name,
+            units=[_unit(inv) for inv in meeting.invitations],
+            minutes=await self.minutes_out(prefix, meeting, reader), recordings=recording_outs,
+            log=DossierLog(count=check.count, head_hash=check.head_hash, intact=check.intact,
+                           problems=[p.message for p in check.problems]),
+            events=events)
+
+    async def minutes_out(self, prefix: str, meeting: Meeting, reader: Reader) -> DossierMinutes | None:
+        """Sealed versions as minutes_reading lets this reader read them, with its renderings."""
+        if reader.state is None:
+            if meeting.status in ("ended", "minutes_draft", "minutes_final"):
+                self.gap(f"{prefix}/minutes", "尚无会议纪要 / no minutes have been drafted yet")
+            return None
+        versions = [v for v in reader.versions() if v.status in SEALED_STATUSES]
+        if not versions and reader.whole_minutes:
+            self.gap(f"{prefix}/minutes", "纪要尚未定稿 / the minutes are not final yet")
+        outs = [DossierMinutesVersion(id=v.id, version=v.version, status=v.status, sha256=v.sha256, reason=v.reason,
+                                      finalised_at=_local(v.finalised_at), finalise_note=v.finalise_note,
+                                      files=self.minutes_files(prefix, v)) for v in versions]
+        final = reader.state.latest_final
+        if final is not None:
+            self.notice(prefix, final, reader)
+        return DossierMinutes(number=reader.state.document.number, versions=outs)
+
+    def minutes_files(self, prefix: str, version: MinutesVersion) -> list[str]:
+        base = f"{prefix}/minutes-v{version.version}"
+        label = f"会议纪要第{version.version}版（{version.status}）/ minutes version {version.version}"
+        names = [self.add(DossierFile(f"{base}.json", "application/json",
+                                      f"{label}，规范化 JSON（SHA-256 即按此计算）/ canonical JSON, the bytes its "
+                                      "SHA-256 covers", produce=_constant(canonical_json(version.content)),
+                                      sha256=version.sha256))]
+        for fmt in ("pdf", "docx"):
+            names.append(self.add(DossierFile(
+                f"{base}.{fmt}", MEDIA_TYPES[fmt], f"{label}，{fmt.upper()}",
+                produce=lambda fmt=fmt: version_document(version, fmt, self.data_dir))))
+        return names
+
+    def notice(self, prefix: str, final: MinutesVersion, reader: Reader) -> None:
+        name = f"{prefix}/notice.pdf"
+        if not final.content.get("materials"):
+            self.gap(name, "本次会议未要求补正材料，未出具一次性告知书 / no material was requested: no notice")
+            return
+        self.add(DossierFile(name, "application/pdf", "补正材料一次性告知书 / notice of materials to supplement",
+                             produce=lambda: notice_document(reader, "pdf")))
+
+    def recording_out(self, prefix: str, recording: Recording) -> DossierRecording:
+        base = f"{prefix}/recordings/{recording.key}"
+        manifest = recording.manifest
+        if manifest is None:
+            self.gap(f"{base}/manifest.json", f"录像清单无法读取 / manifest unreadable: {recording.error}")
+            return DossierRecording(key=recording.key, started_at=None, stopped_at=None, duration_ms=None,
+                                    status="unreadable", tracks=[], playback=None, error=recording.error)
+        self.add(DossierFile(f"{base}/manifest.json", "application/json", "录像清单 / recording manifest",
+                             path=recording.directory / "manifest.json"))
+        tracks = []
+        for track in manifest.tracks:
+            path = track_path(recording, track.file)
+            name = f"{base}/tracks/{track.file}"
+            if path is None or not path.is_file():
+                self.gap(name, "清单所列轨道文件缺失或名称非法 / track file missing or its name is not a plain "
+                               f"file name: {track.file!r}")
+            else:
+                self.add(DossierFile(name, _media_type(track.file), f"原始轨道 / original track: "
+                                     f"{track.display_name} {track.kind}", path=path, sha256=track.sha256))
+            tracks.append(DossierTrack(display_name=track.display_name, department=track.department,
+                                       unit=track.unit, kind=track.kind, file=track.file,
+                                       duration_ms=track.duration_ms, sha256=track.sha256, state=track.state))
+        playback = None
+        for path in recording.composed:
+            name = self.add(DossierFile(f"{base}/composed/{path.name}", _media_type(path.name),
+                                        "合成录像 / composed recording", path=path))
+            playback = name if path.suffix == ".mp4" else playback
+        if playback is None:
+            self.gap(f"{base}/composed/meeting.mp4", "合成录像尚未生成 / the composed video has not been made yet")
+        return DossierRecording(key=recording.key, started_at=_local(manifest.started_at),
+                                stopped_at=_local(manifest.stopped_at), duration_ms=manifest.duration_ms,
+                                status=manifest.status, tracks=tracks, playback=playback, error="")
+
+
+def _unit(invitation: Any) -> str:
+    unit = invitation.department or invitation.organisation
+    name = unit.name if unit is not None else ""
+    return f"{name}（{invitation.capacity}）" + (f" 请假：{invitation.excused_reason}" if invitation.excused_reason else "")
+
+
+def _media_type(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    return {".mp4": "video/mp4", ".webm": "video/webm", ".mkv": "video/x-matroska", ".ogg": "audio/ogg",
+            ".json": "application/json"}.get(suffix, "application/octet-stream")
+
+
+def _event_out(row: MeetingEvent, actors: dict[int, str], recordings: list[Recording],
+               playback: dict[str, str | None]) -> DossierEvent:
+    passages = event_passages(row.type, row.payload)
+    jump = None
+    for recording in recordings:
+        at_ms = recording.at_ms(row.ts)
+        if at_ms is not None:
+            jump = DossierJump(recording_key=recording.key, at_ms=at_ms, playback=playback[recording.key])
+            break
+    return DossierEvent(seq=row.seq, at=row.ts.astimezone(CENTRE_TZ), type=row.type,
+                    actor=actors.get(row.actor_id) if row.actor_id is not None else
+                    row.payload.get("display_name") or row.payload.get("speaker_name"),
+                    title=passages[0].title if passages else "", text=passages[0].body if passages else "",
+                    jump=jump)
+
+
+def _constant(data: bytes) -> Callable[[], Awaitable[bytes]]:
+    async def produce() -> bytes:
+        return data
+    return produce
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+
+
+def _jsonl(rows: list[MeetingEvent]) -> bytes:
+    """The stored rows exactly as the chain hashes them, so anyone can re-verify offline."""
+    lines = [json.dumps({"meeting_id": r.meeting_id, "seq": r.seq,
+                         "ts": r.ts.astimezone(UTC).strftime(TS_FORMAT),
+                         "actor_id": r.actor_id, "type": r.type, "payload": r.payload,
+                         "prev_hash": r.prev_hash, "hash": r.hash}, ensure_ascii=False, sort_keys=True)
+             for r in rows]
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+
+
+async def case_meetings(db: AsyncSession, principal: Principal | None, case_id: int) -> list[Meeting]:
+    """The meetings that reviewed any item of the case (those the principal may see), by date."""
+    statement = (select(Meeting).join(AgendaEntry, AgendaEntry.meeting_id == Meeting.id)
+                 .join(ApprovalItem, ApprovalItem.id == AgendaEntry.item_id)
+                 .where(ApprovalItem.case_id == case_id).distinct().order_by(Meeting.scheduled_start, Meeting.id))
+    if principal is not None:
+        statement = statement.where(visible_meetings(principal))
+    return list(await db.scalars(statement))
+
+
+async def build_dossier(db: AsyncSession, case: InvestmentCase, data_dir: Path,
+                        principal: Principal | None) -> Dossier:
+    """The case's record as `principal` may see it (None: the operator, everything)."""
+    builder = _Builder(db, data_dir, principal)
+    case_out = builder.case_out(case)
+    await builder.materials(case)
+    meetings = [await builder.meeting_out(m) for m in await case_meetings(db, principal, case.id)]
+    files = [DossierFileOut(name=f.name, media_type=f.media_type, description=f.description, sha256=f.sha256)
+             for f in builder.files.values()]
+    out = DossierOut(case=case_out, meetings=meetings, files=files, unavailable=builder.gaps)
+    return Dossier(out=out, files=builder.files)
+
+
+async def select_cases(db: AsyncSession, *, project_code: str | None = None, meeting_id: int | None = None,
+                       year: int | None = None) -> list[InvestmentCase]:
+    """The cases an export covers: one case by code, the cases of a meeting, or the cases of
+    every meeting scheduled in a year (centre time), in project-code order."""
+    statement = select(InvestmentCase).order_by(InvestmentCase.project_code)
+    if project_code is not None:
+        return list(await db.scalars(statement.where(InvestmentCase.project_code == project_code)))
+    reviewed = (select(ApprovalItem.case_id).join(AgendaEntry, AgendaEntry.item_id == ApprovalItem.id)
+                .join(Meeting, Meeting.id == AgendaEntry.meeting_id))
+    if meeting_id is not None:
+        reviewed = reviewed.where(Meeting.id == meeting_id)
+    elif year is not None:
+        start = datetime(year, 1, 1, tzinfo=CENTRE_TZ)
+        reviewed = reviewed.where(Meeting.scheduled_start >= start,
+                                  Meeting.scheduled_start < start.replace(year=year + 1))
+    return list(await db.scalars(statement.where(InvestmentCase.id.in_(reviewed))))

@@ -1,0 +1,174 @@
+"""The database side of the minutes: one meeting, its cases and its event log as a MinutesSource.
+
+The minutes library never imports the server, so everything it needs is read here and handed over
+as plain data: names instead of ids, the working-day table as dates, and the Chinese labels of the
+domain enums (so the library holds no copy of them). The live meeting writes participant events
+with database ids (server.signaling.events); the demo history writes them with usernames and codes
+(server.demo.records). Both are translated here into the demo vocabulary, so the library reads one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from minutes import source as ms
+from server.db.models import (
+    CalendarDay,
+    CalendarYear,
+    Department,
+    Division,
+    InvestmentCase,
+    Meeting,
+    MeetingEvent,
+    User,
+)
+from server.domain.cases import ItemStatus, ManagementCategory
+from server.domain.divisions import Level
+from server.domain.meetings import MeetingStatus
+from server.domain.opinions import OpinionKind
+from server.domain.roles import Post
+from server.services.eventlog import MeetingNotFound
+from server.settings import Settings
+
+LIVE_PARTICIPANT_KEYS = frozenset({"participant_id", "user_id", "unit"})
+LABELS = ms.Labels(
+    opinion_kind={k.value: k.label_zh for k in OpinionKind},
+    level={k.value: k.label_zh for k in Level},
+    post={k.value: k.label_zh for k in Post},
+    category={k.value: k.label_zh for k in ManagementCategory},
+    item_status={k.value: k.label_zh for k in ItemStatus},
+)
+
+
+async def load_minutes_source(db: AsyncSession, meeting_id: int, settings: Settings) -> ms.MinutesSource:
+    """Everything build_minutes needs for one meeting; MeetingNotFound if there is none."""
+    meeting = await db.get(Meeting, meeting_id)
+    if meeting is None:
+        raise MeetingNotFound(meeting_id)
+    rows = list(await db.scalars(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting_id)
+                                 .order_by(MeetingEvent.seq)))
+    departments = {d.id: d for d in await db.scalars(select(Department))}
+    people = await _people(db, meeting, rows)
+    by_id = {u.id: u for u in people}
+    department_codes = {d.id: d.code for d in departments.values()}
+    entries = sorted(meeting.agenda, key=lambda entry: entry.position)
+    case_ids = list(dict.fromkeys(entry.item.case_id for entry in entries))
+    cases = {c.id: c for c in await db.scalars(select(InvestmentCase).where(InvestmentCase.id.in_(case_ids)))}
+    divisions = {d.code: d.name for d in await db.scalars(select(Division))}
+    chair = meeting.chair
+    issuer = chair.department.name if chair.department else settings.centre.name
+    return ms.MinutesSource(
+        centre=ms.Centre(name=settings.centre.name, issuer=issuer,
+                         absent_policy=settings.centre.absent_policy,
+                         absent_opinion_due_working_days=settings.centre.absent_opinion_due_working_days),
+        meeting=ms.Meeting(id=meeting.id, title=meeting.title, place=meeting.place,
+                           scheduled_start=meeting.scheduled_start, scheduled_end=meeting.scheduled_end,
+                           chair=_person(chair), lead_department_code=meeting.lead_department.code),
+        sites=tuple(ms.Site(name=s.name, level=s.level, is_host=s.name == meeting.place)
+                    for s in sorted(meeting.sites, key=lambda s: s.id)),
+        departments=tuple(ms.Department(code=d.code, name=d.name, level=d.division.level)
+                          for d in departments.values()),
+        people=tuple(_person(u) for u in people),
+        invitations=tuple(ms.Invitation(
+            capacity=i.capacity, department_code=i.department.code if i.department else None,
+            organisation_name=i.organisation.name if i.organisation else None,
+            organisation_credit_code=i.organisation.credit_code if i.organisation else None,
+            excused_reason=i.excused_reason) for i in sorted(meeting.invitations, key=lambda i: i.id)),
+        cases=tuple(_case(cases[case_id], divisions) for case_id in case_ids),
+        items=tuple(ms.Item(
+            position=e.position, project_code=cases[e.item.case_id].project_code, name=e.item.name,
+            department_code=e.item.department.code, level=e.item.level, accepted_on=e.item.accepted_on,
+            statutory_limit_wd=e.item.statutory_limit_wd, promised_limit_wd=e.item.promised_limit_wd,
+            status=e.item.status,
+            suspensions=tuple(ms.Suspension(start=s.start, end=s.end, reason=s.reason,
+                                            suspend_notice_no=s.suspend_notice_no,
+                                            resume_notice_no=s.resume_notice_no)
+                              for s in e.item.suspensions)) for e in entries),
+        events=tuple(_event(r, by_id, department_codes, meeting.place) for r in rows),
+        calendar=await _calendar(db),
+        labels=LABELS,
+        log=ms.LogHead(count=len(rows), head_hash=rows[-1].hash if rows else None),
+    )
+
+
+async def _people(db: AsyncSession, meeting: Meeting, rows: Iterable[MeetingEvent]) -> list[User]:
+    """The chair, everyone who acted or joined, and the posts of invited departments (a B post
+    who attended stands in for the A post, who must be named)."""
+    ids = {meeting.chair_id}
+    usernames: set[str] = set()
+    for row in rows:
+        if row.actor_id is not None:
+            ids.add(row.actor_id)
+        if row.type in ("participant_joined", "participant_left"):
+            if isinstance(row.payload.get("user_id"), int):
+                ids.add(row.payload["user_id"])
+            for key in ("username", "stands_in_for"):
+                if row.payload.get(key):
+                    usernames.add(row.payload[key])
+    departments = [i.department_id for i in meeting.invitations if i.department_id is not None]
+    found = await db.scalars(select(User).where(or_(
+        User.id.in_(ids), User.username.in_(usernames), User.department_id.in_(departments))))
+    return sorted(found, key=lambda u: u.id)
+
+
+def _person(user: User) -> ms.Person:
+    return ms.Person(user_id=user.id, username=user.username, display_name=user.display_name,
+                     title=user.title, department_code=user.department.code if user.department else None,
+                     post=user.post)
+
+
+def _event(row: MeetingEvent, people: dict[int, User], department_codes: dict[int, str],
+           place: str) -> ms.Event:
+    """The event in the demo vocabulary. The live meeting marks its start and end by a status
+    change (server.services.meetings.change_status, whose note is the chair's closing word)."""
+    type, payload = row.type, row.payload
+    if type == "meeting_status_changed" and payload.get("to") == MeetingStatus.LIVE.value:
+        type, payload = "meeting_started", {"place": place, "site_keys": []}
+    elif type == "meeting_status_changed" and payload.get("to") == MeetingStatus.ENDED.value:
+        type, payload = "meeting_ended", {"summary": payload.get("note") or ""}
+    else:
+        payload = _participant(row, people, department_codes)
+    return ms.Event(seq=row.seq, ts=row.ts, actor_id=row.actor_id, type=type, payload=payload)
+
+
+def _participant(row: MeetingEvent, people: dict[int, User], department_codes: dict[int, str]) -> dict[str, Any]:
+    """A live participant event's payload in the demo vocabulary; other payloads as they are."""
+    payload = row.payload
+    if row.type not in ("participant_joined", "participant_left") or not LIVE_PARTICIPANT_KEYS & payload.keys():
+        return payload
+    user = people.get(payload.get("user_id")) if payload.get("user_id") is not None else None
+    translated: dict[str, Any] = {"username": user.username if user else None,
+                                  "display_name": payload.get("display_name") or "",
+                                  "reason": payload.get("reason")}
+    if row.type == "participant_joined":
+        department_id = payload.get("department_id")
+        translated.update({
+            "unit_name": payload.get("unit") or "", "capacity": payload.get("capacity"),
+            "department_code": department_codes.get(department_id) if department_id is not None else None,
+            "organisation_credit_code": (user.organisation.credit_code
+                                         if user is not None and user.organisation else None),
+            "post": payload.get("post"), "stands_in_for": None, "site_key": None})
+        del translated["reason"]
+    return translated
+
+
+def _case(case: InvestmentCase, divisions: dict[str, str]) -> ms.Case:
+    location = ""
+    for part in (divisions.get(case.division_code, ""), case.town, case.address):
+        location = part if part.startswith(location) else location + part.removeprefix(location)
+    return ms.Case(project_code=case.project_code, name=case.name, applicant_name=case.organisation.name,
+                   applicant_credit_code=case.organisation.credit_code, location=location,
+                   total_investment=f"{case.total_investment:.2f}", scale_content=case.scale_content,
+                   category=case.category, industry=case.industry)
+
+
+async def _calendar(db: AsyncSession) -> ms.WorkCalendar:
+    days = list(await db.scalars(select(CalendarDay)))
+    confirmed = await db.scalars(select(CalendarYear.year).where(CalendarYear.confirmed.is_(True)))
+    return ms.WorkCalendar(holidays=frozenset(d.day for d in days if d.kind == "holiday"),
+                           workdays=frozenset(d.day for d in days if d.kind == "workday"),
+                           confirmed_years=frozenset(confirmed))

@@ -1,0 +1,525 @@
+"""The minutes (会议纪要) of a meeting from draft to final: who may change, confirm and seal them.
+
+The content of a version is always what minutes.build makes from the meeting's record (its event
+log and the rows around it) with the chair's recorded wording edits replayed on top, so the record
+and the document cannot drift apart:
+- the chair of the meeting edits free text only (minutes.edit paths); each edit is a MinutesEdit
+  row with who and why;
+- a department's opinion changes only through its own representative (A post, or B standing in),
+  as an ``opinion_amended`` event in the hash-chained log plus a MinutesEdit row of kind
+  "amendment"; the draft is then rebuilt from the log;
+- the chair sends the draft for confirmation; each attending member department confirms or objects
+  (a comment is required). An answer counts only for the content it answered (its SHA-256): an
+  edit after it asks the department again;
+- the chair finalises when all have confirmed, or records why not; the final content carries the
+  confirmations and is sealed with the SHA-256 of its canonical JSON (the database refuses any
+  later change, migration 0005). A correction is a new version with a reason, going through the
+  same steps; the old final stays and becomes "superseded" when the new one is final.
+Every refusal raises MinutesError before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from minutes.build import build_minutes
+from minutes.edit import EditError, TextEdit, apply_edits, current_text
+from minutes.model import Confirmation, Minutes, Opinion
+from minutes.numbering import format_number
+from server.auth.principal import Principal
+from server.db.models import (
+    Department,
+    Meeting,
+    MinutesConfirmation,
+    MinutesDocument,
+    MinutesEdit,
+    MinutesVersion,
+    User,
+)
+from server.domain.meetings import ALLOWED_TRANSITIONS, MeetingStatus
+from server.domain.opinions import Opinion as DomainOpinion
+from server.domain.opinions import OpinionError, OpinionKind, validate_opinion
+from server.domain.roles import Post, Role
+from server.schemas.fields import text
+from server.services.eventlog import append_event, lock_meeting
+from server.services.meetings import MeetingError, change_status, local
+from server.services.minutes_clock import apply_final_minutes
+from server.services.minutes_source import load_minutes_source
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DRAFT, AWAITING, FINAL, SUPERSEDED = "draft", "awaiting_confirmation", "final", "superseded"
+OPEN_STATUSES = frozenset({DRAFT, AWAITING})
+SEALED_STATUSES = frozenset({FINAL, SUPERSEDED})
+WORKFLOW_STATUSES = frozenset({MeetingStatus.MINUTES_DRAFT, MeetingStatus.MINUTES_FINAL})
+EDIT, AMENDMENT = "edit", "amendment"
+CONFIRM, OBJECT = "confirm", "object"
+Verdict = Literal["confirm", "object"]
+REASON_CHARS, NOTE_CHARS, TEXT_CHARS = 1000, 2000, 4000
+
+
+class MinutesError(Exception):
+    """A refused minutes operation: HTTP-like status, bilingual message, the culprit field if any."""
+
+    def __init__(self, status: int, message: str, field: str = "", code: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+        self.code = code
+
+
+def canonical_json(content: dict[str, Any]) -> bytes:
+    """The content as canonical JSON: sorted keys, no spaces, UTF-8 (the JSON download)."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def content_sha256(content: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON: what a final version is sealed with and what a confirmation
+    answered; anyone can recompute it from the JSON download."""
+    return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class DepartmentAnswer:
+    """Where one attending department stands on the current version."""
+
+    department: Department
+    answer: MinutesConfirmation | None  # its latest answer to the current content, if any
+
+    @property
+    def confirmed(self) -> bool:
+        return self.answer is not None and self.answer.verdict == CONFIRM
+
+
+@dataclass
+class MinutesState:
+    """A meeting's minutes as the API and pages show them."""
+
+    document: MinutesDocument
+    versions: list[MinutesVersion]  # oldest first
+    edits: list[MinutesEdit]  # of the current version, oldest first
+    answers: list[DepartmentAnswer] = field(default_factory=list)
+
+    @property
+    def current(self) -> MinutesVersion:
+        return self.versions[-1]
+
+    @property
+    def latest_final(self) -> MinutesVersion | None:
+        return next((v for v in reversed(self.versions) if v.status == FINAL), None)
+
+    def version(self, number: int) -> MinutesVersion | None:
+        return next((v for v in self.versions if v.version == number), None)
+
+
+async def find_document(db: AsyncSession, meeting_id: int) -> MinutesDocument | None:
+    return await db.scalar(select(MinutesDocument).where(MinutesDocument.meeting_id == meeting_id))
+
+
+async def load_state(db: AsyncSession, meeting_id: int) -> MinutesState | None:
+    """The minutes of a meeting (None before a draft exists); visibility is the caller's check."""
+    document = await find_document(db, meeting_id)
+    if document is None:
+        return None
+    versions = list(await db.scalars(select(MinutesVersion).where(MinutesVersion.document_id == document.id)
+                                     .order_by(MinutesVersion.version)
+                                     .execution_options(populate_existing=True)))
+    current = versions[-1]
+    edits = list(await db.scalars(select(MinutesEdit).where(MinutesEdit.version_id == current.id)
+                                  .order_by(MinutesEdit.id)))
+    return MinutesState(document=document, versions=versions, edits=edits,
+                        answers=await _answers(db, current))
+
+
+async def _answers(db: AsyncSession, version: MinutesVersion) -> list[DepartmentAnswer]:
+    """Each attending member department with its latest answer to the version's present content."""
+    departments = await required_departments(db, version)
+    if version.status in SEALED_STATUSES:
+        digest = None  # the sealed content carries its confirmations; list the answers it was sealed on
+    else:
+        digest = content_sha256(version.content)
+    rows = await db.scalars(select(MinutesConfirmation).where(MinutesConfirmation.version_id == version.id)
+                            .order_by(MinutesConfirmation.id))
+    latest: dict[int, MinutesConfirmation] = {}
+    for row in rows:
+        if digest is None or row.content_sha256 == digest:
+            latest[row.department_id] = row
+    return [DepartmentAnswer(d, latest.get(d.id)) for d in departments]
+
+
+async def required_departments(db: AsyncSession, version: MinutesVersion) -> list[Department]:
+    """The member departments the minutes list as present (出席): they confirm the minutes."""
+    codes = [unit["code"] for unit in version.content["attendance"]["present"] if unit.get("code")]
+    if not codes:
+        return []
+    rows = {d.code: d for d in await db.scalars(select(Department).where(Department.code.in_(codes)))}
+    return [rows[code] for code in codes if code in rows]
+
+
+def minutes_of(version: MinutesVersion) -> Minutes:
+    return Minutes.model_validate(version.content)
+
+
+# ---------------------------------------------------------------- the draft
+
+
+async def change_status_with_minutes(db: AsyncSession, actor: Principal, meeting_id: int,
+                                     target: MeetingStatus, note: str, settings: Settings) -> Meeting:
+    """meetings.change_status, and when the meeting has just ended, its minutes draft. The two
+    minutes statuses follow the minutes themselves (a draft exists, a version is final), so they
+    cannot be set by hand."""
+    current = await db.scalar(select(Meeting.status).where(Meeting.id == meeting_id))
+    if target in WORKFLOW_STATUSES and current is not None and target in ALLOWED_TRANSITIONS[MeetingStatus(current)]:
+        raise MeetingError(f"「{target.label_zh}」由纪要流程设置：生成纪要草稿或定稿纪要 / "
+                           f"'{target.label_en}' follows the minutes: generate or finalise them",
+                           status=409, field="status")
+    meeting = await change_status(db, actor, meeting_id, target, note)
+    if target is MeetingStatus.ENDED:
+        await draft_after_meeting(db, actor, meeting_id, settings)
+        await db.refresh(meeting)
+    return meeting
+
+
+async def draft_after_meeting(db: AsyncSession, actor: Principal, meeting_id: int,
+                              settings: Settings) -> MinutesVersion | None:
+    """Called when a meeting has just ended: make its draft. A failure to build the document must
+    not undo the end of the meeting, so it is logged and the meeting stays "ended"; the chair can
+    then generate the draft again (POST .../minutes), which reports the error."""
+    try:
+        async with db.begin_nested():
+            return await generate_draft(db, actor, meeting_id, settings)
+    except Exception:  # noqa: BLE001 - see the docstring: the meeting's end is kept regardless
+        log.exception("meeting %s ended but its minutes draft could not be made", meeting_id)
+        return None
+
+
+async def generate_draft(db: AsyncSession, actor: Principal, meeting_id: int,
+                         settings: Settings) -> MinutesVersion:
+    """Number the minutes (next serial of the meeting's year) and store version 1 as a draft; the
+    meeting moves to "minutes_draft"."""
+    meeting = await lock_meeting(db, meeting_id)
+    _require_chair_of(actor, meeting)
+    if await find_document(db, meeting_id) is not None:
+        raise MinutesError(409, "本次会议的纪要已生成 / the minutes of this meeting already exist",
+                           code="minutes_exist")
+    if meeting.status not in (MeetingStatus.ENDED.value, MeetingStatus.MINUTES_DRAFT.value):
+        status = MeetingStatus(meeting.status)
+        raise MinutesError(409, f"会议{status.label_zh}，会议结束后才能生成纪要 / a meeting that is "
+                                f"{status.label_en} has no minutes yet: end it first", field="status")
+    year = local(meeting.scheduled_start).year
+    seq = (await db.scalar(select(func.max(MinutesDocument.seq)).where(MinutesDocument.year == year)) or 0) + 1
+    number = format_number(settings.centre.minutes_prefix, year, seq)
+    now = datetime.now(UTC)
+    document = MinutesDocument(meeting_id=meeting.id, year=year, seq=seq, number=number, created_at=now)
+    try:
+        async with db.begin_nested():
+            db.add(document)
+            await db.flush()
+    except IntegrityError:
+        raise MinutesError(409, f"纪要编号 {number} 刚被占用，请重试 / the number {number} was just taken, "
+                                "try again", code="number_taken") from None
+    minutes = build_minutes(await load_minutes_source(db, meeting.id, settings), number=number, version=1)
+    version = MinutesVersion(document_id=document.id, version=1, status=DRAFT,
+                             content=minutes.model_dump(mode="json"), reason="", created_by_id=actor.user_id,
+                             created_at=now, finalise_note="")
+    db.add(version)
+    await db.flush()
+    if meeting.status == MeetingStatus.ENDED.value:
+        await change_status(db, actor, meeting.id, MeetingStatus.MINUTES_DRAFT, f"纪要 {number} 草稿已生成")
+    return version
+
+
+async def _open_version(db: AsyncSession, meeting_id: int) -> tuple[Meeting, MinutesState]:
+    """The meeting (locked: one change at a time) and its minutes, whose current version is open."""
+    meeting = await lock_meeting(db, meeting_id)
+    state = await load_state(db, meeting_id)
+    if state is None:
+        raise MinutesError(404, "本次会议还没有纪要 / this meeting has no minutes yet", code="no_minutes")
+    if state.current.status in SEALED_STATUSES:
+        raise MinutesError(409, f"纪要第{state.current.version}版已定稿，不能修改；如需更正请生成新版本并说明理由 / "
+                                f"version {state.current.version} is final and cannot be changed: make a new "
+                                "version with a reason", field="version", code="final")
+    return meeting, state
+
+
+async def edit_draft(db: AsyncSession, actor: Principal, meeting_id: int, edits: list[TextEdit],
+                     reason: str) -> MinutesVersion:
+    """The chair rewords free text of the open version; each changed text is recorded."""
+    meeting, state = await _open_version(db, meeting_id)
+    _require_chair_of(actor, meeting)
+    reason = _checked(reason, REASON_CHARS, "reason", required=True)
+    if not edits:
+        raise MinutesError(422, "没有要修改的内容 / no edits given", field="edits")
+    version = state.current
+    before = minutes_of(version)
+    try:
+        after = apply_edits(before, edits)
+        changes = [(e.path, current_text(before, e.path), e.text.strip()) for e in edits]
+    except EditError as exc:
+        raise MinutesError(422, str(exc), field="edits") from None
+    now = datetime.now(UTC)
+    for path, old, new in changes:
+        db.add(MinutesEdit(version_id=version.id, kind=EDIT, path=path, old_text=old, new_text=new,
+                           editor_id=actor.user_id, reason=reason, at=now))
+    version.content = after.model_dump(mode="json")
+    await db.flush()
+    return version
+
+
+@dataclass(frozen=True)
+class OpinionAmendment:
+    """A department's changed opinion, complete (it replaces the earlier revision)."""
+
+    kind: OpinionKind
+    text: str
+    conditions: tuple[str, ...]
+    reasons: str
+    legal_basis: str
+    refer_to: str | None
+    reason: str
+
+
+async def amend_opinion(db: AsyncSession, actor: Principal, meeting_id: int, opinion_id: str,
+                        amendment: OpinionAmendment, settings: Settings) -> MinutesVersion:
+    """Only the opinion's own department (A or B post) changes it: the amendment goes into the
+    meeting's log and the open draft is rebuilt from the log with the chair's edits replayed."""
+    meeting, state = await _open_version(db, meeting_id)
+    version = state.current
+    found = _find_opinion(minutes_of(version), opinion_id)
+    if found is None:
+        raise MinutesError(404, f"纪要中没有意见 {opinion_id} / no opinion {opinion_id} in these minutes",
+                           field="opinion_id")
+    item, opinion = found
+    department = await db.scalar(select(Department).where(Department.code == opinion.department_code))
+    if (actor.role != Role.CHIEF_REP or actor.post not in (Post.A.value, Post.B.value)
+            or department is None or actor.department_id != department.id):
+        raise MinutesError(403, f"只有{opinion.department}的A岗或B岗首席代表可以修改本部门意见 / only "
+                                f"the A or B post of {opinion.department_code} may change its opinion",
+                           field="opinion_id", code="not_your_opinion")
+    reason = _checked(amendment.reason, REASON_CHARS, "reason", required=True)
+    checked = _checked_opinion(amendment)
+    payload = {"opinion_id": opinion.opinion_id, "revision": opinion.revision + 1,
+               "project_code": item.project_code, "item_name": item.name,
+               "department_code": opinion.department_code, "post": actor.post, "kind": checked.kind.value,
+               "text": _checked(amendment.text, TEXT_CHARS, "text"),
+               "conditions": list(checked.conditions), "reasons": checked.reasons,
+               "legal_basis": checked.legal_basis, "remedy_notice": checked.remedy_notice,
+               "refer_to": amendment.refer_to, "amendment_reason": reason}
+    await append_event(db, meeting.id, actor.user_id, "opinion_amended", payload)
+    path = f"opinions/{opinion.opinion_id}"
+    db.add(MinutesEdit(version_id=version.id, kind=AMENDMENT, path=path, old_text=_opinion_text(opinion),
+                       new_text=_opinion_text(payload), editor_id=actor.user_id, reason=reason,
+                       at=datetime.now(UTC)))
+    await db.flush()
+    version.content = (await _rebuild(db, state.document, version.version, settings)).model_dump(mode="json")
+    await db.flush()
+    return version
+
+
+def _find_opinion(minutes: Minutes, opinion_id: str) -> tuple[Any, Opinion] | None:
+    return next(((item, o) for item in minutes.items for o in item.opinions if o.opinion_id == opinion_id), None)
+
+
+def _checked_opinion(amendment: OpinionAmendment) -> DomainOpinion:
+    if amendment.refer_to and amendment.kind is not OpinionKind.REFER_UPWARD:
+        raise MinutesError(422, "只有需转报上级的意见可以填写转报部门 / only 'refer to a higher level' names a "
+                                "department to refer to", field="refer_to")
+    try:
+        return validate_opinion(DomainOpinion(kind=amendment.kind, conditions=amendment.conditions,
+                                              reasons=amendment.reasons, legal_basis=amendment.legal_basis))
+    except OpinionError as exc:
+        raise MinutesError(422, str(exc), field=exc.field) from None
+
+
+def _opinion_text(opinion: Opinion | dict[str, Any]) -> str:
+    """An opinion as one line of the edit record: kind, text, conditions, reasons, basis."""
+    values = opinion.model_dump() if isinstance(opinion, Opinion) else opinion
+    parts = [OpinionKind(values["kind"]).label_zh, values["text"], *values["conditions"],
+             values["reasons"], values["legal_basis"]]
+    return "；".join(part for part in parts if part)
+
+
+async def _rebuild(db: AsyncSession, document: MinutesDocument, version: int, settings: Settings) -> Minutes:
+    """The minutes from the log as it stands, with every wording edit of the document replayed."""
+    built = build_minutes(await load_minutes_source(db, document.meeting_id, settings),
+                          number=document.number, version=version)
+    edits = await db.scalars(select(MinutesEdit).join(MinutesVersion, MinutesVersion.id == MinutesEdit.version_id)
+                             .where(MinutesVersion.document_id == document.id, MinutesEdit.kind == EDIT)
+                             .order_by(MinutesEdit.id))
+    try:
+        return apply_edits(built, [TextEdit(e.path, e.new_text) for e in edits])
+    except EditError as exc:  # an edited text vanished from the record: say so rather than drop the edit
+        raise MinutesError(409, f"重新生成纪要时无法套用已记录的修改 / a recorded edit no longer applies: {exc}",
+                           code="edit_lost") from None
+
+
+# ---------------------------------------------------------------- confirmation
+
+
+async def send_for_confirmation(db: AsyncSession, actor: Principal, meeting_id: int) -> MinutesVersion:
+    """The chair puts the draft before the attending departments (draft -> awaiting_confirmation)."""
+    meeting, state = await _open_version(db, meeting_id)
+    _require_chair_of(actor, meeting)
+    if state.current.status != DRAFT:
+        raise MinutesError(409, "纪要已在征求确认 / the minutes already await confirmation", field="status")
+    state.current.status = AWAITING
+    await db.flush()
+    return state.current
+
+
+async def answer(db: AsyncSession, actor: Principal, meeting_id: int, *, verdict: Verdict, comment: str,
+                 version: int, department_id: int | None = None,
+                 person_id: int | None = None) -> MinutesConfirmation:
+    """A department's representative confirms or objects, for their own department and in their
+    own name only; an objection says why."""
+    if person_id is not None and person_id != actor.user_id:
+        raise MinutesError(403, "只能以本人名义确认，不能代他人确认 / you can only answer in your own name, "
+                                "not for another person", field="person_id", code="not_yourself")
+    if department_id is not None and department_id != actor.department_id:
+        raise MinutesError(403, "只能代表本部门确认 / you can only answer for your own department",
+                           field="department_id", code="not_your_department")
+    if actor.role != Role.CHIEF_REP or actor.post not in (Post.A.value, Post.B.value) or actor.department_id is None:
+        raise MinutesError(403, "只有出席部门的A岗或B岗首席代表可以确认纪要 / only the A or B post of an "
+                                "attending department confirms the minutes", code="not_a_representative")
+    _, state = await _open_version(db, meeting_id)
+    current = state.current
+    if version != current.version:
+        raise MinutesError(409, f"当前待确认的是第{current.version}版，不是第{version}版 / version "
+                                f"{current.version} is the one to answer, not {version}", field="version")
+    if current.status != AWAITING:
+        raise MinutesError(409, "纪要尚未送交确认 / the chair has not sent the minutes for confirmation yet",
+                           field="status", code="not_sent")
+    if actor.department_id not in {a.department.id for a in state.answers}:
+        raise MinutesError(403, "本部门未出席本次会议，无需确认纪要 / your department did not attend this "
+                                "meeting and does not confirm its minutes", code="not_attending")
+    comment = _checked(comment, NOTE_CHARS, "comment")
+    if verdict == OBJECT and not comment:
+        raise MinutesError(422, "提出异议须说明理由 / an objection must say why", field="comment")
+    row = MinutesConfirmation(version_id=current.id, department_id=actor.department_id, person_id=actor.user_id,
+                              post=actor.post, verdict=verdict, comment=comment,
+                              content_sha256=content_sha256(current.content), at=datetime.now(UTC))
+    db.add(row)
+    await db.flush()
+    return row
+
+
+# ---------------------------------------------------------------- final
+
+
+async def finalise(db: AsyncSession, actor: Principal, meeting_id: int, note: str,
+                   settings: Settings) -> MinutesVersion:
+    """Seal the open version. Without every attending department's confirmation the chair must say
+    why (`note`); the confirmations (and that note) go into the sealed content."""
+    meeting, state = await _open_version(db, meeting_id)
+    _require_chair_of(actor, meeting)
+    version = state.current
+    if version.status != AWAITING:
+        raise MinutesError(409, "请先将纪要送交各部门确认 / send the minutes for confirmation first",
+                           field="status", code="not_sent")
+    note = _checked(note, NOTE_CHARS, "note")
+    missing = [a for a in state.answers if not a.confirmed]
+    if missing and not note:
+        names = "、".join(a.department.name + ("（有异议）" if a.answer else "") for a in missing)
+        raise MinutesError(409, f"以下部门尚未确认：{names}。全部确认后才能定稿，或说明定稿理由 / not every "
+                                "attending department has confirmed: finalise once they have, or record why",
+                           field="note", code="unconfirmed")
+    now = datetime.now(UTC)
+    sealed = minutes_of(version).model_copy(update={
+        "confirmations": [_confirmation(a, note, now) for a in state.answers]})
+    content = sealed.model_dump(mode="json")
+    previous = state.latest_final
+    version.content = content
+    version.sha256 = content_sha256(content)
+    version.status = FINAL
+    version.finalised_by_id = actor.user_id
+    version.finalised_at = now
+    version.finalise_note = note if missing else ""
+    await db.flush()
+    if previous is not None:
+        previous.status = SUPERSEDED
+        await db.flush()
+    if meeting.status == MeetingStatus.MINUTES_DRAFT.value:
+        await change_status(db, actor, meeting.id, MeetingStatus.MINUTES_FINAL,
+                            f"纪要 {state.document.number} 第{version.version}版定稿")
+    await apply_final_minutes(db, actor, version, sealed, settings)
+    return version
+
+
+def _confirmation(answer: DepartmentAnswer, note: str, now: datetime) -> Confirmation:
+    row = answer.answer
+    if row is not None and row.verdict == CONFIRM:
+        return Confirmation(department=answer.department.name, person=_signed(row.person),
+                            at=_local_iso(row.at), note=row.comment)
+    objection = f"有异议：{row.comment}；" if row is not None else "未确认；"
+    return Confirmation(department=answer.department.name, person=_signed(row.person) if row else "",
+                        at=_local_iso(row.at if row else now), note=f"{objection}主持人定稿说明：{note}")
+
+
+def _signed(person: User) -> str:
+    return f"{person.display_name}（{Post(person.post).label_zh}）" if person.post else person.display_name
+
+
+def _local_iso(moment: datetime) -> str:
+    return local(moment).isoformat(timespec="seconds")
+
+
+async def new_version(db: AsyncSession, actor: Principal, meeting_id: int, reason: str,
+                      settings: Settings) -> MinutesVersion:
+    """Start a correction of final minutes: version n+1 as a draft, rebuilt from the record with
+    every recorded edit; the final version stays in force (and unchanged) until this one is final."""
+    meeting = await lock_meeting(db, meeting_id)
+    _require_chair_of(actor, meeting)
+    state = await load_state(db, meeting_id)
+    if state is None:
+        raise MinutesError(404, "本次会议还没有纪要 / this meeting has no minutes yet", code="no_minutes")
+    if state.current.status in OPEN_STATUSES:
+        raise MinutesError(409, f"第{state.current.version}版尚未定稿，请直接修改 / version "
+                                f"{state.current.version} is not final yet: edit it instead", field="version")
+    reason = _checked(reason, REASON_CHARS, "reason", required=True)
+    number = state.current.version + 1
+    minutes = await _rebuild(db, state.document, number, settings)
+    version = MinutesVersion(document_id=state.document.id, version=number, status=DRAFT,
+                             content=minutes.model_dump(mode="json"), reason=reason,
+                             created_by_id=actor.user_id, created_at=datetime.now(UTC), finalise_note="")
+    db.add(version)
+    await db.flush()
+    return version
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _require_chair_of(actor: Principal, meeting: Meeting) -> None:
+    if actor.role != Role.CHAIR or actor.user_id != meeting.chair_id:
+        raise MinutesError(403, "只有本次会议的主持人可以执行此操作 / only the chair of this meeting may do this",
+                           code="not_the_chair")
+
+
+def _checked(value: str, limit: int, field_name: str, *, required: bool = False) -> str:
+    """A text as it may be stored: trimmed, bounded, without control characters (forms reach the
+    service without the API's schema)."""
+    value = value.strip()
+    if required and not value:
+        raise MinutesError(422, f"{field_name}: 须填写 / {field_name} is required", field=field_name)
+    try:
+        return TypeAdapter(text(limit)).validate_python(value)
+    except ValidationError as exc:
+        message = "; ".join(error["msg"] for error in exc.errors(include_url=False))
+        raise MinutesError(422, f"{field_name}: {message}", field=field_name) from None
+

@@ -1,0 +1,195 @@
+"""The minutes page of a meeting: the rendered version, where each department stands, and the
+forms each person may use (the chair's edits, send, finalise and new version; a representative's
+confirm/object and amendment of their own department's opinion).
+
+Every form posts to a route here that calls the same services as the API, so the page can never
+do what the API would refuse; a refusal shows the error page with the service's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn
+
+from aiohttp import web
+
+from minutes.edit import TextEdit, current_text, editable_paths
+from server.auth.principal import Principal
+from server.domain.opinions import OpinionKind
+from server.domain.roles import Role
+from server.services.minutes_reading import Reader, readable_version, reader_for
+from server.services.minutes_workflow import (
+    AWAITING,
+    OPEN_STATUSES,
+    MinutesError,
+    OpinionAmendment,
+    amend_opinion,
+    answer,
+    edit_draft,
+    finalise,
+    generate_draft,
+    minutes_of,
+    new_version,
+    send_for_confirmation,
+)
+from server.web import i18n
+from server.web.context import context, db
+from server.web.errors import ApiError
+from server.web.pages.display import label, when
+from server.web.pages.render import render, require_page_user
+
+routes = web.RouteTableDef()
+MEETING = r"/meetings/{id:\d+}/minutes"
+
+
+async def _call(operation: Any) -> Any:
+    """Await a workflow call, turning its refusal into the error page with the same status."""
+    try:
+        return await operation
+    except MinutesError as error:
+        raise ApiError(error.status, error.message) from None
+
+
+def _meeting_id(request: web.Request) -> int:
+    return int(request.match_info["id"])
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    form = await request.post()
+    return {key: str(value) for key, value in form.items()}
+
+
+def _back(meeting_id: int) -> web.HTTPFound:
+    return web.HTTPFound(f"/meetings/{meeting_id}/minutes")
+
+
+def _own_opinions(me: Principal, reader: Reader, department_code: str | None) -> list[dict[str, Any]]:
+    """The opinions of the representative's own department in the open version (amendable)."""
+    state = reader.state
+    if state is None or me.role != Role.CHIEF_REP or department_code is None \
+            or state.current.status not in OPEN_STATUSES:
+        return []
+    return [{"item": item, "opinion": opinion}
+            for item in minutes_of(state.current).items for opinion in item.opinions
+            if opinion.department_code == department_code]
+
+
+@routes.get(MEETING)
+async def minutes_page(request: web.Request) -> web.Response:
+    me = require_page_user(request)
+    lang = i18n.language(request)
+    reader = await _call(reader_for(db(request), me, _meeting_id(request)))
+    state = reader.state
+    is_chair = me.role == Role.CHAIR and me.user_id == reader.meeting.chair_id
+    values: dict[str, Any] = {"meeting": reader.meeting, "state": state, "is_chair": is_chair,
+                              "version": None, "edit_forms": [], "own_opinions": [], "answers": [],
+                              "may_answer": False, "kinds": [], "notice": False, "whole": reader.whole_minutes}
+    if state is not None:
+        raw = request.query.get("version", "")
+        try:
+            shown = _shown(reader, raw)
+        except MinutesError as error:
+            raise ApiError(error.status, error.message) from None
+        current = state.current
+        minutes = minutes_of(shown)
+        editing = is_chair and shown is current and current.status in OPEN_STATUSES
+        department_code = _code_of(state, me.department_id) if me.department_id else None
+        values.update(
+            version=shown, versions=reader.versions(), minutes=minutes,
+            edit_forms=[{"path": p, "text": current_text(minutes, p)} for p in editable_paths(minutes)]
+            if editing else [],
+            answers=[{"department": a.department, "answer": a.answer, "when": when(a.answer.at) if a.answer else ""}
+                     for a in state.answers] if reader.drafts else [],
+            may_answer=(me.role == Role.CHIEF_REP and current.status == AWAITING and department_code is not None),
+            own_opinions=_own_opinions(me, reader, department_code),
+            kinds=[{"value": k.value, "label": label(lang, k)} for k in OpinionKind],
+            notice=state.latest_final is not None,
+            edits=[{"edit": e, "when": when(e.at)} for e in state.edits] if reader.drafts else [],
+        )
+    return render(request, "minutes/page.html", **values)
+
+
+def _code_of(state: Any, department_id: int) -> str | None:
+    """The code of the representative's department if it attended (only those amend and answer)."""
+    return next((a.department.code for a in state.answers if a.department.id == department_id), None)
+
+
+def _shown(reader: Reader, raw: str) -> Any:
+    """The version asked for by ?version=n; by default the current one (applicants: the final)."""
+    if raw and not (raw.isdigit() and len(raw) < 9):
+        raise MinutesError(404, "没有这个版本 / no such version")
+    if reader.drafts and not raw:
+        return reader.state.current if reader.state else readable_version(reader)
+    return readable_version(reader, int(raw) if raw else None)
+
+
+async def _post(request: web.Request, action: Callable[[Principal, int, dict[str, str]], Awaitable[Any]]) -> NoReturn:
+    """A form post: signed in, the meeting visible (404 otherwise), the action, back to the page."""
+    me = require_page_user(request)
+    meeting_id = _meeting_id(request)
+    await _call(reader_for(db(request), me, meeting_id))
+    await _call(action(me, meeting_id, await _form(request)))
+    raise _back(meeting_id)
+
+
+@routes.post(MEETING + "/generate")
+async def generate_submit(request: web.Request) -> web.Response:
+    settings = context(request).settings
+    await _post(request, lambda me, meeting_id, _form: generate_draft(db(request), me, meeting_id, settings))
+
+
+@routes.post(MEETING + "/edits")
+async def edit_submit(request: web.Request) -> web.Response:
+    await _post(request, lambda me, meeting_id, form: edit_draft(
+        db(request), me, meeting_id, [TextEdit(form.get("path", ""), form.get("text", ""))], form.get("reason", "")))
+
+
+def _amendment(form: dict[str, str]) -> OpinionAmendment:
+    try:
+        kind = OpinionKind(form.get("kind", ""))
+    except ValueError:
+        raise ApiError(422, "未知的意见类型 / unknown opinion kind") from None
+    return OpinionAmendment(
+        kind=kind, text=form.get("text", ""),
+        conditions=tuple(line for line in form.get("conditions", "").splitlines() if line.strip()),
+        reasons=form.get("reasons", ""), legal_basis=form.get("legal_basis", ""),
+        refer_to=form.get("refer_to", "").strip() or None, reason=form.get("reason", ""))
+
+
+@routes.post(MEETING + "/amendments")
+async def amend_submit(request: web.Request) -> web.Response:
+    settings = context(request).settings
+    await _post(request, lambda me, meeting_id, form: amend_opinion(
+        db(request), me, meeting_id, form.get("opinion_id", ""), _amendment(form), settings))
+
+
+@routes.post(MEETING + "/send")
+async def send_submit(request: web.Request) -> web.Response:
+    await _post(request, lambda me, meeting_id, _form: send_for_confirmation(db(request), me, meeting_id))
+
+
+def _answer(request: web.Request, me: Principal, meeting_id: int, form: dict[str, str]) -> Awaitable[Any]:
+    verdict, version = form.get("verdict", ""), form.get("version", "")
+    if verdict not in ("confirm", "object") or not (version.isdigit() and len(version) < 9):
+        raise ApiError(422, "请选择确认或提出异议 / choose confirm or object")
+    return answer(db(request), me, meeting_id, verdict=verdict,  # type: ignore[arg-type]
+                  comment=form.get("comment", ""), version=int(version))
+
+
+@routes.post(MEETING + "/answers")
+async def answer_submit(request: web.Request) -> web.Response:
+    await _post(request, lambda me, meeting_id, form: _answer(request, me, meeting_id, form))
+
+
+@routes.post(MEETING + "/finalise")
+async def finalise_submit(request: web.Request) -> web.Response:
+    settings = context(request).settings
+    await _post(request, lambda me, meeting_id, form: finalise(db(request), me, meeting_id, form.get("note", ""),
+                                                               settings))
+
+
+@routes.post(MEETING + "/versions")
+async def new_version_submit(request: web.Request) -> web.Response:
+    settings = context(request).settings
+    await _post(request, lambda me, meeting_id, form: new_version(db(request), me, meeting_id,
+                                                                  form.get("reason", ""), settings))

@@ -1,0 +1,103 @@
+"""A case's dossier over HTTP and as pages: every meeting, minutes versions with reasons, the
+notice, the recording with jumps to opinions, the event log, clocks; downloads only by catalogue
+name; who may open it; the access log."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from server.services.minutes_workflow import content_sha256
+from server.settings import Settings
+from tests.api.archive_support import RECORDING_KEY, archived_case
+from tests.api.meetings_support import sign_in
+
+
+async def _dossier(client: TestClient, case_id: int) -> dict[str, Any]:
+    response = await client.get(f"/api/v1/archive/cases/{case_id}/dossier")
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+async def test_dossier_holds_the_whole_record(client: TestClient, db_sessions, settings: Settings) -> None:
+    archived = await archived_case(db_sessions, settings)
+    await sign_in(client, "archivist")
+    dossier = await _dossier(client, archived.world.case_x)
+    first, second = dossier["meetings"]
+    assert [first["id"], second["id"]] == [archived.meeting_1, archived.meeting_2]
+    versions = first["minutes"]["versions"]
+    assert [(v["version"], v["status"]) for v in versions] == [(1, "superseded"), (2, "final")]
+    assert versions[1]["reason"] == "更正会议地点"
+    names = {f["name"] for f in dossier["files"]}
+    prefix = f"meeting-{archived.meeting_1}"
+    assert {f"{prefix}/minutes-v{v}.{fmt}" for v in (1, 2) for fmt in ("pdf", "docx", "json")} <= names
+    assert {f"{prefix}/notice.pdf", f"{prefix}/events.jsonl", "case/clock.json",
+            f"{prefix}/recordings/{RECORDING_KEY}/manifest.json",
+            f"{prefix}/recordings/{RECORDING_KEY}/composed/meeting.mp4",
+            f"{prefix}/recordings/{RECORDING_KEY}/tracks/chair-video.webm"} <= names
+    assert first["log"]["intact"] and first["log"]["count"] > 5
+    opinion = next(e for e in first["events"] if e["type"] == "opinion_submitted")
+    assert opinion["jump"]["recording_key"] == RECORDING_KEY and 0 < opinion["jump"]["at_ms"] < 600_000
+    assert opinion["jump"]["playback"].endswith("composed/meeting.mp4")
+    assert second["minutes"] is None
+    assert {g["name"] for g in dossier["unavailable"]} == {f"meeting-{archived.meeting_2}/minutes"}
+    assert not any(e["text"].startswith("私聊") for e in second["events"])  # private chat shows no text
+
+
+async def test_downloads(client: TestClient, db_sessions, settings: Settings) -> None:
+    archived = await archived_case(db_sessions, settings)
+    await sign_in(client, "applicant")
+    url = f"/api/v1/archive/cases/{archived.world.case_x}/file"
+    prefix = f"meeting-{archived.meeting_1}"
+    pdf = await client.get(url, params={"name": f"{prefix}/minutes-v2.pdf"})
+    assert pdf.status == 200 and (await pdf.read()).startswith(b"%PDF")
+    assert (await (await client.get(url, params={"name": f"{prefix}/minutes-v2.docx"})).read()).startswith(b"PK")
+    content = json.loads(await (await client.get(url, params={"name": f"{prefix}/minutes-v2.json"})).read())
+    versions = (await _dossier(client, archived.world.case_x))["meetings"][0]["minutes"]["versions"]
+    assert content_sha256(content) == versions[1]["sha256"]
+    notice = await client.get(url, params={"name": f"{prefix}/notice.pdf"})
+    assert notice.status == 200 and notice.headers["Content-Type"] == "application/pdf"
+    video = await client.get(url, params={"name": f"{prefix}/recordings/{RECORDING_KEY}/composed/meeting.mp4"},
+                             headers={"Range": "bytes=8-15"})
+    assert video.status == 206 and await video.read() == b"mp42comp"
+    events = (await (await client.get(url, params={"name": f"{prefix}/events.jsonl"})).read()).decode().splitlines()
+    assert [json.loads(line)["seq"] for line in events] == list(range(1, len(events) + 1))
+    for name in ("../../etc/passwd", "/etc/passwd", f"{prefix}/../../lianshen.db", "lianshen.db",
+                 f"{prefix}/recordings/{RECORDING_KEY}/tracks/../manifest.json", "case/clock.json\x00", "%2e%2e/x"):
+        response = await client.get(url, params={"name": name})
+        assert response.status in (404, 422), name
+        assert "error" in await response.json()
+    await sign_in(client, "applicant_other")
+    assert (await client.get(url, params={"name": "case/clock.json"})).status == 404
+    assert (await client.get(f"/api/v1/archive/cases/{archived.world.case_x}/dossier")).status == 404
+
+
+async def test_views_and_downloads_are_logged(client: TestClient, db_sessions, settings: Settings) -> None:
+    archived = await archived_case(db_sessions, settings)
+    case = archived.world.case_x
+    await sign_in(client, "archivist")
+    await _dossier(client, case)
+    assert (await client.get(f"/api/v1/archive/cases/{case}/file", params={"name": "case/clock.json"})).status == 200
+    await sign_in(client, "admin")
+    log = await (await client.get("/api/v1/archive/access-log", params={"username": "archivist"})).json()
+    assert [(row["action"], row["target"]) for row in log] == [
+        ("download", f"case:{case}/case/clock.json"), ("view", f"case:{case}")]
+
+
+async def test_pages(client: TestClient, db_sessions, settings: Settings) -> None:
+    archived = await archived_case(db_sessions, settings)
+    await sign_in(client, "archivist")
+    page = await client.get("/archive", params={"q": "污水处理"})
+    text = await page.text()
+    assert page.status == 200 and "<mark>污水处理</mark>" in text
+    assert f'href="/archive/cases/{archived.world.case_x}#event-{archived.meeting_2}-' in text
+    assert "<script>alert" not in (await (await client.get("/archive", params={"q": "<script>alert(1)</script>"}))
+                                   .text())
+    dossier = await client.get(f"/archive/cases/{archived.world.case_x}?lang=en")
+    html = await dossier.text()
+    assert dossier.status == 200 and "Case dossier" in html and f'id="event-{archived.meeting_2}-' in html
+    assert "<video" in html and "#t=" in html
+    await sign_in(client, "applicant_other")
+    assert (await client.get(f"/archive/cases/{archived.world.case_x}")).status == 404
