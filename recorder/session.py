@@ -94,11 +94,12 @@ class TrackSink:
         self._awaiting_keyframe = self._video
         self._last_ns: int | None = None
         self.closed = False
+        self.paused = False
         if self._video:
             self._request_keyframe()
 
     def __call__(self, packet: av.Packet) -> None:
-        if self.closed:
+        if self.closed or self.paused:
             return
         now = self._session.clock()
         if self._video:
@@ -112,6 +113,19 @@ class TrackSink:
                 self._awaiting_keyframe = False
         self._session.submit(("packet", self.track_id, packet, packet.pts, packet.time_base,
                               packet.is_keyframe, now))
+
+    def set_paused(self, paused: bool) -> None:
+        """The owner switched this camera or microphone off (or on again). A browser goes on
+        sending black frames or silence meanwhile; they are dropped, so the file and the manifest
+        show a gap however short the pause, and video resumes at a fresh key frame."""
+        if self.closed or paused == self.paused:
+            return
+        self.paused = paused
+        if paused:
+            self._session.submit(("pause", self.track_id))
+        elif self._video:
+            self._awaiting_keyframe = True
+            self._request_keyframe()
 
     def close(self) -> None:
         """The producer is gone: the track's file is finished."""
@@ -241,6 +255,10 @@ class RecordingSession:
                 case ("track", fields, codec):
                     self._tracks[fields["track_id"]] = _Track(
                         fields, TrackWriter(self.directory / fields["file"], codec))
+                case ("pause", track_id):
+                    track = self._tracks.get(track_id)
+                    if track is not None:
+                        track.clock.pause()
                 case ("end", track_id):
                     track = self._tracks.pop(track_id, None)
                     if track is not None:

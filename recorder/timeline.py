@@ -7,7 +7,8 @@ track starts or how long a pause lasted. So the first packet anchors the track a
 RTP clock spaces the packets after it, and the anchor follows the earliest arrival seen (packets
 can arrive late, never early). After a pause, or when the two disagree by more than ``RESYNC_MS``
 (the sender's clock jumped), the track re-anchors at arrival. Silence of more than ``GAP_MS`` between arrivals is a
-gap: recorded in the manifest, and for video the cue to wait for a fresh keyframe.
+gap: recorded in the manifest, and for video the cue to wait for a fresh keyframe. A source its
+owner switched off (``pause``) is a gap from its last packet to its next, whatever the arrivals.
 """
 
 from __future__ import annotations
@@ -35,11 +36,18 @@ class TrackClock:
     _offset_ms: Fraction | None = None
     """Recording time minus media time, as set by the anchor."""
     _last_arrival_ms: int | None = None
+    _paused: bool = False
+
+    def pause(self) -> None:
+        """The source was switched off: the next packet starts after a gap, however soon it comes."""
+        self._paused = True
 
     def place(self, arrival_ms: int, pts: int, time_base: Fraction) -> int:
         """The packet's time in ms on the recording timeline (strictly after the previous one)."""
         media_ms = Fraction(pts) * time_base * 1000
-        gap = self._last_arrival_ms is not None and arrival_ms - self._last_arrival_ms > GAP_MS
+        gap = self._last_arrival_ms is not None and (
+            self._paused or arrival_ms - self._last_arrival_ms > GAP_MS)
+        self._paused = False
         if self._offset_ms is None:
             self._offset_ms = arrival_ms - media_ms
         else:

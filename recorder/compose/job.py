@@ -225,13 +225,23 @@ def _compose_into(recording_dir: Path, manifest: Manifest, target: Path, width: 
     duration_ms = manifest.duration_ms or max((t.end_ms for t in manifest.tracks), default=0)
     if duration_ms <= 0:
         raise ComposeError("录像时长为零 / the recording is empty (zero duration)")
-    spans = layout(manifest.tracks, manifest.events, duration_ms)
-    marks = chapters(manifest.events, duration_ms)
-    readers = [TrackReader(paths[t.track_id], t.kind, t.start_ms, t.file) for t in manifest.tracks]
+    readers: dict[str, TrackReader] = {}
+    left_out: list[str] = []
     try:
-        by_id = {t.track_id: r for t, r in zip(manifest.tracks, readers)}
-        visual = {t.track_id: VideoTrack(by_id[t.track_id]) for t in manifest.tracks if t.kind != "audio"}
-        heard = [AudioTrack(by_id[t.track_id]) for t in manifest.tracks if t.kind == "audio"]
+        for track in manifest.tracks:
+            try:
+                readers[track.track_id] = TrackReader(paths[track.track_id], track.kind, track.start_ms, track.file)
+            except ComposeError as exc:
+                if track.state != "damaged":
+                    raise
+                # the recorder or recovery already found this file broken: the meeting is still
+                # composed from the other sites, and the status says what is missing
+                left_out.append(f"轨道 {track.file} 已损坏，未合成 / damaged track left out: {exc}")
+        tracks = [t for t in manifest.tracks if t.track_id in readers]
+        spans = layout(tracks, manifest.events, duration_ms)
+        marks = chapters(manifest.events, duration_ms)
+        visual = {t.track_id: VideoTrack(readers[t.track_id]) for t in tracks if t.kind != "audio"}
+        heard = [AudioTrack(readers[t.track_id]) for t in tracks if t.kind == "audio"]
         writer = Mp4Writer(target, width=width, height=height, fps=fps, title=manifest.meeting_title,
                            chapters=container_chapters(marks, duration_ms), preset=preset)
         try:
@@ -244,9 +254,9 @@ def _compose_into(recording_dir: Path, manifest: Manifest, target: Path, width: 
             writer.abort()
             raise
     finally:
-        for reader in readers:
+        for reader in readers.values():
             reader.close()
-    return [problem for reader in readers for problem in reader.problems]
+    return left_out + [problem for reader in readers.values() for problem in reader.problems]
 
 
 def _render(spans: list[Span], visual: dict[str, VideoTrack], mixer: Mixer, writer: Mp4Writer,

@@ -4,7 +4,9 @@ Producers already publishing when recording starts get a track at once (video fr
 frame, which the recorder asks for); producers added later get one when they appear, and a
 producer that ends (unpublish, leave, rejoin) finishes its file. The sinks receive the very frames
 the SFU forwards, so what was recorded is what the meeting saw and heard (a producer the chair
-muted sends nothing, which the recording shows as a gap).
+muted sends nothing, which the recording shows as a gap). A camera or microphone its owner switched
+off (``pause``) is a gap as well: browsers keep sending black frames or silence then, which the
+sink drops.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class MeetingRecorder:
         self.session = session
         self._departments = departments
         self._sinks: dict[str, TrackSink] = {}  # by producer id
+        self._owners: dict[str, tuple[str, str]] = {}  # producer id -> (participant id, kind)
 
     def attach(self) -> None:
         room = self.meeting.room
@@ -62,13 +65,23 @@ class MeetingRecorder:
                            identity.display_name, info.kind, exc)
             return
         self._sinks[info.id] = sink
+        self._owners[info.id] = (participant.id, info.kind)
+        if info.kind in participant.paused:
+            sink.set_paused(True)
         producer.add_sink(sink)
+
+    def set_paused(self, participant_id: str, kind: str, paused: bool) -> None:
+        """The participant's ``kind`` (audio or video: the camera, not a shared screen) is off or on."""
+        for producer_id, owner in self._owners.items():
+            if owner == (participant_id, kind):
+                self._sinks[producer_id].set_paused(paused)
 
     def _removed(self, info: ProducerInfo) -> None:
         self._end(info.id)
 
     def _end(self, producer_id: str) -> None:
         sink = self._sinks.pop(producer_id, None)
+        self._owners.pop(producer_id, None)
         if sink is None:
             return
         producer = self.meeting.room.producer(producer_id)

@@ -178,6 +178,13 @@ class RecordingDesk:
                     active.key, reason, len(manifest.tracks), manifest.duration_ms)
         return manifest
 
+    def paused(self, meeting: LiveMeeting, participant_id: str, kind: str, paused: bool) -> None:
+        """A participant switched its camera or microphone off (or on): while off, that track of
+        the recording is a gap, even if the client keeps sending black frames or silence."""
+        active = self.active.get(meeting.id)
+        if active is not None:
+            active.bridge.set_paused(participant_id, kind, paused)
+
     async def closing(self, meeting: LiveMeeting) -> None:
         """The live meeting is closing (everyone left, or shutdown): its recording ends with it
         (one still being set up first finishes starting, so it cannot outlive the meeting)."""

@@ -31,6 +31,9 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "producer_unpublished": ("participant_id", "producer_id", "kind"),
     "participant_muted": ("participant_id", "user_id", "kind"),
     "participant_unmuted": ("participant_id", "user_id", "kind"),
+    # camera or microphone switched off / on by its owner (the `pause` event): recordings show a gap
+    "participant_paused": ("participant_id", "user_id", "kind"),
+    "participant_resumed": ("participant_id", "user_id", "kind"),
     "screen_share_stopped": ("participant_id", "user_id"),
     "participant_removed": ("participant_id", "user_id", "display_name"),
     "meeting_locked": (),

@@ -363,6 +363,10 @@ class Signaling:
         meeting, participant = self._joined(connection, message.meeting_id)
         if (message.kind in participant.paused) != message.paused:
             (participant.paused.add if message.paused else participant.paused.discard)(message.kind)
+            meeting.log.write("participant_paused" if message.paused else "participant_resumed",
+                              participant.user_id, participant_id=participant.id,
+                              user_id=participant.user_id, kind=message.kind)
+            self.recording.paused(meeting, participant.id, message.kind, message.paused)
             meeting.broadcast("participant_updated", {"participant": participant.public()})
         return {}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import av
@@ -45,3 +46,10 @@ def verified(directory: Path) -> Manifest:
     assert report.ok, {check.entry.file: check.problems for check in report.tracks}
     assert report.unlisted == [], report.unlisted
     return report.manifest
+
+
+async def until_exists(path: Path) -> None:
+    """A file written by another thread or process has no event to wait on: look every 50 ms
+    (the caller bounds the wait with asyncio.wait_for)."""
+    while not path.exists():
+        await asyncio.sleep(0.05)

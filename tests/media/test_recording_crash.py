@@ -56,6 +56,11 @@ class ServerProcess:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        await self.wait_ready()
+
+    async def wait_ready(self) -> None:
+        """Until the started server answers its health check (or fail with its log)."""
+        assert self.process is not None
         deadline = time.monotonic() + 60
         async with aiohttp.ClientSession() as http:
             while True:

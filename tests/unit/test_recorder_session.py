@@ -83,6 +83,34 @@ def test_a_camera_switched_off_is_a_gap_and_restarts_at_a_keyframe(tmp_path: Pat
     assert any(b - a > 2500 for a, b in zip(times, times[1:]))  # the pause is in the file's timeline
 
 
+def test_a_paused_source_is_a_gap_even_while_frames_keep_coming(tmp_path: Path) -> None:
+    """A browser's camera off (track.enabled = false) still sends frames; the owner's pause makes
+    the gap, even one shorter than the silence that would count as one."""
+    session, feed = start(tmp_path)
+    cam = feed.add(camera(start_ms=0), info("a", "video", "video/VP8"))
+    mic = feed.add(microphone(start_ms=0), info("a", "audio", "audio/opus"))
+    feed.run(2000)
+    assert cam.sink is not None and mic.sink is not None
+    for sink in (cam.sink, mic.sink):
+        sink.set_paused(True)
+    feed.run(2600)
+    sent_while_paused = cam.sent
+    for sink in (cam.sink, mic.sink):
+        sink.set_paused(False)
+    feed.run(5000)
+    manifest = session.stop()
+    for track in manifest.tracks:
+        (gap,) = track.gaps
+        assert abs(gap.start_ms - 2000) <= 100 and abs(gap.end_ms - 2600) <= 100, (track.kind, gap)
+    video = next(t for t in manifest.tracks if t.kind == "video")
+    _first, _last, frames = decoded_span(session.directory / video.file)
+    assert sent_while_paused > 2000 / cam.frame_ms and frames < cam.sent - 5  # dropped, not written
+    with av.open(str(session.directory / video.file)) as container:
+        packets = [p for p in container.demux() if p.size]
+    resumed = next(p for p in packets if p.pts * Fraction(p.time_base) * 1000 >= 2500)
+    assert resumed.is_keyframe  # video comes back at a fresh key frame
+
+
 def test_a_restarted_producer_is_a_new_segment(tmp_path: Path) -> None:
     session, feed = start(tmp_path)
     first = feed.add(microphone(start_ms=0), info("a", "audio", "audio/opus"))
