@@ -3,7 +3,9 @@
 Each worker process runs one asyncio loop with several ``server.bot.signaling.BotClient``s (the
 code behind ``lianshen bot``): they join over socket.io, publish the clip encoded once per process
 (``server.bot.media``), and count received frames in pass-through (only the first frames of each
-source are decoded, to check they decode and to time the first picture). The parent sends one
+source are decoded, to check they decode and to time the first picture). Once a source's decode
+sample is done, its datagrams are counted from the clear RTP header off the socket
+(``bench/sfu_light.py``) instead of going through aiortc, unless ``light`` is off. The parent sends one
 command at a time and waits for its reply, so every step is synchronised by a message, not a sleep.
 
 Commands (parent -> worker) and replies:
@@ -36,9 +38,11 @@ class BotSpec:
 
 
 class Worker:
-    def __init__(self, url: str, meeting_id: int, specs: list[BotSpec]) -> None:
+    def __init__(self, url: str, meeting_id: int, specs: list[BotSpec], light: bool = True) -> None:
         from server.bot.signaling import BotClient
 
+        self.light = light
+        self.light_receivers: dict[str, Any] = {}
         self.specs = {spec.name: spec for spec in specs}
         self.bots = {spec.name: BotClient(url, meeting_id, token=spec.token, name=spec.name)
                      for spec in specs}
@@ -54,6 +58,7 @@ class Worker:
             await bot.join()
             if bot.joined.get("status") != "joined":
                 raise RuntimeError(f"{name}: not admitted ({bot.joined.get('status')})")
+            self._lighten_on_offers(name)
             if self.specs[name].publish:
                 await bot.publish(("video", "audio"))
                 self.published_at[name] = time.monotonic()
@@ -82,16 +87,52 @@ class Worker:
                     lambda n=name, want=spec.expect_sources: self._decoding(n) >= want, left)
             except TimeoutError:
                 break
+        self._lighten()
         return {name: spec.expect_sources - self._decoding(name)
                 for name, spec in self.specs.items() if self._decoding(name) < spec.expect_sources}
 
+    def _lighten(self) -> None:
+        """Read every receiving bot's subscribe sockets through bench/sfu_light.py (idempotent)."""
+        if not self.light:
+            return
+        from sfu_light import LightReceiver
+
+        for name, bot in self.bots.items():
+            if bot.participant is None or self.specs[name].expect_sources == 0:
+                continue
+            light = self.light_receivers.get(name)
+            if light is None:
+                light = self.light_receivers[name] = LightReceiver(bot.participant.subscribe_pc,
+                                                                    bot.participant.receiver)
+            light.install()
+
+    def _lighten_on_offers(self, name: str) -> None:
+        """Install the light reader as soon as the bot has answered a subscribe offer (sockets exist).
+
+        The join phase of 100 subscribers is when full receivers would starve the bots' processes,
+        so this is done at every ``set_sources`` (the end of the bot's answer), not only later.
+        """
+        bot = self.bots[name]
+        if not self.light or bot.participant is None or self.specs[name].expect_sources == 0:
+            return
+        media = bot.participant.receiver
+        set_sources = media.set_sources
+
+        def set_sources_then_lighten(*args: Any, **kwargs: Any) -> None:
+            set_sources(*args, **kwargs)
+            self._lighten()
+
+        media.set_sources = set_sources_then_lighten  # the bot calls it on its instance
+
     def mark(self) -> dict[str, Any]:
+        self._lighten()
         out = {}
         for name, bot in self.bots.items():
             stats = bot.participant.receiver.stats if bot.participant is not None else {}
             out[name] = {"at": time.monotonic(),
                          "sources": {src: [s.frames, s.bytes] for src, s in stats.items()},
-                         "process": self.loop_lag.read()}
+                         "process": self.loop_lag.read(),
+                         "light_datagrams": getattr(self.light_receivers.get(name), "counted", 0)}
             if self.specs[name].publish and bot.participant is not None:
                 # what the clip tracks handed to aiortc: tells a slow publisher from a lossy forwarder
                 out[name]["sent"] = {"video": bot.participant.video._sent, "audio": bot.participant.audio._sent}
@@ -140,11 +181,11 @@ class LoopLag:
                 "cpu_s": times.user + times.system}
 
 
-async def _serve(conn: Connection, url: str, meeting_id: int, specs: list[BotSpec]) -> None:
+async def _serve(conn: Connection, url: str, meeting_id: int, specs: list[BotSpec], light: bool) -> None:
     from server.bot.media import audio_clip, video_clip
 
     video_clip(), audio_clip()  # encode once, before anything is measured
-    worker = Worker(url, meeting_id, specs)
+    worker = Worker(url, meeting_id, specs, light)
     loop = asyncio.get_running_loop()
     conn.send(("ready", None))
     while True:
@@ -166,13 +207,13 @@ async def _serve(conn: Connection, url: str, meeting_id: int, specs: list[BotSpe
         conn.send(reply)
 
 
-def worker_main(conn: Connection, url: str, meeting_id: int, specs: list[BotSpec]) -> None:
+def worker_main(conn: Connection, url: str, meeting_id: int, specs: list[BotSpec], light: bool = True) -> None:
     """Process entry point (multiprocessing, spawn)."""
     import logging
 
     logging.basicConfig(level=logging.ERROR)
     try:
-        asyncio.run(_serve(conn, url, meeting_id, specs))
+        asyncio.run(_serve(conn, url, meeting_id, specs, light))
     except Exception:  # noqa: BLE001
         conn.send(("error", traceback.format_exc()))
     finally:
