@@ -26,7 +26,7 @@ async def current_minutes(db: Any, meeting_id: int, settings: Any) -> Minutes:
     from minutes.build import build_minutes
     from minutes.numbering import draft_number
     from server.services.minutes_source import load_minutes_source
-    from server.services.minutes_workflow import load_state, minutes_of
+    from server.services.minutes_state import load_state, minutes_of
 
     state = await load_state(db, meeting_id)
     if state is not None:

@@ -1,8 +1,11 @@
 """The archive's access log: who searched, viewed or downloaded what, when, and from where.
 
-Rows are written in the same transaction as the answer they describe, so a served request is
-always logged and a refused one leaves nothing half-done; the table is append-only (triggers of
-migration 0006). Only the administrator reads it.
+A served request's row is written in the same transaction as the answer it describes, so what
+was served is always logged. A refused attempt (a case outside the caller's scope, a file the
+dossier does not list) is logged too, in a short transaction of its own, because the request's
+transaction is rolled back with the refusal and an archive's log must still show who tried to open
+what; its detail carries {"refused": status}. The table is append-only (triggers of migration
+0006). Only the administrator reads it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth.principal import Principal
 from server.db.models import ArchiveAccess
@@ -30,9 +33,25 @@ async def record_access(db: AsyncSession, principal: Principal | None, action: A
     db.add(ArchiveAccess(
         at=datetime.now(UTC), user_id=principal.user_id if principal else None,
         username=principal.username if principal else "(cli)",
-        role=principal.role.value if principal else "operator", action=action, target=target[:MAX_TARGET],
+        role=principal.role.value if principal else "operator", action=action,
+        target=_printable(target)[:MAX_TARGET],
         detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True), remote=(remote or "")[:64]))
     await db.flush()
+
+
+async def record_refusal(sessions: async_sessionmaker[AsyncSession], principal: Principal, action: Action,
+                         target: str, status: int, remote: str | None = None) -> None:
+    """Log a refused attempt in its own transaction (see the module doc); the caller has already
+    rolled its own transaction back, so on SQLite this short write waits for no other."""
+    async with sessions() as db:
+        await record_access(db, principal, action, target, {"refused": status}, remote)
+        await db.commit()
+
+
+def _printable(value: str) -> str:
+    """A target as the log can store and show it: a refused name is whatever a client sent, and a
+    NUL or a lone surrogate would make PostgreSQL refuse the row."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in value)
 
 
 class ArchiveAccessQuery(Body):

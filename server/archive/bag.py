@@ -30,7 +30,7 @@ import bagit
 
 from server.archive.dossier import TS_FORMAT, Dossier
 from server.domain.eventlog import EventRecord, verify_chain
-from server.services.minutes_workflow import content_sha256
+from server.services.minutes_state import content_sha256
 
 PARTIAL_PREFIX = ".partial-"
 METADATA = "metadata.json"

@@ -14,7 +14,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,22 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minutes.render import MEDIA_TYPES
+from server.archive.dossier_out import (
+    DossierCase,
+    DossierEvent,
+    DossierFileOut,
+    DossierGap,
+    DossierItem,
+    DossierJump,
+    DossierLog,
+    DossierMeeting,
+    DossierMinutes,
+    DossierMinutesVersion,
+    DossierOut,
+    DossierRecording,
+    DossierSuspension,
+    DossierTrack,
+)
 from server.archive.passages import event_passages
 from server.archive.recordings import Recording, meeting_recordings, track_path
 from server.auth.policy import visible_meetings
@@ -36,12 +52,11 @@ from server.db.models import (
     MinutesVersion,
     User,
 )
-from server.schemas.base import Out
 from server.services.clock import CENTRE_TZ
 from server.services.eventlog import check_meeting_log
 from server.services.materials import material_path
 from server.services.minutes_reading import Reader, notice_document, reader_for, version_document
-from server.services.minutes_workflow import SEALED_STATUSES, canonical_json, load_state
+from server.services.minutes_state import SEALED_STATUSES, canonical_json, load_state
 
 JSONL = "application/x-ndjson"
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # as server.domain.eventlog hashes it
@@ -63,137 +78,6 @@ class DossierFile:
             return await self.produce()
         assert self.path is not None
         return await asyncio.to_thread(self.path.read_bytes)
-
-
-class DossierFileOut(Out):
-    name: str
-    media_type: str
-    description: str
-    sha256: str | None
-
-
-class DossierGap(Out):
-    name: str
-    reason: str
-
-
-class DossierSuspension(Out):
-    start: date
-    end: date | None
-    reason: str
-    suspend_notice_no: str
-    resume_notice_no: str
-
-
-class DossierItem(Out):
-    id: int
-    name: str
-    department: str
-    level: str
-    status: str
-    result: str
-    document_no: str
-    accepted_on: date | None
-    statutory_limit_wd: int
-    promised_limit_wd: int
-    suspensions: list[DossierSuspension]
-
-
-class DossierCase(Out):
-    id: int
-    project_code: str
-    name: str
-    applicant: str
-    applicant_credit_code: str
-    category: str
-    total_investment: str
-    items: list[DossierItem]
-
-
-class DossierMinutesVersion(Out):
-    id: int
-    version: int
-    status: str
-    sha256: str | None
-    reason: str
-    finalised_at: datetime | None
-    finalise_note: str
-    files: list[str]
-
-
-class DossierMinutes(Out):
-    number: str
-    versions: list[DossierMinutesVersion]
-
-
-class DossierTrack(Out):
-    display_name: str
-    department: str | None
-    unit: str | None
-    kind: str
-    file: str
-    duration_ms: int
-    sha256: str
-    state: str
-
-
-class DossierRecording(Out):
-    key: str
-    started_at: datetime | None
-    stopped_at: datetime | None
-    duration_ms: int | None
-    status: str
-    tracks: list[DossierTrack]
-    playback: str | None  # the dossier file name of the composed video
-    error: str
-
-
-class DossierJump(Out):
-    """Where an event happened in a recording (for 'show me the moment')."""
-
-    recording_key: str
-    at_ms: int
-    playback: str | None
-
-
-class DossierEvent(Out):
-    seq: int
-    at: datetime
-    type: str
-    actor: str | None
-    title: str
-    text: str
-    jump: DossierJump | None
-
-
-class DossierLog(Out):
-    count: int
-    head_hash: str | None
-    intact: bool
-    problems: list[str]
-
-
-class DossierMeeting(Out):
-    id: int
-    title: str
-    status: str
-    scheduled_start: datetime
-    scheduled_end: datetime
-    place: str
-    chair: str
-    lead_department: str
-    units: list[str]
-    minutes: DossierMinutes | None
-    recordings: list[DossierRecording]
-    log: DossierLog
-    events: list[DossierEvent]
-
-
-class DossierOut(Out):
-    case: DossierCase
-    meetings: list[DossierMeeting]
-    files: list[DossierFileOut]
-    unavailable: list[DossierGap]
 
 
 @dataclass
@@ -335,7 +219,10 @@ class _Builder:
 
     def notice(self, prefix: str, final: MinutesVersion, reader: Reader) -> None:
         name = f"{prefix}/notice.pdf"
-        if not final.content.get("materials"):
+        materials = final.content.get("materials") or []
+        if reader.own_cases is not None:  # an applicant's notice covers its own cases only
+            materials = [m for m in materials if m.get("project_code") in reader.own_cases]
+        if not materials:
             self.gap(name, "本次会议未要求补正材料，未出具一次性告知书 / no material was requested: no notice")
             return
         self.add(DossierFile(name, "application/pdf", "补正材料一次性告知书 / notice of materials to supplement",
@@ -352,7 +239,7 @@ class _Builder:
                              path=recording.directory / "manifest.json"))
         tracks = []
         for track in manifest.tracks:
-            path = track_path(recording, track.file)
+            path = track_path(recording, track)
             name = f"{base}/tracks/{track.file}"
             if path is None or not path.is_file():
                 self.gap(name, "清单所列轨道文件缺失或名称非法 / track file missing or its name is not a plain "

@@ -25,7 +25,7 @@ from recorder.session import sha256_of
 from server.archive.recordings import RECORDINGS_DIR, Recording, meeting_recordings, track_path
 from server.db.models import ArchiveFixity, MeetingEvent, MinutesDocument, MinutesVersion
 from server.services.eventlog import check_meeting_log
-from server.services.minutes_workflow import content_sha256
+from server.services.minutes_state import content_sha256
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def _track_problems(recording: Recording, data_dir: Path, report: VerifyReport) 
     assert recording.manifest is not None
     problems = []
     for track in recording.manifest.tracks:
-        path = track_path(recording, track.file)
+        path = track_path(recording, track)
         where = (recording.directory / track.file).relative_to(data_dir).as_posix() if path else \
             recording.directory.relative_to(data_dir).as_posix()
         row = f"track {track.track_id} ({track.display_name} {track.kind})"

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from recorder.compose import CHAPTERS_NAME, OUTPUT_NAME, ComposeError, composed_dir
+from recorder.compose import track_path as plain_track_path
 from recorder.errors import RecorderError
-from recorder.manifest import MANIFEST_NAME, Manifest
+from recorder.manifest import MANIFEST_NAME, Manifest, TrackEntry
 
 RECORDINGS_DIR = "recordings"
-COMPOSED_DIR = "composed"
-COMPOSED_FILES = ("meeting.mp4", "chapters.json")
+COMPOSED_FILES = (OUTPUT_NAME, CHAPTERS_NAME)
 
 
 @dataclass
@@ -30,10 +31,6 @@ class Recording:
     manifest: Manifest | None
     error: str = ""
     composed: list[Path] = field(default_factory=list)
-
-    @property
-    def started_at(self) -> datetime | None:
-        return self.manifest.started_at if self.manifest else None
 
     def at_ms(self, moment: datetime) -> int | None:
         """Where `moment` falls on this recording's timeline, None when outside it."""
@@ -47,11 +44,15 @@ def meeting_dir(data_dir: Path, meeting_id: int) -> Path:
     return data_dir / RECORDINGS_DIR / str(meeting_id)
 
 
-def track_path(recording: Recording, file: str) -> Path | None:
-    """The track file a manifest names, or None if the name would leave the recording directory."""
-    if not file or file in (".", "..") or "/" in file or "\\" in file or "\x00" in file:
+def track_path(recording: Recording, track: TrackEntry) -> Path | None:
+    """The track's file, or None when the manifest's name for it would leave the recording
+    directory (the recorder's own rule for a plain name) or is a symbolic link (the recorder
+    writes plain files only, and a link could lead anywhere on disk)."""
+    try:
+        path = plain_track_path(recording.directory, track)
+    except ComposeError:
         return None
-    return recording.directory / file
+    return None if path.is_symlink() else path
 
 
 def meeting_recordings(data_dir: Path, meeting_id: int) -> list[Recording]:
@@ -68,7 +69,7 @@ def meeting_recordings(data_dir: Path, meeting_id: int) -> list[Recording]:
             error = ""
         except RecorderError as exc:
             manifest, error = None, str(exc)
-        composed = [directory / COMPOSED_DIR / name for name in COMPOSED_FILES
-                    if (directory / COMPOSED_DIR / name).is_file()]
+        composed = [composed_dir(directory) / name for name in COMPOSED_FILES
+                    if (composed_dir(directory) / name).is_file()]
         found.append(Recording(directory.name, directory, manifest, error, composed))
     return found

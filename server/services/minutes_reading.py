@@ -39,7 +39,7 @@ from server.db.models import (
     MinutesVersion,
 )
 from server.domain.roles import Role
-from server.services.minutes_workflow import (
+from server.services.minutes_state import (
     SEALED_STATUSES,
     MinutesError,
     MinutesState,
@@ -87,7 +87,9 @@ async def reader_for(db: AsyncSession, principal: Principal, meeting_id: int) ->
                             .where(AgendaEntry.meeting_id == meeting_id))
     cases = {code: organisation_id for code, organisation_id in rows}
     own = frozenset(code for code, org in cases.items() if org in principal.organisation_ids)
-    return Reader(meeting, state, own, own == frozenset(cases))
+    # minutes are an applicant's only when they are about nothing but its cases: a meeting that
+    # reviewed none of them (an invitation alone) is no more theirs than a joint one
+    return Reader(meeting, state, own, bool(own) and own == frozenset(cases))
 
 
 def require_state(reader: Reader) -> MinutesState:
@@ -100,6 +102,10 @@ def readable_version(reader: Reader, number: int | None = None) -> MinutesVersio
     """The version asked for (default: the newest the reader may read), or a clear 404/403."""
     state = require_state(reader)
     if not reader.whole_minutes:
+        if not reader.own_cases:
+            raise MinutesError(403, "本次会议未审查贵单位的项目，纪要不向贵单位公开 / this meeting reviewed none of "
+                                    "your organisation's cases: its minutes are not yours to read",
+                               code="not_your_cases")
         raise MinutesError(403, "本次会议审查了其他申请人的项目，纪要不向申请人公开；请下载一次性告知书 / this "
                                 "meeting also reviewed other applicants' cases: applicants get the notice "
                                 "(一次性告知书), not the minutes", code="joint_meeting")
@@ -135,6 +141,10 @@ async def notice_document(reader: Reader, fmt: NoticeFormat) -> bytes:
                                 "minutes, which are not final yet", code="not_final")
     minutes = minutes_of(final)
     if reader.own_cases is not None:
+        if not reader.own_cases:
+            raise MinutesError(404, "本次会议未审查贵单位的项目，没有给贵单位的一次性告知书 / this meeting reviewed "
+                                    "none of your organisation's cases: there is no notice for you",
+                               code="not_your_cases")
         minutes = _own_part(minutes, reader.own_cases)
     return await asyncio.to_thread(render_notice, build_notice(minutes), fmt)
 
@@ -179,11 +189,14 @@ class CaseMinutes:
 
 
 async def case_minutes(db: AsyncSession, principal: Principal, case: InvestmentCase) -> list[CaseMinutes]:
-    """The minutes attached to a case the principal already sees, newest first."""
+    """The minutes attached to a case the principal already sees, newest first. Only those of
+    meetings the principal may see: a representative sees a case through their department's item,
+    yet not every meeting that reviewed it (their department may not have been invited)."""
     rows = await db.execute(select(MinutesVersion, MinutesDocument)
                             .join(MinutesCaseLink, MinutesCaseLink.version_id == MinutesVersion.id)
                             .join(MinutesDocument, MinutesDocument.id == MinutesVersion.document_id)
-                            .where(MinutesCaseLink.case_id == case.id)
+                            .join(Meeting, Meeting.id == MinutesDocument.meeting_id)
+                            .where(MinutesCaseLink.case_id == case.id, visible_meetings(principal))
                             .order_by(MinutesVersion.finalised_at.desc(), MinutesVersion.id.desc()))
     listed = []
     for version, document in rows:

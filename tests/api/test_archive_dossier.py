@@ -9,7 +9,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from server.services.minutes_workflow import content_sha256
+from recorder.manifest import Manifest
+from server.services.minutes_state import content_sha256
 from server.settings import Settings
 from tests.api.archive_support import RECORDING_KEY, archived_case
 from tests.api.meetings_support import sign_in
@@ -101,3 +102,51 @@ async def test_pages(client: TestClient, db_sessions, settings: Settings) -> Non
     assert "<video" in html and "#t=" in html
     await sign_in(client, "applicant_other")
     assert (await client.get(f"/archive/cases/{archived.world.case_x}")).status == 404
+
+
+async def test_refused_attempts_are_logged_too(client: TestClient, db_sessions, settings: Settings) -> None:
+    """Who tried to open what they may not: a refusal rolls the request back, yet leaves its row."""
+    archived = await archived_case(db_sessions, settings)
+    case = archived.world.case_x
+    await sign_in(client, "applicant_other")
+    assert (await client.get(f"/api/v1/archive/cases/{case}/dossier")).status == 404
+    assert (await client.get(f"/api/v1/archive/cases/{case}/file", params={"name": "case/clock.json"})).status == 404
+    assert (await client.get(f"/archive/cases/{case}")).status == 404
+    await sign_in(client, "applicant")
+    for name in ("../../etc/passwd", "case/clock.json\x00"):
+        assert (await client.get(f"/api/v1/archive/cases/{case}/file", params={"name": name})).status == 404
+    await sign_in(client, "admin")
+    log = await (await client.get("/api/v1/archive/access-log")).json()
+    assert [(r["username"], r["action"], r["target"], json.loads(r["detail"])) for r in log] == [
+        ("applicant", "download", f"case:{case}/case/clock.json\\x00", {"refused": 404}),
+        ("applicant", "download", f"case:{case}/../../etc/passwd", {"refused": 404}),
+        ("applicant_other", "view", f"case:{case}", {"refused": 404}),
+        ("applicant_other", "download", f"case:{case}/case/clock.json", {"refused": 404}),
+        ("applicant_other", "view", f"case:{case}", {"refused": 404}),
+    ]
+    assert all(r["remote"] == "127.0.0.1" for r in log)
+
+
+async def test_a_forged_recording_manifest_opens_nothing_outside(client: TestClient, db_sessions,
+                                                                settings: Settings) -> None:
+    """Track names in a manifest on disk are data: a path or a link out of the recording directory
+    is listed as a gap and never served."""
+    archived = await archived_case(db_sessions, settings)
+    manifest = Manifest.load(archived.recording_dir)
+    secret = settings.data_dir / "secret.txt"
+    secret.write_text("not for the archive", encoding="utf-8")
+    (archived.recording_dir / "link.webm").symlink_to(secret)
+    forged = [manifest.tracks[0].model_copy(update={"file": name, "track_id": f"f{i}"})
+              for i, name in enumerate(("../../../secret.txt", "link.webm", "..", ".hidden"))]
+    manifest.model_copy(update={"tracks": [*manifest.tracks, *forged]}).write(archived.recording_dir)
+    await sign_in(client, "archivist")
+    dossier = await _dossier(client, archived.world.case_x)
+    base = f"meeting-{archived.meeting_1}/recordings/{RECORDING_KEY}/tracks"
+    names = {f["name"] for f in dossier["files"]}
+    assert f"{base}/chair-video.webm" in names and not any("secret" in n or "link" in n for n in names)
+    gaps = {g["name"] for g in dossier["unavailable"]}
+    assert {f"{base}/{t.file}" for t in forged} <= gaps
+    for track in forged:
+        response = await client.get(f"/api/v1/archive/cases/{archived.world.case_x}/file",
+                                    params={"name": f"{base}/{track.file}"})
+        assert response.status == 404 and b"not for the archive" not in await response.read()

@@ -1,7 +1,7 @@
 """The archive over HTTP: search, a case's dossier, its files, and (for the admin) the access log.
 
 Read-only for everyone: nothing here changes the record (the only writes are the search index
-catching up and the access-log row each request leaves). Every role may search and open
+catching up and the access-log row each request leaves, refused ones included). Every role may search and open
 dossiers, scoped by server.auth.policy: archivists, chairs and admins read everything, a chief
 representative their department's cases, applicants and agents their organisations' cases.
 A download names a file of the dossier's catalogue: names the catalogue does not list are 404,
@@ -16,7 +16,14 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import Field
 
-from server.archive.access import ArchiveAccessOut, ArchiveAccessQuery, read_access_log, record_access
+from server.archive.access import (
+    Action,
+    ArchiveAccessOut,
+    ArchiveAccessQuery,
+    read_access_log,
+    record_access,
+    record_refusal,
+)
 from server.archive.dossier import Dossier, DossierFile, DossierOut, build_dossier
 from server.archive.indexer import refresh_index
 from server.archive.search import ArchiveQuery, ArchiveSearchResult, search
@@ -35,11 +42,23 @@ class ArchiveFileQuery(Body):
     name: Annotated[str, Field(min_length=1, max_length=512)]
 
 
-async def load_dossier(call: Call, case_id: int) -> Dossier:
-    """The visible case's dossier, or 404 (shared by the API and the pages)."""
+async def refused(call: Call, action: Action, target: str, error: ApiError) -> ApiError:
+    """Log a refused attempt (server.archive.access) and hand the error back to be raised. The
+    request's transaction is rolled back first: it would be anyway, and on SQLite it must not
+    hold the database while the log row is written from another connection."""
+    assert call.principal is not None  # archive endpoints and pages all require a signed-in person
+    await call.db.rollback()
+    await record_refusal(context(call.request).sessions, call.principal, action, target, error.status,
+                         call.request.remote)
+    return error
+
+
+async def load_dossier(call: Call, case_id: int, *, action: Action = "view", target: str = "") -> Dossier:
+    """The visible case's dossier, or 404 logged as a refused `action` on `target` (default: a
+    view of the case); shared by the API and the pages."""
     case = await find_case(call.db, call.principal, case_id)
     if case is None:
-        raise ApiError(404)
+        raise await refused(call, action, target or f"case:{case_id}", ApiError(404))
     return await build_dossier(call.db, case, context(call.request).settings.data_dir, call.principal)
 
 
@@ -50,7 +69,6 @@ async def run_search(call: Call, query: ArchiveQuery) -> ArchiveSearchResult:
     await record_access(call.db, call.principal, "search", query.q or "(filters)",
                         {**query.filters(), "hits": len(result.hits)}, call.request.remote)
     return result
-
 
 
 @API.route("GET", "/archive/search", summary="Full-text archive search with filters (scoped to the caller)",
@@ -83,16 +101,20 @@ def file_response(file: DossierFile, body: bytes | None) -> web.StreamResponse:
 
 
 async def serve_file(call: Call, case_id: int, name: str) -> web.StreamResponse:
-    """One catalogue file of a visible case, logged (playback's follow-up range requests are not)."""
-    dossier = await load_dossier(call, case_id)
+    """One catalogue file of a visible case, logged (playback's follow-up range requests are not;
+    refusals always are)."""
+    target = f"case:{case_id}/{name}"
+    dossier = await load_dossier(call, case_id, action="download", target=target)
     file = dossier.files.get(name)
     if file is None:
-        raise ApiError(404, "卷宗中没有该文件 / the dossier lists no such file", code="no_such_file")
+        raise await refused(call, "download", target,
+                            ApiError(404, "卷宗中没有该文件 / the dossier lists no such file", code="no_such_file"))
     if file.path is not None and not file.path.is_file():
-        raise ApiError(404, "文件已不在存储中 / the file is missing from storage", code="file_missing")
+        raise await refused(call, "download", target,
+                            ApiError(404, "文件已不在存储中 / the file is missing from storage", code="file_missing"))
     body = await file.read() if file.produce is not None else None
     if call.request.headers.get("Range", "bytes=0-").startswith("bytes=0-"):
-        await record_access(call.db, call.principal, "download", f"case:{case_id}/{name}", {}, call.request.remote)
+        await record_access(call.db, call.principal, "download", target, {}, call.request.remote)
     return file_response(file, body)
 
 

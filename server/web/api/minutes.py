@@ -7,8 +7,10 @@ before writing anything, so a refused request leaves no trace.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
@@ -33,16 +35,14 @@ from server.services.minutes_reading import (
     require_state,
     version_document,
 )
+from server.services.minutes_state import OPEN_STATUSES, MinutesError, content_sha256, minutes_of
 from server.services.minutes_workflow import (
-    MinutesError,
     OpinionAmendment,
     amend_opinion,
     answer,
-    content_sha256,
     edit_draft,
     finalise,
     generate_draft,
-    minutes_of,
     new_version,
     send_for_confirmation,
 )
@@ -55,6 +55,7 @@ TAG = "minutes"
 BASE = "/meetings/{id}/minutes"
 CHAIR_ONLY = {Role.CHAIR}
 REPRESENTATIVES = {Role.CHIEF_REP}
+R = TypeVar("R")
 
 
 # ---------------------------------------------------------------- input
@@ -180,7 +181,7 @@ def _minutes_out(reader: Reader) -> MinutesOut:
                            at=a.answer.at if a.answer else None) for a in state.answers] if internal else [],
         edits=[_edit_out(e) for e in state.edits] if internal else [],
         editable_paths=(editable_paths(minutes_of(shown))
-                        if internal and shown.status in ("draft", "awaiting_confirmation") else []),
+                        if internal and shown.status in OPEN_STATUSES else []),
     )
 
 
@@ -189,18 +190,24 @@ def _refusal(error: MinutesError) -> ApiError:
                     details=[{"field": error.field, "message": error.message}] if error.field else None)
 
 
+def _refusals(handler: Callable[[Call], Awaitable[R]]) -> Callable[[Call], Awaitable[R]]:
+    """Every handler here: a refusal of the minutes services becomes the API error with the same
+    status, message, code and field (the services check first and write nothing when they refuse)."""
+    @functools.wraps(handler)
+    async def handle(call: Call) -> R:
+        try:
+            return await handler(call)
+        except MinutesError as error:
+            raise _refusal(error) from None
+    return handle
+
+
 async def _reader(call: Call) -> Reader:
-    try:
-        return await reader_for(call.db, call.principal, call.path_int("id"))
-    except MinutesError as error:
-        raise _refusal(error) from None
+    return await reader_for(call.db, call.principal, call.path_int("id"))
 
 
 async def _after_write(call: Call) -> MinutesOut:
-    try:
-        return _minutes_out(await reader_for(call.db, call.principal, call.path_int("id")))
-    except MinutesError as error:
-        raise _refusal(error) from None
+    return _minutes_out(await _reader(call))
 
 
 async def _visible_meeting_id(call: Call) -> int:
@@ -227,33 +234,27 @@ def _file(data: bytes, fmt: str, name: str, version: MinutesVersion | None = Non
 @API.route("GET", BASE, summary="A meeting's minutes: the current version, the list of versions, "
            "confirmations and recorded edits (applicants: the final version only)",
            response=MinutesOut, tag=TAG)
+@_refusals
 async def api_get_minutes(call: Call) -> MinutesOut:
-    try:
-        return _minutes_out(await _reader(call))
-    except MinutesError as error:
-        raise _refusal(error) from None
+    return _minutes_out(await _reader(call))
 
 
 @API.route("GET", BASE + "/versions/{n}", summary="One version of the minutes with its content",
            response=VersionOut, tag=TAG)
+@_refusals
 async def api_get_version(call: Call) -> VersionOut:
     reader = await _reader(call)
-    try:
-        return _version_out(readable_version(reader, call.path_int("n")))
-    except MinutesError as error:
-        raise _refusal(error) from None
+    return _version_out(readable_version(reader, call.path_int("n")))
 
 
 @API.route("GET", BASE + "/versions/{n}/document", summary="One version as a file: "
            "?format=pdf|docx|html|json (json: the canonical JSON a final version's SHA-256 covers)",
            query=DocumentQuery, response=bytes, tag=TAG)
+@_refusals
 async def api_version_document(call: Call) -> web.Response:
     reader = await _reader(call)
     fmt: DocumentFormat = call.query.format
-    try:
-        version = readable_version(reader, call.path_int("n"))
-    except MinutesError as error:
-        raise _refusal(error) from None
+    version = readable_version(reader, call.path_int("n"))
     data = await version_document(version, fmt, context(call.request).settings.data_dir)
     number = require_state(reader).document.number
     return _file(data, fmt, f"{number}（第{version.version}版）.{fmt}", version)
@@ -261,13 +262,11 @@ async def api_version_document(call: Call) -> web.Response:
 
 @API.route("GET", BASE + "/notice", summary="The 一次性告知书 issued with the final minutes: "
            "?format=pdf|html (applicants: their own cases)", query=NoticeQuery, response=bytes, tag=TAG)
+@_refusals
 async def api_notice(call: Call) -> web.Response:
     reader = await _reader(call)
     fmt: NoticeFormat = call.query.format
-    try:
-        data = await notice_document(reader, fmt)
-    except MinutesError as error:
-        raise _refusal(error) from None
+    data = await notice_document(reader, fmt)
     return _file(data, fmt, f"{require_state(reader).document.number}一次性告知书.{fmt}")
 
 
@@ -277,30 +276,27 @@ async def api_notice(call: Call) -> web.Response:
 @API.route("POST", BASE, summary="Generate the draft of an ended meeting's minutes (its chair; "
            "normally automatic when the meeting ends)", roles=CHAIR_ONLY, response=MinutesOut, status=201,
            tag=TAG)
+@_refusals
 async def api_generate(call: Call) -> MinutesOut:
     meeting_id = await _visible_meeting_id(call)
-    try:
-        await generate_draft(call.db, call.principal, meeting_id, context(call.request).settings)
-    except MinutesError as error:
-        raise _refusal(error) from None
+    await generate_draft(call.db, call.principal, meeting_id, context(call.request).settings)
     return await _after_write(call)
 
 
 @API.route("POST", BASE + "/edits", summary="Reword free text of the open version (its chair; each "
            "edit recorded with the reason)", roles=CHAIR_ONLY, body=EditsIn, response=MinutesOut, tag=TAG)
+@_refusals
 async def api_edit(call: Call) -> MinutesOut:
     meeting_id = await _visible_meeting_id(call)
     edits = [TextEdit(e.path, e.text) for e in call.body.edits]
-    try:
-        await edit_draft(call.db, call.principal, meeting_id, edits, call.body.reason)
-    except MinutesError as error:
-        raise _refusal(error) from None
+    await edit_draft(call.db, call.principal, meeting_id, edits, call.body.reason)
     return await _after_write(call)
 
 
 @API.route("POST", BASE + "/opinions/{opinion_id}/amendments", summary="Amend the department's own "
            "opinion in the open version (its A or B post; recorded in the meeting's log)",
            roles=REPRESENTATIVES, body=AmendmentIn, response=MinutesOut, tag=TAG)
+@_refusals
 async def api_amend(call: Call) -> MinutesOut:
     meeting_id = await _visible_meeting_id(call)
     body: AmendmentIn = call.body
@@ -310,58 +306,47 @@ async def api_amend(call: Call) -> MinutesOut:
     opinion_id = call.request.match_info["opinion_id"]
     if len(opinion_id) > 64:
         raise ApiError(404)
-    try:
-        await amend_opinion(call.db, call.principal, meeting_id, opinion_id, amendment,
-                            context(call.request).settings)
-    except MinutesError as error:
-        raise _refusal(error) from None
+    await amend_opinion(call.db, call.principal, meeting_id, opinion_id, amendment,
+                        context(call.request).settings)
     return await _after_write(call)
 
 
 @API.route("POST", BASE + "/send", summary="Send the draft to the attending departments for "
            "confirmation (its chair)", roles=CHAIR_ONLY, response=MinutesOut, tag=TAG)
+@_refusals
 async def api_send(call: Call) -> MinutesOut:
     meeting_id = await _visible_meeting_id(call)
-    try:
-        await send_for_confirmation(call.db, call.principal, meeting_id)
-    except MinutesError as error:
-        raise _refusal(error) from None
+    await send_for_confirmation(call.db, call.principal, meeting_id)
     return await _after_write(call)
 
 
 @API.route("POST", BASE + "/answers", summary="Confirm or object to the version awaiting confirmation "
            "(an attending department's A or B post, for itself only)", roles=REPRESENTATIVES, body=AnswerIn,
            response=MinutesOut, tag=TAG)
+@_refusals
 async def api_answer(call: Call) -> MinutesOut:
     meeting_id = await _visible_meeting_id(call)
     body: AnswerIn = call.body
-    try:
-        await answer(call.db, call.principal, meeting_id, verdict=body.verdict, comment=body.comment,
-                     version=body.version, department_id=body.department_id, person_id=body.person_id)
-    except MinutesError as error:
-        raise _refusal(error) from None
+    await answer(call.db, call.principal, meeting_id, verdict=body.verdict, comment=body.comment,
+                 version=body.version, department_id=body.department_id, person_id=body.person_id)
     return await _after_write(call)
 
 
 @API.route("POST", BASE + "/finalise", summary="Finalise the version awaiting confirmation (its chair; "
            "a note is required unless every attending department confirmed)", roles=CHAIR_ONLY,
            body=FinaliseIn, response=MinutesOut, tag=TAG)
+@_refusals
 async def api_finalise(call: Call) -> MinutesOut:
     meeting_id = await _visible_meeting_id(call)
-    try:
-        await finalise(call.db, call.principal, meeting_id, call.body.note, context(call.request).settings)
-    except MinutesError as error:
-        raise _refusal(error) from None
+    await finalise(call.db, call.principal, meeting_id, call.body.note, context(call.request).settings)
     return await _after_write(call)
 
 
 @API.route("POST", BASE + "/versions", summary="Start a new version of final minutes, with the reason "
            "(its chair); the final version stays until the new one is final", roles=CHAIR_ONLY,
            body=NewVersionIn, response=MinutesOut, status=201, tag=TAG)
+@_refusals
 async def api_new_version(call: Call) -> MinutesOut:
     meeting_id = await _visible_meeting_id(call)
-    try:
-        await new_version(call.db, call.principal, meeting_id, call.body.reason, context(call.request).settings)
-    except MinutesError as error:
-        raise _refusal(error) from None
+    await new_version(call.db, call.principal, meeting_id, call.body.reason, context(call.request).settings)
     return await _after_write(call)

@@ -18,17 +18,14 @@ from server.auth.principal import Principal
 from server.domain.opinions import OpinionKind
 from server.domain.roles import Role
 from server.services.minutes_reading import Reader, readable_version, reader_for
+from server.services.minutes_state import AWAITING, OPEN_STATUSES, MinutesError, minutes_of
 from server.services.minutes_workflow import (
-    AWAITING,
-    OPEN_STATUSES,
-    MinutesError,
     OpinionAmendment,
     amend_opinion,
     answer,
     edit_draft,
     finalise,
     generate_draft,
-    minutes_of,
     new_version,
     send_for_confirmation,
 )

@@ -1,0 +1,139 @@
+"""What a case's dossier shows (the API's answer, the page, a bag's metadata.json): the shapes
+only; server.archive.dossier fills them from the record."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from server.schemas.base import Out
+
+
+class DossierFileOut(Out):
+    name: str
+    media_type: str
+    description: str
+    sha256: str | None
+
+
+class DossierGap(Out):
+    name: str
+    reason: str
+
+
+class DossierSuspension(Out):
+    start: date
+    end: date | None
+    reason: str
+    suspend_notice_no: str
+    resume_notice_no: str
+
+
+class DossierItem(Out):
+    id: int
+    name: str
+    department: str
+    level: str
+    status: str
+    result: str
+    document_no: str
+    accepted_on: date | None
+    statutory_limit_wd: int
+    promised_limit_wd: int
+    suspensions: list[DossierSuspension]
+
+
+class DossierCase(Out):
+    id: int
+    project_code: str
+    name: str
+    applicant: str
+    applicant_credit_code: str
+    category: str
+    total_investment: str
+    items: list[DossierItem]
+
+
+class DossierMinutesVersion(Out):
+    id: int
+    version: int
+    status: str
+    sha256: str | None
+    reason: str
+    finalised_at: datetime | None
+    finalise_note: str
+    files: list[str]
+
+
+class DossierMinutes(Out):
+    number: str
+    versions: list[DossierMinutesVersion]
+
+
+class DossierTrack(Out):
+    display_name: str
+    department: str | None
+    unit: str | None
+    kind: str
+    file: str
+    duration_ms: int
+    sha256: str
+    state: str
+
+
+class DossierRecording(Out):
+    key: str
+    started_at: datetime | None
+    stopped_at: datetime | None
+    duration_ms: int | None
+    status: str
+    tracks: list[DossierTrack]
+    playback: str | None  # the dossier file name of the composed video
+    error: str
+
+
+class DossierJump(Out):
+    """Where an event happened in a recording (for 'show me the moment')."""
+
+    recording_key: str
+    at_ms: int
+    playback: str | None
+
+
+class DossierEvent(Out):
+    seq: int
+    at: datetime
+    type: str
+    actor: str | None
+    title: str
+    text: str
+    jump: DossierJump | None
+
+
+class DossierLog(Out):
+    count: int
+    head_hash: str | None
+    intact: bool
+    problems: list[str]
+
+
+class DossierMeeting(Out):
+    id: int
+    title: str
+    status: str
+    scheduled_start: datetime
+    scheduled_end: datetime
+    place: str
+    chair: str
+    lead_department: str
+    units: list[str]
+    minutes: DossierMinutes | None
+    recordings: list[DossierRecording]
+    log: DossierLog
+    events: list[DossierEvent]
+
+
+class DossierOut(Out):
+    case: DossierCase
+    meetings: list[DossierMeeting]
+    files: list[DossierFileOut]
+    unavailable: list[DossierGap]
