@@ -5,9 +5,11 @@ meanwhile is a gap in the recording although Chromium keeps sending black frames
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from playwright.async_api import Browser
 
+from recorder.journal import JOURNAL_NAME
 from recorder.manifest import MANIFEST_NAME
 from server.recording.store import recordings_root
 
@@ -23,6 +25,14 @@ async def recording_shown(room: RoomPage, shown: bool) -> None:
     await room.page.wait_for_function("s => document.body.dataset.recording === s", arg=str(shown).lower(),
                                       polling=50, timeout=WAIT_MS)
     await room.page.wait_for_selector(INDICATOR, state="visible" if shown else "hidden", timeout=WAIT_MS)
+
+
+async def until_journal_has(directory: Path, entry: str) -> None:
+    """Until the recording's journal (appended and flushed by its writer thread) holds ``entry``;
+    like until_exists, it looks every 50 ms and the caller bounds the wait."""
+    journal = directory / JOURNAL_NAME
+    while not (journal.exists() and f'"entry":"{entry}"' in journal.read_text(encoding="utf-8")):
+        await asyncio.sleep(0.05)
 
 
 async def test_the_chair_records_and_every_page_shows_it_until_stopped(live: LiveServer, browser: Browser) -> None:
@@ -55,6 +65,10 @@ async def test_the_chair_records_and_every_page_shows_it_until_stopped(live: Liv
     await chair.page.evaluate("window.__played = {}")
     await chair.wait_video(rep_id)
     key = live.signaling.recording.active[live.world.meeting_x].key
+    directory = recordings_root(live.settings.data_dir) / str(live.world.meeting_x) / key
+    # the recording resumes at the publisher's next key frame (asked for on resume); stopping
+    # before it comes would end the track at the pause, with no gap to see
+    await asyncio.wait_for(until_journal_has(directory, "gap"), 30)
 
     await toggle.focus()
     await chair.page.keyboard.press("Enter")  # the keyboard stops it as well
@@ -63,7 +77,6 @@ async def test_the_chair_records_and_every_page_shows_it_until_stopped(live: Liv
     assert await toggle.get_attribute("aria-pressed") == "false" and await toggle.text_content() == "开始录制"
     await rep.shot("recording-off-representative")
 
-    directory = recordings_root(live.settings.data_dir) / str(live.world.meeting_x) / key
     await asyncio.wait_for(until_exists(directory / MANIFEST_NAME), 30)  # written after the broadcast
     manifest = verified(directory)
     camera = next(t for t in manifest.tracks if t.participant_id == rep_id and t.kind == "video")
