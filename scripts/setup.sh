@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 # Debian packages: headless Chromium for browser tests (never a browser download), CJK fonts for
 # minutes PDFs and screenshots (Noto Serif CJK for 宋/小标宋-style, AR PL for 楷/明), Pango for
-# WeasyPrint, iproute2/util-linux for the private network namespace of media tests.
-APT_PACKAGES=(chromium fonts-noto-cjk fonts-noto-cjk-extra fonts-arphic-ukai fonts-arphic-uming libpango-1.0-0 libpangoft2-1.0-0 iproute2 util-linux)
+# WeasyPrint, iproute2/util-linux for the private network namespace of media tests, postgresql-client
+# for `lianshen backup` / `restore` on PostgreSQL (pg_dump, pg_restore).
+APT_PACKAGES=(chromium fonts-noto-cjk fonts-noto-cjk-extra fonts-arphic-ukai fonts-arphic-uming libpango-1.0-0 libpangoft2-1.0-0 iproute2 util-linux postgresql-client)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -18,6 +18,7 @@ from server.web.api import API
 from server.web.api.registry import openapi
 from server.web.context import CONTEXT, AppContext
 from server.web.errors import error_middleware
+from server.web.headers import install as install_headers
 from server.web.middleware import auth_middleware, csrf_middleware, db_middleware
 
 CLIENT_WEB = Path(__file__).resolve().parent.parent / "client_web"
@@ -40,13 +41,15 @@ async def healthz(_request: web.Request) -> web.Response:
 def build_app(settings: Settings) -> web.Application:
     """The whole web application; the database engine opens on startup and closes on cleanup."""
     auth = settings.auth
-    configure_hashing(auth.argon2_time_cost, auth.argon2_memory_kib, auth.argon2_parallelism)
+    configure_hashing(auth.argon2_time_cost, auth.argon2_memory_kib, auth.argon2_parallelism,
+                      workers=auth.hash_workers, queue=auth.hash_queue)
     app = web.Application(
         middlewares=[error_middleware, db_middleware, auth_middleware, csrf_middleware],
         client_max_size=settings.server.max_body_bytes,
     )
     engine = create_engine(settings.database_url)
     app[CONTEXT] = AppContext.build(settings, engine, session_factory(engine))
+    install_headers(app)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(CLIENT_WEB / "templates"),

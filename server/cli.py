@@ -26,7 +26,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     from server.auth.passwords import configure_hashing
 
     auth = settings.auth
-    configure_hashing(auth.argon2_time_cost, auth.argon2_memory_kib, auth.argon2_parallelism)
+    configure_hashing(auth.argon2_time_cost, auth.argon2_memory_kib, auth.argon2_parallelism,
+                      workers=auth.hash_workers, queue=auth.hash_queue)
     if server:
         settings = settings.model_copy(update={"server": settings.server.model_copy(update=server)})
     return settings
@@ -189,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     archive_parser(commands)
     from server.cli_recording import add_commands as recording_commands
     recording_commands(commands)
+    from server.cli_backup import add_commands as backup_commands
+    backup_commands(commands)
     return parser
 
 

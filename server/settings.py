@@ -32,6 +32,15 @@ class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     max_body_bytes: int = Field(1_048_576, ge=1024)
+    # Reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed for the client address.
+    trusted_proxies: list[str] = []
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)
+        return value
 
 
 class DatabaseSettings(_Section):
@@ -51,6 +60,11 @@ class AuthSettings(_Section):
     session_hours: int = Field(12, ge=1, le=24 * 30)
     login_max_failures: int = Field(5, ge=1)
     login_window_minutes: int = Field(15, ge=1)
+    login_lock_max_minutes: int = Field(24 * 60, ge=1)
+    login_address_unknown_failures: int = Field(50, ge=1)
+    # argon2 runs in this many worker threads; at most hash_queue more checks wait, beyond: "busy".
+    hash_workers: int = Field(2, ge=1, le=64)
+    hash_queue: int = Field(32, ge=0, le=10_000)
     secure_cookies: Literal["auto", "always", "never"] = "auto"
     # argon2id cost for new password hashes (argon2-cffi defaults: RFC 9106 low-memory profile).
     argon2_time_cost: int = Field(3, ge=1)

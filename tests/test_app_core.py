@@ -97,3 +97,14 @@ async def test_oversize_body_is_413(client: TestClient, settings: Settings) -> N
     big = b"{" + b" " * (settings.server.max_body_bytes + 10) + b"}"
     response = await client.post("/api/v1/auth/login", data=big, headers={"Content-Type": "application/json"})
     assert response.status == 413
+
+
+async def test_every_answer_forbids_framing_by_others_and_sniffing(client: TestClient, db_sessions) -> None:
+    """Pages, API errors, static files and 404s alike carry the baseline headers."""
+    await build_world(db_sessions)
+    for path in ("/login", "/api/v1/cases", "/healthz", "/no-such-page", "/static/css/app.css"):
+        response = await client.get(path, allow_redirects=False)
+        assert response.headers.get("X-Frame-Options") == "SAMEORIGIN", path
+        assert "frame-ancestors 'self'" in response.headers.get("Content-Security-Policy", ""), path
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", path
+        assert response.headers.get("Referrer-Policy") == "same-origin", path

@@ -30,7 +30,8 @@ COMMANDS = [["serve"], ["demo"], ["db"], ["db", "upgrade"], ["user"], ["user", "
             ["minutes"], ["minutes", "render"], ["minutes", "notice"],
             ["archive"], ["archive", "verify"], ["archive", "export"], ["archive", "verify-bag"],
             ["archive", "reindex"],
-            ["recording"], ["recording", "list"], ["recording", "compose"], ["recording", "verify"]]
+            ["recording"], ["recording", "list"], ["recording", "compose"], ["recording", "verify"],
+            ["backup"], ["backup", "verify"], ["restore"]]
 
 
 def run(args: list[str], data_dir: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:

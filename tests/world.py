@@ -1,5 +1,6 @@
 """A small, complete world for API and authorisation tests: one account per role and the
-ownership edges that matter (two applicant organisations, two county departments, a city one).
+ownership edges that matter (two applicant organisations, two county departments, a city one,
+and a second chair who chairs none of the world's meetings).
 
 People are created through the real service (so role rules apply); reference rows are inserted
 directly because they are the arrangement, not the thing under test.
@@ -31,7 +32,8 @@ from server.services.people import NewPerson, create_person
 PASSWORD = "Test-pass-2026"
 USERNAMES = {
     "admin": Role.ADMIN,
-    "chair": Role.CHAIR,
+    "chair": Role.CHAIR,  # chairs meeting_x and meeting_y
+    "chair_other": Role.CHAIR,  # chairs neither: reads every meeting like a chair, changes none
     "rep_a": Role.CHIEF_REP,  # 发改局 A post (invited to the meeting, item of case X)
     "rep_b": Role.CHIEF_REP,  # 发改局 B post
     "rep_other": Role.CHIEF_REP,  # 自然资源局 A post (item of case Y only)
@@ -108,6 +110,7 @@ async def build_world(sessions: async_sessionmaker[AsyncSession]) -> World:
                                          credit_code=world.org_y_code),
             "agent": NewPerson("agent", "周代办", Role.AGENT, PASSWORD),
             "archivist": NewPerson("archivist", "吴档案", Role.ARCHIVIST, PASSWORD),
+            "chair_other": NewPerson("chair_other", "刘主任", Role.CHAIR, PASSWORD),
         }
         for name, spec in specs.items():
             world.user_ids[name] = (await create_person(db, spec)).id

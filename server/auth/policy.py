@@ -3,6 +3,9 @@
 Expressed as WHERE clauses (not per-row Python checks) so that lists, counts, searches and single
 lookups all apply the same rule, and a list can never show what a detail page would refuse.
 Objects outside the caller's scope answer 404, not 403: their existence is not disclosed.
+Acting on a meeting is narrower than seeing it: every chair sees every meeting, but only the
+meeting's own chair changes it (`is_meeting_chair`; a refusal there is 403, since the meeting
+is visible).
 """
 
 from __future__ import annotations
@@ -59,6 +62,23 @@ def visible_meetings(principal: Principal) -> ColumnElement[bool]:
 def may_decide_item(principal: Principal, item: ApprovalItem) -> bool:
     """Only the item's own department (A post or B standing in) records its status and result."""
     return principal.role == Role.CHIEF_REP and principal.department_id == item.department_id
+
+
+def is_meeting_chair(principal: Principal, chair_id: int) -> bool:
+    """Whether the principal chairs THIS meeting (the one whose chair is `chair_id`).
+
+    The one rule for every act on a meeting, its agenda, invitations, status, join links,
+    recordings and minutes, used by the services (API and pages) and by admission to the live
+    room (where the chair capacity carries the moderation and recording powers). The chair role
+    alone is not enough: all chairs read all meetings, so visibility is no guard.
+    """
+    return principal.role == Role.CHAIR and principal.user_id == chair_id
+
+
+def may_compose(principal: Principal, chair_id: int) -> bool:
+    """Composing a recording writes into the meeting's archive copy: the meeting's own chair, the
+    archive and administrators (not the chair of another meeting)."""
+    return principal.role in (Role.ARCHIVIST, Role.ADMIN) or is_meeting_chair(principal, chair_id)
 
 
 def may_manage_cases(principal: Principal) -> bool:

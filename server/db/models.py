@@ -304,6 +304,36 @@ class LoginAttempt(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class LoginLock(Base):
+    """One username's consecutive failed sign-ins and the lock they earned (migration 0007).
+
+    Keyed by the username typed, existing or not, so that an unknown username locks exactly like a
+    real account and lockouts do not reveal which usernames exist. Each attempt is counted here
+    before its password is checked (see server.auth.throttle).
+    """
+
+    __tablename__ = "login_locks"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class AccountAudit(Base):
+    """What an administrator did to someone's account (unlock, password reset), append-only."""
+
+    __tablename__ = "account_audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(24))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    remote: Mapped[str] = mapped_column(String(64))
+
+
 class JoinToken(Base):
     """A signed, expiring, single-use link for joining one meeting (remote sites, guests).
 

@@ -10,6 +10,8 @@ department that must give its opinion, nor a case without its applicant:
   or as observers.
 Every change is recorded in the meeting's event log (server.services.eventlog), which the minutes
 and the archive rely on; the types and payloads are listed in EVENT_TYPES.
+Only the meeting's own chair changes it (require_meeting_chair, also used by the minutes, join
+links and recordings); an administrator may only hand a scheduled meeting to another chair.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.auth.policy import visible_meetings
+from server.auth.policy import is_meeting_chair, visible_meetings
 from server.auth.principal import Principal
 from server.db.models import (
     AgendaEntry,
@@ -57,7 +59,8 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "meeting_scheduled": ("title", "start", "end", "place", "chair_id", "lead_department_id",
                           "agenda_item_ids", "member_department_ids", "observer_department_ids",
                           "organisation_ids", "sites"),
-    "meeting_updated": ("changed", "title", "start", "end", "place", "chair_id",
+    # previous_chair_id: the chair before this change (equal to chair_id when it did not change)
+    "meeting_updated": ("changed", "title", "start", "end", "place", "chair_id", "previous_chair_id",
                         "lead_department_id", "agenda_item_ids", "member_department_ids",
                         "observer_department_ids", "organisation_ids", "sites"),
     "meeting_status_changed": ("from", "to", "note"),
@@ -65,13 +68,32 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
-class MeetingError(ValueError):
-    """A refused meeting operation; `status` is the HTTP status, `field` the culprit if any."""
+NOT_THE_CHAIR = "只有本次会议的主持人可以执行此操作 / only the chair of this meeting may do this"
+ADMIN_REASSIGNS_ONLY = ("管理员只能更换会议主持人，其他安排由主持人修改 / an administrator may only reassign "
+                        "the chair; the chair changes the rest")
 
-    def __init__(self, message: str, status: int = 422, field: str = "") -> None:
+
+class MeetingError(ValueError):
+    """A refused meeting operation; `status` is the HTTP status, `field` the culprit if any,
+    `code` a stable machine code for API clients (empty: the status's generic code)."""
+
+    def __init__(self, message: str, status: int = 422, field: str = "", code: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.field = field
+        self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+def require_meeting_chair(actor: Principal, meeting: Meeting) -> None:
+    """Refuse (403) anyone but the chair of this meeting: the one ownership check of every service
+    that changes a meeting, its minutes, join links or recordings. 403, not 404: every chair may
+    see the meeting, just not act on it."""
+    if not is_meeting_chair(actor, meeting.chair_id):
+        raise MeetingError(NOT_THE_CHAIR, status=403, code="not_the_chair")
 
 
 @dataclass(frozen=True)
@@ -394,16 +416,23 @@ async def update_meeting(db: AsyncSession, actor: Principal, meeting_id: int,
                          changes: dict[str, Any]) -> Meeting:
     """Apply a partial change (keys from PLAN_FIELDS) to a scheduled meeting; logs "meeting_updated".
 
-    The whole resulting plan is checked again, so a change can never leave, say, an agenda item's
-    department uninvited. Member departments that were invited only for their items are derived
-    again from the new agenda.
+    The meeting's chair changes anything (handing the meeting to another chair included); an
+    administrator only reassigns the chair (when the chair is away or has left), so that the
+    office's plan stays the chair's. The whole resulting plan is checked again, so a change can
+    never leave, say, an agenda item's department uninvited. Member departments that were invited
+    only for their items are derived again from the new agenda.
     """
+    meeting = await lock_meeting(db, meeting_id)
+    if actor.role == Role.ADMIN:
+        if set(changes) - {"chair_id"}:
+            raise MeetingError(ADMIN_REASSIGNS_ONLY, status=403, code="admin_reassigns_only")
+    else:
+        require_meeting_chair(actor, meeting)
     unknown = set(changes) - set(PLAN_FIELDS)
     if unknown:
         raise MeetingError(f"不能修改的字段: {sorted(unknown)} / fields that cannot be changed: {sorted(unknown)}")
     if not changes:
         raise MeetingError("没有要修改的内容 / nothing to change")
-    meeting = await lock_meeting(db, meeting_id)
     if meeting.status != MeetingStatus.SCHEDULED.value:
         status = MeetingStatus(meeting.status)
         raise MeetingError(f"会议已{status.label_zh}，不能再修改安排 / a meeting that is {status.label_en} "
@@ -415,19 +444,22 @@ async def update_meeting(db: AsyncSession, actor: Principal, meeting_id: int,
             d for d in base.member_department_ids if d not in agenda_departments])
     plan = dataclasses.replace(base, **changes)
     resolved = await _resolve(db, plan, frozenset(entry.item_id for entry in meeting.agenda))
+    previous_chair_id = meeting.chair_id
     _apply(meeting, resolved)
     await db.flush()
     snapshot = _snapshot(meeting)
     await append_event(db, meeting.id, actor.user_id, "meeting_updated",
-                       {"changed": sorted(changes), **snapshot})
+                       {"changed": sorted(changes), **snapshot, "previous_chair_id": previous_chair_id})
     return await _reload(db, meeting.id)
 
 
 async def change_status(db: AsyncSession, actor: Principal, meeting_id: int, target: MeetingStatus,
                         note: str = "") -> Meeting:
-    """Move the meeting along its life cycle (409 if not allowed); logs "meeting_status_changed"."""
-    note = _line(note, 500, "note", multiline=True)
+    """Move the meeting along its life cycle (its chair; 409 if not allowed); logs
+    "meeting_status_changed"."""
     meeting = await lock_meeting(db, meeting_id)
+    require_meeting_chair(actor, meeting)
+    note = _line(note, 500, "note", multiline=True)
     current = MeetingStatus(meeting.status)
     try:
         transition(current, target)
@@ -442,14 +474,15 @@ async def change_status(db: AsyncSession, actor: Principal, meeting_id: int, tar
 
 async def excuse_invitation(db: AsyncSession, actor: Principal, meeting_id: int, invitation_id: int,
                             reason: str) -> Invitation:
-    """Record 请假 for an invited department, by a chair or that department's own representative
-    (A or B post); logs "invitation_excused". Asking again replaces the reason."""
+    """Record 请假 for an invited department, by the meeting's chair or that department's own
+    representative (A or B post); logs "invitation_excused". Asking again replaces the reason."""
     meeting = await lock_meeting(db, meeting_id)
+    if actor.role == Role.CHAIR:
+        require_meeting_chair(actor, meeting)
     invitation = next((i for i in meeting.invitations if i.id == invitation_id), None)
     if invitation is None:
         raise MeetingError("该会议没有此邀请 / no such invitation in this meeting", status=404)
-    if actor.role != Role.CHAIR and (actor.department_id is None
-                                     or actor.department_id != invitation.department_id):
+    if not may_excuse(actor, meeting, invitation.department_id):
         raise MeetingError("只能为本部门请假 / you can only excuse your own department", status=403)
     if invitation.department_id is None:
         raise MeetingError("只有受邀部门可以请假；申请单位不能到会请通知主持人 / only invited departments "
@@ -466,6 +499,13 @@ async def excuse_invitation(db: AsyncSession, actor: Principal, meeting_id: int,
                        {"invitation_id": invitation.id, "department_id": invitation.department_id,
                         "reason": reason})
     return invitation
+
+
+def may_excuse(actor: Principal, meeting: Meeting, department_id: int | None) -> bool:
+    """The meeting's chair excuses any department, a chief representative only their own (the
+    pages offer the form by the same rule)."""
+    return is_meeting_chair(actor, meeting.chair_id) or (
+        actor.role == Role.CHIEF_REP and department_id is not None and actor.department_id == department_id)
 
 
 # ---------------------------------------------------------------- choices for the scheduling form

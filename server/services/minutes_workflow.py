@@ -15,7 +15,9 @@ and the document cannot drift apart:
   confirmations and is sealed with the SHA-256 of its canonical JSON (the database refuses any
   later change, migration 0005). A correction is a new version with a reason, going through the
   same steps; the old final stays and becomes "superseded" when the new one is final.
-Every refusal raises MinutesError before anything is written.
+Every refusal raises MinutesError before anything is written, except that of someone who is not
+the meeting's chair: that is the one check of every meeting service,
+services.meetings.require_meeting_chair (MeetingError 403 "not_the_chair").
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from server.domain.opinions import OpinionError, OpinionKind, validate_opinion
 from server.domain.roles import Post, Role
 from server.schemas.fields import text
 from server.services.eventlog import append_event, lock_meeting
-from server.services.meetings import MeetingError, change_status, local
+from server.services.meetings import MeetingError, change_status, local, require_meeting_chair
 from server.services.minutes_clock import apply_final_minutes
 from server.services.minutes_state import (
     AWAITING,
@@ -118,7 +120,7 @@ async def generate_draft(db: AsyncSession, actor: Principal, meeting_id: int,
     """Number the minutes (next serial of the meeting's year) and store version 1 as a draft; the
     meeting moves to "minutes_draft"."""
     meeting = await lock_meeting(db, meeting_id)
-    _require_chair_of(actor, meeting)
+    require_meeting_chair(actor, meeting)
     if await find_document(db, meeting_id) is not None:
         raise MinutesError(409, "本次会议的纪要已生成 / the minutes of this meeting already exist",
                            code="minutes_exist")
@@ -149,9 +151,14 @@ async def generate_draft(db: AsyncSession, actor: Principal, meeting_id: int,
     return version
 
 
-async def _open_version(db: AsyncSession, meeting_id: int) -> tuple[Meeting, MinutesState]:
-    """The meeting (locked: one change at a time) and its minutes, whose current version is open."""
+async def _open_version(db: AsyncSession, meeting_id: int,
+                        chair: Principal | None = None) -> tuple[Meeting, MinutesState]:
+    """The meeting (locked: one change at a time) and its minutes, whose current version is open.
+    With `chair`, only the meeting's own chair gets that far: another chair is refused whatever
+    state the minutes are in."""
     meeting = await lock_meeting(db, meeting_id)
+    if chair is not None:
+        require_meeting_chair(chair, meeting)
     state = await load_state(db, meeting_id)
     if state is None:
         raise MinutesError(404, "本次会议还没有纪要 / this meeting has no minutes yet", code="no_minutes")
@@ -165,8 +172,7 @@ async def _open_version(db: AsyncSession, meeting_id: int) -> tuple[Meeting, Min
 async def edit_draft(db: AsyncSession, actor: Principal, meeting_id: int, edits: list[TextEdit],
                      reason: str) -> MinutesVersion:
     """The chair rewords free text of the open version; each changed text is recorded."""
-    meeting, state = await _open_version(db, meeting_id)
-    _require_chair_of(actor, meeting)
+    _, state = await _open_version(db, meeting_id, chair=actor)
     reason = _checked(reason, REASON_CHARS, "reason", required=True)
     if not edits:
         raise MinutesError(422, "没有要修改的内容 / no edits given", field="edits")
@@ -278,8 +284,7 @@ async def _rebuild(db: AsyncSession, document: MinutesDocument, version: int, se
 
 async def send_for_confirmation(db: AsyncSession, actor: Principal, meeting_id: int) -> MinutesVersion:
     """The chair puts the draft before the attending departments (draft -> awaiting_confirmation)."""
-    meeting, state = await _open_version(db, meeting_id)
-    _require_chair_of(actor, meeting)
+    _, state = await _open_version(db, meeting_id, chair=actor)
     if state.current.status != DRAFT:
         raise MinutesError(409, "纪要已在征求确认 / the minutes already await confirmation", field="status")
     state.current.status = AWAITING
@@ -330,8 +335,7 @@ async def finalise(db: AsyncSession, actor: Principal, meeting_id: int, note: st
                    settings: Settings) -> MinutesVersion:
     """Seal the open version. Without every attending department's confirmation the chair must say
     why (`note`); the confirmations (and that note) go into the sealed content."""
-    meeting, state = await _open_version(db, meeting_id)
-    _require_chair_of(actor, meeting)
+    meeting, state = await _open_version(db, meeting_id, chair=actor)
     version = state.current
     if version.status != AWAITING:
         raise MinutesError(409, "请先将纪要送交各部门确认 / send the minutes for confirmation first",
@@ -388,7 +392,7 @@ async def new_version(db: AsyncSession, actor: Principal, meeting_id: int, reaso
     """Start a correction of final minutes: version n+1 as a draft, rebuilt from the record with
     every recorded edit; the final version stays in force (and unchanged) until this one is final."""
     meeting = await lock_meeting(db, meeting_id)
-    _require_chair_of(actor, meeting)
+    require_meeting_chair(actor, meeting)
     state = await load_state(db, meeting_id)
     if state is None:
         raise MinutesError(404, "本次会议还没有纪要 / this meeting has no minutes yet", code="no_minutes")
@@ -407,12 +411,6 @@ async def new_version(db: AsyncSession, actor: Principal, meeting_id: int, reaso
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _require_chair_of(actor: Principal, meeting: Meeting) -> None:
-    if actor.role != Role.CHAIR or actor.user_id != meeting.chair_id:
-        raise MinutesError(403, "只有本次会议的主持人可以执行此操作 / only the chair of this meeting may do this",
-                           code="not_the_chair")
 
 
 def _checked(value: str, limit: int, field_name: str, *, required: bool = False) -> str:

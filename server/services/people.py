@@ -13,11 +13,14 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.auth.passwords import hash_password
+from server.auth.passwords import HashingBusy, hash_password
+from server.auth.principal import Principal
 from server.auth.sessions import close_user_sessions
+from server.auth.throttle import failures_of, forgive
 from server.db.models import AgentCommission, Department, Organisation, User
 from server.domain.credit_code import validate_credit_code
 from server.domain.roles import Post, Role
+from server.services.account_audit import record_account_act
 
 
 class PeopleError(ValueError):
@@ -88,10 +91,7 @@ async def create_person(db: AsyncSession, new: NewPerson) -> User:
         raise PeopleError("username", "用户名只能包含字母、数字、_ - . / username may hold letters, digits, _ - .")
     if await db.scalar(select(User.id).where(User.username == username)) is not None:
         raise PeopleError("username", f"用户名已存在: {username} / username taken", status=409)
-    try:
-        password_hash = hash_password(new.password)
-    except ValueError as exc:
-        raise PeopleError("password", str(exc)) from None
+    password_hash = await _hashed(new.password)
     user = User(username=username, display_name=new.display_name.strip() or username,
                 password_hash=password_hash, role=new.role.value, title=new.title, phone=new.phone,
                 is_active=True, created_at=datetime.now(UTC))
@@ -192,14 +192,40 @@ async def update_person(db: AsyncSession, actor_id: int, person: User, changes: 
     return person
 
 
-async def set_password(db: AsyncSession, person: User, password: str) -> None:
-    """Set a new password and end the person's sessions (a reset means the old one may be known)."""
+async def _hashed(password: str) -> str:
+    """The argon2 hash, computed in the hashing pool (off the event loop)."""
     try:
-        person.password_hash = hash_password(password)
+        return await hash_password(password)
     except ValueError as exc:
         raise PeopleError("password", str(exc)) from None
+    except HashingBusy:
+        raise PeopleError("password", "服务器正忙，请稍后再试 / the server is busy, try again in a moment",
+                          status=503) from None
+
+
+async def set_password(db: AsyncSession, actor: Principal | None, person: User, password: str,
+                       remote: str = "") -> None:
+    """Set a new password (an administrator's reset), end the person's sessions (the old one may be
+    known) and forgive their failed sign-ins, so they can sign in with it at once; audited."""
+    person.password_hash = await _hashed(password)
     await close_user_sessions(db, person.id)
+    record = await failures_of(db, person.username)
+    await forgive(db, person.username)
+    await record_account_act(db, actor, "password_reset", person,
+                             {"was_locked": bool(record and record.locked)}, remote)
     await db.flush()
+
+
+async def unlock(db: AsyncSession, actor: Principal | None, person: User, remote: str = "") -> None:
+    """Forgive a person's failed sign-ins and lift their lock (an administrator's act; audited)."""
+    record = await failures_of(db, person.username)
+    if record is None:
+        raise PeopleError("person", "该账号没有失败登录记录，无需解锁 / the account has no failed sign-ins "
+                                    "to forgive", status=409)
+    await forgive(db, person.username)
+    await record_account_act(db, actor, "unlock", person, {
+        "failures": record.failures, "was_locked": record.locked,
+        "locked_until": record.locked_until.isoformat() if record.locked_until else None}, remote)
 
 
 async def commissions_of(db: AsyncSession, agent_ids: set[int]) -> dict[int, list[AgentCommission]]:

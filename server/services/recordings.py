@@ -34,15 +34,17 @@ from recorder.compose import (
     write_status,
 )
 from recorder.manifest import MANIFEST_NAME, Manifest, TrackEntry
+from server.auth.policy import may_compose
 from server.auth.principal import Principal
 from server.db.models import Meeting
 from server.domain.roles import Role
 from server.recording.store import KEY_PATTERN, find_recording, recordings_root
-from server.services.meetings import find_visible
+from server.services.meetings import NOT_THE_CHAIR, find_visible
 
 log = logging.getLogger(__name__)
 
-# Composing writes into the archive copy of a meeting: the office running meetings and the archive.
+# Composing writes into the archive copy of a meeting: the office running meetings and the archive
+# (the roles an endpoint admits; of the chairs only the meeting's own, see policy.may_compose).
 COMPOSERS = frozenset({Role.CHAIR, Role.ARCHIVIST, Role.ADMIN})
 BUSY_EXIT = 3  # recorder.compose.__main__: already running
 _REPOSITORY = Path(recorder.__file__).resolve().parent.parent
@@ -159,8 +161,11 @@ def running(directory: Path) -> bool:
     return (child is not None and child.returncode is None) or lock_holder(directory) is not None
 
 
-async def start_compose(recording: Recording, *, force: bool) -> dict[str, Any]:
-    """Queue a composition in a child process; RecordingError 409 if it cannot start."""
+async def start_compose(actor: Principal, recording: Recording, *, force: bool) -> dict[str, Any]:
+    """Queue a composition in a child process; RecordingError 403 for the chair of another meeting,
+    409 if it cannot start."""
+    if not may_compose(actor, recording.meeting.chair_id):
+        raise RecordingError(403, NOT_THE_CHAIR, "not_the_chair")
     if recording.manifest is None:
         raise RecordingError(409, f"无法合成 / cannot compose: {recording.problem}", "recording_unusable")
     directory = recording.directory

@@ -1,6 +1,8 @@
 """Who may enter a meeting directly, in which capacity, and who waits in the lobby.
 
-Direct entry follows the meeting's invitations: the chair; the A or B post of an invited
+Direct entry follows the meeting's invitations: the meeting's own chair (policy.is_meeting_chair,
+the rule every service applies; only that capacity moderates, records and conducts the review,
+so another chair, admitted from the lobby or by link, is an observer); the A or B post of an invited
 department (B stands in for A under the AB post system); the applicant organisation's people and
 its commissioned agent; and whoever holds a join token the chair issued. Anyone else who is signed
 in may knock: they wait in the lobby until the chair admits (as an observer) or rejects them.
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.auth.policy import is_meeting_chair
 from server.db.models import Meeting
 from server.domain.meetings import MeetingStatus
 from server.domain.roles import Role
@@ -53,13 +56,14 @@ def invited_capacity(facts: MeetingFacts, identity: Identity) -> str | None:
     principal = identity.principal
     natural: str | None = None
     if principal is not None:
-        if principal.user_id == facts.chair_id:
+        if is_meeting_chair(principal, facts.chair_id):
             natural = CHAIR
         elif principal.role == Role.CHIEF_REP and principal.department_id in facts.departments:
             natural = facts.departments[principal.department_id]
         elif principal.role in (Role.APPLICANT, Role.AGENT) and \
                 principal.organisation_ids & facts.organisations:
             natural = APPLICANT
-    if natural is None and identity.token is not None and identity.token.meeting_id == facts.id:
+    if natural is None and identity.token is not None and identity.token.meeting_id == facts.id \
+            and identity.token_capacity != CHAIR:  # a link never makes its holder the chair
         natural = identity.token_capacity
     return natural

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from server.schemas.fields import PG_INT_MAX
+
 MAX_SDP_CHARS = 4_000_000  # the real bound is signaling.max_event_bytes, checked first
 Kind = Literal["audio", "video", "screen"]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
@@ -22,7 +24,7 @@ class Message(BaseModel):
 
 
 class InMeeting(Message):
-    meeting_id: int = Field(ge=1)
+    meeting_id: int = Field(ge=1, le=PG_INT_MAX)  # past the database's INTEGER it names nothing
 
 
 class Join(InMeeting):

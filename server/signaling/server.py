@@ -32,6 +32,7 @@ from server.signaling.errors import SignalingError
 from server.signaling.events import MeetingLog
 from server.signaling.ice import IceServerEntry, client_ice_servers, parse_entries, sfu_settings
 from server.signaling.moderation import Action, moderate
+from server.signaling.packets import UNDECODABLE, TolerantPacket
 from server.signaling.ratelimit import EventBudget, Verdict
 from server.signaling.review_handlers import ReviewDesk
 from server.signaling.room_state import LiveMeeting, Participant, producer_payload
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 SOCKETIO_PATH = "/socket.io/"
 PUBLISH_TIMEOUT_S = 10.0
+UNDECODABLE_MESSAGE = ("事件数据无法解码：须为 [事件名, 数据]，且嵌套不能过深 / the packet cannot be decoded: "
+                       "send [event name, payload], not nested too deeply")
 
 
 @dataclass(eq=False)
@@ -84,6 +87,7 @@ class Signaling:
             max_http_buffer_size=self.settings.max_event_bytes * 4,
             logger=False,
             engineio_logger=False,
+            serializer=TolerantPacket,  # undecodable packets are refused, not silently dropped
         )
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
@@ -106,6 +110,10 @@ class Signaling:
         self.recording = RecordingDesk(context, self.review, self._joined)
         self._handlers.update(self.recording.handlers())
 
+    def payload_schemas(self) -> dict[str, dict[str, Any]]:
+        """Each client event's payload as JSON schema (what the hostile-input suite generates from)."""
+        return {event: adapter.json_schema() for event, (adapter, _handler) in self._handlers.items()}
+
     # -- connection life ------------------------------------------------------
 
     async def _connect(self, sid: str, environ: Any = None, auth: Any = None,
@@ -114,11 +122,17 @@ class Signaling:
             # a connected client sent an ordinary event named "connect": refuse it like any other
             return await self._event("connect", sid, *(a for a in (environ, auth, *extra) if a is not None))
         try:
+            if auth == UNDECODABLE:
+                raise SignalingError("invalid_payload", UNDECODABLE_MESSAGE)
             credentials = await authenticate(self.context, environ, auth)
         except SignalingError as refusal:
             remote = environ["aiohttp.request"].remote
             logger.warning("socket.io connection from %s refused: %s", remote, refusal.code)
             # socket.io clients see {"message": ..., "data": {"code", "message"}} in connect_error
+            raise socketio.exceptions.ConnectionRefusedError(refusal.message, refusal.payload()) from None
+        except Exception:  # python-socketio would drop the connect unanswered: the client would hang
+            logger.exception("socket.io connection from %s failed", environ["aiohttp.request"].remote)
+            refusal = SignalingError("internal")
             raise socketio.exceptions.ConnectionRefusedError(refusal.message, refusal.payload()) from None
         budget = EventBudget(self.settings.rate_events_per_second, self.settings.rate_burst,
                              self.settings.flood_disconnect_after)
@@ -170,6 +184,8 @@ class Signaling:
                 return None
             if verdict is Verdict.REFUSE:
                 raise SignalingError("rate_limited")
+            if event == UNDECODABLE:
+                raise SignalingError("invalid_payload", UNDECODABLE_MESSAGE)
             data = self._payload(args)
             entry = self._handlers.get(event)
             if entry is None:
@@ -193,7 +209,7 @@ class Signaling:
             raise SignalingError("invalid_payload", "事件数据须为一个 JSON 对象 / the payload must be one JSON object")
         try:
             size = len(json.dumps(args[0], ensure_ascii=False, separators=(",", ":")).encode())
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):  # bytes, or nested past the encoder's recursion
             raise SignalingError("invalid_payload", "事件数据须为 JSON / the payload must be JSON") from None
         if size > self.settings.max_event_bytes:
             raise SignalingError("too_large", size=size, limit=self.settings.max_event_bytes)

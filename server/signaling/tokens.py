@@ -91,7 +91,8 @@ def sign(secret: bytes, claims: TokenClaims) -> str:
 
 def verify(secret: bytes, token: str, now: datetime | None = None) -> TokenClaims:
     """Claims of an authentic, unexpired token; SignalingError bad_token / token_expired."""
-    parts = token.split(".") if isinstance(token, str) and len(token) < 512 else []
+    # ASCII only (tokens are base64url): other text would fail compare_digest and encode() instead
+    parts = token.split(".") if isinstance(token, str) and len(token) < 512 and token.isascii() else []
     if len(parts) != 3 or parts[0] != PREFIX:
         raise SignalingError("bad_token")
     if not hmac.compare_digest(_signature(secret, parts[1]), parts[2]):

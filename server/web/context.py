@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -23,12 +22,11 @@ class AppContext:
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> AppContext:
-        auth = settings.auth
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            throttle=LoginThrottle(auth.login_max_failures, timedelta(minutes=auth.login_window_minutes)),
+            throttle=LoginThrottle.from_settings(settings.auth),
         )
 
 

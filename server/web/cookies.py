@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server.auth.client_address import is_trusted_proxy
 from server.auth.sessions import COOKIE_NAME
 from server.web.context import context
 
 
 def _secure(request: web.Request) -> bool:
-    mode = context(request).settings.auth.secure_cookies
+    """Secure when the browser reached us over TLS: directly, or through a trusted proxy that says so
+    (X-Forwarded-Proto from anyone else is the client's own word and is ignored)."""
+    settings = context(request).settings
+    mode = settings.auth.secure_cookies
     if mode != "auto":
         return mode == "always"
-    return request.secure or request.headers.get("X-Forwarded-Proto") == "https"
+    if request.secure:
+        return True
+    return (request.headers.get("X-Forwarded-Proto") == "https"
+            and is_trusted_proxy(request.remote or "", settings.server.trusted_proxies))
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:

@@ -15,7 +15,8 @@ from aiohttp.test_utils import TestClient
 
 from tests.world import PASSWORD, USERNAMES, World
 
-ACCOUNTS = tuple(USERNAMES)  # admin, chair, rep_a, rep_b, rep_other, applicant, applicant_other, agent, archivist
+ACCOUNTS = tuple(USERNAMES)  # admin, chair, chair_other, rep_a, rep_b, rep_other, applicant, applicant_other,
+# agent, archivist
 ALL_PROBES: list["Probe"] = []
 
 

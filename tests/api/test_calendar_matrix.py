@@ -22,10 +22,10 @@ YEAR_2030 = {"confirmed": False, "source": "test: not yet announced",
              "holidays": [{"day": "2030-01-01", "name": "元旦"}], "workdays": []}
 
 PROBES = [
-    Probe("GET", "/api/v1/calendar/deadline?start=2026-02-13&days=20", expect(200)),
-    Probe("GET", "/api/v1/calendar/years", expect(200)),
-    Probe("GET", "/api/v1/calendar/years/{known_year}", expect(200)),
-    Probe("PUT", "/api/v1/calendar/years/{entered_year}", expect(403, admin=200), body=YEAR_2030),
+    Probe("GET", "/api/v1/calendar/deadline?start=2026-02-13&days=20", expect(200, chair_other=200)),
+    Probe("GET", "/api/v1/calendar/years", expect(200, chair_other=200)),
+    Probe("GET", "/api/v1/calendar/years/{known_year}", expect(200, chair_other=200)),
+    Probe("PUT", "/api/v1/calendar/years/{entered_year}", expect(403, admin=200, chair_other=403), body=YEAR_2030),
 ]
 
 

@@ -56,19 +56,23 @@ def _fresh_case(world: World) -> dict[str, Any]:
     return new_case(world, code=f"2611-530921-04-01-8{next(_serial):05d}")
 
 
-CASE_X_READERS = expect(200, rep_other=404, applicant_other=404)
-ONE_SHOT = expect(403, admin=None, chair=409, rep_a=409, rep_b=409, rep_other=404)
+# Cases belong to the office, not to one chair: chair_other manages them like chair.
+CASE_X_READERS = expect(200, chair_other=200, rep_other=404, applicant_other=404)
+ONE_SHOT = expect(403, admin=None, chair=409, chair_other=409, rep_a=409, rep_b=409, rep_other=404)
 
 PROBES = [
-    Probe("GET", "/api/v1/cases", expect(200)),
-    Probe("GET", "/api/v1/cases?overdue=true&limit=5", expect(200)),
+    Probe("GET", "/api/v1/cases", expect(200, chair_other=200)),
+    Probe("GET", "/api/v1/cases?overdue=true&limit=5", expect(200, chair_other=200)),
     Probe("GET", "/api/v1/cases/{case_x}", CASE_X_READERS),
-    Probe("GET", "/api/v1/cases/{case_y}", expect(200, rep_a=404, rep_b=404, applicant=404, agent=404)),
-    Probe("POST", "/api/v1/cases", expect(403, admin=201, chair=201), body=_fresh_case),
-    Probe("PATCH", "/api/v1/cases/{case_x}", expect(403, admin=200, chair=200), body={"funding_source": "企业自筹"}),
-    Probe("POST", "/api/v1/cases/{case_x}/items", expect(403, admin=201, chair=201),
+    Probe("GET", "/api/v1/cases/{case_y}", expect(200, chair_other=200, rep_a=404, rep_b=404, applicant=404,
+                                                   agent=404)),
+    Probe("POST", "/api/v1/cases", expect(403, admin=201, chair=201, chair_other=201), body=_fresh_case),
+    Probe("PATCH", "/api/v1/cases/{case_x}", expect(403, admin=200, chair=200, chair_other=200),
+          body={"funding_source": "企业自筹"}),
+    Probe("POST", "/api/v1/cases/{case_x}/items", expect(403, admin=201, chair=201, chair_other=201),
           body=lambda world: new_item(world.dept_fgj)),
-    Probe("PATCH", "/api/v1/items/{item_x}", expect(403, admin=200, chair=200, rep_a=200, rep_b=200, rep_other=404),
+    Probe("PATCH", "/api/v1/items/{item_x}", expect(403, admin=200, chair=200, chair_other=200, rep_a=200,
+                                                    rep_b=200, rep_other=404),
           body={"result": "审查中"}),
     Probe("POST", "/api/v1/items/{item_s}/suspensions", {**ONE_SHOT, "admin": 201},
           body={"start": "2026-03-20", "notice_no": "凤发改中止〔2026〕10号", "reason": "补正材料"}),

@@ -2,6 +2,7 @@
 
 meeting_x (发改局: rep_a, rep_b; organisation X: applicant, agent) has a draft awaiting
 confirmation; meeting_y (自然资源局: rep_other; organisation Y: applicant_other) has final minutes.
+`chair` chairs both; `chair_other` reads them like a chair and may change neither (403).
 Accounts run in order on one database: the chair's writes either succeed once or are refused by
 the state (409), the representatives' answers and amendments may be repeated.
 """
@@ -19,32 +20,33 @@ from tests.world import World, build_world
 
 X = "/api/v1/meetings/{meeting_x}/minutes"
 Y = "/api/v1/meetings/{meeting_y}/minutes"
-DRAFT_X = expect(200, rep_other=404, applicant=404, agent=404, applicant_other=404)
-FINAL_Y = expect(200, rep_a=404, rep_b=404, applicant=404, agent=404)
-REPS_OF_X = expect(403, rep_a=200, rep_b=200, rep_other=404)
+DRAFT_X = expect(200, chair_other=200, rep_other=404, applicant=404, agent=404, applicant_other=404)
+FINAL_Y = expect(200, chair_other=200, rep_a=404, rep_b=404, applicant=404, agent=404)
+REPS_OF_X = expect(403, chair_other=403, rep_a=200, rep_b=200, rep_other=404)
 
 PROBES = [
     Probe("GET", X, DRAFT_X),
     Probe("GET", X + "/versions/{version_1}", DRAFT_X),
-    Probe("GET", X + "/versions/{version_9}", expect(404)),
+    Probe("GET", X + "/versions/{version_9}", expect(404, chair_other=404)),
     Probe("GET", X + "/versions/{version_1}/document?format=json", DRAFT_X),
-    Probe("GET", X + "/notice?format=html", expect(404)),  # not final: no notice yet
-    Probe("GET", "/api/v1/meetings/999999/minutes", expect(404)),
+    Probe("GET", X + "/notice?format=html", expect(404, chair_other=404)),  # not final: no notice yet
+    Probe("GET", "/api/v1/meetings/999999/minutes", expect(404, chair_other=404)),
     Probe("GET", Y, FINAL_Y),
     Probe("GET", Y + "/versions/{version_1}/document?format=html", FINAL_Y),
     Probe("GET", Y + "/notice?format=html", FINAL_Y),
-    Probe("POST", X, expect(403, chair=409)),
-    Probe("POST", X + "/edits", expect(403, chair=200),
+    # the chair's acts: another chair is refused whatever state the minutes are in
+    Probe("POST", X, expect(403, chair=409, chair_other=403)),
+    Probe("POST", X + "/edits", expect(403, chair=200, chair_other=403),
           body={"edits": [{"path": "summary", "text": "矩阵测试总结。"}], "reason": "矩阵测试"}),
     Probe("POST", X + "/opinions/{opinion_x}/amendments", REPS_OF_X,
           body={"kind": "agree", "text": "同意", "reason": "会后核实"}),
-    Probe("POST", X + "/send", expect(403, chair=409)),
+    Probe("POST", X + "/send", expect(403, chair=409, chair_other=403)),
     Probe("POST", X + "/answers", REPS_OF_X, body={"verdict": "confirm", "version": 1}),
-    Probe("POST", X + "/finalise", expect(403, chair=409), body={}),
-    Probe("POST", X + "/versions", expect(403, chair=409), body={"reason": "更正"}),
-    Probe("POST", Y + "/edits", expect(403, chair=409),
+    Probe("POST", X + "/finalise", expect(403, chair=409, chair_other=403), body={}),
+    Probe("POST", X + "/versions", expect(403, chair=409, chair_other=403), body={"reason": "更正"}),
+    Probe("POST", Y + "/edits", expect(403, chair=409, chair_other=403),
           body={"edits": [{"path": "summary", "text": "改"}], "reason": "改"}),
-    Probe("POST", Y + "/versions", expect(403, chair=201), body={"reason": "更正文字"}),
+    Probe("POST", Y + "/versions", expect(403, chair=201, chair_other=403), body={"reason": "更正文字"}),
 ]
 
 

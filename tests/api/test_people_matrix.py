@@ -17,7 +17,7 @@ from tests.api.matrix import Probe, expect, run_probes
 from tests.world import PASSWORD, World, build_world, credit_code, org_code
 
 _serial = itertools.count(1)
-DIRECTORY = expect(403, admin=200, chair=200)
+DIRECTORY = expect(403, admin=200, chair=200, chair_other=200)
 
 
 def fresh_credit_code() -> str:
@@ -38,16 +38,19 @@ PROBES = [
     Probe("GET", "/api/v1/people", DIRECTORY),
     Probe("GET", "/api/v1/people?role=chief_rep&department_id={dept_fgj}", DIRECTORY),
     Probe("GET", "/api/v1/people/{user_ids[rep_a]}", DIRECTORY),
-    Probe("GET", "/api/v1/people/999999", expect(403, admin=404, chair=404)),
-    Probe("POST", "/api/v1/people", expect(403, admin=201), body=_new_person),
-    Probe("PATCH", "/api/v1/people/{user_ids[agent]}", expect(403, admin=200), body={"title": "村级代办员"}),
+    Probe("GET", "/api/v1/people/999999", expect(403, admin=404, chair=404, chair_other=404)),
+    Probe("POST", "/api/v1/people", expect(403, admin=201, chair_other=403), body=_new_person),
+    Probe("PATCH", "/api/v1/people/{user_ids[agent]}", expect(403, admin=200, chair_other=403),
+          body={"title": "村级代办员"}),
     # The same password again: the agent's sessions end, but it signs in later as usual.
-    Probe("POST", "/api/v1/people/{user_ids[agent]}/password", expect(403, admin=204), body={"password": PASSWORD}),
-    Probe("POST", "/api/v1/people/{user_ids[agent]}/commissions", expect(403, admin=201),
+    Probe("POST", "/api/v1/people/{user_ids[agent]}/password", expect(403, admin=204, chair_other=403),
+          body={"password": PASSWORD}),
+    Probe("POST", "/api/v1/people/{user_ids[agent]}/commissions", expect(403, admin=201, chair_other=403),
           body=lambda w: {"organisation_id": w.org_y, "document_no": "凤代办委〔2026〕9号", "granted_on": "2026-05-01"}),
-    Probe("POST", "/api/v1/commissions/{commission_z}/revoke", expect(403, admin=200)),
+    Probe("POST", "/api/v1/commissions/{commission_z}/revoke", expect(403, admin=200, chair_other=403)),
     Probe("GET", "/api/v1/organisations", DIRECTORY),
-    Probe("POST", "/api/v1/organisations", expect(403, admin=201, chair=201), body=_new_organisation),
+    Probe("POST", "/api/v1/organisations", expect(403, admin=201, chair=201, chair_other=201),
+          body=_new_organisation),
 ]
 
 

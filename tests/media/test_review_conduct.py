@@ -64,7 +64,7 @@ async def test_chat_round_trip_and_the_chair_turns_it_off(live: LiveServer) -> N
     assert message["participant_id"] == rep.id and message["display_name"] == "王发改"
     assert message["text"] == "请申请人说明排污口位置" and message["ts"]
     await rep.refused("chat_send", "invalid_payload", text="   ")
-    await rep.refused("chat_send", "invalid_payload", text="x" * 2001)
+    await rep.refused("chat_send", "text_too_long", text="x" * 2001)
 
     await applicant.refused("chat_enable", "not_chair", enabled=False)
     await chair.do("chat_enable", enabled=False)

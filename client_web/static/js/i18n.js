@@ -16,7 +16,11 @@ export function lang() {
 
 /** The text for `key` with `{name}` placeholders filled; the key itself when missing (visible gap). */
 export function t(key, values = {}) {
-  const text = catalog[key] ?? key;
+  return fill(catalog[key] ?? key, values);
+}
+
+/** `text` with its `{name}` placeholders replaced by `values` (unknown names stay visible). */
+export function fill(text, values = {}) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 

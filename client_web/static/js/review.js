@@ -4,6 +4,7 @@
 // page that missed an event is right again with the next snapshot.
 import { t } from "./i18n.js";
 import { SignalingError } from "./signaling.js";
+import { firstOverLimit, limitField, recount, showProblem } from "./text_limits.js";
 
 const OPINION_KINDS = ["agree", "agree_in_principle", "conditional", "disagree", "refer_upward"];
 /** pdf.js's modern build needs the newest JavaScript (e.g. Map.prototype.getOrInsertComputed);
@@ -21,6 +22,12 @@ function element(tag, attributes = {}, ...children) {
   }
   node.append(...children.filter((c) => c !== null && c !== undefined));
   return node;
+}
+
+/** Empty a field whose text was accepted (and its counter with it). */
+function clearText(field) {
+  field.value = "";
+  recount(field);
 }
 
 function button(label, onclick, attributes = {}) {
@@ -54,14 +61,24 @@ export class Review {
     return this.room.participantId;
   }
 
-  async ask(event, payload, messageTarget = null) {
+  /** Send a request; a refusal is shown where the person looks: next to the field it names
+   * (`fields` maps payload paths such as "reasons" or "materials.0.detail" to element ids), else in
+   * `messageTarget`, else as a toast. The fields keep their text either way. */
+  async ask(event, payload, messageTarget = null, fields = {}) {
     try {
       const ack = await this.room.signaling.request(event, payload);
       if (messageTarget) this.say(messageTarget, "");
+      for (const id of Object.values(fields)) showProblem(this.$(id), "");
       return ack;
     } catch (error) {
       if (!(error instanceof SignalingError)) throw error;
-      if (messageTarget) this.say(messageTarget, error.message);
+      const path = error.details?.field ?? error.details?.fields?.[0]?.field;
+      const id = path && (fields[path] ?? fields[path.split(".")[0]]);
+      if (id) {
+        showProblem(this.$(id), error.message);
+        this.$(id).focus();
+        if (messageTarget) this.say(messageTarget, "");
+      } else if (messageTarget) this.say(messageTarget, error.message);
       else this.room.toast(error.message);
       return null;
     }
@@ -80,7 +97,7 @@ export class Review {
       const input = $("chat-input");
       const text = input.value.trim();
       if (!text) return;
-      if (await this.ask("chat_send", { text }, "chat-message")) input.value = "";
+      if (await this.ask("chat_send", { text }, "chat-message", { text: "chat-input" })) clearText(input);
     });
     $("chat-toggle").addEventListener("click", () =>
       this.ask("chat_enable", { enabled: !(this.state && this.state.chat_enabled) }));
@@ -94,8 +111,9 @@ export class Review {
     $("decision-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const text = $("decision-text").value.trim();
-      if (text && await this.ask("decision_record", { item_id: this.state?.open_item_id ?? null, text }, "decision-message")) {
-        $("decision-text").value = "";
+      if (text && await this.ask("decision_record", { item_id: this.state?.open_item_id ?? null, text },
+                                 "decision-message", { text: "decision-text" })) {
+        clearText($("decision-text"));
       }
     });
     $("task-form").addEventListener("submit", async (event) => {
@@ -106,7 +124,8 @@ export class Review {
         text: $("task-text").value.trim(),
         due_working_days: Number.parseInt($("task-due").value, 10),
       };
-      if (await this.ask("task_assign", payload, "task-message")) $("task-text").value = "";
+      const fields = { department_code: "task-department", text: "task-text", due_working_days: "task-due" };
+      if (await this.ask("task_assign", payload, "task-message", fields)) clearText($("task-text"));
     });
     $("lock-toggle").addEventListener("click", () =>
       this.ask("moderate", { action: this.room.locked ? "unlock" : "lock" }));
@@ -271,23 +290,35 @@ export class Review {
   addMaterialRow() {
     const rows = this.$("material-rows");
     const n = rows.children.length + 1;
+    const name = element("input", { id: `material-${n}`, name: "material", maxlength: rows.dataset.materialLimit });
+    const detail = element("input", { id: `material-detail-${n}`, name: "material_detail", maxlength: rows.dataset.detailLimit });
     rows.append(element("div", { className: "material-row", role: "group", "aria-label": t("room.opinion.material_n", { n }) },
-      element("label", { text: t("room.opinion.material"), for: `material-${n}` }),
-      element("input", { id: `material-${n}`, name: "material", maxlength: "200" }),
-      element("label", { text: t("room.opinion.material_detail"), for: `material-detail-${n}` }),
-      element("input", { id: `material-detail-${n}`, name: "material_detail", maxlength: "500" }),
+      element("label", { text: t("room.opinion.material"), for: `material-${n}` }), name,
+      element("label", { text: t("room.opinion.material_detail"), for: `material-detail-${n}` }), detail,
       element("label", { text: t("room.opinion.material_due"), for: `material-due-${n}` }),
       element("input", { id: `material-due-${n}`, name: "material_due", type: "number", min: "1", max: "60", inputmode: "numeric" })));
+    limitField(name);
+    limitField(detail);
   }
 
+  /** The opinion to send, and which field each part of it came from (to show a refusal there). */
   readOpinion() {
     const $ = this.$;
     const lines = (text) => text.split("\n").map((line) => line.trim()).filter(Boolean);
-    const materials = [...$("material-rows").children].map((row) => ({
+    const rows = [...$("material-rows").children].filter((row) => row.querySelector('[name="material"]').value.trim());
+    const materials = rows.map((row) => ({
       material: row.querySelector('[name="material"]').value.trim(),
       detail: row.querySelector('[name="material_detail"]').value.trim(),
       due_working_days: Number.parseInt(row.querySelector('[name="material_due"]').value, 10),
-    })).filter((m) => m.material);
+    }));
+    const fields = { text: "opinion-text", conditions: "conditions", reasons: "reasons", legal_basis: "legal-basis",
+                     refer_to: "refer-to", amendment_reason: "amendment-reason",
+                     materials: rows.length ? rows[0].querySelector('[name="material"]').id : "material-1" };
+    rows.forEach((row, index) => {
+      fields[`materials.${index}.material`] = row.querySelector('[name="material"]').id;
+      fields[`materials.${index}.detail`] = row.querySelector('[name="material_detail"]').id;
+      fields[`materials.${index}.due_working_days`] = row.querySelector('[name="material_due"]').id;
+    });
     const opinion = {
       item_id: this.state.open_item_id,
       kind: $("opinion-kind").value,
@@ -299,17 +330,23 @@ export class Review {
     };
     if (opinion.kind === "refer_upward" && $("refer-to").value) opinion.refer_to = $("refer-to").value;
     if (!$("amendment-row").hidden) opinion.amendment_reason = $("amendment-reason").value.trim();
-    return opinion;
+    return { opinion, fields };
   }
 
   async submitOpinion() {
-    const opinion = this.readOpinion();
+    const tooLong = firstOverLimit(this.$("opinion-form"));
+    if (tooLong) {
+      this.say("opinion-message", t("room.opinion.too_long"));
+      tooLong.focus();
+      return;
+    }
+    const { opinion, fields } = this.readOpinion();
     const problem = opinionProblem(opinion);
     if (problem) {
       this.say("opinion-message", t(problem));
       return;
     }
-    if (await this.ask("opinion_submit", opinion, "opinion-message")) {
+    if (await this.ask("opinion_submit", opinion, "opinion-message", fields)) {
       this.say("opinion-message", "");
       this.$("opinion-done").textContent = t("room.opinion.recorded");
     }

@@ -1,7 +1,7 @@
 """Join tokens over the API: the chair invites a remote site or a guest to a meeting by link.
 
-A token admits one connection once (see server.signaling.tokens); issuing one is written to the
-meeting's event log so the minutes can say who was let in by link and by whom.
+A token admits one connection once (see server.signaling.tokens); who may issue one, and the
+event-log entry, are server.services.join_tokens.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 
 from pydantic import Field, model_validator
 
-from server.db.models import User
 from server.domain.roles import Role
-from server.services.eventlog import append_event
-from server.services.meetings import find_visible
+from server.services.join_tokens import issue_join_token
+from server.services.meetings import MeetingError, find_visible
 from server.signaling import tokens
-from server.signaling.admission import OBSERVER, OPEN_STATUSES
+from server.signaling.admission import OBSERVER
 from server.web.api import API
 from server.schemas.fields import DbId, line
+from server.web.api.meetings import refusal
 from server.web.api.registry import Call
 from server.schemas.base import Body, Out
 from server.web.context import context
@@ -58,29 +58,17 @@ async def api_issue_join_token(call: Call) -> JoinTokenOut:
     meeting = await find_visible(call.db, call.principal, call.path_int("id"))
     if meeting is None:
         raise ApiError(404)
-    if meeting.chair_id != call.principal.user_id:
-        raise ApiError(403, "只有本会议的主持人可以发放入会链接 / only this meeting's chair may invite by link",
-                       code="not_meeting_chair")
-    if meeting.status not in OPEN_STATUSES:
-        raise ApiError(409, "会议已结束或已取消 / the meeting is over or cancelled", code="meeting_not_open")
     settings = context(call.request).settings
     if body.ttl_minutes > settings.signaling.join_token_max_ttl_minutes:
         raise ApiError(422, f"有效期最长 {settings.signaling.join_token_max_ttl_minutes} 分钟 / "
                        f"ttl_minutes may be at most {settings.signaling.join_token_max_ttl_minutes}",
                        details=[{"field": "ttl_minutes", "message": "too long"}])
-    if body.user_id is not None:
-        user = await call.db.get(User, body.user_id)
-        if user is None or not user.is_active:
-            raise ApiError(422, "没有该用户 / no such active user",
-                           details=[{"field": "user_id", "message": "unknown user"}])
     invitee = tokens.Invitee(body.user_id, body.guest_name or "", body.guest_unit)
-    token, row = await tokens.issue(call.db, tokens.token_secret(settings), meeting.id,
-                                    call.principal.user_id, invitee, timedelta(minutes=body.ttl_minutes),
-                                    body.capacity)
-    await append_event(call.db, meeting.id, call.principal.user_id, "join_token_issued", {
-        "token_id": row.id, "user_id": row.user_id, "guest_name": row.guest_name,
-        "guest_unit": row.guest_unit, "capacity": row.capacity,
-        "expires_at": row.expires_at.isoformat()})
+    try:
+        token, row = await issue_join_token(call.db, call.principal, meeting.id, tokens.token_secret(settings),
+                                            invitee, timedelta(minutes=body.ttl_minutes), body.capacity)
+    except MeetingError as error:
+        raise refusal(error) from None
     return JoinTokenOut(id=row.id, meeting_id=meeting.id, token=token, user_id=row.user_id,
                         guest_name=row.guest_name, guest_unit=row.guest_unit, capacity=row.capacity,
                         expires_at=row.expires_at)

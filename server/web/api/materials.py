@@ -12,6 +12,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import BadHttpMessage
 from pydantic import computed_field
 
 from server.db.models import CaseMaterial
@@ -38,6 +39,7 @@ from server.web.api.registry import Call
 from server.schemas.base import Out
 from server.web.context import context
 from server.web.errors import ApiError
+from server.web.middleware import CSRF_FIELD, multipart_reader
 
 TAG = "materials"
 RESUME_HEADER = "X-Lianshen-Resume"
@@ -90,7 +92,7 @@ class Upload:
             raise ApiError(415, "请以 multipart/form-data 上传文件 / upload the file as multipart/form-data")
         settings = context(request).settings
         try:
-            reader = await request.multipart()
+            reader = await multipart_reader(request)  # a form's csrf_token was read by the middleware
             while (part := await reader.next()) is not None:
                 if not isinstance(part, BodyPartReader):
                     raise MaterialError(422, "不支持嵌套的表单 / nested multipart is not supported", "invalid", "")
@@ -100,12 +102,14 @@ class Upload:
                                                   settings.materials.max_mb * 1024 * 1024)
                 elif part.name == "title" and not self.title:
                     self.title = _title(await part.text())
+                elif part.name == CSRF_FIELD:
+                    continue  # the page's form posted by a script, with the X-CSRF-Token header
                 else:
                     raise MaterialError(422, f"未知或重复的表单字段 / unknown or repeated form field: "
                                         f"{part.name}", "invalid", part.name or "")
         except MaterialError as exc:
             raise _refusal(exc) from None
-        except ValueError as exc:  # a malformed multipart body (bad boundary, headers)
+        except (ValueError, BadHttpMessage) as exc:  # a malformed multipart body (bad boundary, headers)
             raise ApiError(400, f"表单格式错误 / malformed multipart body: {exc}") from None
         if self.stored is None:
             raise ApiError(422, "请选择要上传的 PDF 文件 / choose a PDF file to upload",

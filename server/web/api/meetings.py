@@ -2,8 +2,11 @@
 
 Times go out in ISO 8601 with the centre's offset (+08:00) and come in as any aware ISO 8601
 time; a time without an offset is refused because its instant is unknown.
-Only chairs schedule and run meetings; everyone else sees the meetings policy.visible_meetings
-allows (others answer 404), and a chief representative may excuse only their own department.
+Only chairs schedule meetings, and only a meeting's own chair changes and runs it (another chair
+gets 403: the services check it, see services.meetings.require_meeting_chair); an administrator
+may reassign a scheduled meeting's chair and nothing else. Everyone else sees the meetings
+policy.visible_meetings allows (others answer 404), and a chief representative may excuse only
+their own department.
 """
 
 from __future__ import annotations
@@ -277,7 +280,8 @@ def _problem(problem: ChainProblem) -> ProblemOut:
 
 def refusal(error: MeetingError) -> ApiError:
     """The API form of a service refusal."""
-    return ApiError(error.status, str(error), details=[{"field": error.field}] if error.field else None)
+    return ApiError(error.status, str(error), code=error.code or None,
+                    details=[{"field": error.field}] if error.field else None)
 
 
 async def _visible(call: Call) -> Meeting:
@@ -330,8 +334,9 @@ async def api_schedule_meeting(call: Call) -> MeetingOut:
     return await _detail_out(call, meeting)
 
 
-@API.route("PATCH", "/meetings/{id}", summary="Change a scheduled meeting (chairs only)", roles={Role.CHAIR},
-           body=MeetingPatch, response=MeetingOut, tag=TAG)
+@API.route("PATCH", "/meetings/{id}", summary="Change a scheduled meeting (its chair; an administrator "
+           "may only reassign chair_id)", roles={Role.CHAIR, Role.ADMIN}, body=MeetingPatch, response=MeetingOut,
+           tag=TAG)
 async def api_update_meeting(call: Call) -> MeetingOut:
     meeting = await _visible(call)
     try:
@@ -342,7 +347,7 @@ async def api_update_meeting(call: Call) -> MeetingOut:
     return await _detail_out(call, meeting)
 
 
-@API.route("POST", "/meetings/{id}/status", summary="Move a meeting along its life cycle (chairs only)",
+@API.route("POST", "/meetings/{id}/status", summary="Move a meeting along its life cycle (its chair)",
            roles={Role.CHAIR}, body=StatusIn, response=MeetingOut, tag=TAG)
 async def api_change_status(call: Call) -> MeetingOut:
     meeting = await _visible(call)
@@ -355,7 +360,8 @@ async def api_change_status(call: Call) -> MeetingOut:
 
 
 @API.route("POST", "/meetings/{id}/invitations/{inv_id}/excuse",
-           summary="Record 请假 for an invited department (chair, or that department's representative)",
+           summary="Record 请假 for an invited department (the meeting's chair, or that department's "
+                   "representative)",
            roles={Role.CHAIR, Role.CHIEF_REP}, body=ExcuseIn, response=MeetingOut, tag=TAG)
 async def api_excuse(call: Call) -> MeetingOut:
     meeting = await _visible(call)

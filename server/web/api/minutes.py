@@ -2,7 +2,8 @@
 
 Reading follows server.services.minutes_reading (applicants: final minutes of their own cases and
 the 一次性告知书); every write goes through server.services.minutes_workflow, which refuses
-before writing anything, so a refused request leaves no trace.
+before writing anything, so a refused request leaves no trace. The chair's acts are for the
+meeting's own chair (another chair: 403 "not_the_chair", the one check of services.meetings).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from server.services.minutes_reading import (
     require_state,
     version_document,
 )
+from server.services.meetings import MeetingError
 from server.services.minutes_state import OPEN_STATUSES, MinutesError, content_sha256, minutes_of
 from server.services.minutes_workflow import (
     OpinionAmendment,
@@ -185,19 +187,20 @@ def _minutes_out(reader: Reader) -> MinutesOut:
     )
 
 
-def _refusal(error: MinutesError) -> ApiError:
+def _refusal(error: MinutesError | MeetingError) -> ApiError:
     return ApiError(error.status, error.message, code=error.code or None,
                     details=[{"field": error.field, "message": error.message}] if error.field else None)
 
 
 def _refusals(handler: Callable[[Call], Awaitable[R]]) -> Callable[[Call], Awaitable[R]]:
-    """Every handler here: a refusal of the minutes services becomes the API error with the same
-    status, message, code and field (the services check first and write nothing when they refuse)."""
+    """Every handler here: a refusal of the minutes services (or of the meeting rules they apply,
+    e.g. the chair's ownership) becomes the API error with the same status, message, code and
+    field (the services check first and write nothing when they refuse)."""
     @functools.wraps(handler)
     async def handle(call: Call) -> R:
         try:
             return await handler(call)
-        except MinutesError as error:
+        except (MinutesError, MeetingError) as error:
             raise _refusal(error) from None
     return handle
 

@@ -12,8 +12,11 @@ from typing import Annotated
 
 from pydantic import Field, StrictBool, model_validator
 
+from server.auth.client_address import client_address
+from server.auth.throttle import locked_accounts
 from server.db.models import AgentCommission, User
 from server.domain.roles import Post, Role
+from server.services.account_audit import AccountAuditOut, AccountAuditQuery, read_account_audit
 from server.services.clock import CENTRE_TZ
 from server.services.people import (
     NewOrganisation,
@@ -29,6 +32,7 @@ from server.services.people import (
     list_people,
     revoke_commission,
     set_password,
+    unlock,
     update_person,
 )
 from server.web.api import API
@@ -43,6 +47,7 @@ from server.schemas.refs import (
 )
 from server.web.api.registry import Call
 from server.schemas.base import Body, Out
+from server.web.context import context
 from server.web.errors import ApiError
 
 TAG = "people"
@@ -146,6 +151,15 @@ class PersonOut(Out):
     commissions: list[CommissionOut]
 
 
+class LockOut(Out):
+    """An account locked by failed sign-ins: how many in a row, and until when."""
+
+    person: PersonRef
+    username: str
+    failures: int
+    locked_until: datetime
+
+
 class OrganisationOut(Out):
     id: int
     credit_code: str
@@ -239,14 +253,43 @@ async def api_update_person(call: Call) -> PersonOut:
     return await _one_out(call, person)
 
 
-@API.route("POST", "/people/{id}/password", summary="Set a person's password; ends their sessions (admins)",
+def _remote(call: Call) -> str:
+    return client_address(call.request, context(call.request).settings.server.trusted_proxies)
+
+
+@API.route("POST", "/people/{id}/password",
+           summary="Reset a person's password; ends their sessions, lifts a sign-in lock; audited (admins)",
            roles=ADMIN, body=PasswordIn, status=204, tag=TAG)
 async def api_set_password(call: Call) -> None:
     person = await _person(call)
     try:
-        await set_password(call.db, person, call.body.password)
+        await set_password(call.db, call.principal, person, call.body.password, _remote(call))
     except PeopleError as error:
         raise refusal(error) from None
+
+
+@API.route("POST", "/people/{id}/unlock", summary="Forgive a person's failed sign-ins and lift the lock; "
+           "audited (admins)", roles=ADMIN, status=204, tag=TAG)
+async def api_unlock(call: Call) -> None:
+    person = await _person(call)
+    try:
+        await unlock(call.db, call.principal, person, _remote(call))
+    except PeopleError as error:
+        raise refusal(error) from None
+
+
+@API.route("GET", "/login-locks", summary="Accounts locked by failed sign-ins right now (admins)",
+           roles=ADMIN, response=list[LockOut], tag=TAG)
+async def api_login_locks(call: Call) -> list[LockOut]:
+    return [LockOut(person=person_ref(user), username=user.username, failures=lock.failures,
+                    locked_until=lock.locked_until.astimezone(CENTRE_TZ))
+            for user, lock in await locked_accounts(call.db)]
+
+
+@API.route("GET", "/account-audit", summary="Administrators' acts on accounts (unlocks, password resets), "
+           "newest first (admins)", roles=ADMIN, query=AccountAuditQuery, response=list[AccountAuditOut], tag=TAG)
+async def api_account_audit(call: Call) -> list[AccountAuditOut]:
+    return await read_account_audit(call.db, call.query)
 
 
 @API.route("POST", "/people/{id}/commissions", summary="Record an agent's commission by an organisation (admins)",

@@ -2,8 +2,8 @@
 status), start the composition, and download the composed MP4 and the per-track originals.
 
 Everyone who may see the meeting (policy.visible_meetings) may watch and download its recordings;
-others get 404 as for the meeting itself. Starting a composition is for the chair, the archive and
-administrators. Files are served by aiohttp's FileResponse, which answers HTTP Range requests, so
+others get 404 as for the meeting itself. Starting a composition is for the meeting's own chair,
+the archive and administrators (another chair: 403). Files are served by aiohttp's FileResponse, which answers HTTP Range requests, so
 the browser's <video> can seek without downloading the whole file; a file is named by its track
 id, looked up in the manifest, never by a path from the URL.
 """
@@ -146,7 +146,8 @@ async def api_recording(call: Call) -> RecordingDetailOut:
 async def api_start_compose(call: Call) -> ComposeStatus:
     recording = await _find(call)
     try:
-        return ComposeStatus.model_validate(await service.start_compose(recording, force=call.body.force))
+        status = await service.start_compose(call.principal, recording, force=call.body.force)
+        return ComposeStatus.model_validate(status)
     except RecordingError as exc:
         raise _refusal(exc) from None
 

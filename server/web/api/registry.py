@@ -20,6 +20,7 @@ from server.auth.principal import Principal
 from server.domain.roles import Role
 from server.web.errors import ApiError, validation_error
 from server.web.context import DB, PRINCIPAL
+from server.web.ids import path_id
 
 PREFIX = "/api/v1"
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -37,10 +38,7 @@ class Call:
 
     def path_int(self, name: str) -> int:
         """A numeric path parameter; anything else is a 404 (no such resource)."""
-        raw = self.request.match_info[name]
-        if not raw.isdigit() or len(raw) > 18:
-            raise ApiError(404)
-        return int(raw)
+        return path_id(self.request, name)
 
 
 ApiHandler = Callable[[Call], Awaitable[Any]]
@@ -93,8 +91,10 @@ async def _json_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     raw = await request.read()
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # not UTF-8, not JSON, or an integer of over 4300 digits
         raise ApiError(400, f"JSON 格式错误 / malformed JSON: {exc}") from None
+    except RecursionError:  # the decoder recurses per level of [ and {: no body of ours nests deep
+        raise ApiError(400, "JSON 嵌套层数过多 / JSON nested too deeply") from None
     return model.model_validate(data)
 
 

@@ -7,7 +7,9 @@ import json
 from aiohttp import web
 from pydantic import Field
 
+from server.auth.client_address import client_address
 from server.auth.login import LoginRefused, sign_in
+from server.auth.passwords import HashingBusy
 from server.auth.principal import load_principal
 from server.auth.sessions import COOKIE_NAME, close_session
 from server.web.api import API
@@ -16,6 +18,9 @@ from server.schemas.base import Body, Out
 from server.web.context import AUTH_SESSION, context
 from server.web.cookies import clear_session_cookie, set_session_cookie
 from server.web.errors import ApiError
+
+
+BUSY = "服务器正忙于其他登录，请稍后再试 / the server is busy signing others in, try again in a moment"
 
 
 class LoginBody(Body):
@@ -45,12 +50,16 @@ def _me(call: Call, csrf_token: str) -> Me:
            response=Me, public=True, tag="auth")
 async def api_login(call: Call) -> web.StreamResponse:
     ctx = context(call.request)
+    remote = client_address(call.request, ctx.settings.server.trusted_proxies)
     try:
-        token, row, user = await sign_in(call.db, ctx.throttle, call.body.username, call.body.password,
-                                         call.request.remote or "", ctx.settings.auth.session_hours)
+        token, row, user = await sign_in(call.db, ctx.sessions, ctx.throttle, call.body.username,
+                                         call.body.password, remote, ctx.settings.auth.session_hours)
+    except HashingBusy:
+        raise ApiError(503, BUSY, code="busy") from None
     except LoginRefused as refused:
         if refused.throttled:
-            raise ApiError(429) from None
+            raise ApiError(429, f"登录失败次数过多，请 {refused.minutes} 分钟后再试 / too many failed sign-ins, "
+                                f"try again in {refused.minutes} minutes", code="locked") from None
         raise ApiError(401, "用户名或密码错误 / wrong username or password", code="bad_credentials") from None
     call.principal = await load_principal(call.db, user)
     response = web.json_response(_me(call, row.csrf_token).model_dump(mode="json"),

@@ -19,6 +19,7 @@ from server.web import i18n
 from server.web.api.archive import load_dossier, run_search
 from server.web.api.registry import Call
 from server.web.context import db
+from server.web.ids import path_id
 from server.web.pages.display import label
 from server.web.pages.render import render, require_page_user
 
@@ -55,7 +56,7 @@ async def archive_search_page(request: web.Request) -> web.Response:
 @routes.get(r"/archive/cases/{id:\d{1,18}}")
 async def archive_dossier_page(request: web.Request) -> web.Response:
     call = _call(request)
-    case_id = int(request.match_info["id"])
+    case_id = path_id(request, "id")
     dossier = await load_dossier(call, case_id)
     await record_access(call.db, call.principal, "view", f"case:{case_id}", {"page": True}, request.remote)
     file_url = f"/api/v1/archive/cases/{case_id}/file?"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server.auth.client_address import client_address
 from server.auth.login import LoginRefused, sign_in
+from server.auth.passwords import HashingBusy
 from server.auth.sessions import COOKIE_NAME, close_session
 from server.web import i18n
 from server.web.context import PRINCIPAL, context, db
@@ -37,11 +39,15 @@ async def login_submit(request: web.Request) -> web.Response:
     target = _safe_next(str(form.get("next", "")))
     ctx = context(request)
     lang = i18n.language(request)
+    remote = client_address(request, ctx.settings.server.trusted_proxies)
     try:
-        token, _row, _user = await sign_in(db(request), ctx.throttle, username, password,
-                                           request.remote or "", ctx.settings.auth.session_hours)
+        token, _row, _user = await sign_in(db(request), ctx.sessions, ctx.throttle, username, password,
+                                           remote, ctx.settings.auth.session_hours)
+    except HashingBusy:
+        return render(request, "login.html", status=503, next=target, username=username,
+                      message=i18n.translate(lang, "login.busy"))
     except LoginRefused as refused:
-        message = (i18n.translate(lang, "login.throttled", minutes=ctx.settings.auth.login_window_minutes)
+        message = (i18n.translate(lang, "login.throttled", minutes=refused.minutes)
                    if refused.throttled else i18n.translate(lang, "login.failed"))
         return render(request, "login.html", status=429 if refused.throttled else 401,
                       next=target, username=username, message=message)

@@ -25,6 +25,7 @@ from server.services.reference import list_departments, list_divisions, list_org
 from server.web import i18n
 from server.web.context import context, db
 from server.web.errors import ApiError
+from server.web.ids import parse_id, path_id
 from server.web.pages.display import label, when
 from server.web.pages.render import render, require_page_user
 
@@ -53,7 +54,8 @@ def _form_values(data: Any, model: type[BaseModel]) -> dict[str, Any]:
         raw = data.get(name)
         if not isinstance(raw, str) or raw.strip() == "":
             continue
-        values[name] = int(raw) if name in INTEGER_FIELDS and raw.strip().isdigit() else raw
+        number = parse_id(raw.strip()) if name in INTEGER_FIELDS else None
+        values[name] = raw if number is None else number
     return values
 
 
@@ -113,7 +115,7 @@ async def new_case_submit(request: web.Request) -> web.Response:
 async def case_detail(request: web.Request) -> web.Response:
     principal = require_page_user(request)
     try:
-        case = await _desk(request, principal).detail(int(request.match_info["id"]))
+        case = await _desk(request, principal).detail(path_id(request, "id"))
     except CaseError as exc:
         raise ApiError(exc.status, exc.message) from None
     row = await db(request).get(InvestmentCase, case.id)

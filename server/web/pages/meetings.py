@@ -1,7 +1,8 @@
 """Meeting pages: the schedule, one meeting, the chair's scheduling form and the status/请假 forms.
 
 They use the same services and the same visibility rule as the API, so a page can never show or
-change what the API would refuse.
+change what the API would refuse; the forms of a meeting are offered by the services' own rules
+(policy.is_meeting_chair, meetings.may_excuse), so another chair sees no buttons either.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 from sqlalchemy import select
 
+from server.auth.policy import is_meeting_chair
 from server.auth.principal import Principal
 from server.db.models import Meeting, MeetingEvent, User
 from server.domain.divisions import Level
@@ -33,6 +35,7 @@ from server.services.meetings import (
     find_visible,
     list_meetings,
     load_detail,
+    may_excuse,
     schedule_meeting,
     scheduling_choices,
     sites_by_level,
@@ -40,6 +43,7 @@ from server.services.meetings import (
 from server.web import i18n
 from server.web.context import context, db
 from server.web.errors import ApiError
+from server.web.ids import parse_id, path_id
 from server.web.pages.display import label, span, when
 from server.web.pages.render import render, require_page_user
 
@@ -72,7 +76,7 @@ def _require_chair(principal: Principal) -> None:
 
 
 async def _visible_or_404(request: web.Request, principal: Principal) -> Meeting:
-    meeting = await find_visible(db(request), principal, int(request.match_info["id"]))
+    meeting = await find_visible(db(request), principal, path_id(request, "id"))
     if meeting is None:
         raise ApiError(404, "会议不存在或无权查看 / no such meeting visible to you")
     return meeting
@@ -134,12 +138,6 @@ async def _actor_names(request: web.Request, events: list[MeetingEvent]) -> dict
     return {user_id: name for user_id, name in rows}
 
 
-def _may_excuse(principal: Principal, department_id: int | None) -> bool:
-    return principal.role == Role.CHAIR or (
-        principal.role == Role.CHIEF_REP and department_id is not None
-        and principal.department_id == department_id)
-
-
 @routes.get(r"/meetings/{id:\d+}")
 async def meeting_page(request: web.Request) -> web.Response:
     me = require_page_user(request)
@@ -161,7 +159,7 @@ async def meeting_page(request: web.Request) -> web.Response:
             "invitation": invitation, "department": invitation.department,
             "level": label(lang, Level(invitation.department.division.level)),
             "capacity": invitation.capacity, "a": posts.get(Post.A.value), "b": posts.get(Post.B.value),
-            "may_excuse": status in EXCUSABLE_STATUSES and _may_excuse(me, invitation.department_id),
+            "may_excuse": status in EXCUSABLE_STATUSES and may_excuse(me, meeting, invitation.department_id),
         })
     events = await recent_events(db(request), meeting.id, RECENT_EVENTS)
     actors = await _actor_names(request, events)
@@ -175,7 +173,7 @@ async def meeting_page(request: web.Request) -> web.Response:
                 for e in events],
         next_statuses=([_status_view(lang, s.value) for s in MeetingStatus
                         if s in ALLOWED_TRANSITIONS[status] and s not in WORKFLOW_STATUSES]
-                       if me.role == Role.CHAIR else []),
+                       if is_meeting_chair(me, meeting.chair_id) else []),
     )
 
 
@@ -201,7 +199,7 @@ async def excuse_submit(request: web.Request) -> web.Response:
         raise ApiError(403)
     meeting = await _visible_or_404(request, me)
     form = await request.post()
-    await _or_refuse(excuse_invitation(db(request), me, meeting.id, int(request.match_info["inv_id"]),
+    await _or_refuse(excuse_invitation(db(request), me, meeting.id, path_id(request, "inv_id"),
                                        str(form.get("reason", ""))))
     raise web.HTTPFound(f"/meetings/{meeting.id}")
 
@@ -220,9 +218,10 @@ async def _or_refuse(operation: Any) -> Any:
 def _ids(form: MultiDictProxy[Any], name: str) -> list[int]:
     values = []
     for raw in form.getall(name, []):
-        if not str(raw).isdigit() or len(str(raw)) > 9:
+        number = parse_id(raw)
+        if number is None:
             raise MeetingError(f"无效的选择 / invalid choice in {name}", field=name)
-        values.append(int(raw))
+        values.append(number)
     return values
 
 

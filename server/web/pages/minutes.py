@@ -14,10 +14,12 @@ from typing import Any, NoReturn
 from aiohttp import web
 
 from minutes.edit import TextEdit, current_text, editable_paths
+from server.auth.policy import is_meeting_chair
 from server.auth.principal import Principal
 from server.domain.opinions import OpinionKind
 from server.domain.roles import Role
 from server.services.minutes_reading import Reader, readable_version, reader_for
+from server.services.meetings import MeetingError
 from server.services.minutes_state import AWAITING, OPEN_STATUSES, MinutesError, minutes_of
 from server.services.minutes_workflow import (
     OpinionAmendment,
@@ -32,6 +34,7 @@ from server.services.minutes_workflow import (
 from server.web import i18n
 from server.web.context import context, db
 from server.web.errors import ApiError
+from server.web.ids import parse_id, path_id
 from server.web.pages.display import label, when
 from server.web.pages.render import render, require_page_user
 
@@ -40,15 +43,16 @@ MEETING = r"/meetings/{id:\d+}/minutes"
 
 
 async def _call(operation: Any) -> Any:
-    """Await a workflow call, turning its refusal into the error page with the same status."""
+    """Await a workflow call, turning its refusal (the minutes' own, or a meeting rule such as the
+    chair's ownership) into the error page with the same status."""
     try:
         return await operation
-    except MinutesError as error:
+    except (MinutesError, MeetingError) as error:
         raise ApiError(error.status, error.message) from None
 
 
 def _meeting_id(request: web.Request) -> int:
-    return int(request.match_info["id"])
+    return path_id(request, "id")
 
 
 async def _form(request: web.Request) -> dict[str, str]:
@@ -77,7 +81,7 @@ async def minutes_page(request: web.Request) -> web.Response:
     lang = i18n.language(request)
     reader = await _call(reader_for(db(request), me, _meeting_id(request)))
     state = reader.state
-    is_chair = me.role == Role.CHAIR and me.user_id == reader.meeting.chair_id
+    is_chair = is_meeting_chair(me, reader.meeting.chair_id)
     values: dict[str, Any] = {"meeting": reader.meeting, "state": state, "is_chair": is_chair,
                               "version": None, "edit_forms": [], "own_opinions": [], "answers": [],
                               "may_answer": False, "kinds": [], "notice": False, "whole": reader.whole_minutes}
@@ -113,11 +117,12 @@ def _code_of(state: Any, department_id: int) -> str | None:
 
 def _shown(reader: Reader, raw: str) -> Any:
     """The version asked for by ?version=n; by default the current one (applicants: the final)."""
-    if raw and not (raw.isdigit() and len(raw) < 9):
+    number = parse_id(raw)
+    if raw and number is None:
         raise MinutesError(404, "没有这个版本 / no such version")
     if reader.drafts and not raw:
         return reader.state.current if reader.state else readable_version(reader)
-    return readable_version(reader, int(raw) if raw else None)
+    return readable_version(reader, number)
 
 
 async def _post(request: web.Request, action: Callable[[Principal, int, dict[str, str]], Awaitable[Any]]) -> NoReturn:
@@ -167,10 +172,11 @@ async def send_submit(request: web.Request) -> web.Response:
 
 def _answer(request: web.Request, me: Principal, meeting_id: int, form: dict[str, str]) -> Awaitable[Any]:
     verdict, version = form.get("verdict", ""), form.get("version", "")
-    if verdict not in ("confirm", "object") or not (version.isdigit() and len(version) < 9):
+    number = parse_id(version)
+    if verdict not in ("confirm", "object") or number is None:
         raise ApiError(422, "请选择确认或提出异议 / choose confirm or object")
     return answer(db(request), me, meeting_id, verdict=verdict,  # type: ignore[arg-type]
-                  comment=form.get("comment", ""), version=int(version))
+                  comment=form.get("comment", ""), version=number)
 
 
 @routes.post(MEETING + "/answers")

@@ -2,8 +2,8 @@
 
 The playback page plays the composed MP4 from the API (range requests let the browser seek), lists
 the chapters (agenda items, opinions, speakers) as buttons that seek, honours ``?t=<seconds>`` so
-the minutes can link to a moment, offers each track's original for download, and lets the chair
-or the archive start the composition and watch its progress. Visibility is the API's: the same
+the minutes can link to a moment, offers each track's original for download, and lets the
+meeting's own chair or the archive start the composition and watch its progress. Visibility is the API's: the same
 service, the same 404 for a meeting or a recording out of scope.
 """
 
@@ -14,12 +14,14 @@ from typing import Any
 
 from aiohttp import web
 
+from server.auth.policy import may_compose
 from server.services import recordings as service
-from server.services.recordings import COMPOSERS, RecordingError
+from server.services.recordings import RecordingError
 from server.web import i18n
 from server.web.api.recordings import detail, summary
 from server.web.context import context, db
 from server.web.errors import ApiError
+from server.web.ids import path_id
 from server.web.pages.display import when
 from server.web.pages.render import render, require_page_user
 
@@ -52,7 +54,7 @@ def _start_seconds(raw: str | None) -> float:
 @routes.get(r"/meetings/{id:\d{1,18}}/recordings")
 async def recordings_page(request: web.Request) -> web.Response:
     me = require_page_user(request)
-    meeting_id = int(request.match_info["id"])
+    meeting_id = path_id(request, "id")
     try:
         meeting = await service.visible_meeting(db(request), me, meeting_id)
         found = await service.list_recordings(db(request), me, context(request).settings.data_dir, meeting_id)
@@ -68,7 +70,7 @@ async def playback_page(request: web.Request) -> web.Response:
     me = require_page_user(request)
     try:
         recording = await service.find(db(request), me, context(request).settings.data_dir,
-                                       int(request.match_info["id"]), request.match_info["key"])
+                                       path_id(request, "id"), request.match_info["key"])
     except RecordingError as exc:
         raise _refusal(exc) from None
     view: dict[str, Any] = detail(recording)
@@ -86,5 +88,5 @@ async def playback_page(request: web.Request) -> web.Response:
     }
     return render(request, "recordings/playback.html", meeting=recording.meeting, recording=view,
                   started=when(recording.manifest.started_at) if recording.manifest else "",
-                  length=_clock(view["duration_ms"]), may_compose=me.role in COMPOSERS,
+                  length=_clock(view["duration_ms"]), may_compose=may_compose(me, recording.meeting.chair_id),
                   script_data=json.dumps(script_data, ensure_ascii=False).replace("</", "<\\/"))

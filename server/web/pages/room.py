@@ -21,9 +21,11 @@ from server.domain.divisions import Level
 from server.domain.opinions import OpinionKind
 from server.domain.roles import Post
 from server.services.meetings import find_visible
+from server.signaling.review_messages import TEXT_LIMITS
 from server.web import i18n
 from server.web.context import db
 from server.web.errors import ApiError
+from server.web.ids import path_id
 from server.web.pages.display import label
 from server.web.pages.render import render, require_page_user
 
@@ -52,7 +54,7 @@ def browser_catalog(lang: str) -> dict[str, str]:
 
 async def _meeting_or_404(request: web.Request) -> tuple[Any, Meeting]:
     me = require_page_user(request)
-    meeting = await find_visible(db(request), me, int(request.match_info["id"]))
+    meeting = await find_visible(db(request), me, path_id(request, "id"))
     if meeting is None:
         raise ApiError(404, "会议不存在或无权查看 / no such meeting visible to you")
     return me, meeting
@@ -110,6 +112,7 @@ async def room_page(request: web.Request) -> web.Response:
     lang = i18n.language(request)
     return render(request, "room/room.html", meeting=meeting,
                   opinion_kinds=[(kind.value, label(lang, kind)) for kind in OpinionKind],
+                  text_limits=TEXT_LIMITS,
                   vendor_ready=all(folder.is_dir() for folder in VENDOR.values()),
                   config=_config(me, meeting, lang, await _departments(request, lang),
                                  await _case_ids(request, meeting)))
