@@ -76,6 +76,21 @@ async def test_login_page_flow(client: TestClient, db_sessions) -> None:
     assert ok.status == 302 and ok.headers["Location"] == "/"
 
 
+async def test_login_page_never_redirects_off_site_nor_checks_a_cut_password(client: TestClient,
+                                                                             db_sessions) -> None:
+    await build_world(db_sessions)
+    # Browsers drop tabs and line breaks in URLs and read "\\" as "/": each of these is "//evil".
+    for target in ("/\t/evil.example", "/\n/evil.example", "/\\evil.example", "/ /evil.example"):
+        page = await client.get("/login", params={"next": target})
+        assert f'value="{target}"' not in await page.text()
+    # A password longer than any account may have is refused as typed, not checked cut to 256.
+    long = await client.post("/login", data={"username": "chair", "password": PASSWORD + "x" * 300})
+    assert long.status == 401
+    ok = await client.post("/login", data={"username": "chair", "password": PASSWORD, "next": "/\t/evil"},
+                           allow_redirects=False)
+    assert ok.status == 302 and ok.headers["Location"] == "/"
+
+
 async def test_api_error_shapes(client: TestClient, db_sessions) -> None:
     await build_world(db_sessions)
     assert (await client.get("/api/v1/me")).status == 401

@@ -16,6 +16,7 @@ from server.auth.throttle import LoginThrottle, forgive
 from server.db.models import AuthSession, User
 
 log = logging.getLogger(__name__)
+USERNAME_MAX_LENGTH = 64  # the users.username column; the form and the API refuse longer names
 
 
 class LoginRefused(Exception):

@@ -195,7 +195,8 @@ def refusal_problem(status: int, body: bytes) -> str | None:
         error = json.loads(body)["error"]
     except (ValueError, KeyError, TypeError):
         return f"{status} without the JSON error shape: {body[:300]!r}"
-    if error.get("status") != status or not error.get("code") or " / " not in error.get("message", ""):
+    if error.get("status") != status or not error.get("code") or "/ " not in error.get("message", ""):
+        # "中文 / English", or "中文（…）/ English" after a full-width parenthesis
         return f"{status} with an incomplete error: {error}"
     return None
 

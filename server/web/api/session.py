@@ -8,8 +8,8 @@ from aiohttp import web
 from pydantic import Field
 
 from server.auth.client_address import client_address
-from server.auth.login import LoginRefused, sign_in
-from server.auth.passwords import HashingBusy
+from server.auth.login import USERNAME_MAX_LENGTH, LoginRefused, sign_in
+from server.auth.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH, HashingBusy
 from server.auth.principal import load_principal
 from server.auth.sessions import COOKIE_NAME, close_session
 from server.web.api import API
@@ -24,8 +24,8 @@ BUSY = "服务器正忙于其他登录，请稍后再试 / the server is busy si
 
 
 class LoginBody(Body):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    username: str = Field(min_length=1, max_length=USERNAME_MAX_LENGTH)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
 
 
 class Me(Out):

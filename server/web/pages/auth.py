@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.auth.client_address import client_address
-from server.auth.login import LoginRefused, sign_in
-from server.auth.passwords import HashingBusy
+from server.auth.login import USERNAME_MAX_LENGTH, LoginRefused, sign_in
+from server.auth.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH, HashingBusy
 from server.auth.sessions import COOKIE_NAME, close_session
 from server.web import i18n
 from server.web.context import PRINCIPAL, context, db
@@ -17,8 +17,13 @@ routes = web.RouteTableDef()
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths: an open redirect would help phishing."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only same-site relative paths: an open redirect would help phishing.
+
+    Browsers drop tabs and line breaks from URLs and read a backslash as a slash, so "/" + tab + "/evil.example"
+    would become "//evil.example": any control character, space or backslash refuses the target.
+    """
+    if (target and target.startswith("/") and not target.startswith("//")
+            and not any(c == "\\" or c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)):
         return target
     return "/"
 
@@ -34,11 +39,15 @@ async def login_form(request: web.Request) -> web.Response:
 @routes.post("/login")
 async def login_submit(request: web.Request) -> web.Response:
     form = await request.post()
-    username = str(form.get("username", ""))[:64]
-    password = str(form.get("password", ""))[:256]
+    username = str(form.get("username", ""))
+    password = str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
     ctx = context(request)
     lang = i18n.language(request)
+    if len(username) > USERNAME_MAX_LENGTH or len(password) > PASSWORD_MAX_LENGTH:
+        # No account has such a name or password; never check a cut-down copy of what was typed.
+        return render(request, "login.html", status=401, next=target, username="",
+                      message=i18n.translate(lang, "login.failed"))
     remote = client_address(request, ctx.settings.server.trusted_proxies)
     try:
         token, _row, _user = await sign_in(db(request), ctx.sessions, ctx.throttle, username, password,
