@@ -235,7 +235,7 @@ async def measure_export(runs: int, recording_mb: int, parent: Path) -> dict[str
         async with sessions() as db:
             (case,) = await select_cases(db, project_code=PROJECT_X)
             began = time.perf_counter()
-            dossier = await build_dossier(db, case, settings.data_dir, None)
+            dossier = await build_dossier(db, case, settings.data_dir, None, settings.centre.promised_limits)
             result = await export_bag(dossier, work / f"bags-{run}", settings.centre.name)
             times.append(time.perf_counter() - began)
             sizes.append(result.bytes)

@@ -24,14 +24,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from minutes import source as ms  # noqa: E402
 from minutes.build import build_minutes  # noqa: E402
 from minutes.render import render  # noqa: E402
+from record.vocab import OpinionKind  # noqa: E402
 
 KINDS = ("agree", "agree_in_principle", "conditional", "disagree", "refer_upward", "agree", "agree")
-LABELS = ms.Labels(
-    opinion_kind={"agree": "同意", "agree_in_principle": "原则同意", "conditional": "附条件同意",
-                  "disagree": "不同意", "refer_upward": "需转报上级"},
-    level={"province": "省", "city": "市", "county": "县"}, post={"A": "A岗", "B": "B岗"},
-    category={"approval": "审批制", "ratification": "核准制", "filing": "备案制"})
-FILLER = ("speaking_started", "chat_message", "hand_raised", "participant_joined", "participant_left")
+LABELS = ms.Labels(level={"province": "省", "city": "市", "county": "县"},
+                   category={"approval": "审批制", "ratification": "核准制", "filing": "备案制"})
+
+
+def filler(n: int, person: ms.Person) -> tuple[str, int | None, dict]:
+    """One of the events that fill a meeting's log without changing its minutes."""
+    match n % 3:
+        case 0:
+            return ("speaking_started", person.user_id, {"participant_id": f"p{person.user_id}",
+                                                         "user_id": person.user_id,
+                                                         "display_name": person.display_name})
+        case 1:
+            return ("chat_message", person.user_id, {"text": f"消息{n}", "to": None})
+    return ("hand_raised", person.user_id, {"purpose": f"发言{n}"})
 
 
 def meeting_source(events: int, departments: int, items: int) -> ms.MinutesSource:
@@ -40,11 +49,12 @@ def meeting_source(events: int, departments: int, items: int) -> ms.MinutesSourc
     people = [ms.Person(user_id=n + 1, username=f"rep{n}", display_name=f"代表{n}", title="股长",
                         department_code=code, post="A") for n, code in enumerate(codes)]
     chair = ms.Person(user_id=999, username="chair", display_name="杨国强", title="主任", department_code="BLB")
-    log: list[tuple[str, int | None, dict]] = [("meeting_started", 999, {"place": "会商室", "site_keys": []})]
+    log: list[tuple[str, int | None, dict]] = [
+        ("meeting_status_changed", 999, {"from": "scheduled", "to": "live", "note": ""})]
     log += [("participant_joined", p.user_id, {
-        "username": p.username, "display_name": p.display_name, "unit_name": "", "capacity": "member",
-        "department_code": p.department_code, "organisation_credit_code": None, "post": "A",
-        "stands_in_for": None, "site_key": None}) for p in people[1:]]  # the first never comes
+        "participant_id": f"p{p.user_id}", "user_id": p.user_id, "display_name": p.display_name, "unit": "",
+        "capacity": "member", "department_id": p.user_id, "post": "A", "token_id": None, "via": "session"})
+        for p in people[1:]]  # the first never comes
     log.append(("recording_started", 999, {"recording_key": "R1", "consent_notice": "全程录音录像。"}))
     item_names = [f"审批事项{n + 1}" for n in range(items)]
     opinion = 0
@@ -56,7 +66,7 @@ def meeting_source(events: int, departments: int, items: int) -> ms.MinutesSourc
             payload = {
                 "opinion_id": f"op-{opinion}", "revision": 1, "project_code": "P", "item_name": name,
                 "department_code": person.department_code, "post": "A", "kind": kind,
-                "text": f"{LABELS.opinion_kind[kind]}。" + "意见说明" * 10,
+                "text": f"{OpinionKind(kind).label_zh}。" + "意见说明" * 10,
                 "conditions": ["须落实条件" * 6] * 2 if kind == "conditional" else [],
                 "reasons": "理由" * 30 if kind == "disagree" else "",
                 "legal_basis": "《中华人民共和国行政许可法》第三十八条" if kind == "disagree" else "",
@@ -79,16 +89,17 @@ def meeting_source(events: int, departments: int, items: int) -> ms.MinutesSourc
                                         "project_code": "P", "item_name": name, "text": "办理任务" * 6,
                                         "due_working_days": 3 + n}) for n in range(1, 4)]
     for n in range(events - len(log) - 2):
-        filler = FILLER[n % len(FILLER)]
-        log.insert(len(log) // 2 + n % 50, (filler, people[1 + n % (departments - 1)].user_id, {"n": n}))
-    log += [("recording_stopped", 999, {"recording_key": "R1"}), ("meeting_ended", 999, {"summary": "会议小结。"})]
+        log.insert(len(log) // 2 + n % 50, filler(n, people[1 + n % (departments - 1)]))
+    log += [("recording_stopped", 999, {"recording_key": "R1"}),
+            ("meeting_status_changed", 999, {"from": "live", "to": "ended", "note": "会议小结。"})]
     step = timedelta(seconds=7200) / len(log)
     return ms.MinutesSource(
         centre=ms.Centre(name="凤庆县政务服务中心", issuer="凤庆县投资项目并联审批办公室", absent_policy="pending"),
         meeting=ms.Meeting(id=1, title="基准测试项目并联审批会议", place="会商室", scheduled_start=start,
                            scheduled_end=start + timedelta(hours=2), chair=chair, lead_department_code=codes[1]),
         sites=(ms.Site(name="会商室", level="county", is_host=True), ms.Site(name="市视频会商点", level="city")),
-        departments=tuple(ms.Department(code=c, name=f"凤庆县第{n}局", level="county") for n, c in enumerate(codes)),
+        departments=tuple(ms.Department(id=n + 1, code=c, name=f"凤庆县第{n}局", level="county")
+                          for n, c in enumerate(codes)),
         people=(chair, *people),
         invitations=tuple(ms.Invitation(capacity="member", department_code=c) for c in codes),
         cases=(ms.Case(project_code="P", name="基准测试项目", applicant_name="某公司", applicant_credit_code="X",

@@ -1,63 +1,42 @@
-"""Building the minutes from a MinutesSource: one pass over the event log, then assembly.
+"""Building the minutes from a MinutesSource: the record's state, then assembly.
 
-Deterministic by construction: no clock is read (due dates count from the meeting's own date on the
-source's calendar), events are taken in seq order, and every list keeps log or agenda order. The
-log vocabulary is that of server.demo.records.EVENT_SCHEMA (the server adapter translates the live
-meeting's participant events into it). Minutes record what was done and decided, not what was
-said: speaking, chat, hands and presentations are not carried over.
+The log is folded by the record's one reducer (record.reducer), the same that keeps the live review,
+so the minutes read the state the room had: who attended, which items were opened and closed, each
+opinion with its revisions, materials, decisions, tasks and clock notices. Deterministic by
+construction: no clock is read (due dates count from the meeting's own date on the source's
+calendar), events are taken in seq order, and every list keeps log or agenda order. Minutes record
+what was done and decided, not what was said: speaking, chat, hands and presentations are not
+carried over.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from minutes import model as m
-from minutes.source import Event, MinutesSource, Person
+from minutes.source import MinutesSource, Person
+from record.events import ClockResumed, ClockSuspended, Logged, MaterialRequested, parse_event
+from record.reducer import fold
+from record.state import AgendaRef, Opinion, Presence, ReviewState
+from record.vocab import Capacity, OpinionKind, Post
 
 PLAYBACK_URL = "/meetings/{meeting_id}/recordings/{key}?t={offset}"
-CLOCK_LABELS = {"clock_suspended": ("suspended", "中止审查"), "clock_resumed": ("resumed", "恢复审查")}
-MEMBER, OBSERVER, APPLICANT, CHAIR = "member", "observer", "applicant", "chair"
-
-
-@dataclass
-class _Revision:
-    """The latest revision of one opinion, with the reasons of the revisions it replaced."""
-
-    event: Event
-    amendments: list[Event] = field(default_factory=list)
-
-
-@dataclass
-class _Log:
-    """What one pass over the events collects, still in log order."""
-
-    started: datetime | None = None
-    ended: datetime | None = None
-    summary: str = ""
-    joined: list[dict[str, Any]] = field(default_factory=list)
-    recordings: dict[str, list[Any]] = field(default_factory=dict)
-    outcomes: dict[int, str] = field(default_factory=dict)
-    opinions: dict[str, _Revision] = field(default_factory=dict)
-    materials: list[Event] = field(default_factory=list)
-    decisions: list[Event] = field(default_factory=list)
-    tasks: list[Event] = field(default_factory=list)
-    clock: list[Event] = field(default_factory=list)
 
 
 class _Context:
     """Look-ups shared by the assembly steps: names, people, local time, the meeting date."""
 
-    def __init__(self, source: MinutesSource, log: _Log) -> None:
+    def __init__(self, source: MinutesSource, state: ReviewState) -> None:
         self.source = source
+        self.state = state
         self.labels = source.labels
         self.tz = timezone(timedelta(minutes=source.centre.utc_offset_minutes))
         self.departments = {d.code: d for d in source.departments}
+        self.department_codes = {d.id: d.code for d in source.departments if d.id is not None}
         self.people_by_id = {p.user_id: p for p in source.people if p.user_id is not None}
-        self.people_by_username = {p.username: p for p in source.people if p.username}
         self.items = {(i.project_code, i.name): i for i in source.items}
-        start = log.started or source.meeting.scheduled_start
+        start = state.started or source.meeting.scheduled_start
         self.meeting_date: date = start.astimezone(self.tz).date()
 
     def local(self, ts: datetime) -> str:
@@ -69,22 +48,29 @@ class _Context:
         department = self.departments.get(code)
         return department.name if department else code
 
-    def actor(self, event: Event) -> Person | None:
-        return self.people_by_id.get(event.actor_id) if event.actor_id is not None else None
+    def person(self, user_id: int | None) -> Person | None:
+        return self.people_by_id.get(user_id) if user_id is not None else None
 
     def due(self, working_days: int) -> tuple[str, bool]:
         day = self.source.calendar.add_working_days(self.meeting_date, working_days)
         return day.isoformat(), self.source.calendar.provisional(self.meeting_date, day)
 
 
+def record_state(source: MinutesSource) -> ReviewState:
+    """The source's log folded by the record's reducer over the meeting's agenda."""
+    events = sorted(source.events, key=lambda e: e.seq)
+    return fold((Logged(e.ts, e.actor_id, parse_event(e.type, e.payload), e.seq) for e in events),
+                [AgendaRef(i.position, i.project_code, i.name) for i in source.items])
+
+
 def build_minutes(source: MinutesSource, *, number: str, version: int = 1) -> m.Minutes:
     """The minutes of the source's meeting under the given number and version."""
-    log = _read_log(source.events)
-    ctx = _Context(source, log)
+    state = record_state(source)
+    ctx = _Context(source, state)
     meeting = source.meeting
     chair = meeting.chair
-    attendance = _attendance(ctx, log)
-    recordings = _recordings(ctx, log)
+    attendance = _attendance(ctx)
+    recordings = _recordings(ctx)
     return m.Minutes(
         number=number,
         version=version,
@@ -93,8 +79,8 @@ def build_minutes(source: MinutesSource, *, number: str, version: int = 1) -> m.
         meeting_id=meeting.id,
         meeting_title=meeting.title,
         date=ctx.meeting_date.isoformat(),
-        start=ctx.local(log.started or meeting.scheduled_start),
-        end=ctx.local(log.ended) if log.ended else None,
+        start=ctx.local(state.started or meeting.scheduled_start),
+        end=ctx.local(state.ended) if state.ended else None,
         place=meeting.place,
         sites=[m.Site(name=s.name, level=s.level, level_label=ctx.labels.level.get(s.level, s.level),
                       is_host=s.is_host) for s in source.sites],
@@ -104,56 +90,23 @@ def build_minutes(source: MinutesSource, *, number: str, version: int = 1) -> m.
         absent_policy=source.centre.absent_policy,
         absent_policy_statement=_policy_statement(ctx),
         cases=[_case(ctx, case) for case in source.cases],
-        items=[_item(ctx, log, item, attendance.absent, recordings) for item in source.items],
-        materials=[_material(ctx, event) for event in log.materials],
-        tasks=_tasks(ctx, log),
-        referrals=_referrals(ctx, log),
-        decisions=[m.Decision(decision_id=e.payload["decision_id"], project_code=e.payload.get("project_code"),
-                              item_name=e.payload.get("item_name"), text=e.payload.get("text", ""))
-                   for e in log.decisions],
-        clock=[_clock(ctx, event) for event in log.clock],
+        items=[_item(ctx, item, attendance.absent, recordings) for item in source.items],
+        materials=[_material(ctx, entry.event) for entry in state.materials],
+        tasks=_tasks(ctx),
+        referrals=_referrals(ctx),
+        decisions=[m.Decision(decision_id=e.decision_id, project_code=e.project_code,
+                              item_name=e.item_name, text=e.text)
+                   for e in (entry.event for entry in state.decisions)],
+        clock=[_clock(ctx, entry.event) for entry in state.clock],
         recordings=[span for span, _start, _stop in recordings],
-        summary=log.summary,
-        distribution=_distribution(ctx, log),
+        summary=state.closing_note,
+        distribution=_distribution(ctx),
         source_log=(m.SourceLog(events=source.log.count, head_hash=source.log.head_hash)
                     if source.log else None),
     )
 
 
-def _read_log(events: tuple[Event, ...]) -> _Log:
-    log = _Log()
-    for event in sorted(events, key=lambda e: e.seq):
-        p, kind = event.payload, event.type
-        if kind == "meeting_started" and log.started is None:
-            log.started = event.ts
-        elif kind == "meeting_ended":
-            log.ended, log.summary = event.ts, p.get("summary") or ""
-        elif kind == "participant_joined":
-            log.joined.append({**p, "_ts": event.ts})
-        elif kind == "recording_started":
-            log.recordings.setdefault(p["recording_key"], [event, None])
-        elif kind == "recording_stopped" and p.get("recording_key") in log.recordings:
-            log.recordings[p["recording_key"]][1] = event
-        elif kind == "agenda_item_closed":
-            log.outcomes[p["position"]] = p.get("outcome") or ""
-        elif kind == "opinion_submitted":
-            log.opinions[p["opinion_id"]] = _Revision(event)
-        elif kind == "opinion_amended":
-            earlier = log.opinions.get(p["opinion_id"])
-            amendments = [*earlier.amendments, event] if earlier else [event]
-            log.opinions[p["opinion_id"]] = _Revision(event, amendments)
-        elif kind == "material_requested":
-            log.materials.append(event)
-        elif kind == "decision_recorded":
-            log.decisions.append(event)
-        elif kind == "task_assigned":
-            log.tasks.append(event)
-        elif kind in CLOCK_LABELS:
-            log.clock.append(event)
-    return log
-
-
-def _attendance(ctx: _Context, log: _Log) -> m.Attendance:
+def _attendance(ctx: _Context) -> m.Attendance:
     """出席 = invited member departments someone came for; 请假 = those nobody came for;
     列席 = observers, the applicant and guests, grouped by unit in order of arrival."""
     invited = {i.department_code: i for i in ctx.source.invitations if i.department_code}
@@ -162,23 +115,24 @@ def _attendance(ctx: _Context, log: _Log) -> m.Attendance:
     people: dict[str, list[m.Attendee]] = {}
     units: dict[str, str] = {}
     members: set[str] = set()
-    for joined in log.joined:
-        if joined.get("capacity") == CHAIR:
+    for presence in ctx.state.presences.values():
+        if presence.capacity is Capacity.CHAIR:
             continue
-        code = joined.get("department_code")
+        code = ctx.department_codes.get(presence.department_id) if presence.department_id is not None else None
+        person = ctx.person(presence.user_id)
+        credit_code = person.organisation_credit_code if person else None
+        key = code or credit_code or presence.unit or ""
         invitation = invited.get(code) if code else None
-        credit_code = joined.get("organisation_credit_code")
-        key = code or credit_code or joined.get("unit_name") or ""
-        if invitation is not None and invitation.capacity == MEMBER:
+        if invitation is not None and invitation.capacity == Capacity.MEMBER:
             members.add(key)
         unit = (ctx.department(code) if code else organisations.get(credit_code or "")
-                or joined.get("unit_name") or "")
+                or presence.unit or "")
         units.setdefault(key, unit)
-        attendee = _attendee(ctx, joined)
+        attendee = _attendee(ctx, presence, code)
         if attendee.name not in {a.name for a in people.setdefault(key, [])}:
             people[key].append(attendee)
     member_order = [i.department_code for i in ctx.source.invitations
-                    if i.capacity == MEMBER and i.department_code]
+                    if i.capacity == Capacity.MEMBER and i.department_code]
     present = [m.AttendingUnit(code=code, name=units[code], people=people[code])
                for code in member_order if code in members]
     absent = [_absent(ctx, invited[code]) for code in member_order if code not in members]
@@ -187,20 +141,17 @@ def _attendance(ctx: _Context, log: _Log) -> m.Attendance:
     return m.Attendance(present=present, absent=absent, observers=observers)
 
 
-def _attendee(ctx: _Context, joined: dict[str, Any]) -> m.Attendee:
-    person = ctx.people_by_username.get(joined.get("username") or "")
-    post = joined.get("post")
-    stands_in = joined.get("stands_in_for")
+def _attendee(ctx: _Context, presence: Presence, department_code: str | None) -> m.Attendee:
+    """A person as the minutes name them; a B post is shown standing in for the A post."""
+    person = ctx.person(presence.user_id)
+    post = presence.post
     stands_in_name = None
-    if stands_in:
-        a_post = ctx.people_by_username.get(stands_in)
-        stands_in_name = a_post.display_name if a_post else stands_in
-    elif post == "B":
-        a_post = next((p for p in ctx.source.people if p.post == "A"
-                       and p.department_code == joined.get("department_code")), None)
+    if post is Post.B:
+        a_post = next((p for p in ctx.source.people if p.post == Post.A
+                       and p.department_code == department_code), None)
         stands_in_name = a_post.display_name if a_post else None
-    return m.Attendee(name=joined.get("display_name") or "", title=person.title if person else "",
-                      post=post, post_label=ctx.labels.post.get(post, "") if post else "",
+    return m.Attendee(name=presence.display_name, title=person.title if person else "",
+                      post=post.value if post else None, post_label=post.label_zh if post else "",
                       stands_in_for=stands_in_name)
 
 
@@ -233,13 +184,13 @@ def _case(ctx: _Context, case: Any) -> m.Case:
                   industry=case.industry)
 
 
-def _recordings(ctx: _Context, log: _Log) -> list[tuple[m.RecordingSpan, datetime, datetime | None]]:
+def _recordings(ctx: _Context) -> list[tuple[m.RecordingSpan, datetime, datetime | None]]:
     spans = []
-    for key, (started, stopped) in log.recordings.items():
-        span = m.RecordingSpan(recording_key=key, started_at=ctx.local(started.ts),
-                               stopped_at=ctx.local(stopped.ts) if stopped else None,
-                               consent_notice=started.payload.get("consent_notice") or "")
-        spans.append((span, started.ts, stopped.ts if stopped else None))
+    for recording in ctx.state.recordings.values():
+        span = m.RecordingSpan(recording_key=recording.key, started_at=ctx.local(recording.started),
+                               stopped_at=ctx.local(recording.stopped) if recording.stopped else None,
+                               consent_notice=recording.consent_notice)
+        spans.append((span, recording.started, recording.stopped))
     return spans
 
 
@@ -254,24 +205,20 @@ def _link(ctx: _Context, ts: datetime, recordings: list[Any]) -> m.RecordingLink
     return None
 
 
-def _item(ctx: _Context, log: _Log, item: Any, absent: list[m.AbsentUnit],
-          recordings: list[Any]) -> m.Item:
-    opinions = []
-    for opinion_id, revision in log.opinions.items():
-        p = revision.event.payload
-        if (p.get("project_code"), p.get("item_name")) != (item.project_code, item.name):
-            continue
-        opinions.append(_opinion(ctx, opinion_id, revision, recordings))
+def _item(ctx: _Context, item: Any, absent: list[m.AbsentUnit], recordings: list[Any]) -> m.Item:
+    key = (item.project_code, item.name)
+    opinions = [_opinion(ctx, opinion, recordings) for opinion in ctx.state.opinions_on(key)]
     given = {o.department_code for o in opinions}
     absent_opinions = [m.AbsentOpinion(department_code=a.code, department=a.name,
                                        statement=_absent_opinion(ctx, a))
                        for a in absent if a.code not in given]
+    reviewed = ctx.state.agenda.get(key)
     return m.Item(position=item.position, project_code=item.project_code, name=item.name,
                   department_code=item.department_code, department=ctx.department(item.department_code),
                   level_label=ctx.labels.level.get(item.level, item.level),
                   accepted_on=item.accepted_on.isoformat() if item.accepted_on else None,
                   promised_limit_wd=item.promised_limit_wd, statutory_limit_wd=item.statutory_limit_wd,
-                  outcome=log.outcomes.get(item.position, ""), opinions=opinions, absent=absent_opinions)
+                  outcome=reviewed.outcome if reviewed else "", opinions=opinions, absent=absent_opinions)
 
 
 def _absent_opinion(ctx: _Context, absent: m.AbsentUnit) -> str:
@@ -280,84 +227,73 @@ def _absent_opinion(ctx: _Context, absent: m.AbsentUnit) -> str:
     return f"未出席，意见待定（须于{_cn_date(absent.opinion_due or '')}前书面报送）"
 
 
-def _opinion(ctx: _Context, opinion_id: str, revision: _Revision, recordings: list[Any]) -> m.Opinion:
-    event, p = revision.event, revision.event.payload
-    actor = ctx.actor(event)
-    kind = p.get("kind", "")
-    post = p.get("post")
-    refer_to = p.get("refer_to")
-    amendments = [m.Amendment(revision=a.payload.get("revision", 0), at=ctx.local(a.ts),
-                              reason=a.payload.get("amendment_reason") or "")
-                  for a in revision.amendments]
+def _opinion(ctx: _Context, opinion: Opinion, recordings: list[Any]) -> m.Opinion:
+    current = opinion.current
+    content = current.content
+    actor = ctx.person(current.act.actor_id)
+    kind: OpinionKind = content.kind
+    amendments = [m.Amendment(revision=a.content.revision, at=ctx.local(a.act.at), reason=a.amendment_reason)
+                  for a in opinion.amendments]
     return m.Opinion(
-        opinion_id=opinion_id, department_code=p.get("department_code", ""),
-        department=ctx.department(p.get("department_code")), kind=kind,
-        kind_label=ctx.labels.opinion_kind.get(kind, kind), text=p.get("text") or "",
-        conditions=list(p.get("conditions") or []), reasons=p.get("reasons") or "",
-        legal_basis=p.get("legal_basis") or "", remedy_notice=p.get("remedy_notice") or "",
-        refer_to=refer_to, refer_to_name=ctx.department(refer_to) or None,
-        given_by=actor.display_name if actor else "", post=post,
-        post_label=ctx.labels.post.get(post, "") if post else "",
-        revision=p.get("revision", 1), amendments=amendments, at=ctx.local(event.ts),
-        recording=_link(ctx, event.ts, recordings))
+        opinion_id=opinion.opinion_id, department_code=opinion.department_code,
+        department=ctx.department(opinion.department_code), kind=kind.value, kind_label=kind.label_zh,
+        text=content.text, conditions=list(content.conditions), reasons=content.reasons,
+        legal_basis=content.legal_basis, remedy_notice=content.remedy_notice,
+        refer_to=content.refer_to, refer_to_name=ctx.department(content.refer_to) or None,
+        given_by=actor.display_name if actor else "", post=content.post.value,
+        post_label=content.post.label_zh, revision=content.revision, amendments=amendments,
+        at=ctx.local(current.act.at), recording=_link(ctx, current.act.at, recordings))
 
 
-def _material(ctx: _Context, event: Event) -> m.Material:
-    p = event.payload
-    item = ctx.items.get((p.get("project_code"), p.get("item_name")))
-    due, provisional = ctx.due(int(p["due_working_days"]))
-    return m.Material(request_id=p["request_id"], project_code=p.get("project_code") or "",
-                      item_name=p.get("item_name") or "", item_position=item.position if item else None,
-                      department_code=p.get("department_code") or "",
-                      department=ctx.department(p.get("department_code")), material=p.get("material") or "",
-                      detail=p.get("detail") or "", due_working_days=int(p["due_working_days"]),
+def _material(ctx: _Context, event: MaterialRequested) -> m.Material:
+    item = ctx.items.get((event.project_code, event.item_name))
+    due, provisional = ctx.due(event.due_working_days)
+    return m.Material(request_id=event.request_id, project_code=event.project_code,
+                      item_name=event.item_name, item_position=item.position if item else None,
+                      department_code=event.department_code, department=ctx.department(event.department_code),
+                      material=event.material, detail=event.detail, due_working_days=event.due_working_days,
                       due_date=due, provisional=provisional)
 
 
-def _tasks(ctx: _Context, log: _Log) -> list[m.DepartmentTasks]:
+def _tasks(ctx: _Context) -> list[m.DepartmentTasks]:
     """Tasks grouped by department, departments in the order they were first given a task."""
     groups: dict[str, list[m.Task]] = {}
-    for event in log.tasks:
-        p = event.payload
-        due, provisional = ctx.due(int(p["due_working_days"]))
-        groups.setdefault(p["department_code"], []).append(m.Task(
-            task_id=p["task_id"], project_code=p.get("project_code"), item_name=p.get("item_name"),
-            text=p.get("text") or "", due_working_days=int(p["due_working_days"]), due_date=due,
-            provisional=provisional))
+    for task in (entry.event for entry in ctx.state.tasks):
+        due, provisional = ctx.due(task.due_working_days)
+        groups.setdefault(task.department_code, []).append(m.Task(
+            task_id=task.task_id, project_code=task.project_code, item_name=task.item_name, text=task.text,
+            due_working_days=task.due_working_days, due_date=due, provisional=provisional))
     return [m.DepartmentTasks(department_code=code, department=ctx.department(code), tasks=tasks)
             for code, tasks in groups.items()]
 
 
-def _referrals(ctx: _Context, log: _Log) -> list[m.Referral]:
+def _referrals(ctx: _Context) -> list[m.Referral]:
     referrals = []
-    for opinion_id, revision in log.opinions.items():
-        p = revision.event.payload
-        if p.get("kind") == "refer_upward":
+    for opinion in ctx.state.opinions.values():
+        content = opinion.current.content
+        if content.kind is OpinionKind.REFER_UPWARD:
             referrals.append(m.Referral(
-                opinion_id=opinion_id, project_code=p.get("project_code") or "",
-                item_name=p.get("item_name") or "", from_department=ctx.department(p.get("department_code")),
-                to_department_code=p.get("refer_to"), to_department=ctx.department(p.get("refer_to")) or None,
-                text=p.get("text") or ""))
+                opinion_id=opinion.opinion_id, project_code=content.project_code, item_name=content.item_name,
+                from_department=ctx.department(content.department_code), to_department_code=content.refer_to,
+                to_department=ctx.department(content.refer_to) or None, text=content.text))
     return referrals
 
 
-def _clock(ctx: _Context, event: Event) -> m.ClockEntry:
-    p = event.payload
-    kind, label = CLOCK_LABELS[event.type]
-    return m.ClockEntry(kind=kind, label=label, project_code=p.get("project_code") or "",
-                        item_name=p.get("item_name") or "", department=ctx.department(p.get("department_code")),
-                        notice_no=p.get("notice_no") or "", effective_date=p.get("effective_date") or "",
-                        reason=p.get("reason") or "")
+def _clock(ctx: _Context, event: ClockSuspended | ClockResumed) -> m.ClockEntry:
+    kind, label = ("suspended", "中止审查") if isinstance(event, ClockSuspended) else ("resumed", "恢复审查")
+    return m.ClockEntry(kind=kind, label=label, project_code=event.project_code, item_name=event.item_name,
+                        department=ctx.department(event.department_code), notice_no=event.notice_no,
+                        effective_date=event.effective_date, reason=event.reason)
 
 
-def _distribution(ctx: _Context, log: _Log) -> list[str]:
+def _distribution(ctx: _Context) -> list[str]:
     """分送: every invited unit, then departments given a task without being invited (the issuer
     keeps the original and is not listed)."""
     names: list[str] = []
     for invitation in ctx.source.invitations:
         names.append(ctx.department(invitation.department_code) if invitation.department_code
                      else invitation.organisation_name or "")
-    names += [ctx.department(e.payload["department_code"]) for e in log.tasks]
+    names += [ctx.department(entry.event.department_code) for entry in ctx.state.tasks]
     return list(dict.fromkeys(name for name in names if name and name != ctx.source.centre.issuer))
 
 

@@ -2,8 +2,10 @@
 
 The server fills this (server/services/minutes_source.py) from the database; tests and the
 benchmark fill it directly. Nothing here reads a clock, a file or a database, so the same source
-always builds the same minutes. Labels (opinion kinds, levels, posts, categories) come in with the
-source because the server's domain enums own them and this library must not import the server.
+always builds the same minutes. The events are the record's (record.events), folded by the record's
+reducer; the record's vocabularies (opinion kinds, posts) carry their own labels, the server's
+(levels, case categories, item statuses) come in with the source because this library must not
+import the server.
 """
 
 from __future__ import annotations
@@ -54,11 +56,9 @@ class WorkCalendar(_Plain):
 
 
 class Labels(_Plain):
-    """Chinese labels by stored value: opinion_kind, level, post, category, capacity, ..."""
+    """Chinese labels by stored value of the server's enums: level, category, item status."""
 
-    opinion_kind: dict[str, str]
     level: dict[str, str]
-    post: dict[str, str]
     category: dict[str, str]
     item_status: dict[str, str] = {}
 
@@ -74,6 +74,7 @@ class Centre(_Plain):
 
 
 class Department(_Plain):
+    id: int | None = Field(None, description="the id the record's attendance names it by")
     code: str
     name: str
     level: str = Field(description="province | city | county")
@@ -88,6 +89,7 @@ class Person(_Plain):
     title: str = ""
     department_code: str | None = None
     post: str | None = Field(None, description="A | B for chief representatives")
+    organisation_credit_code: str | None = Field(None, description="an applicant's organisation")
 
 
 class Site(_Plain):
@@ -142,7 +144,7 @@ class Case(_Plain):
 
 
 class Event(_Plain):
-    """One stored event: seq order is log order; ts is aware (UTC)."""
+    """One stored event of the record (record.events): seq order is log order; ts is aware (UTC)."""
 
     seq: int
     ts: datetime

@@ -56,7 +56,7 @@ async def _export(args: argparse.Namespace, settings: Any, db: Any) -> int:
     with tqdm(cases, desc="export", unit="case", file=sys.stderr) as bar:
         for case in bar:
             bar.set_postfix_str(case.project_code)
-            dossier = await build_dossier(db, case, settings.data_dir, None)
+            dossier = await build_dossier(db, case, settings.data_dir, None, settings.centre.promised_limits)
             result = await export_bag(dossier, out, settings.centre.name)
             if result.set_aside is not None:
                 tqdm.write(f"{result.name}: an invalid bag was in the way, kept as {result.set_aside}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from fractions import Fraction
+from typing import cast
 
 import av
 from av.filter import Graph
@@ -94,11 +95,11 @@ class _MixGraph:
         self.graph.configure()
 
     def mix(self, blocks: list[bytes], samples: int, pts: int) -> bytes:
-        for source, data in zip(self.sources, blocks):
+        for source, data in zip(self.sources, blocks, strict=True):
             source.push(audio_frame(data, samples, pts))
         out = b""
         while len(out) < samples * BYTES_PER_SAMPLE:
-            frame = self.sink.pull()
+            frame = cast(av.AudioFrame, self.sink.pull())  # an audio graph's sink gives audio frames
             out += bytes(frame.planes[0])[: frame.samples * BYTES_PER_SAMPLE]
         return out
 

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import av
 
@@ -46,10 +47,11 @@ class TrackReader:
 
     def _frames(self) -> Iterator[av.VideoFrame | av.AudioFrame]:
         stream = _stream(self._container, self.kind)
-        stream.thread_type = "AUTO"
+        stream.codec_context.thread_type = "AUTO"  # what the stream's attribute setter forwards to
         for packet in self._container.demux(stream):
             try:
-                yield from packet.decode()
+                # A packet of an audio or a video stream decodes to frames of that kind, never subtitles.
+                yield from cast(list[av.VideoFrame | av.AudioFrame], packet.decode())
             except av.error.FFmpegError as exc:  # a damaged packet: skip it, keep the track
                 if len(self.problems) < 5:
                     self.problems.append(f"{self.label}: {exc}")

@@ -12,13 +12,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from record.events import (
+    AgendaItemOpened,
+    Logged,
+    OpinionAmended,
+    OpinionSubmitted,
+    SpeakingStarted,
+    parse_event,
+    payload_keys,
+)
+from record.reducer import apply
+from record.state import AgendaItem, ReviewState
+
 VISUAL_KINDS = ("video", "screen")
-# Opinion kinds as the review writes them (server/domain/opinions.py OpinionKind); recorder/
-# may not import server/, and a chapter title must read the same as the minutes.
-OPINION_LABELS = {"agree": "同意", "agree_in_principle": "原则同意", "conditional": "附条件同意",
-                  "disagree": "不同意", "refer_upward": "需转报上级"}
+CHAPTER_EVENTS = frozenset({"agenda_item_opened", "opinion_submitted", "opinion_amended", "speaking_started"})
+TIMELINE_ZERO = datetime(1970, 1, 1, tzinfo=UTC)
+"""Events on a recording carry milliseconds from its start; the reducer is given them as times
+from this instant (only their order matters to chapters)."""
 
 
 class TrackLike(Protocol):
@@ -92,11 +105,6 @@ def _boundaries(tracks: Iterable[TrackLike], events: Iterable[EventLike], durati
 _LAYOUT_EVENTS = {"speaking_started", "presentation_started", "presentation_stopped"}
 
 
-def _speaker_key(payload: dict[str, Any]) -> str | None:
-    """Live events name the speaker's participant id; the demo vocabulary only their name."""
-    return payload.get("participant_id") or payload.get("display_name") or payload.get("speaker_name")
-
-
 @dataclass
 class _Review:
     """The review state that drives the layout, replayed up to an instant."""
@@ -107,16 +115,12 @@ class _Review:
 
     def apply(self, event: EventLike) -> None:
         if event.type == "speaking_started":
-            self.speaker = _speaker_key(event.payload)
+            self.speaker = event.payload.get("participant_id")
         elif event.type == "presentation_started":
             self.presenting = True
             self.presenter = event.payload.get("participant_id")
         elif event.type == "presentation_stopped":
             self.presenting, self.presenter = False, None
-
-
-def _owned_by(track: TrackLike, key: str | None) -> bool:
-    return key is not None and key in (track.participant_id, track.display_name)
 
 
 def _choose_large(visible: list[TrackLike], review: _Review, previous: str | None) -> str | None:
@@ -126,7 +130,7 @@ def _choose_large(visible: list[TrackLike], review: _Review, previous: str | Non
     cameras = [t for t in visible if t.kind == "video"]
     wanted = review.presenter if review.presenting and review.presenter else review.speaker
     for track in cameras:
-        if _owned_by(track, wanted):
+        if wanted is not None and track.participant_id == wanted:
             return track.track_id
     if previous in {t.track_id for t in cameras}:
         return previous  # a speaker without a camera leaves the last one large
@@ -154,30 +158,47 @@ def layout(tracks: Sequence[TrackLike], events: Sequence[EventLike], duration_ms
     return spans
 
 
-def _department(payload: dict[str, Any]) -> str:
-    return (payload.get("department_name") or payload.get("department")
-            or payload.get("department_code") or "")
+def _typed(event: EventLike) -> Any:
+    """The record's event behind a chapter-worthy timeline event (None for the others). The
+    placement on the timeline may have added the actor's ``participant_id`` (recorder.events);
+    only the record's own keys are read."""
+    if event.type not in CHAPTER_EVENTS:
+        return None
+    keys = payload_keys(event.type)
+    return parse_event(event.type, {key: value for key, value in event.payload.items() if key in keys})
 
 
-def chapter_of(event: EventLike) -> Chapter | None:
-    """The chapter an event starts, if it starts one."""
-    p = event.payload
-    if event.type == "agenda_item_opened":
-        return Chapter(event.at_ms, "agenda", f"议题 {p.get('position', '')}：{p.get('item_name', '')}")
-    if event.type in ("opinion_submitted", "opinion_amended"):
-        kind = OPINION_LABELS.get(str(p.get("kind")), str(p.get("kind", "")))
-        suffix = "（修改）" if event.type == "opinion_amended" else ""
-        return Chapter(event.at_ms, "opinion", f"{_department(p)} 意见：{kind}{suffix}")
-    if event.type == "speaking_started":
-        name = p.get("display_name") or p.get("speaker_name") or ""
-        return Chapter(event.at_ms, "speaker", f"发言：{name}")
+def _chapter(at_ms: int, event: Any, state: ReviewState, open_before: AgendaItem | None) -> Chapter | None:
+    """The chapter an event starts, judged on the review state it leaves: an item that opens (not
+    one already open), an opinion revision (marked when it amends), a change of speaker."""
+    if isinstance(event, AgendaItemOpened):
+        item = state.open_item
+        if item is None or item is open_before:
+            return None
+        return Chapter(at_ms, "agenda", f"议题 {item.ref.position}：{item.ref.item_name}")
+    if isinstance(event, OpinionSubmitted | OpinionAmended):
+        revision = state.opinions[event.opinion_id].current
+        suffix = "（修改）" if revision.amended else ""
+        return Chapter(at_ms, "opinion", f"{event.department_code} 意见：{revision.content.kind.label_zh}{suffix}")
+    if isinstance(event, SpeakingStarted):
+        return Chapter(at_ms, "speaker", f"发言：{event.display_name}")
     return None
 
 
 def chapters(events: Sequence[EventLike], duration_ms: int) -> list[Chapter]:
-    """Every chapter inside the recording, in time order (the page's chapter list)."""
-    found = (chapter_of(e) for e in sorted(events, key=lambda e: e.at_ms) if 0 <= e.at_ms < duration_ms)
-    return [c for c in found if c is not None]
+    """Every chapter inside the recording, in time order (the page's chapter list), found by
+    folding the recording's events with the record's reducer."""
+    state, found = ReviewState(), []
+    for event in sorted(events, key=lambda e: e.at_ms):
+        typed = _typed(event)
+        if typed is None:
+            continue
+        open_before = state.open_item
+        apply(state, Logged(TIMELINE_ZERO + timedelta(milliseconds=event.at_ms), None, typed))
+        chapter = _chapter(event.at_ms, typed, state, open_before)
+        if chapter is not None and 0 <= event.at_ms < duration_ms:
+            found.append(chapter)
+    return found
 
 
 def container_chapters(all_chapters: Sequence[Chapter], duration_ms: int) -> list[tuple[int, int, str]]:

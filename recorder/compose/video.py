@@ -9,6 +9,7 @@ first time.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import cast
 
 import av
 from av.filter import Graph
@@ -22,7 +23,7 @@ BLACK = (16, 128, 128)  # limited-range yuv
 
 def black_frame(width: int, height: int) -> av.VideoFrame:
     frame = av.VideoFrame(width, height, PIXEL_FORMAT)
-    for plane, value in zip(frame.planes, BLACK):
+    for plane, value in zip(frame.planes, BLACK, strict=True):
         plane.update(bytes([value]) * plane.buffer_size)
     return frame
 
@@ -39,7 +40,8 @@ class _LayoutGraph:
         self.inputs = []
         scaled = []
         for src_w, src_h, src_format, box in key:
-            source = self.graph.add_buffer(width=src_w, height=src_h, format=src_format, time_base=time_base)
+            source = self.graph.add_buffer(width=src_w, height=src_h, format=av.VideoFormat(src_format),
+                                           time_base=time_base)
             scale = self.graph.add("scale", f"{box.w}:{box.h}:flags=bilinear")
             source.link_to(scale)
             self.inputs.append(source)
@@ -63,10 +65,10 @@ class _LayoutGraph:
         self.graph.configure()
 
     def run(self, frames: list[av.VideoFrame], pts: int) -> av.VideoFrame:
-        for source, frame in zip(self.inputs, frames):
+        for source, frame in zip(self.inputs, frames, strict=True):
             frame.pts = pts
             source.push(frame)
-        return self.sink.pull()
+        return cast(av.VideoFrame, self.sink.pull())  # a video graph's sink gives video frames
 
 
 class Compositor:
@@ -85,7 +87,7 @@ class Compositor:
         else:
             spots = boxes(self.width, self.height, large is not None, len(small))
             key: GraphKey = tuple((f.width, f.height, f.format.name, fit(f.width, f.height, box))
-                                  for f, box in zip(frames, spots))
+                                  for f, box in zip(frames, spots, strict=True))
             graph = self._graphs.get(key)
             if graph is None:
                 if len(self._graphs) >= MAX_GRAPHS:

@@ -52,7 +52,10 @@ from server.db.models import (
     MinutesVersion,
     User,
 )
-from server.services.clock import CENTRE_TZ
+from server.domain.cases import ManagementCategory
+from server.services.calendar import load_calendar
+from server.services.clock import CENTRE_TZ, case_clocks, centre_today, promised_limit
+from server.settings import PromisedLimits
 from server.services.eventlog import check_meeting_log
 from server.services.materials import material_path
 from server.services.minutes_reading import Reader, notice_document, reader_for, version_document
@@ -120,18 +123,25 @@ class _Builder:
     def gap(self, name: str, reason: str) -> None:
         self.gaps.append(DossierGap(name=name, reason=reason))
 
-    def case_out(self, case: InvestmentCase) -> DossierCase:
+    async def case_out(self, case: InvestmentCase, limits: PromisedLimits) -> DossierCase:
+        """The case and its items with their clocks as the case page shows them today."""
+        today = centre_today()
+        limit = promised_limit(limits, ManagementCategory(case.category))
+        case_clock, item_clocks = case_clocks(await load_calendar(self.db), limit, case.items, today)
         items = [DossierItem(id=i.id, name=i.name, department=i.department.name, level=i.level, status=i.status,
                              result=i.result, document_no=i.document_no, accepted_on=i.accepted_on,
-                             statutory_limit_wd=i.statutory_limit_wd, promised_limit_wd=i.promised_limit_wd,
-                             suspensions=[DossierSuspension.model_validate(s) for s in i.suspensions])
-                 for i in case.items]
+                             decided_on=i.decided_on, statutory_limit_wd=i.statutory_limit_wd,
+                             promised_limit_wd=i.promised_limit_wd,
+                             suspensions=[DossierSuspension.model_validate(s) for s in i.suspensions], clock=c)
+                 for i, c in zip(case.items, item_clocks, strict=True)]
         out = DossierCase(id=case.id, project_code=case.project_code, name=case.name,
                           applicant=case.organisation.name, applicant_credit_code=case.organisation.credit_code,
-                          category=case.category, total_investment=str(case.total_investment), items=items)
+                          category=case.category, total_investment=str(case.total_investment), items=items,
+                          clock=case_clock, clock_as_of=today)
         self.add(DossierFile("case/clock.json", "application/json",
-                             "审批事项及计时（中止/恢复）/ approval items and their clocks",
-                             produce=_constant(_json_bytes([i.model_dump(mode="json") for i in items]))))
+                             "项目及审批事项的计时（中止/恢复、不计时期间）/ the case's and its items' clocks",
+                             produce=_constant(_json_bytes(out.model_dump(
+                                 mode="json", include={"clock", "clock_as_of", "items"})))))
         return out
 
     async def materials(self, case: InvestmentCase) -> None:
@@ -285,7 +295,7 @@ def _event_out(row: MeetingEvent, actors: dict[int, str], recordings: list[Recor
             break
     return DossierEvent(seq=row.seq, at=row.ts.astimezone(CENTRE_TZ), type=row.type,
                     actor=actors.get(row.actor_id) if row.actor_id is not None else
-                    row.payload.get("display_name") or row.payload.get("speaker_name"),
+                    row.payload.get("display_name"),
                     title=passages[0].title if passages else "", text=passages[0].body if passages else "",
                     jump=jump)
 
@@ -321,10 +331,11 @@ async def case_meetings(db: AsyncSession, principal: Principal | None, case_id: 
 
 
 async def build_dossier(db: AsyncSession, case: InvestmentCase, data_dir: Path,
-                        principal: Principal | None) -> Dossier:
-    """The case's record as `principal` may see it (None: the operator, everything)."""
+                        principal: Principal | None, limits: PromisedLimits) -> Dossier:
+    """The case's record as `principal` may see it (None: the operator, everything); `limits`
+    are the centre's promised totals (settings.centre.promised_limits) for the case's clock."""
     builder = _Builder(db, data_dir, principal)
-    case_out = builder.case_out(case)
+    case_out = await builder.case_out(case, limits)
     await builder.materials(case)
     meetings = [await builder.meeting_out(m) for m in await case_meetings(db, principal, case.id)]
     files = [DossierFileOut(name=f.name, media_type=f.media_type, description=f.description, sha256=f.sha256)

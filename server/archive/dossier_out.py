@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from pydantic import Field
+
 from server.schemas.base import Out
+from server.services.clock import CaseClock, ItemClock
 
 
 class DossierFileOut(Out):
@@ -21,6 +24,7 @@ class DossierGap(Out):
 
 
 class DossierSuspension(Out):
+    kind: str
     start: date
     end: date | None
     reason: str
@@ -37,9 +41,11 @@ class DossierItem(Out):
     result: str
     document_no: str
     accepted_on: date | None
+    decided_on: date | None
     statutory_limit_wd: int
     promised_limit_wd: int
     suspensions: list[DossierSuspension]
+    clock: ItemClock
 
 
 class DossierCase(Out):
@@ -51,6 +57,8 @@ class DossierCase(Out):
     category: str
     total_investment: str
     items: list[DossierItem]
+    clock: CaseClock
+    clock_as_of: date = Field(description="the day the clocks were read (the centre's date)")
 
 
 class DossierMinutesVersion(Out):

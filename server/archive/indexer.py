@@ -76,8 +76,9 @@ class _MeetingFacts:
     def entries(self, source: str, passage: Passage, meeting_id: int, at: datetime, *,
                 event_seq: int | None = None, minutes_version_id: int | None = None) -> list[ArchiveEntry]:
         code = passage.project_code
-        whole_meeting = code not in self.by_code
-        targets = self.cases if whole_meeting else [self.by_code[code]]
+        one_case = self.by_code.get(code) if code is not None else None
+        whole_meeting = one_case is None
+        targets = self.cases if one_case is None else [one_case]
         dept = self.departments.get(passage.department_code)
         out = []
         for case in targets:
@@ -139,7 +140,9 @@ async def _fresh_documents(db: AsyncSession) -> tuple[list[int], datetime | None
     if mark is not None:
         statement = statement.where(MinutesVersion.finalised_at > mark.at - WATERMARK_MARGIN)
     rows = list(await db.execute(statement))
-    return sorted({document_id for document_id, _ in rows}), max((at for _, at in rows), default=None)
+    # `at is not None` only narrows the type: the statement selects finalised versions only.
+    return (sorted({document_id for document_id, _ in rows}),
+            max((at for _, at in rows if at is not None), default=None))
 
 
 async def _pending_minutes(db: AsyncSession, document_ids: Sequence[int]) -> list[tuple[MinutesVersion, int]]:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from recorder.session import sha256_of
 from server.archive.recordings import RECORDINGS_DIR, Recording, meeting_recordings, track_path
 from server.db.models import ArchiveFixity, MeetingEvent, MinutesDocument, MinutesVersion
-from server.services.eventlog import check_meeting_log
+from server.services.eventlog import check_meeting_log, check_migrated_chains, hash_now
 from server.services.minutes_state import content_sha256
 
 
@@ -63,6 +63,8 @@ async def _event_logs(db: AsyncSession, report: VerifyReport, problems: list[Pro
         report.events += check.count
         problems.extend(Problem("meeting_events", f"meeting {meeting_id} seq {p.seq}", p.expected, p.found,
                                 f"{p.kind}: {p.message}") for p in check.problems)
+        problems.extend(Problem("record_migration_rows", f"meeting {meeting_id} seq {p.seq}", p.expected, p.found,
+                                f"{p.kind}: {p.message}") for p in await check_migrated_chains(db, meeting_id))
 
 
 async def _minutes(db: AsyncSession, report: VerifyReport, problems: list[Problem]) -> None:
@@ -77,8 +79,7 @@ async def _minutes(db: AsyncSession, report: VerifyReport, problems: list[Proble
             problems.append(Problem("minutes_versions", row, version.sha256, found,
                                     "定稿纪要内容与其哈希不符 / final minutes content does not match its SHA-256"))
         head = (version.content.get("source_log") or {}).get("head_hash")
-        if head and await db.scalar(select(MeetingEvent.id).where(
-                MeetingEvent.meeting_id == document.meeting_id, MeetingEvent.hash == head).limit(1)) is None:
+        if head and await hash_now(db, document.meeting_id, head) is None:
             problems.append(Problem("meeting_events", f"meeting {document.meeting_id}", head, None,
                                     f"纪要 {document.number} 记录的事件日志末条哈希已不在日志中（日志被截断或重写）/ "
                                     "the event-log head recorded in these minutes is no longer in the log "

@@ -5,6 +5,10 @@ material requests, tasks, item outcomes, clock notices, public chat, the gist of
 closing summary, what was presented. Presence events (joins, mutes, hands) carry none. Private chat
 (`to` set) is left out of the index: the search is shared by roles (an applicant searches their
 own cases) who were not party to a private message; it stays in the event log.
+
+Events are read as the record's typed events (record.events), labels from its vocabularies. A
+passage is the words of one event, indexed incrementally from a cursor, so it needs no review
+state (the record's reducer gives state, not text).
 """
 
 from __future__ import annotations
@@ -13,7 +17,22 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from server.domain.opinions import OpinionKind
+from record.events import (
+    AgendaItemClosed,
+    ChatMessage,
+    ClockResumed,
+    ClockSuspended,
+    DecisionRecorded,
+    MaterialRequested,
+    MeetingStatusChanged,
+    OpinionAmended,
+    OpinionSubmitted,
+    PresentationStarted,
+    SpeakingStarted,
+    TaskAssigned,
+    parse_event,
+)
+from record.vocab import MeetingStatus
 
 # Entry kinds, as the search filter names them.
 KINDS = ("opinion", "decision", "material", "task", "outcome", "clock", "chat", "speech", "summary",
@@ -43,55 +62,46 @@ def _text(*parts: Any) -> str:
     return "\n".join(out)
 
 
-def _kind_label(kind: str) -> str:
-    try:
-        return OpinionKind(kind).label_zh
-    except ValueError:
-        return kind
-
-
-def _code(payload: dict[str, Any], key: str = "project_code") -> str | None:
-    value = payload.get(key)
-    return value if isinstance(value, str) and value else None
-
-
 def event_passages(type: str, payload: dict[str, Any]) -> list[Passage]:
-    """The passages of one event (usually none or one)."""
-    code = _code(payload)
-    dept = _code(payload, "department_code") or ""
-    item = payload.get("item_name") or ""
-    if type in ("opinion_submitted", "opinion_amended"):
-        kind = str(payload.get("kind") or "")
-        title = f"{item} · {_kind_label(kind)}" + ("（修改）" if type == "opinion_amended" else "")
-        body = _text(payload.get("text"), payload.get("conditions"), payload.get("reasons"),
-                     payload.get("legal_basis"), payload.get("amendment_reason"))
-        return [Passage("opinion", title, body, code, dept, kind)]
-    simple = {
-        "decision_recorded": ("decision", "议定事项", ("text",)),
-        "material_requested": ("material", "补正材料", ("material", "detail")),
-        "task_assigned": ("task", "任务分工", ("text",)),
-        "agenda_item_closed": ("outcome", "审查结果", ("outcome",)),
-        "clock_suspended": ("clock", "中止办理", ("notice_no", "reason")),
-        "clock_resumed": ("clock", "恢复办理", ("notice_no", "reason")),
-        "speaking_started": ("speech", "发言", ("speaker_name", "summary")),
-        "meeting_ended": ("summary", "会议小结", ("summary",)),
-        "presentation_started": ("presentation", "演示材料", ("title", "file_name")),
-    }
-    if type == "chat_message":
-        if payload.get("to"):
-            return []
-        return _one("chat", "聊天", _text(payload.get("text")), code, dept)
-    if type in simple:
-        kind, title, keys = simple[type]
-        if type == "speaking_started" and not payload.get("summary"):
-            return []  # the live meeting records who spoke, not what: nothing to find
-        return _one(kind, f"{item} · {title}" if item else title, _text(*(payload.get(k) for k in keys)),
-                    code, dept)
+    """The passages of one stored event (usually none or one)."""
+    event = parse_event(type, payload)
+    match event:
+        case OpinionSubmitted() | OpinionAmended():
+            amended = isinstance(event, OpinionAmended)
+            title = f"{event.item_name} · {event.kind.label_zh}" + ("（修改）" if amended else "")
+            body = _text(event.text, event.conditions, event.reasons, event.legal_basis,
+                         event.amendment_reason if amended else "")
+            return [Passage("opinion", title, body, event.project_code or None, event.department_code,
+                            event.kind.value)]
+        case DecisionRecorded():
+            return _one("decision", "议定事项", event.item_name, _text(event.text), event.project_code)
+        case MaterialRequested():
+            return _one("material", "补正材料", event.item_name, _text(event.material, event.detail),
+                        event.project_code, event.department_code)
+        case TaskAssigned():
+            return _one("task", "任务分工", event.item_name, _text(event.text), event.project_code,
+                        event.department_code)
+        case AgendaItemClosed():
+            return _one("outcome", "审查结果", event.item_name, _text(event.outcome), event.project_code)
+        case ClockSuspended() | ClockResumed():
+            title = "中止办理" if isinstance(event, ClockSuspended) else "恢复办理"
+            return _one("clock", title, event.item_name, _text(event.notice_no, event.reason),
+                        event.project_code, event.department_code)
+        case ChatMessage(to=None):
+            return _one("chat", "聊天", None, _text(event.text))
+        case SpeakingStarted(summary=summary) if summary:
+            # the live meeting records who spoke, not what: only a written gist is found
+            return _one("speech", "发言", None, _text(event.display_name, summary))
+        case MeetingStatusChanged(to=MeetingStatus.ENDED):
+            return _one("summary", "会议小结", None, _text(event.note))
+        case PresentationStarted():
+            return _one("presentation", "演示材料", None, _text(event.title, event.file_name))
     return []
 
 
-def _one(kind: str, title: str, body: str, code: str | None, dept: str) -> list[Passage]:
-    return [Passage(kind, title, body, code, dept)] if body else []
+def _one(kind: str, title: str, item: str | None, body: str, code: str | None = None,
+         dept: str = "") -> list[Passage]:
+    return [Passage(kind, f"{item} · {title}" if item else title, body, code or None, dept)] if body else []
 
 
 def minutes_passages(content: dict[str, Any], status: str) -> list[Passage]:

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from sqlalchemy import ColumnElement, Select, and_, column, func, or_, select, table, text
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, column, func, or_, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.archive.passages import KINDS
@@ -117,7 +117,7 @@ def fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _contains(col: ColumnElement[str], fragment: str, postgres: bool) -> ColumnElement[bool]:
+def _contains(col: SQLColumnExpression[str], fragment: str, postgres: bool) -> ColumnElement[bool]:
     pattern = like_pattern(fragment)
     return col.ilike(pattern, escape=LIKE_ESCAPE) if postgres else col.like(pattern, escape=LIKE_ESCAPE)
 
@@ -158,7 +158,7 @@ def _date_filters(query: ArchiveQuery) -> list[ColumnElement[bool]]:
 
 
 def build_statement(query: ArchiveQuery, principal: Principal, dialect: str,
-                    id_range: tuple[int, int] | None = None) -> Select[tuple[ArchiveEntry]]:
+                    id_range: tuple[int, int] | None = None) -> Select[ArchiveEntry]:
     """The one SELECT a search runs. `id_range`: the lowest and highest entry id in the date
     range, handed to FTS5 as a rowid range (entries are indexed roughly in time order, so this
     spares walking every match newer than the range; it is exact, the date filter still applies)."""

@@ -70,7 +70,7 @@ async def sign_in(db: AsyncSession, sessions: async_sessionmaker[AsyncSession], 
         await throttle.record_failure(sessions, username, remote)
         log.info("login failed for %r from %s", username, remote)
         raise LoginRefused()
-    user = await db.get(User, user.id)
+    account = await db.get_one(User, user.id)  # accounts are never deleted, only deactivated
     await forgive(db, username)
-    token, row = await open_session(db, user, session_hours, remote)
-    return token, row, user
+    token, row = await open_session(db, account, session_hours, remote)
+    return token, row, account

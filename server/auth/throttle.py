@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -94,8 +95,9 @@ class LoginThrottle:
                                         .where(LoginLock.username == username))).one_or_none()
                 if row is None:
                     lock = self.lock_for(1)
-                    inserted = await db.execute(
-                        _insert_ignoring_conflict(db, username, now, now + lock if lock else None))
+                    # An INSERT's result is a CursorResult (rowcount); execute() is typed for any statement.
+                    inserted = cast(CursorResult[Any], await db.execute(
+                        _insert_ignoring_conflict(db, username, now, now + lock if lock else None)))
                     if inserted.rowcount == 1:
                         await db.commit()
                         return None
@@ -105,10 +107,10 @@ class LoginThrottle:
                 forgotten = row.last_failure_at <= now - self.longest_lock
                 failures = 1 if forgotten else row.failures + 1
                 lock = self.lock_for(failures)
-                changed = await db.execute(
+                changed = cast(CursorResult[Any], await db.execute(
                     update(LoginLock)
                     .where(LoginLock.username == username, LoginLock.failures == row.failures)
-                    .values(failures=failures, last_failure_at=now, locked_until=now + lock if lock else None))
+                    .values(failures=failures, last_failure_at=now, locked_until=now + lock if lock else None)))
                 if changed.rowcount == 1:
                     await db.commit()
                     return None

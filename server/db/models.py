@@ -153,6 +153,8 @@ class ApprovalItem(Base):
     status: Mapped[str] = mapped_column(String(16))
     result: Mapped[str] = mapped_column(Text, default="")
     document_no: Mapped[str] = mapped_column(String(64), default="")
+    # The day the item was decided (approved, rejected, withdrawn): its clocks stop there.
+    decided_on: Mapped[date | None] = mapped_column(Date)
     case: Mapped[InvestmentCase] = relationship(back_populates="items")
     department: Mapped[Department] = relationship(lazy="joined")
     suspensions: Mapped[list[ClockSuspension]] = relationship(
@@ -161,11 +163,13 @@ class ApprovalItem(Base):
 
 
 class ClockSuspension(Base):
-    """中止/恢复办理: a period the item's clock stands still, each end backed by a notice document."""
+    """A period the item's clock stands still, each end backed by a notice document: 中止/恢复办理
+    (kind "suspension") or a period §45 does not count (kind "excluded"; domain.cases.PeriodKind)."""
 
     __tablename__ = "clock_suspensions"
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("approval_items.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="suspension", server_default="suspension")
     start: Mapped[date] = mapped_column(Date)
     end: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -535,3 +539,37 @@ class ArchiveAccess(Base):
     target: Mapped[str] = mapped_column(String(256))
     detail: Mapped[str] = mapped_column(Text)
     remote: Mapped[str] = mapped_column(String(64))
+
+
+class RecordMigration(Base):
+    """A meeting whose event log a data migration rewrote to the record's schema: the head hash
+    before and after (append-only, migration 0008; see docs/architecture.md "The record")."""
+
+    __tablename__ = "record_migrations"
+    __table_args__ = (UniqueConstraint("migration", "meeting_id", name="uq_record_migrations_meeting"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    migration: Mapped[str] = mapped_column(String(16))
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    events: Mapped[int] = mapped_column(Integer)
+    old_head_hash: Mapped[str] = mapped_column(String(64))
+    new_head_hash: Mapped[str] = mapped_column(String(64))
+    migrated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RecordMigrationRow(Base):
+    """An event row as it was before a data migration rewrote it (type, payload and its place in
+    the old chain), with the hash of the row that replaced it (append-only)."""
+
+    __tablename__ = "record_migration_rows"
+    __table_args__ = (UniqueConstraint("migration", "meeting_id", "seq", name="uq_record_migration_rows_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    migration: Mapped[str] = mapped_column(String(16))
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    ts: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(48))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), index=True)
+    new_hash: Mapped[str] = mapped_column(String(64))

@@ -1,6 +1,7 @@
 """Demo data: Fengqing County (凤庆县, Lincang, Yunnan) joint-review cases, people and meetings.
 
-Plain typed data for the loader (record types and the meeting event table: server.demo.records).
+Plain typed data for the loader (record types: server.demo.records; the meeting events are the
+record's, with people named by username and display name: server.demo.record_events).
 Top-level constants: DIVISIONS, FENGQING_TOWNS, DEPARTMENTS, ORGANISATIONS, USERS, COMMISSIONS,
 CASES (items and suspensions nested), MEETINGS (sites, invitations, agenda, events), and
 DATA_AS_OF, the day the data describes (between the ended and the scheduled meeting).
@@ -26,6 +27,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from record.vocab import OpinionKind, remedy_notice
 from server.demo.records import (
     AgendaRef,
     ApprovalItem,
@@ -697,7 +699,6 @@ COMMISSIONS: tuple[Commission, ...] = (
 # ---------------------------------------------------------------------------------------------
 
 PLACE = "凤庆县政务服务中心三楼会商室"
-REMEDY_NOTICE = "申请人如对本意见不服，享有依法申请行政复议或者提起行政诉讼的权利。"
 
 
 def _joined(username: str | None, display_name: str, unit_name: str, capacity: str,
@@ -727,7 +728,7 @@ def _opinion(opinion_id: str, item_name: str, department_code: str, post: str, k
         "opinion_id": opinion_id, "revision": revision, "project_code": FISH,
         "item_name": item_name, "department_code": department_code, "post": post, "kind": kind,
         "text": text, "conditions": list(conditions), "reasons": reasons,
-        "legal_basis": legal_basis, "remedy_notice": REMEDY_NOTICE if kind == "disagree" else "",
+        "legal_basis": legal_basis, "remedy_notice": remedy_notice(OpinionKind(kind)),
         "refer_to": None,
     }
 
@@ -740,7 +741,7 @@ def _agenda(event: str, item_name: str, position: int, outcome: str | None = Non
 
 
 FISH_MEETING_EVENTS: tuple[Event, ...] = (
-    Event(0, "chair_a", "meeting_started", {"place": PLACE, "site_keys": ["fq-hall", "lc-fgw"]}),
+    Event(0, "chair_a", "meeting_status_changed", {"from": "scheduled", "to": "live", "note": ""}),
     Event(0, "chair_a", "participant_joined", _joined(
         "chair_a", "杨国强", "凤庆县投资项目并联审批办公室", "chair", "fq-hall", "FQ-BLB")),
     Event(25, "fgj_a", "participant_joined", _joined(
@@ -1057,8 +1058,9 @@ FISH_MEETING_EVENTS: tuple[Event, ...] = (
     Event(7760, "zwj_a", "participant_left", _left("zwj_a", "黄建荣")),
     Event(7770, "fgj_a", "participant_left", _left("fgj_a", "李建华")),
     Event(7800, "chair_a", "participant_left", _left("chair_a", "杨国强")),
-    Event(7800, "chair_a", "meeting_ended", {
-        "summary": "会议审查4个事项：2项附条件通过，1项通过，1项不同意现方案并中止审查。"}),
+    Event(7800, "chair_a", "meeting_status_changed", {
+        "from": "live", "to": "ended",
+        "note": "会议审查4个事项：2项附条件通过，1项通过，1项不同意现方案并中止审查。"}),
 )
 
 MEETINGS: tuple[Meeting, ...] = (

@@ -1,4 +1,4 @@
-"""Record types of the demo data (server.demo.data) and the meeting event vocabulary.
+"""Record types of the demo data (server.demo.data) and how its meeting events name people.
 
 Plain frozen dataclasses, no database code: the loader walks the constants of server.demo.data and
 maps these records onto the models. Field names follow server.db.models where a column exists
@@ -20,44 +20,24 @@ Meeting events
 ==============
 A meeting's `events` are in log order; `offset_s` counts seconds from the meeting's actual start
 (timestamp = actual_start + offset_s, never decreasing). `actor` is a username or None (a person
-without an account, e.g. a township official sitting in). Payloads hold only str, int, bool, None,
-list and dict (no float, Decimal or datetime: dates are ISO strings "2026-11-20"). Every payload of
-a type has exactly the keys listed in EVENT_SCHEMA below; absent values are None, "" or [].
+without an account, e.g. a township official sitting in). Types and payloads are the record's
+(record.events), written as plain dicts, except where people are named: for the data's own
+convenience they are named by username and display name, and the loader
+(server.demo.record_events) turns them into the record's ids:
 
-Type                  Payload keys
+Type                  Demo payload keys (the loader writes the record's)
 --------------------  ------------------------------------------------------------------------------
-meeting_started       place, site_keys [site key...]
-meeting_ended         summary (the chair's closing words, one sentence)
-participant_joined    username|None, display_name, unit_name, capacity ("chair" | "member" |
-                      "observer" | "applicant" | "agent"), department_code|None,
+participant_joined    username|None, display_name, unit_name, capacity, department_code|None,
                       organisation_credit_code|None, post ("A"|"B"|None), stands_in_for (the A-post
                       username a B post replaces, else None), site_key
 participant_left      username|None, display_name, reason|None
-recording_started     recording_key, consent_notice (what the chair announced)
-recording_stopped     recording_key
-agenda_item_opened    project_code, item_name, position (1-based, as in Meeting.agenda)
-agenda_item_closed    project_code, item_name, position, outcome (one-line result for the minutes)
-presentation_started  title, file_name, page_count
-presentation_stopped  title
-speaking_started      speaker_name, site_key, summary (gist for the minutes writer, not a transcript)
+speaking_started      speaker_name (a participant's display name), site_key, summary (gist for the
+                      minutes writer, not a transcript)
 chat_message          text, to (username, or None for everyone)
-hand_raised           purpose
-opinion_submitted     opinion_id, revision (1), project_code, item_name, department_code, post,
-                      kind, text, conditions [str] (non-empty only for "conditional"),
-                      reasons (str, required for "disagree"), legal_basis (str, required for
-                      "disagree"), remedy_notice (str, the 行政许可法 §38 notice for "disagree",
-                      else ""), refer_to (department_code for "refer_upward", else None)
-opinion_amended       the opinion_submitted keys (same opinion_id, revision + 1, full new content)
-                      + amendment_reason; it replaces the earlier revision in the minutes
-material_requested    request_id, opinion_id|None, project_code, item_name, department_code,
-                      material (its name), detail, due_working_days
-decision_recorded     decision_id, project_code|None, item_name|None, text  (议定事项)
-task_assigned         task_id, department_code, project_code|None, item_name|None, text,
-                      due_working_days
-clock_suspended       project_code, item_name, department_code, notice_no, effective_date, reason
-clock_resumed         project_code, item_name, department_code, notice_no, effective_date, reason
 
-The clock events mirror the Suspension records of the item (same notice numbers and dates).
+The meeting starts and ends by `meeting_status_changed` (to "live"; to "ended" with the chair's
+closing summary as its note). The clock events mirror the Suspension records of the item (same
+notice numbers and dates).
 """
 
 from __future__ import annotations
@@ -65,49 +45,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-
-EVENT_SCHEMA: dict[str, frozenset[str]] = {
-    "meeting_started": frozenset({"place", "site_keys"}),
-    "meeting_ended": frozenset({"summary"}),
-    "participant_joined": frozenset({
-        "username", "display_name", "unit_name", "capacity", "department_code",
-        "organisation_credit_code", "post", "stands_in_for", "site_key",
-    }),
-    "participant_left": frozenset({"username", "display_name", "reason"}),
-    "recording_started": frozenset({"recording_key", "consent_notice"}),
-    "recording_stopped": frozenset({"recording_key"}),
-    "agenda_item_opened": frozenset({"project_code", "item_name", "position"}),
-    "agenda_item_closed": frozenset({"project_code", "item_name", "position", "outcome"}),
-    "presentation_started": frozenset({"title", "file_name", "page_count"}),
-    "presentation_stopped": frozenset({"title"}),
-    "speaking_started": frozenset({"speaker_name", "site_key", "summary"}),
-    "chat_message": frozenset({"text", "to"}),
-    "hand_raised": frozenset({"purpose"}),
-    "opinion_submitted": frozenset({
-        "opinion_id", "revision", "project_code", "item_name", "department_code", "post", "kind",
-        "text", "conditions", "reasons", "legal_basis", "remedy_notice", "refer_to",
-    }),
-    "opinion_amended": frozenset({
-        "opinion_id", "revision", "project_code", "item_name", "department_code", "post", "kind",
-        "text", "conditions", "reasons", "legal_basis", "remedy_notice", "refer_to",
-        "amendment_reason",
-    }),
-    "material_requested": frozenset({
-        "request_id", "opinion_id", "project_code", "item_name", "department_code", "material",
-        "detail", "due_working_days",
-    }),
-    "decision_recorded": frozenset({"decision_id", "project_code", "item_name", "text"}),
-    "task_assigned": frozenset({
-        "task_id", "department_code", "project_code", "item_name", "text", "due_working_days",
-    }),
-    "clock_suspended": frozenset({
-        "project_code", "item_name", "department_code", "notice_no", "effective_date", "reason",
-    }),
-    "clock_resumed": frozenset({
-        "project_code", "item_name", "department_code", "notice_no", "effective_date", "reason",
-    }),
-}
-
 
 @dataclass(frozen=True)
 class Division:

@@ -12,7 +12,7 @@ editing, sending, the departments' confirmations and finalising.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from server.db.models import (
 )
 from server.auth.principal import load_principal
 from server.demo import data, records
+from server.demo.record_events import record_events
 from server.domain.meetings import MeetingStatus
 from server.domain.roles import Post, Role
 from server.services.eventlog import append_event
@@ -145,6 +146,7 @@ def _item(case_id: int, item: records.ApprovalItem, ids: _Ids) -> ApprovalItem:
         level=item.level, accepted_on=item.accepted_on, statutory_limit_wd=item.statutory_limit_wd,
         promised_limit_wd=item.promised_limit_wd, status=item.status, result=item.result,
         document_no=item.document_no,
+        decided_on=item.decided_on,
         suspensions=[ClockSuspension(start=s.start, end=s.end, reason=s.reason,
                                      suspend_notice_no=s.suspend_notice_no,
                                      resume_notice_no=s.resume_notice_no) for s in item.suspensions])
@@ -192,10 +194,8 @@ def _meeting(meeting: records.Meeting, ids: _Ids, now: datetime) -> Meeting:
 
 
 async def _events(db: AsyncSession, meeting_id: int, meeting: records.Meeting, ids: _Ids) -> None:
-    start = meeting.actual_start or meeting.scheduled_start
-    for event in meeting.events:
-        await append_event(db, meeting_id, ids.users.get(event.actor) if event.actor else None,
-                           event.type, event.payload, ts=start + timedelta(seconds=event.offset_s))
+    for event in record_events(meeting, ids.users, ids.departments):
+        await append_event(db, meeting_id, event.actor_id, event.type, event.payload, ts=event.ts)
 
 
 async def _minutes(db: AsyncSession, meeting: Meeting, settings: Settings) -> MinutesDocument | None:

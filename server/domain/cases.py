@@ -39,6 +39,35 @@ class ItemStatus(LabelledEnum):
     WITHDRAWN = "withdrawn", "已撤回", "withdrawn"
 
 
+# Statuses that decide an item: its clock stops on the decision date.
+FINAL_STATUSES = frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED, ItemStatus.WITHDRAWN})
+
+
+class PeriodKind(LabelledEnum):
+    """Why an item's clock stands still for a period. Both stop the statutory and the promised
+    clock alike; they differ in law and in the notice the applicant receives."""
+
+    SUSPENSION = "suspension", "中止办理（补正）", "suspension (supplementation)"
+    EXCLUDED = (
+        "excluded",
+        "不计入期限（听证、检验、检测、检疫、鉴定、专家评审、中介评估，行政许可法第四十五条）",
+        "not counted (hearing, test, expert review, evaluation; Administrative Licensing Law §45)",
+    )
+
+
+class ClockState(LabelledEnum):
+    """Where a clock stands: an item's (not_started, running, suspended, excluded, decided) or a
+    case's, which also waits when no item is with the administration and none is stopped (the
+    applicant has not filed the next item yet)."""
+
+    NOT_STARTED = "not_started", "未受理，未计时", "not accepted, no clock"
+    RUNNING = "running", "计时中", "running"
+    SUSPENDED = "suspended", "中止计时（补正）", "stopped: supplementation"
+    EXCLUDED = "excluded", "暂停计时（不计入期限的程序）", "stopped: a period not counted (§45)"
+    WAITING = "waiting", "暂停计时（等待申请人报送其余事项）", "stopped: waiting for the applicant's next item"
+    DECIDED = "decided", "已办结", "decided"
+
+
 class CaseFieldError(ValueError):
     """A case field that cannot be right; `field` names it so a form can mark it."""
 

@@ -7,18 +7,9 @@ jump such as reopening an ended meeting or finalising minutes that were never dr
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from server.domain.labels import LabelledEnum
+from record.vocab import MeetingStatus
 
-
-class MeetingStatus(LabelledEnum):
-    """Where a meeting is in its life; after "ended" the remaining steps concern its minutes."""
-
-    SCHEDULED = "scheduled", "已安排", "scheduled"
-    LIVE = "live", "进行中", "live"
-    ENDED = "ended", "已结束", "ended"
-    MINUTES_DRAFT = "minutes_draft", "纪要起草中", "minutes in draft"
-    MINUTES_FINAL = "minutes_final", "纪要已定稿", "minutes final"
-    CANCELLED = "cancelled", "已取消", "cancelled"
+__all__ = ["ALLOWED_TRANSITIONS", "InvalidTransition", "MeetingStatus", "transition"]
 
 
 ALLOWED_TRANSITIONS: Mapping[MeetingStatus, frozenset[MeetingStatus]] = MappingProxyType(

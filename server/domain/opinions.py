@@ -7,25 +7,10 @@ refused as input rather than recorded (行政许可法 §38).
 
 from dataclasses import dataclass, replace
 
-from server.domain.labels import LabelledEnum
+from record.vocab import REMEDY_NOTICE_EN, REMEDY_NOTICE_ZH, OpinionKind, remedy_notice
 
-# 行政许可法 §38 ¶2: a refusal must tell the applicant of the right to reconsideration or
-# litigation.
-REMEDY_NOTICE_ZH = "申请人如对本意见不服，享有依法申请行政复议或者提起行政诉讼的权利。"
-REMEDY_NOTICE_EN = (
-    "If the applicant disagrees with this opinion, it has the right to apply for administrative "
-    "reconsideration or to bring an administrative lawsuit in accordance with the law."
-)
-
-
-class OpinionKind(LabelledEnum):
-    """The five answers a department may give (local practice, brief §4)."""
-
-    AGREE = "agree", "同意", "agree"
-    AGREE_IN_PRINCIPLE = "agree_in_principle", "原则同意", "agree in principle"
-    CONDITIONAL = "conditional", "附条件同意", "agree with conditions"
-    DISAGREE = "disagree", "不同意", "disagree"
-    REFER_UPWARD = "refer_upward", "需转报上级", "refer to a higher level"
+__all__ = ["REMEDY_NOTICE_EN", "REMEDY_NOTICE_ZH", "MaterialRequest", "Opinion", "OpinionError",
+           "OpinionKind", "validate_opinion"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +35,7 @@ class Opinion:
     @property
     def remedy_notice(self) -> str:
         """The notice a refusal must carry wherever it is printed; empty for other kinds."""
-        return REMEDY_NOTICE_ZH if self.kind is OpinionKind.DISAGREE else ""
+        return remedy_notice(self.kind)
 
 
 class OpinionError(ValueError):

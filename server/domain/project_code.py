@@ -2,13 +2,15 @@
 
 The code is how every department, the online approval platform and the archive refer to one project,
 so a mistyped code silently splits one project into two. Only what can be checked without the
-national register is checked: the shape, the issue time and the issuing division. The last digit of
+national register is checked: the shape, the issue time (a real month, not before the format began
+and not after the current month) and the issuing division. The last digit of
 a current code is a check digit whose algorithm is not public; it is deliberately not verified.
 """
 
 import re
 from collections.abc import Container
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 _SHAPE = re.compile(r"([0-9]{4})-([0-9]{6})-([0-9]{2})-([0-9]{2})-([0-9]{6})")
@@ -47,8 +49,11 @@ class ProjectCode:
     serial: str
 
 
-def parse_project_code(code: str, known_divisions: Container[str]) -> ProjectCode:
+def parse_project_code(code: str, known_divisions: Container[str], today: date) -> ProjectCode:
     """Parse and check a project code; raise ProjectCodeError naming the first bad segment.
+
+    `today` is the centre's date (Asia/Shanghai): a code is issued before the case reaches the
+    centre, so an issue month after today's (3412-...) is a typing error, not a future project.
 
     Full-width digits or dashes (as typed with a Chinese input method) are refused, not converted:
     the code is copied from the platform's certificate, so a full-width character means it was
@@ -64,6 +69,12 @@ def parse_project_code(code: str, known_divisions: Container[str]) -> ProjectCod
         )
     issue_time, division, guiding, type_code, serial = shape.groups()
     year, month = _issue_time(issue_time)
+    if (year, month or 1) > (today.year, today.month):
+        raise ProjectCodeError(
+            "issue_time",
+            f"项目代码第1段（赋码时间）晚于本月（{today.year}年{today.month}月）: {issue_time} / "
+            "issue time is after the current month",
+        )
     if division not in known_divisions:
         raise ProjectCodeError(
             "division",

@@ -1,6 +1,9 @@
 """Who people are in the system, and the AB post system (AB工作制)."""
 
+from record.vocab import Post
 from server.domain.labels import LabelledEnum
+
+__all__ = ["Post", "Role"]
 
 
 class Role(LabelledEnum):
@@ -12,11 +15,3 @@ class Role(LabelledEnum):
     APPLICANT = "applicant", "申请人", "applicant"
     AGENT = "agent", "代办员", "agent"
     ARCHIVIST = "archivist", "档案管理员", "archivist"
-
-
-class Post(LabelledEnum):
-    """A department's A post and its backup B, who acts with A's authority when A is away;
-    the minutes record which of them attended."""
-
-    A = "A", "A岗", "post A"
-    B = "B", "B岗", "post B (backup)"

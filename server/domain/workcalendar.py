@@ -8,12 +8,19 @@ carries a `confirmed` flag and any deadline that depends on an unconfirmed year 
 Counting rule (民法典 §201): the start day (acceptance) is not counted; the first counted day is the
 first working day after it. Because only working days are counted, a deadline always falls on a
 working day, which also satisfies §203 (a deadline on a holiday moves to the next working day).
+
+A clock counts the working days an application is with the administration: after acceptance, up
+to the decision, outside suspended (中止, the applicant supplements) and excluded (§45: hearings,
+tests, expert review, evaluation) periods. A case's clock counts a day when any of its items'
+clocks counts it (`run_clock` over several spans), so one department's supplementation does not
+stop the others, and the applicant's time between items is never the centre's.
 """
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import islice, pairwise, takewhile
+from functools import lru_cache
+from itertools import chain, islice, pairwise, takewhile
 from types import MappingProxyType
 
 import chinese_calendar
@@ -22,6 +29,8 @@ from server.domain.labels import LabelledEnum
 
 _ONE_DAY = timedelta(days=1)
 _SATURDAY = 5
+# chinesecalendar computes solar terms for these years only.
+_SOLAR_TERM_YEARS = range(1900, 2101)
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,8 @@ class CalendarYear:
 
 
 class WorkCalendar:
-    """Answers "is this a working day?" from per-year tables, Mon-Fri for years without a table."""
+    """Answers "is this a working day?" from per-year tables; a year without a table is Mon-Fri
+    less the statutory holidays fixed by date (`statutory_holidays`), and unconfirmed."""
 
     def __init__(self, years: Iterable[CalendarYear]) -> None:
         self._years: dict[int, CalendarYear] = {}
@@ -78,10 +88,12 @@ class WorkCalendar:
                 return True
             if day in entry.holidays:
                 return False
+        elif day in statutory_holidays(day.year):
+            return False
         return day.weekday() < _SATURDAY
 
     def is_confirmed(self, year: int) -> bool:
-        """A year without a table counts as unconfirmed: its Mon-Fri answer is only a guess."""
+        """A year without a table counts as unconfirmed: its answer is only a guess."""
         entry = self._years.get(year)
         return entry is not None and entry.confirmed
 
@@ -108,14 +120,36 @@ class WorkCalendar:
         return sum(1 for _ in takewhile(lambda day: day <= end, self.working_days_after(start)))
 
 
+@lru_cache(maxsize=128)
+def statutory_holidays(year: int) -> frozenset[date]:
+    """The holidays a year keeps before its State Council notice is out: those the 《全国年节及纪念日
+    放假办法》 (as amended in 2024, in force since 2025) fixes by the solar calendar — 元旦 1 Jan,
+    清明 (the solar term, 4-6 Apr), 劳动节 1-2 May, 国庆节 1-3 Oct.
+
+    Without them a deadline in an unconfirmed year ran straight through New Year's Day and the
+    National Day week. What cannot be known in advance is left out rather than guessed: the lunar
+    holidays (春节 除夕-初三, 端午, 中秋; no lunar calendar is installed, and chinesecalendar has
+    none) and every 调休 (the notice decides which weekends are worked). Such a year stays
+    unconfirmed, so whatever it decides is marked provisional.
+    """
+    days = {date(year, 1, 1), date(year, 5, 1), date(year, 5, 2),
+            date(year, 10, 1), date(year, 10, 2), date(year, 10, 3)}
+    if year in _SOLAR_TERM_YEARS:
+        days.update(day for day, name in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 30))
+                    if name == "清明")
+    return frozenset(days)
+
+
 @dataclass(frozen=True)
 class Suspension:
-    """A 中止 period of an item's clock, from the suspension notice to the resumption notice.
+    """A period a clock stands still: 中止 (the applicant supplements, from the suspension notice
+    to the resumption notice) or a §45 exclusion (hearing, test, expert review, evaluation, from
+    the written notice to its end); both stop the clock alike, only their notices differ.
 
     Days from `start` through `end`, both included, are not counted: the notice day itself is
     already outside the clock, and counting resumes on the day after the resumption date (the
     resumption day, like the acceptance day, is a start day and not counted). end=None means the
-    item is still suspended.
+    period is still open.
     """
 
     start: date
@@ -133,6 +167,25 @@ class Suspension:
 
 
 @dataclass(frozen=True)
+class Span:
+    """One item's time with the administration: the working days after `accepted`, up to
+    `decided` (included; None while undecided), outside its periods."""
+
+    accepted: date
+    periods: tuple[Suspension, ...] = ()
+    decided: date | None = None
+
+    def counts(self, day: date) -> bool:
+        return (self.accepted < day and (self.decided is None or day <= self.decided)
+                and not _suspended_on(day, self.periods))
+
+    @property
+    def stopped(self) -> bool:
+        """Undecided, with an open period: its clock stands still until the period ends."""
+        return self.decided is None and any(period.end is None for period in self.periods)
+
+
+@dataclass(frozen=True)
 class Deadline:
     """The last day of a limit. provisional: it depends on a year whose holidays are not
     confirmed. suspended: the clock is stopped now, so the date will move later day by day."""
@@ -144,10 +197,12 @@ class Deadline:
 
 @dataclass(frozen=True)
 class ClockStatus:
-    """An item's clock as of a given day.
+    """A clock as of a given day.
 
-    used: working days counted so far; left: limit minus used, negative once overdue (so the
-    screen can say by how much). overdue: the deadline day has passed.
+    used: working days counted so far; left: limit minus used, negative once over (so the
+    screen can say by how much). overdue: the deadline day passed before the decision (or, while
+    undecided, before today). running: some span is counting (undecided, not stopped); suspended:
+    none is, and an open period is why (else the case waits for the applicant's next item).
     """
 
     used: int
@@ -156,6 +211,63 @@ class ClockStatus:
     overdue: bool
     suspended: bool
     provisional: bool
+    running: bool
+
+
+def run_clock(
+    cal: WorkCalendar,
+    spans: Sequence[Span],
+    limit_wd: int,
+    as_of: date,
+    decided: bool = False,
+) -> ClockStatus:
+    """Where a clock of `limit_wd` working days stands on `as_of`: it counts each working day
+    that any span counts, from the earliest acceptance (excluded), and stops at the last
+    decision when `decided` (every span decided and nothing else to come).
+
+    The deadline is the limit-th counted day; days not yet counted are projected as the working
+    days after the end (today, or the decision), i.e. as if every stopped clock resumed today,
+    so each further day of suspension moves it (Deadline.suspended).
+    """
+    if not spans:
+        raise ValueError("没有已受理的事项，未开始计时 / no accepted item: the clock has not started")
+    start = min(span.accepted for span in spans)
+    if as_of < start:
+        raise ValueError(f"受理日期晚于今天: {start} > {as_of} / acceptance date is after today")
+    for span in spans:
+        _check_span(span, as_of)
+    decisions = [day for span in spans if (day := span.decided) is not None]
+    if decided and len(decisions) < len(spans):
+        raise ValueError("尚有事项未办结 / an item is not decided yet")
+    end = max(decisions) if decided else as_of
+    counted = [day for day in takewhile(lambda day: day <= end, cal.working_days_after(start))
+               if any(span.counts(day) for span in spans)]
+    due = _nth(chain(counted, cal.working_days_after(end)), limit_wd)
+    running = not decided and any(span.decided is None and not span.stopped for span in spans)
+    moving = not decided and not running
+    due_provisional = not cal.all_confirmed(start, due)
+    return ClockStatus(
+        used=len(counted),
+        left=limit_wd - len(counted),
+        deadline=Deadline(date=due, provisional=due_provisional, suspended=moving),
+        overdue=end > due,
+        suspended=moving and any(span.stopped for span in spans),
+        provisional=due_provisional or not cal.all_confirmed(start, end),
+        running=running,
+    )
+
+
+def clock_status(
+    cal: WorkCalendar,
+    accepted: date,
+    limit_wd: int,
+    suspensions: Sequence[Suspension],
+    today: date,
+    decided_on: date | None = None,
+) -> ClockStatus:
+    """One item's clock on `today`, counting from acceptance (excluded) to its decision."""
+    span = Span(accepted, tuple(suspensions), decided_on)
+    return run_clock(cal, [span], limit_wd, today, decided=decided_on is not None)
 
 
 def deadline(
@@ -172,44 +284,11 @@ def deadline(
     were resumed today (counting again from tomorrow), i.e. the earliest it can still be; every
     further day of suspension moves it. `suspended` is then True.
     """
-    periods = _checked_suspensions(start, suspensions, today)
-    is_open = any(period.end is None for period in periods)
-    if is_open:
-        if today is None:
+    if today is None:
+        if any(period.end is None for period in suspensions):
             raise ValueError("中止未恢复时须给出当日日期 / an open suspension needs today's date")
-        periods = [Suspension(p.start, today) if p.end is None else p for p in periods]
-    due = _nth(_counted_days(cal, start, periods), working_days)
-    return Deadline(date=due, provisional=not cal.all_confirmed(start, due), suspended=is_open)
-
-
-def clock_status(
-    cal: WorkCalendar,
-    accepted: date,
-    limit_wd: int,
-    suspensions: Sequence[Suspension],
-    today: date,
-) -> ClockStatus:
-    """Where an item's clock stands on `today`, counting from acceptance (excluded)."""
-    if today < accepted:
-        raise ValueError(f"受理日期晚于今天: {accepted} > {today} / acceptance date is after today")
-    due = deadline(cal, accepted, limit_wd, suspensions, today)  # also checks the suspensions
-    # Cut at today before dropping suspended days: with an open suspension no later day counts.
-    elapsed = takewhile(lambda day: day <= today, cal.working_days_after(accepted))
-    used = sum(1 for day in elapsed if not _suspended_on(day, suspensions))
-    return ClockStatus(
-        used=used,
-        left=limit_wd - used,
-        deadline=due,
-        overdue=today > due.date,
-        suspended=due.suspended,
-        provisional=due.provisional or not cal.all_confirmed(accepted, today),
-    )
-
-
-def _counted_days(cal: WorkCalendar, start: date, periods: Sequence[Suspension]) -> Iterator[date]:
-    """Working days after `start` outside every period; never ends past an open period, so
-    callers close open periods (or cut the days) first."""
-    return (day for day in cal.working_days_after(start) if not _suspended_on(day, periods))
+        today = max([start, *(period.end for period in suspensions if period.end is not None)])
+    return clock_status(cal, start, working_days, suspensions, today).deadline
 
 
 def _suspended_on(day: date, periods: Sequence[Suspension]) -> bool:
@@ -222,30 +301,38 @@ def _nth(days: Iterator[date], n: int) -> date:
     return next(islice(days, n - 1, None))
 
 
-def _checked_suspensions(
-    start: date, suspensions: Sequence[Suspension], today: date | None
-) -> list[Suspension]:
-    """Suspensions sorted by start, refusing what cannot have happened: a suspension before the
-    clock started, overlapping periods, a still-open one followed by another, or dates after today.
-    """
-    periods = sorted(suspensions, key=lambda period: period.start)
+def _check_span(span: Span, as_of: date) -> None:
+    """Refuse what cannot have happened: periods before the acceptance, overlapping, open and
+    followed by another, or after today; a decision before the acceptance, after today, or
+    before a period ended."""
+    periods = sorted(span.periods, key=lambda period: period.start)
     for earlier, later in pairwise(periods):
         if earlier.end is None or earlier.end >= later.start:
             raise ValueError(
                 f"中止期间重叠: {earlier.start} 与 {later.start} / suspension periods overlap"
             )
     for period in periods:
-        if period.start < start:
+        if period.start < span.accepted:
             raise ValueError(
-                f"中止日期早于受理日期: {period.start} < {start} / suspension before acceptance"
+                f"中止日期早于受理日期: {period.start} < {span.accepted} / suspension before acceptance"
             )
         latest = period.end or period.start
-        if today is not None and latest > today:
+        if latest > as_of:
             raise ValueError(
-                f"中止或恢复日期晚于今天: {latest} > {today} / "
+                f"中止或恢复日期晚于今天: {latest} > {as_of} / "
                 "suspension or resumption dated in the future"
             )
-    return periods
+    if span.decided is None:
+        return
+    if not span.accepted <= span.decided <= as_of:
+        raise ValueError(
+            f"办结日期须在受理日期 {span.accepted} 与今天 {as_of} 之间: {span.decided} / "
+            "decision date must lie between the acceptance and today"
+        )
+    if any(period.end is None or period.end > span.decided for period in periods):
+        raise ValueError(
+            f"办结日期 {span.decided} 早于中止期间结束 / decision date before a suspension ended"
+        )
 
 
 class LimitBasis(LabelledEnum):

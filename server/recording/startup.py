@@ -13,16 +13,14 @@ import asyncio
 import logging
 
 from aiohttp import web
-from sqlalchemy import select
 
 from recorder.errors import RecorderError
 from recorder.journal import read_journal
 from recorder.manifest import Manifest
 from recorder.recovery import interrupted, recover
-from server.db.models import MeetingEvent
+from record.reducer import fold
 from server.recording.store import logged_events, recordings_root
-from server.services.eventlog import append_event
-from server.signaling.events import RECORDING_EVENT_TYPES
+from server.services.eventlog import append_event, read_record
 from server.web.context import CONTEXT, AppContext
 
 logger = logging.getLogger(__name__)
@@ -52,11 +50,8 @@ async def recover_interrupted(context: AppContext) -> list[Manifest]:
 
 async def _log_stop(context: AppContext, meeting_id: int, key: str) -> None:
     async with context.sessions() as db:
-        rows = await db.scalars(select(MeetingEvent).where(
-            MeetingEvent.meeting_id == meeting_id, MeetingEvent.type.in_(RECORDING_EVENT_TYPES))
-            .order_by(MeetingEvent.seq))
-        mine = [row.type for row in rows if row.payload.get("recording_key") == key]
-        if mine and mine[-1] == "recording_started":
+        span = fold(await read_record(db, meeting_id)).recordings.get(key)
+        if span is not None and span.stopped is None:
             await append_event(db, meeting_id, None, "recording_stopped", {"recording_key": key})
             await db.commit()
 

@@ -13,7 +13,14 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from server.domain.cases import CaseFieldError, InvestorType, ItemStatus, ManagementCategory, validate_total_investment
+from server.domain.cases import (
+    CaseFieldError,
+    InvestorType,
+    ItemStatus,
+    ManagementCategory,
+    PeriodKind,
+    validate_total_investment,
+)
 from server.domain.divisions import Level
 from server.schemas.fields import PG_INT_MAX, DbId, line, text
 from server.schemas.refs import DepartmentRef, OrganisationRef
@@ -112,7 +119,8 @@ class CaseChanges(Body):
 
 class NewItem(Body):
     """An approval item. level defaults to the department's level; status defaults to accepted
-    when accepted_on is given, else pending."""
+    when accepted_on is given, else pending. decided_on (for an item registered as decided)
+    defaults to today."""
 
     name: ItemName
     department_id: DbId
@@ -123,11 +131,14 @@ class NewItem(Body):
     status: ItemStatus | None = None
     result: Result = ""
     document_no: DocumentNo = ""
+    decided_on: CentreDate | None = None
 
 
 class ItemChanges(Body):
     """Fields to change. A chief representative of the item's department may send only status,
-    result and document_no; only accepted_on may be set to null."""
+    result, document_no and decided_on; only accepted_on may be set to null. decided_on is the
+    decision's date, for a decided status only; it defaults to today when the status becomes
+    decided, and a status that is not decided clears it."""
 
     name: ItemName | None = None
     department_id: DbId | None = None
@@ -138,14 +149,19 @@ class ItemChanges(Body):
     status: ItemStatus | None = None
     result: Result | None = None
     document_no: DocumentNo | None = None
+    decided_on: CentreDate | None = None
 
 
 class NewSuspension(Body):
-    """中止办理: the day the clock stops (counted as suspended), the notice and why."""
+    """A period the clock stands still from `start` (not counted): 中止办理 for supplementation
+    (kind suspension, the item's status becomes suspended) or a procedure §45 does not count
+    (kind excluded: hearing, test, expert review, evaluation; the status stays). The notice and
+    why."""
 
     start: CentreDate
     notice_no: NoticeNo
     reason: Reason
+    kind: PeriodKind = PeriodKind.SUSPENSION
 
 
 class Resumption(Body):
@@ -156,8 +172,9 @@ class Resumption(Body):
 
 
 class CaseQuery(Body):
-    """List filters. status / department_id match cases having such an item; overdue and
-    suspended look at the items' running clocks."""
+    """List filters. status / department_id match cases having such an item; overdue matches
+    cases past the centre's promise or with an undecided item past its own promised limit;
+    suspended, cases with an item whose clock stands still (an open period of either kind)."""
 
     q: line(100) | None = None
     category: ManagementCategory | None = None
@@ -175,21 +192,12 @@ class CaseQuery(Body):
 
 class SuspensionOut(Out):
     id: int
+    kind: str
     start: date
     end: date | None
     reason: str
     suspend_notice_no: str
     resume_notice_no: str
-
-
-class PromisedTotalOut(Out):
-    limit_wd: int
-    start: date | None
-    deadline: date | None
-    used: int | None
-    left: int | None
-    overdue: bool
-    provisional: bool
 
 
 class ItemOut(Out):
@@ -204,6 +212,7 @@ class ItemOut(Out):
     status: str
     result: str
     document_no: str
+    decided_on: date | None
     suspensions: list[SuspensionOut]
     clock: ItemClock
 
@@ -216,7 +225,8 @@ class MeetingRef(Out):
 
 
 class CaseSummary(Out):
-    """A row of the case list. total_investment is a decimal string in 万元."""
+    """A row of the case list. total_investment is a decimal string in 万元; clock is the case's
+    clock, the same figures as on its page (services.clock.case_clocks)."""
 
     id: int
     project_code: str
@@ -240,7 +250,6 @@ class CaseDetail(CaseSummary):
     planned_finish: date | None
     items: list[ItemOut]
     meetings: list[MeetingRef]
-    promised_total: PromisedTotalOut
 
 
 class CasePage(Out):

@@ -28,16 +28,18 @@ from server.db.models import (
     Organisation,
 )
 from server.domain.cases import (
+    FINAL_STATUSES,
     CaseFieldError,
     InvestorType,
     ItemStatus,
     ManagementCategory,
+    PeriodKind,
     validate_category,
     validate_promised_limit,
     validate_schedule,
 )
 from server.domain.project_code import ProjectCodeError, parse_project_code
-from server.domain.workcalendar import Suspension, WorkCalendar, deadline
+from server.domain.workcalendar import Suspension, WorkCalendar, clock_status
 from server.services import clock
 from server.services.calendar import load_calendar
 from server.services.case_schemas import (
@@ -73,7 +75,7 @@ class CaseError(Exception):
 
 
 # A chief representative records the outcome of their own department's items, nothing else.
-DECIDER_FIELDS = frozenset({"status", "result", "document_no"})
+DECIDER_FIELDS = frozenset({"status", "result", "document_no", "decided_on"})
 NULLABLE_CASE_FIELDS = frozenset({"planned_start", "planned_finish"})
 NULLABLE_ITEM_FIELDS = frozenset({"accepted_on"})
 # Statuses that say the department has accepted the application: they need an acceptance date.
@@ -116,23 +118,26 @@ class CaseDesk:
             summaries = [await self._summary(row) for row in rows]
         else:
             every = [await self._summary(row) for row in await self.db.scalars(stmt)]
-            matching = [s for s in every if s.clock.overdue == query.overdue]
+            matching = [s for s in every if (s.clock.overdue or s.clock.items_overdue > 0) == query.overdue]
             total = len(matching)
             summaries = matching[query.offset:query.offset + query.limit]
         return CasePage(total=total, limit=query.limit, offset=query.offset, items=summaries)
 
     async def detail(self, case_id: int) -> CaseDetail:
         case = await self._visible_case(case_id)
-        cal = await self.calendar()
-        clocks = [clock.item_clock(cal, item, self.today) for item in case.items]
-        limit = clock.promised_limit(self.promised_limits, ManagementCategory(case.category))
+        case_clock, item_clocks = await self.clocks(case)
         return CaseDetail.model_validate({
             **_columns(case), "organisation": case.organisation,
-            "items": [_item_out(item, item_clock) for item, item_clock in zip(case.items, clocks, strict=True)],
-            "clock": clock.case_clock(clocks),
+            "items": [_item_out(item, item_clock) for item, item_clock in zip(case.items, item_clocks, strict=True)],
+            "clock": case_clock,
             "meetings": await self._meetings(case.id),
-            "promised_total": clock.promised_total(cal, limit, case.items, self.today),
         })
+
+    async def clocks(self, case: InvestmentCase) -> tuple[clock.CaseClock, list[clock.ItemClock]]:
+        """The case's clock and its items' on this desk's today (the list, the page and the API
+        all read them here)."""
+        limit = clock.promised_limit(self.promised_limits, ManagementCategory(case.category))
+        return clock.case_clocks(await self.calendar(), limit, case.items, self.today)
 
     async def item_view(self, item: ApprovalItem) -> ItemOut:
         return _item_out(item, clock.item_clock(await self.calendar(), item, self.today))
@@ -169,6 +174,7 @@ class CaseDesk:
             values["status"] = ItemStatus.ACCEPTED if values["accepted_on"] else ItemStatus.PENDING
         item = ApprovalItem(case_id=case.id, suspensions=[], **{k: v for k, v in values.items()
                                                                  if k not in ("department_id", "level")})
+        self._settle_decision(item, was_final=False, given="decided_on" in new.model_fields_set)
         await self._assign_department(item, values["department_id"], values["level"])
         await self._check_item(item)
         self.db.add(item)
@@ -190,8 +196,10 @@ class CaseDesk:
             given["status"] = ItemStatus.ACCEPTED
         department_id = given.pop("department_id", None)
         level = given.pop("level", None)
+        was_final = ItemStatus(item.status) in FINAL_STATUSES
         for name, value in given.items():
             setattr(item, name, value)
+        self._settle_decision(item, was_final, given="decided_on" in given)
         if department_id is not None or level is not None:
             await self._assign_department(item, department_id or item.department_id, level)
         await self._check_item(item)
@@ -201,20 +209,24 @@ class CaseDesk:
     # --- suspensions ---------------------------------------------------------------------------
 
     async def suspend(self, item_id: int, new: NewSuspension) -> ApprovalItem:
+        """Stop the item's clock from `new.start`: a 中止 (the status becomes suspended) or a §45
+        exclusion (the status stays: the department is still handling the item)."""
         item = await self._visible_item(item_id)
         self._require_manager_or_decider(item)
-        if ItemStatus(item.status) in clock.FINAL_STATUSES:
+        if ItemStatus(item.status) in FINAL_STATUSES:
             raise CaseError(409, f"事项已办结（{ItemStatus(item.status).label_zh}），不能中止 / the item is "
                                  "already decided")
         if item.accepted_on is None:
             raise CaseError(409, "事项尚未受理，计时未开始，不能中止 / the item is not accepted yet: "
                                  "its clock has not started")
         if any(row.end is None for row in item.suspensions):
-            raise CaseError(409, "事项已处于中止状态，请先恢复 / the item is already suspended: resume it first")
+            raise CaseError(409, "事项计时已暂停（中止或不计时期间），请先恢复 / the item's clock is already "
+                                 "stopped: resume it first")
         await self._check_clock(item, [*clock.suspensions_of(item), Suspension(new.start)], "start")
-        item.suspensions.append(ClockSuspension(start=new.start, reason=new.reason,
+        item.suspensions.append(ClockSuspension(kind=new.kind.value, start=new.start, reason=new.reason,
                                                 suspend_notice_no=new.notice_no))
-        item.status = ItemStatus.SUSPENDED.value
+        if new.kind is PeriodKind.SUSPENSION:
+            item.status = ItemStatus.SUSPENDED.value
         await self.db.flush()
         return await self._visible_item(item.id, fresh=True)
 
@@ -232,7 +244,8 @@ class CaseDesk:
         periods = [Suspension(s.start, resumption.end if s is row else s.end) for s in item.suspensions]
         await self._check_clock(item, periods, "end")
         row.end, row.resume_notice_no = resumption.end, resumption.notice_no
-        item.status = ItemStatus.IN_REVIEW.value
+        if row.kind == PeriodKind.SUSPENSION.value:
+            item.status = ItemStatus.IN_REVIEW.value
         await self.db.flush()
         return await self._visible_item(item.id, fresh=True)
 
@@ -259,10 +272,9 @@ class CaseDesk:
         return conditions
 
     async def _summary(self, case: InvestmentCase) -> CaseSummary:
-        cal = await self.calendar()
-        clocks = [clock.item_clock(cal, item, self.today) for item in case.items]
+        case_clock, _ = await self.clocks(case)
         return CaseSummary.model_validate({**_columns(case), "organisation": case.organisation,
-                                           "clock": clock.case_clock(clocks)})
+                                           "clock": case_clock})
 
     async def _meetings(self, case_id: int) -> list[MeetingRef]:
         covers_case = exists().where(AgendaEntry.meeting_id == Meeting.id, AgendaEntry.item_id == ApprovalItem.id,
@@ -313,7 +325,7 @@ class CaseDesk:
         """Every case rule on the merged field values; normalises project_code in place."""
         divisions = await known_division_codes(self.db)
         try:
-            values["project_code"] = parse_project_code(values["project_code"], divisions).raw
+            values["project_code"] = parse_project_code(values["project_code"], divisions, self.today).raw
         except ProjectCodeError as exc:
             raise CaseError(422, str(exc), field="project_code", segment=exc.segment) from None
         if values["division_code"] not in divisions:
@@ -366,24 +378,46 @@ class CaseDesk:
         if status is ItemStatus.PENDING and item.accepted_on is not None:
             raise CaseError(422, "已有受理日期的事项不能为待受理 / an item with an acceptance date is not pending",
                             field="status")
-        if status is ItemStatus.SUSPENDED and not any(s.end is None for s in item.suspensions):
+        open_kinds = {s.kind for s in item.suspensions if s.end is None}
+        if status is ItemStatus.SUSPENDED and PeriodKind.SUSPENSION.value not in open_kinds:
             raise CaseError(422, "中止办理请使用中止接口（需中止通知书）/ suspend through the suspensions endpoint "
                                  "(it records the notice)", field="status")
-        if status is not ItemStatus.SUSPENDED and any(s.end is None for s in item.suspensions):
+        if status is not ItemStatus.SUSPENDED and PeriodKind.SUSPENSION.value in open_kinds:
             raise CaseError(409, "事项处于中止状态，请先恢复办理 / the item is suspended: resume it first",
                             field="status")
+        if status in FINAL_STATUSES and open_kinds:
+            raise CaseError(409, "事项计时暂停中（不计入期限的程序未结束），请先恢复 / a period not counted is "
+                                 "still open: end it before the decision", field="status")
         if status in _NEEDS_DOCUMENT and not item.document_no:
             raise CaseError(422, f"{status.label_zh}须填写决定文号 / status {status.value} needs the decision's "
                                  "document number", field="document_no")
         if item.accepted_on is not None:
             await self._check_clock(item, clock.suspensions_of(item), "accepted_on")
+            if item.decided_on is not None:
+                await self._check_clock(item, clock.suspensions_of(item), "decided_on", item.decided_on)
 
-    async def _check_clock(self, item: ApprovalItem, periods: list[Suspension], culprit: str) -> None:
-        """Let the domain refuse suspensions that cannot have happened (before acceptance,
-        overlapping, in the future) before anything is stored."""
+    def _settle_decision(self, item: ApprovalItem, was_final: bool, given: bool) -> None:
+        """Keep decided_on true to the status: stamped today when the status becomes decided
+        (unless the decision's date was sent), refused and cleared for any other status. A
+        decided item keeps its date through later edits."""
+        if ItemStatus(item.status) in FINAL_STATUSES:
+            if not was_final and not given:
+                item.decided_on = self.today
+        elif given and item.decided_on is not None:
+            raise CaseError(422, f"只有已办结的事项才有办结日期（当前状态：{ItemStatus(item.status).label_zh}）/ "
+                                 "only a decided item has a decision date", field="decided_on")
+        else:
+            item.decided_on = None
+
+    async def _check_clock(self, item: ApprovalItem, periods: list[Suspension], culprit: str,
+                           decided_on: date | None = None) -> None:
+        """Let the domain refuse periods and decisions that cannot have happened (a period
+        before acceptance, overlapping or in the future; a decision before the acceptance or a
+        period's end, or after today) before anything is stored."""
         assert item.accepted_on is not None
         try:
-            deadline(await self.calendar(), item.accepted_on, item.statutory_limit_wd, periods, self.today)
+            clock_status(await self.calendar(), item.accepted_on, item.statutory_limit_wd, periods, self.today,
+                         decided_on)
         except ValueError as exc:
             raise CaseError(422, str(exc), field=culprit) from None
 

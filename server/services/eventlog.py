@@ -2,7 +2,9 @@
 
 The chain itself (canonical bytes, hashes, what counts as a break) lives in server.domain.eventlog;
 this module adds what only the database can give: the previous event, serialised appends, and the
-rows in the order they were stored.
+rows in the order they were stored. What may be appended is the record's (record.events): every
+event is parsed on the way in and stored as exactly ``payload_of(parse_event(...))``, so a reader
+parses any stored row back into the same typed event (``logged_events``) without translating it.
 
 Appends are serialised per meeting by locking the meeting row before the last event is read, so two
 writers can never both build on the same predecessor: on PostgreSQL with SELECT ... FOR NO KEY
@@ -23,7 +25,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import Meeting, MeetingEvent
+from record.events import Logged, parse_event, payload_of
+from server.db.models import Meeting, MeetingEvent, RecordMigration, RecordMigrationRow
 from server.domain.eventlog import ChainProblem, EventRecord, next_event, verify_chain
 
 SEQ_CONSTRAINT = "uq_meeting_events_seq"
@@ -79,9 +82,11 @@ async def append_event(db: AsyncSession, meeting_id: int, actor_id: int | None, 
 
     `ts` defaults to now; a given time is for importing a log kept elsewhere (the demo's history).
 
-    ValueError for a payload the chain cannot hash reproducibly (see server.domain.eventlog);
-    MeetingNotFound for an unknown meeting.
+    record.events.EventError (a ValueError) for an event the record does not take (checked before
+    anything is locked or written); ValueError for a payload the chain cannot hash reproducibly
+    (see server.domain.eventlog); MeetingNotFound for an unknown meeting.
     """
+    payload = payload_of(parse_event(type, payload))
     await lock_meeting(db, meeting_id)
     for attempt in (1, 2):
         last = await _last_event(db, meeting_id)
@@ -110,6 +115,19 @@ async def read_events(db: AsyncSession, meeting_id: int, after_seq: int = 0,
         .order_by(MeetingEvent.seq).limit(limit)
     )
     return list(rows)
+
+
+async def read_record(db: AsyncSession, meeting_id: int) -> list[Logged]:
+    """The meeting's whole log as typed events, in seq order (what the reducer folds)."""
+    rows = await db.scalars(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting_id)
+                            .order_by(MeetingEvent.seq))
+    return [logged(row) for row in rows]
+
+
+def logged(row: MeetingEvent) -> Logged:
+    """A stored row as the record's typed event (EventError if the row is not in the record's
+    schema, i.e. the database missed a data migration)."""
+    return Logged(row.ts, row.actor_id, parse_event(row.type, row.payload), row.seq)
 
 
 async def recent_events(db: AsyncSession, meeting_id: int, count: int) -> list[MeetingEvent]:
@@ -156,3 +174,61 @@ async def check_meeting_log(db: AsyncSession, meeting_id: int) -> LogCheck:
 async def verify_meeting_log(db: AsyncSession, meeting_id: int) -> list[ChainProblem]:
     """Every break in the meeting's stored chain; an empty list means intact."""
     return (await check_meeting_log(db, meeting_id)).problems
+
+
+# -- across data migrations -----------------------------------------------------------------------
+# A data migration that brings stored events to a new record schema rewrites their payloads and so
+# their hashes (migration 0008). It keeps each replaced row, with its place in the old chain and
+# the hash of the row that replaced it, so the old chain still verifies and a hash recorded before
+# (the head in a minutes version, an archive manifest) still leads to the row now in its place.
+
+
+async def check_migrated_chains(db: AsyncSession, meeting_id: int) -> list[ChainProblem]:
+    """Every break in the chains the data migrations replaced for this meeting: each old chain
+    must verify from its trail alone, end in the head hash the migration recorded, and each old
+    row must name the row that replaced it (now in the log, or replaced again by a later one)."""
+    migrations = list(await db.scalars(select(RecordMigration).where(RecordMigration.meeting_id == meeting_id)
+                                       .order_by(RecordMigration.id)))
+    trail = list(await db.scalars(select(RecordMigrationRow).where(RecordMigrationRow.meeting_id == meeting_id)
+                                  .order_by(RecordMigrationRow.id)))
+    current = {row.seq: row.hash for row in await db.scalars(
+        select(MeetingEvent).where(MeetingEvent.meeting_id == meeting_id))}
+    problems: list[ChainProblem] = []
+    for index, migration in enumerate(migrations):
+        rows = [row for row in trail if row.migration == migration.migration]
+        records = [EventRecord(meeting_id=meeting_id, seq=row.seq, ts=row.ts, actor_id=row.actor_id,
+                               type=row.type, payload=row.payload, prev_hash=row.prev_hash, hash=row.hash)
+                   for row in rows]
+        problems += verify_chain(records)
+        head = max(records, key=lambda record: record.seq, default=None)
+        if head is None or head.hash != migration.old_head_hash:
+            problems.append(ChainProblem(head.seq if head else 0, "missing", migration.old_head_hash,
+                                         head.hash if head else None,
+                                         f"迁移 {migration.migration} 的原日志末条哈希不符 / the old chain of "
+                                         f"migration {migration.migration} does not end in its recorded head"))
+        later = {row.seq: row.hash for row in trail
+                 if row.migration in {m.migration for m in migrations[index + 1:]}}
+        for row in rows:
+            replaced_by = later.get(row.seq, current.get(row.seq))
+            if replaced_by != row.new_hash:
+                problems.append(ChainProblem(row.seq, "changed", row.new_hash, replaced_by,
+                                             f"第{row.seq}条事件经迁移 {migration.migration} 后的哈希不符 / event seq "
+                                             f"{row.seq} is not the row migration {migration.migration} wrote"))
+    return sorted(problems, key=lambda problem: problem.seq)
+
+
+async def hash_now(db: AsyncSession, meeting_id: int, recorded: str) -> str | None:
+    """The hash in the log today of the row a hash recorded earlier named: the same hash, or where
+    data migrations rewrote the row, the hash of the row that replaced it; None if neither."""
+    seen = set()
+    while recorded not in seen:
+        seen.add(recorded)
+        if await db.scalar(select(MeetingEvent.id).where(MeetingEvent.meeting_id == meeting_id,
+                                                         MeetingEvent.hash == recorded).limit(1)) is not None:
+            return recorded
+        replaced = await db.scalar(select(RecordMigrationRow.new_hash).where(
+            RecordMigrationRow.meeting_id == meeting_id, RecordMigrationRow.hash == recorded).limit(1))
+        if replaced is None:
+            return None
+        recorded = replaced
+    return None

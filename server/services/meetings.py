@@ -9,7 +9,8 @@ department that must give its opinion, nor a case without its applicant:
 - further departments may be invited as members (to give an opinion without an item of their own)
   or as observers.
 Every change is recorded in the meeting's event log (server.services.eventlog), which the minutes
-and the archive rely on; the types and payloads are listed in EVENT_TYPES.
+and the archive rely on; the types and payloads are the record's (record.events: MeetingScheduled,
+MeetingUpdated, MeetingStatusChanged, InvitationExcused).
 Only the meeting's own chair changes it (require_meeting_chair, also used by the minutes, join
 links and recordings); an administrator may only hand a scheduled meeting to another chair.
 """
@@ -54,19 +55,6 @@ MEMBER, OBSERVER, APPLICANT = "member", "observer", "applicant"
 CLOSED_ITEM_STATUSES = frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED, ItemStatus.WITHDRAWN})
 # 请假 is announced before or during the meeting, not afterwards.
 EXCUSABLE_STATUSES = frozenset({MeetingStatus.SCHEDULED, MeetingStatus.LIVE})
-
-EVENT_TYPES: dict[str, tuple[str, ...]] = {
-    "meeting_scheduled": ("title", "start", "end", "place", "chair_id", "lead_department_id",
-                          "agenda_item_ids", "member_department_ids", "observer_department_ids",
-                          "organisation_ids", "sites"),
-    # previous_chair_id: the chair before this change (equal to chair_id when it did not change)
-    "meeting_updated": ("changed", "title", "start", "end", "place", "chair_id", "previous_chair_id",
-                        "lead_department_id", "agenda_item_ids", "member_department_ids",
-                        "observer_department_ids", "organisation_ids", "sites"),
-    "meeting_status_changed": ("from", "to", "note"),
-    "invitation_excused": ("invitation_id", "department_id", "reason"),
-}
-
 
 NOT_THE_CHAIR = "只有本次会议的主持人可以执行此操作 / only the chair of this meeting may do this"
 ADMIN_REASSIGNS_ONLY = ("管理员只能更换会议主持人，其他安排由主持人修改 / an administrator may only reassign "

@@ -1,21 +1,21 @@
 """The database side of the minutes: one meeting, its cases and its event log as a MinutesSource.
 
 The minutes library never imports the server, so everything it needs is read here and handed over
-as plain data: names instead of ids, the working-day table as dates, and the Chinese labels of the
-domain enums (so the library holds no copy of them). The live meeting writes participant events
-with database ids (server.signaling.events); the demo history writes them with usernames and codes
-(server.demo.records). Both are translated here into the demo vocabulary, so the library reads one.
+as plain data: the people and departments the record names by id, the working-day table as dates,
+and the Chinese labels of the server's enums (so the library holds no copy of them). The events
+are handed over exactly as stored: the log holds only the record's events (record.events), live
+and demo alike, so nothing is translated on the way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minutes import source as ms
+from record.events import ChatMessage, ParticipantJoined, ParticipantLeft, parse_event
 from server.db.models import (
     CalendarDay,
     CalendarYear,
@@ -28,17 +28,11 @@ from server.db.models import (
 )
 from server.domain.cases import ItemStatus, ManagementCategory
 from server.domain.divisions import Level
-from server.domain.meetings import MeetingStatus
-from server.domain.opinions import OpinionKind
-from server.domain.roles import Post
 from server.services.eventlog import MeetingNotFound
 from server.settings import Settings
 
-LIVE_PARTICIPANT_KEYS = frozenset({"participant_id", "user_id", "unit"})
 LABELS = ms.Labels(
-    opinion_kind={k.value: k.label_zh for k in OpinionKind},
     level={k.value: k.label_zh for k in Level},
-    post={k.value: k.label_zh for k in Post},
     category={k.value: k.label_zh for k in ManagementCategory},
     item_status={k.value: k.label_zh for k in ItemStatus},
 )
@@ -53,8 +47,6 @@ async def load_minutes_source(db: AsyncSession, meeting_id: int, settings: Setti
                                  .order_by(MeetingEvent.seq)))
     departments = {d.id: d for d in await db.scalars(select(Department))}
     people = await _people(db, meeting, rows)
-    by_id = {u.id: u for u in people}
-    department_codes = {d.id: d.code for d in departments.values()}
     entries = sorted(meeting.agenda, key=lambda entry: entry.position)
     case_ids = list(dict.fromkeys(entry.item.case_id for entry in entries))
     cases = {c.id: c for c in await db.scalars(select(InvestmentCase).where(InvestmentCase.id.in_(case_ids)))}
@@ -70,7 +62,7 @@ async def load_minutes_source(db: AsyncSession, meeting_id: int, settings: Setti
                            chair=_person(chair), lead_department_code=meeting.lead_department.code),
         sites=tuple(ms.Site(name=s.name, level=s.level, is_host=s.name == meeting.place)
                     for s in sorted(meeting.sites, key=lambda s: s.id)),
-        departments=tuple(ms.Department(code=d.code, name=d.name, level=d.division.level)
+        departments=tuple(ms.Department(id=d.id, code=d.code, name=d.name, level=d.division.level)
                           for d in departments.values()),
         people=tuple(_person(u) for u in people),
         invitations=tuple(ms.Invitation(
@@ -88,7 +80,8 @@ async def load_minutes_source(db: AsyncSession, meeting_id: int, settings: Setti
                                             suspend_notice_no=s.suspend_notice_no,
                                             resume_notice_no=s.resume_notice_no)
                               for s in e.item.suspensions)) for e in entries),
-        events=tuple(_event(r, by_id, department_codes, meeting.place) for r in rows),
+        events=tuple(ms.Event(seq=r.seq, ts=r.ts, actor_id=r.actor_id, type=r.type, payload=r.payload)
+                     for r in rows),
         calendar=await _calendar(db),
         labels=LABELS,
         log=ms.LogHead(count=len(rows), head_hash=rows[-1].hash if rows else None),
@@ -96,64 +89,27 @@ async def load_minutes_source(db: AsyncSession, meeting_id: int, settings: Setti
 
 
 async def _people(db: AsyncSession, meeting: Meeting, rows: Iterable[MeetingEvent]) -> list[User]:
-    """The chair, everyone who acted or joined, and the posts of invited departments (a B post
-    who attended stands in for the A post, who must be named)."""
+    """The chair, everyone who acted, joined or was written to, and the posts of invited
+    departments (a B post who attended stands in for the A post, who must be named)."""
     ids = {meeting.chair_id}
-    usernames: set[str] = set()
     for row in rows:
         if row.actor_id is not None:
             ids.add(row.actor_id)
-        if row.type in ("participant_joined", "participant_left"):
-            if isinstance(row.payload.get("user_id"), int):
-                ids.add(row.payload["user_id"])
-            for key in ("username", "stands_in_for"):
-                if row.payload.get(key):
-                    usernames.add(row.payload[key])
+        event = parse_event(row.type, row.payload)
+        named = (event.to if isinstance(event, ChatMessage)
+                 else event.user_id if isinstance(event, ParticipantJoined | ParticipantLeft) else None)
+        if named is not None:
+            ids.add(named)
     departments = [i.department_id for i in meeting.invitations if i.department_id is not None]
-    found = await db.scalars(select(User).where(or_(
-        User.id.in_(ids), User.username.in_(usernames), User.department_id.in_(departments))))
+    found = await db.scalars(select(User).where(or_(User.id.in_(ids), User.department_id.in_(departments))))
     return sorted(found, key=lambda u: u.id)
 
 
 def _person(user: User) -> ms.Person:
     return ms.Person(user_id=user.id, username=user.username, display_name=user.display_name,
                      title=user.title, department_code=user.department.code if user.department else None,
-                     post=user.post)
-
-
-def _event(row: MeetingEvent, people: dict[int, User], department_codes: dict[int, str],
-           place: str) -> ms.Event:
-    """The event in the demo vocabulary. The live meeting marks its start and end by a status
-    change (server.services.meetings.change_status, whose note is the chair's closing word)."""
-    type, payload = row.type, row.payload
-    if type == "meeting_status_changed" and payload.get("to") == MeetingStatus.LIVE.value:
-        type, payload = "meeting_started", {"place": place, "site_keys": []}
-    elif type == "meeting_status_changed" and payload.get("to") == MeetingStatus.ENDED.value:
-        type, payload = "meeting_ended", {"summary": payload.get("note") or ""}
-    else:
-        payload = _participant(row, people, department_codes)
-    return ms.Event(seq=row.seq, ts=row.ts, actor_id=row.actor_id, type=type, payload=payload)
-
-
-def _participant(row: MeetingEvent, people: dict[int, User], department_codes: dict[int, str]) -> dict[str, Any]:
-    """A live participant event's payload in the demo vocabulary; other payloads as they are."""
-    payload = row.payload
-    if row.type not in ("participant_joined", "participant_left") or not LIVE_PARTICIPANT_KEYS & payload.keys():
-        return payload
-    user = people.get(payload.get("user_id")) if payload.get("user_id") is not None else None
-    translated: dict[str, Any] = {"username": user.username if user else None,
-                                  "display_name": payload.get("display_name") or "",
-                                  "reason": payload.get("reason")}
-    if row.type == "participant_joined":
-        department_id = payload.get("department_id")
-        translated.update({
-            "unit_name": payload.get("unit") or "", "capacity": payload.get("capacity"),
-            "department_code": department_codes.get(department_id) if department_id is not None else None,
-            "organisation_credit_code": (user.organisation.credit_code
-                                         if user is not None and user.organisation else None),
-            "post": payload.get("post"), "stands_in_for": None, "site_key": None})
-        del translated["reason"]
-    return translated
+                     post=user.post,
+                     organisation_credit_code=user.organisation.credit_code if user.organisation else None)
 
 
 def _case(case: InvestmentCase, divisions: dict[str, str]) -> ms.Case:

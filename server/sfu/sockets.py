@@ -73,4 +73,5 @@ def _drain(loop: asyncio.AbstractEventLoop, transport: Any, protocol: Any) -> No
                 return
 
     protocol.datagram_received = counted
-    loop._add_reader(transport._sock_fd, read_ready)
+    # The selector loop's internal registration (see above), not on the AbstractEventLoop type.
+    loop._add_reader(transport._sock_fd, read_ready)  # type: ignore[attr-defined]

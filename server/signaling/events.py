@@ -1,8 +1,10 @@
 """What the live meeting writes to its event log (server.services.eventlog), and how.
 
 Writes go through one queue per meeting, so they keep the order things happened in and never hold
-up media or signaling; each write is its own short transaction. Payloads carry ids and names, no
-floats (the hash chain refuses them): durations are integer milliseconds.
+up media or signaling; each write is its own short transaction. Every event is checked against the
+record (record.events.parse_event) when it is written, not when it is stored: an event the record
+does not take is a programming error raised at the writer, never a row that fails in the
+background. Listeners (the live review) take each event as it is written, in order.
 """
 
 from __future__ import annotations
@@ -10,49 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.demo.records import EVENT_SCHEMA
+from record.events import Logged, parse_event, payload_of
 from server.services.eventlog import append_event
 from server.signaling.spool import EventSpool, PendingEvent
 
 logger = logging.getLogger(__name__)
-
-# type -> payload keys; every type is written by the live meeting (tests check each of them)
-EVENT_TYPES: dict[str, tuple[str, ...]] = {
-    "participant_joined": ("participant_id", "user_id", "display_name", "unit", "capacity",
-                           "department_id", "post", "token_id", "via"),
-    "participant_left": ("participant_id", "user_id", "display_name", "reason", "duration_ms"),
-    "producer_published": ("participant_id", "producer_id", "kind", "mime_type"),
-    "producer_unpublished": ("participant_id", "producer_id", "kind"),
-    "participant_muted": ("participant_id", "user_id", "kind"),
-    "participant_unmuted": ("participant_id", "user_id", "kind"),
-    # camera or microphone switched off / on by its owner (the `pause` event): recordings show a gap
-    "participant_paused": ("participant_id", "user_id", "kind"),
-    "participant_resumed": ("participant_id", "user_id", "kind"),
-    "screen_share_stopped": ("participant_id", "user_id"),
-    "participant_removed": ("participant_id", "user_id", "display_name"),
-    "meeting_locked": (),
-    "meeting_unlocked": (),
-    "lobby_admitted": ("user_id", "display_name", "unit"),
-    "lobby_rejected": ("user_id", "display_name", "unit"),
-    "speaking_started": ("participant_id", "user_id", "display_name"),
-    "join_token_issued": ("token_id", "user_id", "guest_name", "guest_unit", "capacity",
-                          "expires_at"),
-}
-# The conduct of the review (server.signaling.review) writes the meeting vocabulary of the demo
-# data, with exactly its payload keys, so live and demo logs read the same in minutes and archive.
-REVIEW_EVENT_TYPES = ("agenda_item_opened", "agenda_item_closed", "hand_raised", "chat_message",
-                      "opinion_submitted", "opinion_amended", "material_requested",
-                      "decision_recorded", "task_assigned", "presentation_started",
-                      "presentation_stopped")
-RECORDING_EVENT_TYPES = ("recording_started", "recording_stopped")  # server.recording
-EVENT_TYPES.update({type: tuple(sorted(EVENT_SCHEMA[type]))
-                    for type in REVIEW_EVENT_TYPES + RECORDING_EVENT_TYPES})
+Listener = Callable[[Logged], None]
 
 
 class MeetingLog:
@@ -75,15 +47,24 @@ class MeetingLog:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._listeners: list[Listener] = []
         self._task = asyncio.get_running_loop().create_task(
             self._run(), name=f"event log of meeting {meeting_id}")
 
-    def write(self, type: str, actor_id: int | None, **payload: Any) -> None:
-        if set(payload) != set(EVENT_TYPES[type]):
-            raise ValueError(f"{type}: payload keys {sorted(payload)} != {EVENT_TYPES[type]}")
-        self._pending.append(PendingEvent(actor_id, type, payload, datetime.now(UTC)))
+    def listen(self, listener: Listener) -> None:
+        """Call ``listener`` with every event written from now on, synchronously, in order."""
+        self._listeners.append(listener)
+
+    def write(self, type: str, actor_id: int | None, **payload: Any) -> Logged:
+        """Check the event against the record, queue it for storing and tell the listeners.
+        record.events.EventError (a ValueError) for an event the record does not take."""
+        logged = Logged(datetime.now(UTC), actor_id, parse_event(type, payload))
+        self._pending.append(PendingEvent(actor_id, type, payload_of(logged.event), logged.ts))
         self._idle.clear()
         self._wake.set()
+        for listener in self._listeners:
+            listener(logged)
+        return logged
 
     async def flush(self) -> None:
         """Wait until everything written so far is stored (however long the database is away)."""

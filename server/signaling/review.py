@@ -2,38 +2,38 @@
 decisions and tasks of one live meeting.
 
 What is on the record (items opened and closed, opinions and their revisions, requested materials,
-decisions, tasks, recording) changes only by applying an event of the meeting log's vocabulary
-(server.demo.records.EVENT_SCHEMA), so the live state is exactly what replaying the log gives: a
-meeting that everyone left, or a server that restarted, carries on from its log. What is not on
-the record (raised hands, the floor, the presenter, the page shown, whether chat is on) belongs to
-the people present and starts afresh with a new session.
+decisions, tasks, recording, who is in the room) is the meeting's record state
+(record.state.ReviewState): loaded by folding the stored log with the one reducer
+(record.reducer) when the live meeting opens, then kept up to date by taking every event the room
+writes, as it is written (MeetingLog listeners). So the live state is exactly what replaying the
+log gives: a meeting that everyone left, or a server that restarted, carries on from its log. What
+is not on the record (raised hands, the floor, the presenter, the page shown, whether chat is on)
+belongs to the people present and starts afresh with a new session.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from record.events import Logged
+from record.reducer import apply, fold
+from record.state import AgendaRef, Opinion, ReviewState
+from record.vocab import Post
 from server.db.models import (
     AgendaEntry,
     ApprovalItem,
     Department,
     InvestmentCase,
     Invitation,
-    MeetingEvent,
     User,
 )
-from server.domain.opinions import OpinionKind
-from server.domain.roles import Post
+from server.services.eventlog import read_record
 from server.signaling.admission import APPLICANT, MEMBER
-from server.signaling.events import REVIEW_EVENT_TYPES
-
-PENDING, OPEN, CLOSED = "pending", "open", "closed"
-RECORDING_EVENTS = ("recording_started", "recording_stopped")
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,15 @@ class ReviewFacts:
     def by_code(self, code: str) -> InvitedDepartment | None:
         return next((d for d in self.departments.values() if d.code == code), None)
 
+    def department_name(self, code: str) -> str:
+        department = self.by_code(code)
+        return department.name if department is not None else self.department_names.get(code, code)
+
+    @property
+    def agenda(self) -> tuple[AgendaRef, ...]:
+        """The agenda as the record names its items."""
+        return tuple(AgendaRef(item.position, item.project_code, item.item_name) for item in self.items)
+
     @property
     def case_ids(self) -> frozenset[int]:
         return frozenset(item.case_id for item in self.items)
@@ -93,39 +102,6 @@ class ReviewFacts:
         """The project a meeting-wide decision concerns when the meeting covers only one case."""
         codes = {item.project_code for item in self.items}
         return codes.pop() if len(codes) == 1 else None
-
-
-@dataclass
-class OpinionEntry:
-    """The latest revision of one department's opinion on one item."""
-
-    item_id: int
-    opinion_id: str
-    revision: int
-    department_code: str
-    department_name: str
-    post: str | None
-    stands_in_for: str | None
-    by: str
-    kind: str
-    text: str
-    conditions: list[str]
-    reasons: str
-    legal_basis: str
-    remedy_notice: str
-    refer_to: str | None
-    materials: list[dict[str, Any]] = field(default_factory=list)
-
-    def public(self) -> dict[str, Any]:
-        kind = OpinionKind(self.kind)
-        return {"opinion_id": self.opinion_id, "department_code": self.department_code,
-                "department_name": self.department_name, "post": self.post,
-                "stands_in_for": self.stands_in_for, "by": self.by, "kind": self.kind,
-                "kind_label": kind.label_zh, "kind_label_en": kind.label_en, "text": self.text,
-                "conditions": list(self.conditions), "reasons": self.reasons,
-                "legal_basis": self.legal_basis, "remedy_notice": self.remedy_notice,
-                "refer_to": self.refer_to, "revision": self.revision,
-                "materials": [dict(m) for m in self.materials]}
 
 
 def presentation_url(meeting_id: int, material_id: int) -> str:
@@ -166,18 +142,11 @@ def next_id(prefix: str, taken: Iterable[str]) -> str:
 
 
 class Review:
-    """One meeting's review; on-record changes go through ``apply``."""
+    """One meeting's review: the record's state plus what belongs to the people present."""
 
-    def __init__(self, facts: ReviewFacts) -> None:
+    def __init__(self, facts: ReviewFacts, state: ReviewState | None = None) -> None:
         self.facts = facts
-        self.status: dict[int, str] = {item.id: PENDING for item in facts.items}
-        self.opinions: dict[tuple[int, str], OpinionEntry] = {}
-        """(item id, department code) -> latest revision."""
-        self.opinion_ids: set[str] = set()
-        self.request_ids: set[str] = set()
-        self.decisions: list[dict[str, Any]] = []
-        self.tasks: list[dict[str, Any]] = []
-        self.recording = False
+        self.state = state if state is not None else ReviewState.for_agenda(facts.agenda)
         # off the record: this session's people
         self.hands: list[str] = []
         self.floor: str | None = None
@@ -186,55 +155,40 @@ class Review:
         self.presentation: Presentation | None = None
         self.last_broadcast: dict[str, Any] | None = None
 
+    def take(self, logged: Logged) -> None:
+        """Take one event of the meeting's log into the state, as it is written (a MeetingLog
+        listener) or replayed."""
+        apply(self.state, logged)
+
+    def status_of(self, item: AgendaItem) -> str:
+        return self.state.agenda[(item.project_code, item.item_name)].status.value
+
     @property
     def open_item_id(self) -> int | None:
-        return next((item_id for item_id, status in self.status.items() if status == OPEN), None)
+        open_item = self.state.open_item
+        if open_item is None:
+            return None
+        item = self.facts.item_named(open_item.ref.project_code, open_item.ref.item_name)
+        return item.id if item is not None else None
 
-    def opinion_of(self, item_id: int, department_code: str) -> OpinionEntry | None:
-        return self.opinions.get((item_id, department_code))
+    def opinion_of(self, item: AgendaItem, department_code: str) -> Opinion | None:
+        return self.state.opinion_for((item.project_code, item.item_name), department_code)
 
-    # -- the record -------------------------------------------------------------
+    @property
+    def opinion_ids(self) -> set[str]:
+        return set(self.state.opinions)
 
-    def apply(self, type: str, payload: Mapping[str, Any], by: str) -> None:
-        """Take one logged event into the state (live, right after writing it; or on replay).
-        ``by`` is the display name of the event's actor. Events of other meetings' agendas (a
-        replayed log whose agenda changed since) are ignored rather than guessed at."""
-        item = self.facts.item_named(payload.get("project_code"), payload.get("item_name"))
-        match type:
-            case "agenda_item_opened" if item is not None:
-                self.status[item.id] = OPEN
-            case "agenda_item_closed" if item is not None:
-                self.status[item.id] = CLOSED
-            case "opinion_submitted" | "opinion_amended" if item is not None:
-                self._apply_opinion(item, payload, by)
-            case "material_requested":
-                self.request_ids.add(payload["request_id"])
-                entry = next((e for e in self.opinions.values()
-                              if e.opinion_id == payload["opinion_id"]), None)
-                if entry is not None:
-                    entry.materials.append({key: payload[key] for key in
-                                            ("request_id", "material", "detail", "due_working_days")})
-            case "decision_recorded":
-                self.decisions.append({**payload, "item_id": item.id if item else None})
-            case "task_assigned":
-                name = self.facts.department_names.get(payload["department_code"], payload["department_code"])
-                self.tasks.append({**payload, "department_name": name, "item_id": item.id if item else None})
-            case "recording_started" | "recording_stopped":
-                self.recording = type == "recording_started"
+    @property
+    def request_ids(self) -> set[str]:
+        return {material.event.request_id for material in self.state.materials}
 
-    def _apply_opinion(self, item: AgendaItem, payload: Mapping[str, Any], by: str) -> None:
-        code = payload["department_code"]
-        department = self.facts.by_code(code)
-        self.opinion_ids.add(payload["opinion_id"])
-        self.opinions[(item.id, code)] = OpinionEntry(
-            item_id=item.id, opinion_id=payload["opinion_id"], revision=payload["revision"],
-            department_code=code,
-            department_name=department.name if department else self.facts.department_names.get(code, code),
-            post=payload["post"],
-            stands_in_for=department.a_post_username if department and payload["post"] == Post.B.value else None,
-            by=by, kind=payload["kind"], text=payload["text"], conditions=list(payload["conditions"]),
-            reasons=payload["reasons"], legal_basis=payload["legal_basis"],
-            remedy_notice=payload["remedy_notice"], refer_to=payload["refer_to"])
+    @property
+    def decision_ids(self) -> set[str]:
+        return {entry.event.decision_id for entry in self.state.decisions}
+
+    @property
+    def task_ids(self) -> set[str]:
+        return {entry.event.task_id for entry in self.state.tasks}
 
     # -- what everyone sees -------------------------------------------------------
 
@@ -247,26 +201,55 @@ class Review:
 
     def public(self, present: list[Present]) -> dict[str, Any]:
         here = {p.id for p in present}
-        opinions: dict[str, list[dict[str, Any]]] = {str(item.id): [] for item in self.facts.items}
-        for (item_id, _code), entry in self.opinions.items():
-            opinions[str(item_id)].append(entry.public())
         return {
             "meeting_id": self.facts.meeting_id,
             "open_item_id": self.open_item_id,
             "items": [{"id": item.id, "position": item.position, "project_code": item.project_code,
                        "item_name": item.item_name, "department_code": item.department_code,
-                       "department_name": item.department_name, "status": self.status[item.id]}
+                       "department_name": item.department_name, "status": self.status_of(item)}
                       for item in self.facts.items],
             "hands": [pid for pid in self.hands if pid in here],
             "floor": self.floor if self.floor in here else None,
             "chat_enabled": self.chat_enabled,
             "presenter": self.presenter(present),
             "presentation": self.presentation.public(self.facts.meeting_id) if self.presentation else None,
-            "opinions": opinions,
-            "decisions": [dict(d) for d in self.decisions],
-            "tasks": [dict(t) for t in self.tasks],
-            "recording": self.recording,
+            "opinions": {str(item.id): [self._opinion(o) for o in
+                                        self.state.opinions_on((item.project_code, item.item_name))]
+                         for item in self.facts.items},
+            "decisions": [{**_fields(entry.event), "item_id": self._item_id(entry.event)}
+                          for entry in self.state.decisions],
+            "tasks": [{**_fields(entry.event), "department_name": self.facts.department_name(
+                entry.event.department_code), "item_id": self._item_id(entry.event)}
+                for entry in self.state.tasks],
+            "recording": self.state.recording,
         }
+
+    def _item_id(self, event: Any) -> int | None:
+        item = self.facts.item_named(event.project_code, event.item_name)
+        return item.id if item is not None else None
+
+    def _opinion(self, opinion: Opinion) -> dict[str, Any]:
+        current = opinion.current
+        content = current.content
+        department = self.facts.by_code(opinion.department_code)
+        return {"opinion_id": opinion.opinion_id, "department_code": opinion.department_code,
+                "department_name": self.facts.department_name(opinion.department_code),
+                "post": content.post.value,
+                "stands_in_for": (department.a_post_username
+                                  if department is not None and content.post is Post.B else None),
+                "by": current.act.actor_name or "", "kind": content.kind.value,
+                "kind_label": content.kind.label_zh, "kind_label_en": content.kind.label_en,
+                "text": content.text, "conditions": list(content.conditions), "reasons": content.reasons,
+                "legal_basis": content.legal_basis, "remedy_notice": content.remedy_notice,
+                "refer_to": content.refer_to, "revision": content.revision,
+                "materials": [{"request_id": m.event.request_id, "material": m.event.material,
+                               "detail": m.event.detail, "due_working_days": m.event.due_working_days}
+                              for m in self.state.materials_of(opinion)]}
+
+
+def _fields(event: Any) -> dict[str, Any]:
+    """An event's own fields for the room (without the record's type and schema version)."""
+    return event.model_dump(mode="json", exclude={"type", "schema_version"})
 
 
 async def load_facts(db: AsyncSession, meeting_id: int) -> ReviewFacts:
@@ -294,13 +277,5 @@ async def load_facts(db: AsyncSession, meeting_id: int) -> ReviewFacts:
 
 async def load_review(db: AsyncSession, meeting_id: int) -> Review:
     """The review as its log leaves it (a fresh one for a meeting that has not begun)."""
-    review = Review(await load_facts(db, meeting_id))
-    events = await db.execute(
-        select(MeetingEvent.type, MeetingEvent.payload, User.display_name)
-        .outerjoin(User, User.id == MeetingEvent.actor_id)
-        .where(MeetingEvent.meeting_id == meeting_id,
-               MeetingEvent.type.in_(REVIEW_EVENT_TYPES + RECORDING_EVENTS))
-        .order_by(MeetingEvent.seq))
-    for type, payload, by in events:
-        review.apply(type, payload, by or "")
-    return review
+    facts = await load_facts(db, meeting_id)
+    return Review(facts, fold(await read_record(db, meeting_id), facts.agenda))

@@ -2,15 +2,15 @@
 
 Each handler checks its actor (the chair, the presenter, a department's representative), checks
 the request against the review (an item must be open for opinions, ...), then writes the event to
-the meeting's log and applies the very same payload to the live state (server.signaling.review),
-and broadcasts the new ``review_state``. Database look-ups come first and the check-and-change
+the meeting's log, which hands the very same event to the live state as it is written
+(server.signaling.review takes it through the record's reducer), and broadcasts the new
+``review_state``. Database look-ups come first and the check-and-change
 after them runs without awaiting, so two people acting at once cannot both pass a check that only
 one of them should (two openings of items, an amendment racing the item's close).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import weakref
@@ -27,9 +27,8 @@ from server.domain.opinions import MaterialRequest, Opinion, OpinionError, Opini
 from server.domain.roles import Post, Role
 from server.signaling import review_messages as rm
 from server.signaling.errors import SignalingError
+from record.vocab import ItemState
 from server.signaling.review import (
-    CLOSED,
-    OPEN,
     AgendaItem,
     InvitedDepartment,
     Present,
@@ -86,7 +85,6 @@ class ReviewDesk:
         self._sessions = sessions
         self._joined = joined
         self._reviews: weakref.WeakKeyDictionary[LiveMeeting, Review] = weakref.WeakKeyDictionary()
-        self._loading = asyncio.Lock()
 
     def handlers(self) -> dict[str, tuple[TypeAdapter[Any], Handler]]:
         """Event name -> (payload adapter, handler), for the signaling server's dispatch table."""
@@ -110,27 +108,31 @@ class ReviewDesk:
 
     # -- state ----------------------------------------------------------------------
 
-    async def review(self, meeting: LiveMeeting) -> Review:
-        """The meeting's review, rebuilt from its log the first time the live meeting needs it."""
-        review = self._reviews.get(meeting)
-        if review is None:
-            async with self._loading:
-                review = self._reviews.get(meeting)
-                if review is None:
-                    async with self._sessions() as db:
-                        review = self._reviews[meeting] = await load_review(db, meeting.id)
-        return review
+    async def load(self, meeting_id: int) -> Review:
+        """A meeting's review as its stored log leaves it; load it before the live meeting's log
+        exists, then ``attach`` it, so that no event falls between the fold and the listening."""
+        async with self._sessions() as db:
+            return await load_review(db, meeting_id)
+
+    def attach(self, meeting: LiveMeeting, review: Review) -> None:
+        """The live meeting's review, from now on taking every event its log is written."""
+        self._reviews[meeting] = review
+        meeting.log.listen(review.take)
+
+    def review(self, meeting: LiveMeeting) -> Review:
+        """The live meeting's review (every live meeting is attached when it is created)."""
+        return self._reviews[meeting]
 
     def presentation(self, meeting: LiveMeeting) -> Presentation | None:
-        """The meeting's open presentation, if its review is loaded (its PDF is served over HTTP to
-        the meeting's participants)."""
+        """The meeting's open presentation, if it is live (its PDF is served over HTTP to the
+        meeting's participants)."""
         review = self._reviews.get(meeting)
         return review.presentation if review is not None else None
 
     async def snapshot(self, meeting: LiveMeeting) -> dict[str, Any]:
         """The review for a join ack; if the join changed it (the applicant arriving becomes the
         presenter), everyone else is told too."""
-        review = await self.review(meeting)
+        review = self.review(meeting)
         state = review.public(_present(meeting))
         if review.last_broadcast is None:
             review.last_broadcast = state
@@ -151,22 +153,20 @@ class ReviewDesk:
 
     async def _enter(self, connection: Connection, meeting_id: int) -> tuple[LiveMeeting, Participant, Review]:
         meeting, participant = self._joined(connection, meeting_id)
-        return meeting, participant, await self.review(meeting)
+        return meeting, participant, self.review(meeting)
 
     async def record(self, meeting: LiveMeeting, actor: Participant | None, type: str,
                      **payload: Any) -> None:
         """Log an on-record event decided outside the review (recording; ``actor`` None: the
         system) and tell everyone once it is logged."""
-        review = await self.review(meeting)
+        review = self.review(meeting)
         meeting.log.write(type, actor.user_id if actor else None, **payload)
-        review.apply(type, payload, actor.identity.display_name if actor else "")
         await self._settled(meeting, review)
 
-    def _record(self, meeting: LiveMeeting, review: Review, participant: Participant, type: str,
-                **payload: Any) -> None:
-        """Log an on-record event and take it into the live state, identically."""
+    @staticmethod
+    def _record(meeting: LiveMeeting, participant: Participant, type: str, **payload: Any) -> None:
+        """Log an on-record event; the log hands it to the live review as it is written."""
         meeting.log.write(type, participant.user_id, **payload)
-        review.apply(type, payload, participant.identity.display_name)
 
     @staticmethod
     def _item(review: Review, item_id: int | None) -> AgendaItem | None:
@@ -184,13 +184,13 @@ class ReviewDesk:
         _require_chair(participant)
         item = self._item(review, message.item_id)
         assert item is not None
-        if review.status[item.id] == CLOSED:
+        if review.status_of(item) == ItemState.CLOSED:
             raise refuse("item_closed")
         if review.open_item_id is not None:
             if review.open_item_id == item.id:
                 return {}
             raise refuse("another_item_open", open_item_id=review.open_item_id)
-        self._record(meeting, review, participant, "agenda_item_opened", project_code=item.project_code,
+        self._record(meeting, participant, "agenda_item_opened", project_code=item.project_code,
                      item_name=item.item_name, position=item.position)
         await self._settled(meeting, review)
         return {}
@@ -200,9 +200,9 @@ class ReviewDesk:
         _require_chair(participant)
         item = self._item(review, message.item_id)
         assert item is not None
-        if review.status[item.id] != OPEN:
+        if review.status_of(item) != ItemState.OPEN:
             raise refuse("item_not_open")
-        self._record(meeting, review, participant, "agenda_item_closed", project_code=item.project_code,
+        self._record(meeting, participant, "agenda_item_closed", project_code=item.project_code,
                      item_name=item.item_name, position=item.position, outcome=message.outcome.strip())
         await self._settled(meeting, review)
         return {}
@@ -214,7 +214,7 @@ class ReviewDesk:
         review.hands = [pid for pid in review.hands if pid in meeting.participants]
         if participant.id not in review.hands:
             review.hands.append(participant.id)
-            self._record(meeting, review, participant, "hand_raised", purpose=message.purpose.strip())
+            self._record(meeting, participant, "hand_raised", purpose=message.purpose.strip())
             await self._settled(meeting, review)
         return {"position": review.hands.index(participant.id) + 1}
 
@@ -284,16 +284,16 @@ class ReviewDesk:
         department = self._department_of(meeting, review, participant)
         item = self._item(review, message.item_id)
         assert item is not None
-        if review.status[item.id] != OPEN:
-            raise refuse("item_not_open", item_status=review.status[item.id])
+        if review.status_of(item) != ItemState.OPEN:
+            raise refuse("item_not_open", item_status=review.status_of(item))
         opinion = _checked_opinion(message)
-        earlier = review.opinion_of(item.id, department.code)
+        earlier = review.opinion_of(item, department.code)
         reason = message.amendment_reason.strip()
         if earlier is not None and not reason:
             raise refuse("invalid_opinion", "修改意见须说明修改理由 / an amendment must give its reason",
                          field="amendment_reason")
         opinion_id = earlier.opinion_id if earlier else next_id("op", review.opinion_ids)
-        revision = earlier.revision + 1 if earlier else 1
+        revision = earlier.current.content.revision + 1 if earlier else 1
         principal = participant.identity.principal
         assert principal is not None
         common = {"project_code": item.project_code, "item_name": item.item_name,
@@ -304,12 +304,12 @@ class ReviewDesk:
                    "legal_basis": opinion.legal_basis, "remedy_notice": opinion.remedy_notice,
                    "refer_to": (message.refer_to or "").strip() or None}
         if earlier is None:
-            self._record(meeting, review, participant, "opinion_submitted", **content)
+            self._record(meeting, participant, "opinion_submitted", **content)
         else:
-            self._record(meeting, review, participant, "opinion_amended", **content,
+            self._record(meeting, participant, "opinion_amended", **content,
                          amendment_reason=reason)
         for requested, asked in zip(opinion.materials, message.materials, strict=True):
-            self._record(meeting, review, participant, "material_requested",
+            self._record(meeting, participant, "material_requested",
                          request_id=next_id("mr", review.request_ids), opinion_id=opinion_id, **common,
                          material=requested.name, detail=asked.detail.strip(),
                          due_working_days=requested.due_working_days)
@@ -327,8 +327,8 @@ class ReviewDesk:
         meeting, participant, review = await self._enter(connection, message.meeting_id)
         _require_chair(participant)
         item = self._item(review, message.item_id)
-        decision_id = next_id("d", (d["decision_id"] for d in review.decisions))
-        self._record(meeting, review, participant, "decision_recorded", decision_id=decision_id,
+        decision_id = next_id("d", review.decision_ids)
+        self._record(meeting, participant, "decision_recorded", decision_id=decision_id,
                      **self._about(review, item), text=message.text.strip())
         await self._settled(meeting, review)
         return {"decision_id": decision_id}
@@ -342,8 +342,8 @@ class ReviewDesk:
         if message.due_working_days < 1:
             raise SignalingError("invalid_payload", "期限须至少1个工作日 / the due time must be at least "
                                  "1 working day", fields=[{"field": "due_working_days", "message": ">= 1"}])
-        task_id = next_id("t", (t["task_id"] for t in review.tasks))
-        self._record(meeting, review, participant, "task_assigned", task_id=task_id,
+        task_id = next_id("t", review.task_ids)
+        self._record(meeting, participant, "task_assigned", task_id=task_id,
                      department_code=message.department_code, **self._about(review, item),
                      text=message.text.strip(), due_working_days=message.due_working_days)
         await self._settled(meeting, review)
@@ -377,7 +377,7 @@ class ReviewDesk:
         self._stop_presentation(meeting, review, participant)
         review.presentation = Presentation(material.id, material.title, material.file_name,
                                            material.page_count)
-        self._record(meeting, review, participant, "presentation_started", title=material.title,
+        self._record(meeting, participant, "presentation_started", title=material.title,
                      file_name=material.file_name, page_count=material.page_count)
         await self._settled(meeting, review)
         return {"presentation": review.presentation.public(meeting.id)}
@@ -407,14 +407,13 @@ class ReviewDesk:
 
     def _stop_presentation(self, meeting: LiveMeeting, review: Review, participant: Participant) -> None:
         if review.presentation is not None:
-            self._record(meeting, review, participant, "presentation_stopped",
-                         title=review.presentation.title)
+            self._record(meeting, participant, "presentation_stopped", title=review.presentation.title)
             review.presentation = None
 
 
 def _checked_opinion(message: rm.OpinionSubmit) -> Opinion:
     """The opinion as the domain rules accept it, or ``invalid_opinion`` naming the field."""
-    kind = message.opinion_kind
+    kind = message.kind
     if message.refer_to and kind is not OpinionKind.REFER_UPWARD:
         raise refuse("invalid_opinion", "只有需转报上级的意见可以填写转报部门 / only 'refer to a higher "
                      "level' names a department to refer to", field="refer_to")

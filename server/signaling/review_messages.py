@@ -9,7 +9,7 @@ is never shortened to fit (what is logged is what the person wrote, trimmed at b
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, Field, ModelWrapValidatorHandler, ValidationError, model_validator
 
@@ -107,7 +107,8 @@ class MaterialIn(Message):
 
 class OpinionSubmit(ReviewRequest):
     item_id: ItemId
-    kind: Literal["agree", "agree_in_principle", "conditional", "disagree", "refer_upward"]
+    kind: OpinionKind = Field(strict=False)
+    """One of the record's opinion kinds, by its value."""
     text: storable(TEXT_LIMITS["opinion_text"]) = ""  # type: ignore[valid-type]
     conditions: list[storable(TEXT_LIMITS["condition"])] = Field(  # type: ignore[valid-type]
         default_factory=list, max_length=30)
@@ -118,10 +119,6 @@ class OpinionSubmit(ReviewRequest):
     """For 需转报上级: the code of the department the matter goes up to."""
     amendment_reason: storable(TEXT_LIMITS["amendment_reason"]) = ""  # type: ignore[valid-type]
     """Required from the second submission on (an amendment)."""
-
-    @property
-    def opinion_kind(self) -> OpinionKind:
-        return OpinionKind(self.kind)
 
 
 class DecisionRecord(ReviewRequest):

@@ -132,8 +132,8 @@ class Signaling:
             raise socketio.exceptions.ConnectionRefusedError(refusal.message, refusal.payload()) from None
         except Exception:  # python-socketio would drop the connect unanswered: the client would hang
             logger.exception("socket.io connection from %s failed", environ["aiohttp.request"].remote)
-            refusal = SignalingError("internal")
-            raise socketio.exceptions.ConnectionRefusedError(refusal.message, refusal.payload()) from None
+            failure = SignalingError("internal")
+            raise socketio.exceptions.ConnectionRefusedError(failure.message, failure.payload()) from None
         budget = EventBudget(self.settings.rate_events_per_second, self.settings.rate_burst,
                              self.settings.flood_disconnect_after)
         self.connections[sid] = Connection(sid, credentials, budget)
@@ -145,7 +145,7 @@ class Signaling:
             return await self._event("disconnect", sid, *(a for a in (reason, *extra) if a is not None))
         connection = self.connections.pop(sid, None)
         if connection is None:
-            return
+            return None
         meeting, participant = connection.meeting, connection.participant
         if meeting is not None and connection.lobby_id is not None:
             meeting.leave_lobby(connection.lobby_id)
@@ -241,11 +241,13 @@ class Signaling:
             facts = await load_facts(db, meeting_id)
         if facts is None:
             raise SignalingError("meeting_not_found")
+        review = await self.review.load(meeting_id)  # before the log exists: nothing is written meanwhile
         meeting = self.meetings.get(meeting_id)  # another join may have created it meanwhile
         if meeting is None:
             meeting = self.meetings[meeting_id] = LiveMeeting(
                 facts, self.sfu.room(str(meeting_id)), self.sio,
                 MeetingLog(self.context.sessions, meeting_id, self.spool), self.settings, self._empty)
+            self.review.attach(meeting, review)
         return meeting
 
     def _empty(self, meeting: LiveMeeting) -> None:

@@ -18,8 +18,9 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import JoinToken
@@ -141,9 +142,10 @@ async def unused_row(db: AsyncSession, claims: TokenClaims) -> JoinToken:
 
 async def consume(db: AsyncSession, claims: TokenClaims) -> None:
     """Mark the token used, atomically: of two joins racing with one token, one wins."""
-    result = await db.execute(
+    # An UPDATE's result is a CursorResult (rowcount); execute() is typed for any statement.
+    result = cast(CursorResult[Any], await db.execute(
         update(JoinToken).where(JoinToken.id == claims.token_id, JoinToken.used_at.is_(None))
         .values(used_at=datetime.now(UTC))
-    )
+    ))
     if result.rowcount != 1:
         raise SignalingError("token_used")

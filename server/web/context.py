@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from server.auth.principal import Principal
 from server.auth.throttle import LoginThrottle
+from server.db.models import AuthSession
 from server.settings import Settings
 
 
@@ -33,8 +35,9 @@ class AppContext:
 CONTEXT = web.AppKey("lianshen_context", AppContext)
 # Per-request values set by the middleware (see server.web.middleware).
 DB = web.RequestKey("lianshen_db", AsyncSession)
-PRINCIPAL = web.RequestKey("lianshen_principal", object)  # Principal | None
-AUTH_SESSION = web.RequestKey("lianshen_auth_session", object)  # AuthSession | None
+# Subscripted rather than given a class: a union is not a class, and the key carries its type.
+PRINCIPAL = web.RequestKey[Principal | None]("lianshen_principal")
+AUTH_SESSION = web.RequestKey[AuthSession | None]("lianshen_auth_session")
 
 
 def context(request: web.Request) -> AppContext:

@@ -6,9 +6,9 @@ import hmac
 from urllib.parse import urlsplit
 
 from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
-from aiohttp.http_exceptions import BadHttpMessage
 
 from server.auth.principal import Principal, load_principal
 from server.auth.sessions import COOKIE_NAME, find_session
@@ -83,7 +83,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         form = await _urlencoded_form(request)
         session_row = request[AUTH_SESSION]
         if session_row is not None:
-            sent = request.headers.get(CSRF_HEADER)
+            sent: object = request.headers.get(CSRF_HEADER)  # a form field may be a file: checked below
             if sent is None and form is not None:
                 sent = form.get(CSRF_FIELD)
             elif sent is None and request.content_type == "multipart/form-data":
@@ -95,7 +95,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
-async def _urlencoded_form(request: web.Request) -> MultiDictProxy[str | bytes | FileField] | None:
+async def _urlencoded_form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | FileField] | None:
     """The page form of a url-encoded request, parsed once here (handlers get aiohttp's cached
     copy): a body that is not UTF-8 is a 400 for every page, not a decoding error in each one."""
     if request.content_type != "application/x-www-form-urlencoded":

@@ -66,7 +66,7 @@ async def _second_meeting(sessions: async_sessionmaker[AsyncSession], world: Wor
         await append_event(db, meeting.id, world.user_ids["chair"], "chat_message",
                            {"text": "请申请人补充 \"OR\" NEAR(排污) 的说明", "to": None})
         await append_event(db, meeting.id, world.user_ids["chair"], "chat_message",
-                           {"text": "私聊：污水处理厂选址另议", "to": "rep_a"})
+                           {"text": "私聊：污水处理厂选址另议", "to": world.user_ids["rep_a"]})
         await change_status(db, chair, meeting.id, MeetingStatus.ENDED)
         await db.commit()
         return meeting.id

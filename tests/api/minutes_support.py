@@ -53,7 +53,7 @@ def review_events(world: World, meeting: str = "meeting_x") -> list[tuple[str, s
         return {"participant_id": f"p-{username}", "user_id": world.user_ids[username], "display_name": name,
                 "unit": unit if member else "", "capacity": capacity,
                 "department_id": getattr(world, dept) if member else None, "post": post, "token_id": None,
-                "via": "web"}
+                "via": "session"}
 
     item = {"project_code": project, "item_name": item_name}
     return [

@@ -8,14 +8,7 @@ from pathlib import Path
 from recorder.compose import compose
 from server.recording.store import recordings_root
 from server.settings import Settings
-from tests.unit.compose_support import Track, build_recording, sources
-
-EVENTS = [
-    (300, "speaking_started", {"participant_id": "p1", "display_name": "王发改"}),
-    (1200, "agenda_item_opened", {"position": 1, "item_name": "企业投资项目备案", "project_code": "x"}),
-    (2600, "opinion_submitted", {"department_code": "FQ-FGJ", "department_name": "凤庆县发展和改革局",
-                                 "kind": "agree"}),
-]
+from tests.unit.compose_support import AGENDA, OPINION, SPEAKER, Track, build_recording, sources
 
 
 def recording_key(meeting_id: int, number: int = 1) -> str:
@@ -29,7 +22,7 @@ def place_recording(settings: Settings, meeting_id: int, *, number: int = 1, com
     build_recording(directory, [
         Track("p1-video-0", "p1", "王发改", "video", made.cam_a, 0, 4000),
         Track("p1-audio-0", "p1", "王发改", "audio", made.mic_a, 0, 4000),
-    ], EVENTS, duration_ms=4000, meeting_id=meeting_id, key=recording_key(meeting_id, number))
+    ], [SPEAKER, AGENDA, OPINION], duration_ms=4000, meeting_id=meeting_id, key=recording_key(meeting_id, number))
     if composed:
         compose(directory, fps=15)
     return directory

@@ -41,11 +41,13 @@ async def test_list_rows_carry_the_clock(client: TestClient, db_sessions) -> Non
     page = await (await client.get("/api/v1/cases")).json()
     assert (page["total"], page["limit"], page["offset"]) == (2, 50, 0)
     row = next(case for case in page["items"] if case["project_code"] == CODE_X)
-    expected = clock_status(CALENDAR, date(2026, 3, 10), 5, [], centre_today())
+    # The case's clock: the centre's 34 working days for 备案制, counted like its one item's.
+    expected = clock_status(CALENDAR, date(2026, 3, 10), 34, [], centre_today())
     assert row["clock"] == {
-        "items_total": 1, "items_running": 1, "used": expected.used, "left": 5 - expected.used,
-        "next_deadline": "2026-03-17", "overdue": True, "suspended": False,
-        "provisional": expected.provisional,
+        "state": "running", "limit_wd": 34, "start": "2026-03-10", "decided_on": None,
+        "used": expected.used, "left": 34 - expected.used, "deadline": "2026-04-28", "overdue": True,
+        "suspended": False, "provisional": expected.provisional,
+        "items_total": 1, "items_running": 1, "items_overdue": 1, "next_deadline": "2026-03-17",
     }
     assert row["organisation"]["name"] == "凤庆县小湾生态渔业有限公司"
     assert row["total_investment"] == "3200.00"
@@ -90,7 +92,7 @@ async def test_list_filters_and_paging(client: TestClient, db_sessions) -> None:
         assert error_of(await response.json())["message"], bad
 
 
-async def test_detail_has_items_clocks_meetings_and_promised_total(client: TestClient, db_sessions) -> None:
+async def test_detail_has_items_clocks_meetings_and_the_case_clock(client: TestClient, db_sessions) -> None:
     world = await world_with_calendar(db_sessions)
     await sign_in(client, "applicant")
     response = await client.get(f"/api/v1/cases/{world.case_x}")
@@ -109,7 +111,7 @@ async def test_detail_has_items_clocks_meetings_and_promised_total(client: TestC
     assert item["clock"]["overdue"] and item["clock"]["statutory_overdue"]
     assert [m["id"] for m in case["meetings"]] == [world.meeting_x]
     assert case["meetings"][0]["status"] == "scheduled"
-    total = case["promised_total"]
+    total = case["clock"]
     assert (total["limit_wd"], total["start"]) == (34, "2026-03-10")  # 备案制: 34 working days
     assert total["deadline"] == deadline(CALENDAR, date(2026, 3, 10), 34).date.isoformat() == "2026-04-28"
     assert total["overdue"] is True
@@ -131,8 +133,10 @@ async def test_create_case(client: TestClient, db_sessions) -> None:
     assert created["organisation"]["credit_code"] == world.org_x_code
     assert (created["planned_start"], created["planned_finish"]) == ("2027-01-01", "2027-12-31")
     assert created["items"] == [] and created["meetings"] == []
-    assert created["promised_total"] == {"limit_wd": 34, "start": None, "deadline": None, "used": None,
-                                         "left": None, "overdue": False, "provisional": False}
+    assert created["clock"] == {
+        "state": "not_started", "limit_wd": 34, "start": None, "decided_on": None, "used": None, "left": None,
+        "deadline": None, "overdue": False, "suspended": False, "provisional": False, "items_total": 0,
+        "items_running": 0, "items_overdue": 0, "next_deadline": None}
     fetched = await (await client.get(f"/api/v1/cases/{created['id']}")).json()
     assert fetched == created
 
@@ -142,7 +146,7 @@ async def test_create_case(client: TestClient, db_sessions) -> None:
                                               planned_start=None, planned_finish=None))
     assert integer.status == 201, await integer.text()
     assert (await integer.json())["total_investment"] == "3200.00"
-    assert (await integer.json())["promised_total"]["limit_wd"] == 37  # 审批制
+    assert (await integer.json())["clock"]["limit_wd"] == 37  # 审批制
 
 
 REFUSED_CASES = [
@@ -151,6 +155,7 @@ REFUSED_CASES = [
     ({"project_code": "２６１１-530921-04-01-712345"}, 422, "project_code", "shape"),  # full-width
     ({"project_code": "2613-530921-04-01-712345"}, 422, "project_code", "issue_time"),
     ({"project_code": "1905-530921-04-01-712345"}, 422, "project_code", "issue_time"),
+    ({"project_code": "3412-530921-04-01-712345"}, 422, "project_code", "issue_time"),  # issued in the future
     ({"project_code": "2611-999999-04-01-712345"}, 422, "project_code", "division"),
     ({"division_code": "530922"}, 422, "division_code", None),
     ({"organisation_id": 999999}, 422, "organisation_id", None),
@@ -200,6 +205,29 @@ async def test_project_code_error_names_the_segment(client: TestClient, db_sessi
     assert response.status == 422
     assert error["details"] == [{"field": "project_code", "segment": "division", "message": error["message"]}]
     assert "999999" in error["message"] and "division" in error["message"]
+
+
+async def test_a_project_code_issued_after_this_month_is_refused_on_create_and_change(
+        client: TestClient, db_sessions) -> None:
+    """The issue month is compared with the centre's month (Asia/Shanghai): this month passes,
+    the next is refused naming the first segment."""
+    world = await world_with_calendar(db_sessions)
+    headers = await sign_in(client, "chair")
+    today = centre_today()
+    this_month = f"{today:%y%m}-530921-04-01-712345"
+    following = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    next_month = f"{following:%y%m}-530921-04-01-712345"
+    created = await client.post("/api/v1/cases", json=new_case(world, code=this_month), headers=headers)
+    assert created.status == 201, await created.text()
+    for response in (await client.post("/api/v1/cases", json=new_case(world, code=next_month), headers=headers),
+                     await client.patch(f"/api/v1/cases/{world.case_x}", json={"project_code": "3412-530921-04-01"
+                                        "-512345"}, headers=headers)):
+        error = error_of(await response.json())
+        assert response.status == 422
+        assert error["details"] == [{"field": "project_code", "segment": "issue_time", "message": error["message"]}]
+        assert "第1段（赋码时间）晚于本月" in error["message"] and "issue time is after the current month" in \
+            error["message"]
+    assert (await (await client.get(f"/api/v1/cases/{world.case_x}")).json())["project_code"] == CODE_X
 
 
 async def test_malformed_requests_are_4xx_and_write_nothing(client: TestClient, db_sessions, settings) -> None:
@@ -275,5 +303,5 @@ async def test_future_dates_are_relative_to_today(client: TestClient, db_session
     assert today.status == 201
     assert (await today.json())["clock"] | {"promised_deadline": None, "statutory_deadline": None,
                                             "provisional": None} == {
-        "running": True, "used": 0, "left": 10, "overdue": False, "statutory_overdue": False,
+        "state": "running", "used": 0, "left": 10, "overdue": False, "statutory_overdue": False,
         "suspended": False, "promised_deadline": None, "statutory_deadline": None, "provisional": None}

@@ -20,16 +20,16 @@ async def test_add_item_defaults_and_refusals(client: TestClient, db_sessions) -
     item = await added.json()
     assert (item["case_id"], item["level"], item["status"], item["department"]["code"]) == (
         world.case_x, "city", "accepted", "LC-FGW")  # level follows the department
-    assert item["clock"]["promised_deadline"] == "2026-11-16" and item["clock"]["running"]
+    assert item["clock"]["promised_deadline"] == "2026-11-16" and item["clock"]["state"] == "running"
     pending = await client.post(url, json=new_item(world.dept_fgj, accepted_on=None), headers=headers)
     assert pending.status == 201
     assert (await pending.json())["status"] == "pending"
     assert (await pending.json())["clock"] == {
-        "running": False, "used": None, "left": None, "promised_deadline": None, "statutory_deadline": None,
+        "state": "not_started", "used": None, "left": None, "promised_deadline": None, "statutory_deadline": None,
         "overdue": False, "statutory_overdue": False, "suspended": False, "provisional": False}
     approved = await client.post(url, headers=headers, json=new_item(
         world.dept_fgj, status="approved", document_no="凤发改备〔2026〕12号", result="准予备案"))
-    assert approved.status == 201 and (await approved.json())["clock"]["running"] is False
+    assert approved.status == 201 and (await approved.json())["clock"]["state"] == "decided"
 
     before = await row_counts(db_sessions)
     for changes, field in [
@@ -73,8 +73,9 @@ async def test_chief_rep_decides_only_own_items_and_only_the_outcome(client: Tes
                                  json={"status": "approved", "document_no": "凤发改备〔2026〕3号", "result": "准予备案"})
     assert decided.status == 200, await decided.text()
     body = await decided.json()
-    assert (body["status"], body["document_no"], body["clock"]["running"], body["clock"]["overdue"]) == (
-        "approved", "凤发改备〔2026〕3号", False, False)
+    # Decided today, long after its promised 5 working days: the clock stops late, and says so.
+    assert (body["status"], body["document_no"], body["decided_on"], body["clock"]["state"],
+            body["clock"]["overdue"]) == ("approved", "凤发改备〔2026〕3号", centre_today().isoformat(), "decided", True)
 
     headers = await sign_in(client, "rep_other")  # cannot even see case X
     assert (await client.patch(url, json={"result": "x"}, headers=headers)).status == 404
@@ -220,7 +221,8 @@ async def test_suspension_scope_and_state(client: TestClient, db_sessions) -> No
 
 async def test_rows_dated_after_today_do_not_break_reads(client: TestClient, db_sessions) -> None:
     """Rows written around the service (a seed, a clock set back) may carry dates after today;
-    the clock reads them as of their latest date instead of failing the list and the detail."""
+    a clock is read as of today, when they have not happened yet, instead of failing the list and
+    the detail."""
     world = await world_with_calendar(db_sessions)
     tomorrow = centre_today() + timedelta(days=1)
     async with db_sessions() as db:
@@ -234,4 +236,4 @@ async def test_rows_dated_after_today_do_not_break_reads(client: TestClient, db_
     detail = await client.get(f"/api/v1/cases/{world.case_y}")
     assert detail.status == 200
     clock = (await detail.json())["items"][0]["clock"]
-    assert (clock["used"], clock["suspended"], clock["overdue"]) == (0, True, False)
+    assert (clock["state"], clock["used"], clock["suspended"], clock["overdue"]) == ("not_started", None, False, False)

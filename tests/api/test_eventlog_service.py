@@ -11,6 +11,7 @@ from sqlalchemy import delete, event, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.util import await_only
 
+from record.events import EventError
 from server.db.models import MeetingEvent
 from server.domain.eventlog import GENESIS_HASH, next_event
 from server.services.eventlog import (
@@ -28,7 +29,7 @@ from tests.world import build_world
 async def _append_n(db_sessions, meeting_id: int, actor_id: int, n: int) -> None:
     async with db_sessions() as db:
         for index in range(n):
-            await append_event(db, meeting_id, actor_id, "note", {"n": index, "text": f"第{index}条"})
+            await append_event(db, meeting_id, actor_id, "chat_message", {"text": f"第{index}条", "to": None})
         await db.commit()
 
 
@@ -46,7 +47,7 @@ async def test_appends_chain_from_genesis_and_read_back(db_sessions) -> None:
     assert [row.seq for row in rows] == [1, 2, 3, 4, 5]
     assert rows[0].prev_hash == GENESIS_HASH
     assert all(later.prev_hash == earlier.hash for earlier, later in zip(rows, rows[1:]))
-    assert rows[2].payload == {"n": 2, "text": "第2条"}
+    assert rows[2].payload == {"schema_version": 1, "text": "第2条", "to": None}
     async with db_sessions() as db:
         assert await verify_meeting_log(db, world.meeting_x) == []
         page = await read_events(db, world.meeting_x, after_seq=2, limit=2)
@@ -57,13 +58,17 @@ async def test_appends_chain_from_genesis_and_read_back(db_sessions) -> None:
         assert check.head_hash == (await _rows(db_sessions, world.meeting_y))[-1].hash
 
 
-async def test_refuses_unknown_meeting_and_unhashable_payload(db_sessions) -> None:
+async def test_refuses_unknown_meeting_and_what_the_record_does_not_take(db_sessions) -> None:
     world = await build_world(db_sessions)
     async with db_sessions() as db:
         with pytest.raises(MeetingNotFound):
-            await append_event(db, 999_999, None, "note", {})
-        with pytest.raises(ValueError, match="float"):
-            await append_event(db, world.meeting_x, None, "note", {"amount": 12.5})
+            await append_event(db, 999_999, None, "meeting_locked", {})
+        with pytest.raises(EventError, match="unknown event type 'note'"):
+            await append_event(db, world.meeting_x, None, "note", {})
+        with pytest.raises(EventError, match="to: Input should be a valid integer"):
+            await append_event(db, world.meeting_x, None, "chat_message", {"text": "好", "to": 12.5})
+        with pytest.raises(EventError, match="amount: Extra inputs are not permitted"):
+            await append_event(db, world.meeting_x, None, "meeting_locked", {"amount": 12.5})
         await db.rollback()
     assert (await count_rows(db_sessions, MeetingEvent))["meeting_events"] == 0
 
@@ -132,14 +137,15 @@ async def test_twenty_concurrent_appends_make_one_intact_chain(db_sessions) -> N
 
     async def one(index: int) -> int:
         async with db_sessions() as db:
-            row = await append_event(db, world.meeting_x, world.user_ids["chair"], "hand_raised", {"i": index})
+            row = await append_event(db, world.meeting_x, world.user_ids["chair"], "hand_raised",
+                                     {"purpose": str(index)})
             await db.commit()
             return row.seq
 
     seqs = await asyncio.gather(*(one(i) for i in range(20)))
     assert sorted(seqs) == list(range(1, 21))
     rows = await _rows(db_sessions, world.meeting_x)
-    assert sorted(row.payload["i"] for row in rows) == list(range(20))
+    assert sorted(int(row.payload["purpose"]) for row in rows) == list(range(20))
     async with db_sessions() as db:
         assert await verify_meeting_log(db, world.meeting_x) == []
 
@@ -156,7 +162,7 @@ async def test_seq_conflict_from_a_writer_bypassing_the_lock_is_retried(db_sessi
         engine = db.bind.sync_engine
 
     async def intrude() -> None:
-        record = next_event(None, world.meeting_x, datetime.now(UTC), None, "intruder", {})
+        record = next_event(None, world.meeting_x, datetime.now(UTC), None, "meeting_locked", {"schema_version": 1})
         async with db_sessions() as other:
             other.add(MeetingEvent(meeting_id=record.meeting_id, seq=record.seq, ts=record.ts, actor_id=None,
                                    type=record.type, payload=record.payload, prev_hash=record.prev_hash,
@@ -173,11 +179,11 @@ async def test_seq_conflict_from_a_writer_bypassing_the_lock_is_retried(db_sessi
     event.listen(engine, "before_cursor_execute", before_insert)
     try:
         async with db_sessions() as db:
-            row = await append_event(db, world.meeting_x, world.user_ids["chair"], "ours", {})
+            row = await append_event(db, world.meeting_x, world.user_ids["chair"], "meeting_unlocked", {})
             await db.commit()
     finally:
         event.remove(engine, "before_cursor_execute", before_insert)
     assert intruded and row.seq == 2
-    assert [(r.seq, r.type) for r in await _rows(db_sessions, world.meeting_x)] == [(1, "intruder"), (2, "ours")]
+    assert [(r.seq, r.type) for r in await _rows(db_sessions, world.meeting_x)] == [(1, "meeting_locked"), (2, "meeting_unlocked")]
     async with db_sessions() as db:
         assert await verify_meeting_log(db, world.meeting_x) == []

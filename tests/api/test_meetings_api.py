@@ -10,8 +10,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
+from record.events import payload_keys
 from server.db.models import AgendaEntry, ApprovalItem, Invitation, Meeting, MeetingEvent, MeetingSite
-from server.services.meetings import CENTRE_TZ, EVENT_TYPES
+from server.services.meetings import CENTRE_TZ
 from tests.api.meetings_support import count_rows, drop_append_only_triggers, error_of, sign_in
 from tests.world import World, build_world
 
@@ -71,7 +72,7 @@ async def test_schedule_derives_invitations_and_logs_the_plan(client: TestClient
     assert {c["id"] for c in meeting["cases"]} == {world.case_x, world.case_y}
     [event] = await _events(client, meeting["id"])
     assert event["type"] == "meeting_scheduled" and event["seq"] == 1
-    assert set(event["payload"]) == set(EVENT_TYPES["meeting_scheduled"])
+    assert set(event["payload"]) == payload_keys("meeting_scheduled")
     assert event["payload"]["start"] == "2026-12-10T01:30:00+00:00"
     assert event["payload"]["member_department_ids"] == sorted([world.dept_fgj, world.dept_zrj])
 
@@ -159,7 +160,7 @@ async def test_update_changes_plan_keeps_excuses_and_logs(client: TestClient, wo
     event = (await _events(client, meeting["id"]))[-1]
     assert event["type"] == "meeting_updated"
     assert event["payload"]["changed"] == ["agenda_item_ids", "place", "scheduled_end"]
-    assert set(event["payload"]) == set(EVENT_TYPES["meeting_updated"])
+    assert set(event["payload"]) == payload_keys("meeting_updated")
 
 
 async def test_update_refusals(client: TestClient, world: World, db_sessions) -> None:
@@ -199,7 +200,7 @@ async def test_life_cycle_and_invalid_transition(client: TestClient, world: Worl
     events = await _events(client, world.meeting_x)
     assert [(e["payload"]["from"], e["payload"]["to"]) for e in events] == [
         ("scheduled", "live"), ("live", "ended"), ("ended", "minutes_draft")]
-    assert all(set(e["payload"]) == set(EVENT_TYPES["meeting_status_changed"]) for e in events)
+    assert all(set(e["payload"]) == payload_keys("meeting_status_changed") for e in events)
     cancel = await client.post(f"/api/v1/meetings/{world.meeting_y}/status",
                                json={"status": "cancelled", "note": "申请单位撤回申请"}, headers=chair)
     assert cancel.status == 200
@@ -222,7 +223,8 @@ async def test_excuse_rules(client: TestClient, world: World, db_sessions) -> No
     assert (zrj["excused"], zrj["excused_reason"]) == (True, "参加防汛会议")
     event = (await _events(client, meeting["id"]))[-1]
     assert event["type"] == "invitation_excused"
-    assert event["payload"] == {"invitation_id": zrj["id"], "department_id": world.dept_zrj, "reason": "参加防汛会议"}
+    assert event["payload"] == {"schema_version": 1, "invitation_id": zrj["id"], "department_id": world.dept_zrj,
+                                "reason": "参加防汛会议"}
     assert (await client.post(f"{base}/999999/excuse", json={"reason": "x"}, headers=other)).status == 404
     assert (await client.post(f"{base}/{zrj['id']}/excuse", json={"reason": ""}, headers=other)).status == 422
     chair = await sign_in(client, "chair")

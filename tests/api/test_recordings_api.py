@@ -64,7 +64,7 @@ async def test_compose_play_and_download(client: TestClient, world: World, setti
     detail = await (await client.get(_url(world, key))).json()
     assert detail["video_url"] == _url(world, key, "/video")
     assert [c["title"] for c in detail["chapters"]] == ["发言：王发改", "议题 1：企业投资项目备案",
-                                                       "凤庆县发展和改革局 意见：同意"]
+                                                       "FQ-FGJ 意见：同意"]
     assert {t["track_id"] for t in detail["tracks"]} == {"p1-video-0", "p1-audio-0"}
     assert "file" not in detail["tracks"][0]  # the API names tracks, never paths
 

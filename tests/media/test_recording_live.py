@@ -152,7 +152,7 @@ async def test_only_the_chair_records_and_bad_requests_are_refused(live: LiveSer
     await chair.call("recording_stop", {"meeting_id": meeting})
     await live.settle()
     started = [e.payload for e in await live.events() if e.type == "recording_started"]
-    assert started == [{"recording_key": key, "consent_notice": "本次会议录音录像。"}]
+    assert started == [{"schema_version": 1, "recording_key": key, "consent_notice": "本次会议录音录像。"}]
     assert len([p for p in (recordings_root(live.settings.data_dir) / str(meeting)).iterdir()]) == 1
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from recorder.compose.timeline import layout
 from server.bot.media import audio_clip, video_clip
-from server.signaling.events import EVENT_TYPES
+from record.events import payload_keys
 
 from .recording_support import verified
 from .signaling_harness import LiveServer, live, signaling_overrides  # noqa: F401
@@ -50,7 +50,7 @@ async def test_camera_off_is_logged_and_is_a_gap_in_the_recording_and_the_layout
     assert tracks[(chair.participant_id, "video")].gaps == []
 
     rep_user = live.world.user_ids["rep_a"]
-    expected = {"participant_id": rep.participant_id, "user_id": rep_user, "kind": "video"}
+    expected = {"schema_version": 1, "participant_id": rep.participant_id, "user_id": rep_user, "kind": "video"}
     placed = [(e.type, e.payload) for e in manifest.events
               if e.type in ("participant_paused", "participant_resumed")]
     assert placed == [("participant_paused", expected), ("participant_resumed", expected)]
@@ -59,7 +59,7 @@ async def test_camera_off_is_logged_and_is_a_gap_in_the_recording_and_the_layout
     logged = [e for e in await live.events() if e.type in ("participant_paused", "participant_resumed")]
     assert [(e.type, e.actor_id, e.payload) for e in logged] == [
         ("participant_paused", rep_user, expected), ("participant_resumed", rep_user, expected)]
-    assert all(set(e.payload) == set(EVENT_TYPES[e.type]) for e in logged)
+    assert all(set(e.payload) == payload_keys(e.type) for e in logged)
     await live.assert_chain_intact()
 
     spans = layout(manifest.tracks, manifest.events, manifest.duration_ms)

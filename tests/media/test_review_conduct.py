@@ -30,7 +30,8 @@ async def test_only_the_chair_opens_and_closes_items(live: LiveServer) -> None:
     await live.settle()
     logged = [(e.type, e.payload, e.actor_id) for e in await live.events()
               if e.type.startswith("agenda_item")]
-    common = {"project_code": "2603-530921-04-01-512345", "item_name": "企业投资项目备案", "position": 1}
+    common = {"schema_version": 1, "project_code": "2603-530921-04-01-512345", "item_name": "企业投资项目备案",
+              "position": 1}
     chair_id = live.world.user_ids["chair"]
     assert logged == [("agenda_item_opened", common, chair_id),
                       ("agenda_item_closed", common | {"outcome": "原则同意，按意见补正材料"}, chair_id)]
@@ -54,7 +55,7 @@ async def test_hands_queue_in_order_and_the_chair_gives_the_floor(live: LiveServ
 
     await live.settle()
     raised = [e.payload for e in await live.events() if e.type == "hand_raised"]
-    assert raised == [{"purpose": "补充说明用地情况"}, {"purpose": ""}]
+    assert raised == [{"schema_version": 1, "purpose": "补充说明用地情况"}, {"schema_version": 1, "purpose": ""}]
 
 
 async def test_chat_round_trip_and_the_chair_turns_it_off(live: LiveServer) -> None:
@@ -80,9 +81,10 @@ async def test_chat_round_trip_and_the_chair_turns_it_off(live: LiveServer) -> N
     await live.settle()
     chats = [(e.payload, e.actor_id) for e in await live.events() if e.type == "chat_message"]
     ids = live.world.user_ids
-    assert chats == [({"text": "请申请人说明排污口位置", "to": None}, ids["rep_a"]),
-                     ({"text": "请大家暂停文字交流", "to": None}, ids["chair"]),
-                     ({"text": "好的", "to": None}, ids["applicant"])]
+    chat = {"schema_version": 1, "to": None}
+    assert chats == [({**chat, "text": "请申请人说明排污口位置"}, ids["rep_a"]),
+                     ({**chat, "text": "请大家暂停文字交流"}, ids["chair"]),
+                     ({**chat, "text": "好的"}, ids["applicant"])]
 
 
 async def test_chair_records_decisions_and_tasks(live: LiveServer) -> None:
@@ -112,11 +114,11 @@ async def test_chair_records_decisions_and_tasks(live: LiveServer) -> None:
     for e in await live.events():
         events[e.type].append(e.payload)
     assert events["decision_recorded"] == [
-        {"decision_id": "d-01", "project_code": "2603-530921-04-01-512345", "item_name": None,
+        {"schema_version": 1, "decision_id": "d-01", "project_code": "2603-530921-04-01-512345", "item_name": None,
          "text": "项目符合产业政策，原则同意建设"},
-        {"decision_id": "d-02", "project_code": "2603-530921-04-01-512345", "item_name": "企业投资项目备案",
+        {"schema_version": 1, "decision_id": "d-02", "project_code": "2603-530921-04-01-512345", "item_name": "企业投资项目备案",
          "text": "备案事项当场办结"}]
     assert events["task_assigned"] == [
-        {"task_id": "t-01", "department_code": "FQ-ZRJ", "project_code": "2603-530921-04-01-512345",
+        {"schema_version": 1, "task_id": "t-01", "department_code": "FQ-ZRJ", "project_code": "2603-530921-04-01-512345",
          "item_name": "企业投资项目备案", "text": "协助申请人办理用地手续", "due_working_days": 5}]
     await live.assert_chain_intact()

@@ -1,12 +1,12 @@
 """Departments' opinions in the live review: who may give them, what they must contain, amendments,
-and what lands in the event log (the demo vocabulary's payload keys exactly)."""
+and what lands in the event log (the record's payload keys exactly)."""
 
 from __future__ import annotations
 
 import pytest
 
+from record.events import payload_keys
 from server.db.models import Invitation
-from server.demo.records import EVENT_SCHEMA
 from server.domain.opinions import REMEDY_NOTICE_ZH
 
 from .review_support import CONDITIONAL, seat, seats
@@ -38,10 +38,10 @@ async def test_chief_rep_gives_a_conditional_opinion_the_chair_sees_it_and_the_l
     events = [e for e in await live.events() if e.type in ("opinion_submitted", "material_requested")]
     assert [e.type for e in events] == ["opinion_submitted", "material_requested"]
     for event in events:
-        assert set(event.payload) == EVENT_SCHEMA[event.type]
+        assert set(event.payload) == payload_keys(event.type)
         assert event.actor_id == live.world.user_ids["rep_a"]
     assert events[0].payload == {
-        "opinion_id": "op-01", "revision": 1, "project_code": "2603-530921-04-01-512345",
+        "schema_version": 1, "opinion_id": "op-01", "revision": 1, "project_code": "2603-530921-04-01-512345",
         "item_name": "企业投资项目备案", "department_code": "FQ-FGJ", "post": "A", "kind": "conditional",
         "text": "原则支持项目建设", "conditions": ["开工前取得环评批复"], "reasons": "", "legal_basis": "",
         "remedy_notice": "", "refer_to": None}
@@ -73,7 +73,7 @@ async def test_b_post_stands_in_and_amends_until_the_item_closes(live: LiveServe
            if e.type.startswith("opinion_")]
     assert log == [("opinion_submitted", 1, "B"), ("opinion_amended", 2, "B")]
     amended_event = [e for e in await live.events() if e.type == "opinion_amended"][0]
-    assert set(amended_event.payload) == EVENT_SCHEMA["opinion_amended"]
+    assert set(amended_event.payload) == payload_keys("opinion_amended")
     assert amended_event.payload["amendment_reason"] == "补充环评条件"
     await live.assert_chain_intact()
 

@@ -59,7 +59,7 @@ async def test_presenter_and_page_synchronised_presentation(live: LiveServer) ->
 
     await live.settle()
     logged = [(e.type, e.payload) for e in await live.events() if e.type.startswith("presentation_")]
-    assert logged == [("presentation_started", {"title": "项目选址图", "file_name": "项目选址图.pdf",
-                                                "page_count": 3}),
-                      ("presentation_stopped", {"title": "项目选址图"})]
+    assert logged == [("presentation_started", {"schema_version": 1, "title": "项目选址图",
+                                                "file_name": "项目选址图.pdf", "page_count": 3}),
+                      ("presentation_stopped", {"schema_version": 1, "title": "项目选址图"})]
     await live.assert_chain_intact()

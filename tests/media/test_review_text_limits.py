@@ -49,7 +49,7 @@ async def test_chat_over_the_limit_is_refused_and_a_full_one_is_logged_exactly(l
 
     await live.settle()
     chats = [e.payload for e in await live.events() if e.type == "chat_message"]
-    assert chats == [{"text": full, "to": None}]  # nothing of the refused ones
+    assert chats == [{"schema_version": 1, "text": full, "to": None}]  # nothing of the refused ones
     assert chats[0]["text"].encode() == full.encode()
     await live.assert_chain_intact()
 

@@ -33,6 +33,13 @@ GREY, WHITE = 60, 235
 BEEP_HZ = 1000
 BEEP_MS = 80
 ORIGIN = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+SPEAKER = (400, "speaking_started", {"participant_id": "p1", "user_id": 3, "display_name": "王发改"})
+AGENDA = (1200, "agenda_item_opened", {"position": 1, "item_name": "企业投资项目备案", "project_code": "x"})
+OPINION = (2600, "opinion_submitted", {
+    "opinion_id": "op-01", "revision": 1, "project_code": "x", "item_name": "企业投资项目备案",
+    "department_code": "FQ-FGJ", "post": "A", "kind": "agree", "text": "同意。", "conditions": [], "reasons": "",
+    "legal_basis": "", "remedy_notice": "", "refer_to": None})
+"""Events of the record placed on a recording: a speaker, an item opening, an opinion (chapters)."""
 
 
 def _plane_fill(frame: av.VideoFrame, luma: int) -> av.VideoFrame:

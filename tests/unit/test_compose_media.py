@@ -11,9 +11,12 @@ import pytest
 from recorder.compose import ComposeBusy, ComposeError, compose, read_status
 from recorder.manifest import Manifest
 from tests.unit.compose_support import (
+    AGENDA,
     CAM_B_LUMA,
     GREY,
+    OPINION,
     SCREEN_LUMA,
+    SPEAKER,
     Track,
     audio_onsets,
     build_recording,
@@ -23,10 +26,6 @@ from tests.unit.compose_support import (
     video_flash_times,
 )
 
-AGENDA = (1200, "agenda_item_opened", {"position": 1, "item_name": "企业投资项目备案", "project_code": "x"})
-OPINION = (2600, "opinion_submitted", {"department_code": "FQ-FGJ", "department_name": "凤庆县发展和改革局",
-                                       "kind": "agree"})
-SPEAKER = (400, "speaking_started", {"participant_id": "p1", "display_name": "王发改"})
 
 
 def _sync_recording(directory: Path, offset_ms: int = 700) -> Path:
@@ -51,7 +50,7 @@ def test_composed_mp4_has_duration_streams_chapters_and_lip_sync(tmp_path: Path)
         assert (audio.codec_context.name, audio.rate) == ("aac", 48000)
         titles = [(c["start"] * c["time_base"], c["metadata"]["title"]) for c in container.chapters()]
     assert [(float(at), title) for at, title in titles] == [
-        (0.0, "会议开始"), (1.2, "议题 1：企业投资项目备案"), (2.6, "凤庆县发展和改革局 意见：同意")]
+        (0.0, "会议开始"), (1.2, "议题 1：企业投资项目备案"), (2.6, "FQ-FGJ 意见：同意")]
     flashes, beeps = video_flash_times(output), audio_onsets(output)
     expected = [0.7 + f / 1000 for f in sources().flashes_ms]
     assert len(flashes) == len(beeps) == len(expected), (flashes, beeps)
@@ -72,7 +71,7 @@ def test_layout_follows_speaker_late_joiner_and_screen(tmp_path: Path) -> None:
         Track("p2-video-0", "p2", "钱自然", "video", made.cam_b, 1000, 6000),
         Track("p2-audio-0", "p2", "钱自然", "audio", made.mic_b, 1000, 6000),
         Track("p2-screen-0", "p2", "钱自然", "screen", made.screen, 3400, 5000),
-    ], [(2000, "speaking_started", {"participant_id": "p2"}),
+    ], [(2000, "speaking_started", {"participant_id": "p2", "user_id": 4, "display_name": "钱自然"}),
         (3400, "presentation_started", {"participant_id": "p2", "title": "选址图"}),
         (5000, "presentation_stopped", {"title": "选址图"})], duration_ms=6000)
     frames = frames_at(compose(recording, fps=20), [0.5, 1.5, 2.5, 4.2, 5.5])

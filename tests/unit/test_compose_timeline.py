@@ -47,12 +47,6 @@ def test_active_speaker_is_large_others_small_in_manifest_order() -> None:
     assert _at(spans, 9000) == Span(5000, 10_000, "c", ("a", "b"))
 
 
-def test_demo_vocabulary_names_the_speaker() -> None:
-    tracks = [T("a", "p1", display_name="王发改"), T("b", "p2", display_name="钱自然")]
-    spans = layout(tracks, [E(1000, "speaking_started", {"speaker_name": "钱自然"})], 4000)
-    assert _at(spans, 2000).large == "b"
-
-
 def test_screen_share_is_large_while_it_lasts() -> None:
     tracks = [T("a", "p1"), T("b", "p2"), T("s", "p2", kind="screen", start_ms=3000, end_ms=6000)]
     events = [E(1000, "speaking_started", {"participant_id": "p1"}),
@@ -88,26 +82,36 @@ def test_nobody_on_camera_is_a_black_span() -> None:
     assert layout([T("a", "p1", start_ms=5000)], [], 8000)[0] == Span(0, 5000, None, ())
 
 
+def _opinion(opinion_id: str, department: str, kind: str, revision: int = 1) -> dict[str, Any]:
+    return {"opinion_id": opinion_id, "revision": revision, "project_code": "P", "item_name": "企业投资项目备案",
+            "department_code": department, "post": "A", "kind": kind, "text": "", "conditions": [],
+            "reasons": "", "legal_basis": "", "remedy_notice": "", "refer_to": None}
+
+
 def test_chapters_from_agenda_opinions_and_speakers() -> None:
+    """Chapters are where the review moves on, as the record's reducer sees it: an item opening
+    (not opened again while open), an opinion or its amendment, a new speaker. A placed event may
+    carry the actor's participant_id beside the record's keys."""
+    item = {"project_code": "P", "item_name": "企业投资项目备案", "position": 1}
     events = [
-        E(500, "speaking_started", {"participant_id": "p1", "display_name": "李主任"}),
-        E(1000, "agenda_item_opened", {"position": 1, "item_name": "企业投资项目备案"}),
-        E(2000, "opinion_submitted", {"department_code": "FQ-FGJ", "department_name": "凤庆县发展和改革局",
-                                      "kind": "conditional"}),
-        E(3000, "opinion_amended", {"department_code": "FQ-ZRJ", "kind": "disagree"}),
-        E(3500, "chat_message", {"text": "x"}),
-        E(99_000, "agenda_item_opened", {"position": 2, "item_name": "after the end"}),
+        E(500, "speaking_started", {"participant_id": "p1", "user_id": 1, "display_name": "李主任"}),
+        E(1000, "agenda_item_opened", {**item, "participant_id": "p1"}),
+        E(1500, "agenda_item_opened", item),
+        E(2000, "opinion_submitted", _opinion("op-1", "FQ-FGJ", "conditional")),
+        E(3000, "opinion_amended", {**_opinion("op-1", "FQ-FGJ", "disagree", 2), "amendment_reason": "复核"}),
+        E(3500, "chat_message", {"text": "x", "to": None}),
+        E(99_000, "agenda_item_opened", {**item, "item_name": "after the end", "position": 2}),
     ]
     found = chapters(events, 10_000)
     assert [(c.at_ms, c.kind, c.title) for c in found] == [
         (500, "speaker", "发言：李主任"),
         (1000, "agenda", "议题 1：企业投资项目备案"),
-        (2000, "opinion", "凤庆县发展和改革局 意见：附条件同意"),
-        (3000, "opinion", "FQ-ZRJ 意见：不同意（修改）"),
+        (2000, "opinion", "FQ-FGJ 意见：附条件同意"),
+        (3000, "opinion", "FQ-FGJ 意见：不同意（修改）"),
     ]
     assert container_chapters(found, 10_000) == [
         (0, 1000, "会议开始"), (1000, 2000, "议题 1：企业投资项目备案"),
-        (2000, 3000, "凤庆县发展和改革局 意见：附条件同意"), (3000, 10_000, "FQ-ZRJ 意见：不同意（修改）")]
+        (2000, 3000, "FQ-FGJ 意见：附条件同意"), (3000, 10_000, "FQ-FGJ 意见：不同意（修改）")]
     assert container_chapters([], 10_000) == []
 
 

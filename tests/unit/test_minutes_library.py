@@ -15,8 +15,7 @@ from minutes.numbering import draft_number, format_number, parse_number
 from minutes.render import render
 
 START = datetime(2026, 9, 30, 1, 30, tzinfo=UTC)  # the day before the National Day holiday
-LABELS = ms.Labels(opinion_kind={"agree": "同意", "conditional": "附条件同意"}, level={"county": "县"},
-                   post={"A": "A岗", "B": "B岗"}, category={"filing": "备案制"})
+LABELS = ms.Labels(level={"county": "县"}, category={"filing": "备案制"})
 # 2026 National Day: Oct 1-7 off (weekdays among them listed), Sep 27 and Oct 10 make-up workdays.
 CALENDAR = ms.WorkCalendar(holidays=frozenset(date(2026, 10, d) for d in (1, 2, 5, 6, 7)),
                            workdays=frozenset({date(2026, 9, 27), date(2026, 10, 10)}),
@@ -27,14 +26,14 @@ def _source(policy: str = "deemed_accept", events: tuple[ms.Event, ...] | None =
     people = (ms.Person(user_id=1, username="chair", display_name="杨国强", title="主任"),
               ms.Person(user_id=2, username="a", display_name="甲", department_code="D1", post="A"),
               ms.Person(user_id=3, username="b", display_name="乙", department_code="D1", post="B"))
-    joined = {"username": "b", "display_name": "乙", "unit_name": "", "capacity": "member",
-              "department_code": "D1", "organisation_credit_code": None, "post": "B", "stands_in_for": None,
-              "site_key": None}
+    joined = {"participant_id": "p1", "user_id": 3, "display_name": "乙", "unit": "", "capacity": "member",
+              "department_id": 11, "post": "B", "token_id": None, "via": "session"}
     opinion = {"opinion_id": "op-1", "revision": 1, "project_code": "P", "item_name": "事项", "department_code": "D1",
                "post": "B", "kind": "conditional", "text": "附条件同意。", "conditions": ["条件一"], "reasons": "",
                "legal_basis": "", "remedy_notice": "", "refer_to": None}
     log = events if events is not None else (
-        ms.Event(seq=1, ts=START, actor_id=1, type="meeting_started", payload={"place": "会商室", "site_keys": []}),
+        ms.Event(seq=1, ts=START, actor_id=1, type="meeting_status_changed",
+                 payload={"from": "scheduled", "to": "live", "note": ""}),
         ms.Event(seq=2, ts=START, actor_id=3, type="participant_joined", payload=joined),
         ms.Event(seq=3, ts=START + timedelta(minutes=5), actor_id=3, type="opinion_submitted", payload=opinion),
         ms.Event(seq=4, ts=START + timedelta(minutes=6), actor_id=1, type="task_assigned", payload={
@@ -47,8 +46,8 @@ def _source(policy: str = "deemed_accept", events: tuple[ms.Event, ...] | None =
         centre=ms.Centre(name="中心", issuer="并联审批办公室", absent_policy=policy, absent_opinion_due_working_days=2),
         meeting=ms.Meeting(id=7, title="某项目并联审批会议", place="会商室", scheduled_start=START,
                            scheduled_end=START + timedelta(hours=1), chair=people[0], lead_department_code="D1"),
-        sites=(), departments=(ms.Department(code="D1", name="一局", level="county"),
-                               ms.Department(code="D2", name="二局", level="county")),
+        sites=(), departments=(ms.Department(id=11, code="D1", name="一局", level="county"),
+                               ms.Department(id=12, code="D2", name="二局", level="county")),
         people=people,
         invitations=(ms.Invitation(capacity="member", department_code="D1"),
                      ms.Invitation(capacity="member", department_code="D2", excused_reason="外出")),

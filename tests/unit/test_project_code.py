@@ -1,15 +1,18 @@
 """项目代码 parsing: both formats, and an error naming each bad segment."""
 
+from datetime import date
+
 import pytest
 
 from server.domain.divisions import FENGQING, LINCANG, YUNNAN
 from server.domain.project_code import ProjectCode, ProjectCodeError, parse_project_code
 
 KNOWN = frozenset({YUNNAN, LINCANG, FENGQING})
+TODAY = date(2026, 12, 6)  # the centre's date
 
 
 def test_current_format_code_is_parsed_into_its_segments() -> None:
-    code = parse_project_code("2604-530921-04-01-583026", KNOWN)
+    code = parse_project_code("2604-530921-04-01-583026", KNOWN, TODAY)
     assert code == ProjectCode(
         raw="2604-530921-04-01-583026",
         format="new",
@@ -23,7 +26,7 @@ def test_current_format_code_is_parsed_into_its_segments() -> None:
 
 
 def test_old_format_code_is_parsed_with_year_only() -> None:
-    code = parse_project_code("2018-530900-47-03-012345", KNOWN)
+    code = parse_project_code("2018-530900-47-03-012345", KNOWN, TODAY)
     assert (code.format, code.year, code.month) == ("old", 2018, None)
     assert (code.division_code, code.guiding_code, code.type_code, code.serial) == (
         LINCANG,
@@ -43,12 +46,12 @@ def test_old_format_code_is_parsed_with_year_only() -> None:
     ],
 )
 def test_format_boundaries(text: str, expected_format: str, year: int, month: int | None) -> None:
-    code = parse_project_code(text, KNOWN)
+    code = parse_project_code(text, KNOWN, TODAY)
     assert (code.format, code.year, code.month) == (expected_format, year, month)
 
 
 def test_surrounding_whitespace_is_stripped() -> None:
-    code = parse_project_code("  2604-530921-04-01-583026\u3000\n", KNOWN)
+    code = parse_project_code("  2604-530921-04-01-583026\u3000\n", KNOWN, TODAY)
     assert code.raw == "2604-530921-04-01-583026"
 
 
@@ -69,7 +72,7 @@ def test_surrounding_whitespace_is_stripped() -> None:
 )
 def test_malformed_codes_are_a_shape_error(text: str) -> None:
     with pytest.raises(ProjectCodeError) as caught:
-        parse_project_code(text, KNOWN)
+        parse_project_code(text, KNOWN, TODAY)
     assert caught.value.segment == "shape"
     assert "NNNN-NNNNNN-NN-NN-NNNNNN" in str(caught.value)
     assert "半角" in str(caught.value) and "half-width" in str(caught.value)
@@ -87,7 +90,7 @@ def test_malformed_codes_are_a_shape_error(text: str) -> None:
 )
 def test_impossible_issue_time_is_an_issue_time_error(first_segment: str, message: str) -> None:
     with pytest.raises(ProjectCodeError) as caught:
-        parse_project_code(f"{first_segment}-530921-04-01-583026", KNOWN)
+        parse_project_code(f"{first_segment}-530921-04-01-583026", KNOWN, TODAY)
     assert caught.value.segment == "issue_time"
     assert "第1段（赋码时间）" in str(caught.value)
     assert message in str(caught.value)
@@ -95,7 +98,7 @@ def test_impossible_issue_time_is_an_issue_time_error(first_segment: str, messag
 
 def test_unknown_division_is_a_division_error() -> None:
     with pytest.raises(ProjectCodeError) as caught:
-        parse_project_code("2604-530922-04-01-583026", KNOWN)
+        parse_project_code("2604-530922-04-01-583026", KNOWN, TODAY)
     assert caught.value.segment == "division"
     assert "第2段" in str(caught.value) and "530922" in str(caught.value)
     assert "unknown administrative division code" in str(caught.value)
@@ -103,4 +106,23 @@ def test_unknown_division_is_a_division_error() -> None:
 
 def test_project_code_error_is_a_value_error() -> None:
     with pytest.raises(ValueError):
-        parse_project_code("nonsense", KNOWN)
+        parse_project_code("nonsense", KNOWN, TODAY)
+
+
+def test_a_code_issued_this_month_is_accepted() -> None:
+    assert parse_project_code("2612-530921-04-01-583026", KNOWN, TODAY).month == 12
+
+
+@pytest.mark.parametrize("first_segment", ["3412", "2701"])
+def test_a_code_issued_after_the_current_month_is_refused(first_segment: str) -> None:
+    with pytest.raises(ProjectCodeError) as caught:
+        parse_project_code(f"{first_segment}-530921-04-01-583026", KNOWN, TODAY)
+    assert caught.value.segment == "issue_time"
+    assert f"第1段（赋码时间）晚于本月（2026年12月）: {first_segment}" in str(caught.value)
+    assert "issue time is after the current month" in str(caught.value)
+
+
+def test_an_old_format_year_after_today_is_refused() -> None:
+    with pytest.raises(ProjectCodeError) as caught:
+        parse_project_code("2020-530921-46-01-031742", KNOWN, date(2019, 6, 1))
+    assert caught.value.segment == "issue_time"

@@ -10,12 +10,15 @@ from server.domain.workcalendar import (
     CalendarYear,
     Deadline,
     LimitBasis,
+    Span,
     Suspension,
     WorkCalendar,
     clock_status,
     deadline,
     library_years,
+    run_clock,
     seed_years_from_library,
+    statutory_holidays,
 )
 
 ACCEPTED = date(2026, 2, 13)  # Friday before the 2026 Spring Festival break
@@ -85,12 +88,50 @@ def test_seeding_a_year_the_library_lacks_is_refused() -> None:
         seed_years_from_library([2026, 2027])
 
 
-def test_a_year_without_a_table_is_unconfirmed_and_falls_back_to_monday_to_friday(
+def test_a_year_without_a_table_is_unconfirmed_and_keeps_the_fixed_date_holidays(
     cal: WorkCalendar,
 ) -> None:
     assert not cal.is_confirmed(2027)
-    assert cal.is_working_day(date(2027, 1, 1))  # a Friday; surely New Year's Day, but unknown
+    assert not cal.is_working_day(date(2027, 1, 1))  # 元旦, a Friday
     assert not cal.is_working_day(date(2027, 1, 2))  # Saturday
+    assert cal.is_working_day(date(2027, 1, 4))  # Monday
+    # 清明 (the solar term, 5 April 2027, a Monday), 劳动节 1-2 May, 国庆节 1-3 October.
+    assert not cal.is_working_day(date(2027, 4, 5)) and cal.is_working_day(date(2027, 4, 6))
+    assert not cal.is_working_day(date(2028, 5, 1)) and not cal.is_working_day(date(2028, 5, 2))
+    assert cal.is_working_day(date(2028, 5, 3))
+    # 1 October 2027 is a Friday and 2-3 a weekend; no 调休 is guessed, so Monday the 4th works.
+    assert not cal.is_working_day(date(2027, 10, 1)) and cal.is_working_day(date(2027, 10, 4))
+
+
+@pytest.mark.parametrize("year", [2027, 2030, 2045, 2099])
+def test_fixed_date_holidays_of_years_beyond_the_library(year: int) -> None:
+    assert year not in library_years()
+    days = statutory_holidays(year)
+    fixed = {date(year, 1, 1), date(year, 5, 1), date(year, 5, 2), date(year, 10, 1), date(year, 10, 2),
+             date(year, 10, 3)}
+    (qingming,) = days - fixed
+    assert qingming.month == 4 and 4 <= qingming.day <= 6
+    assert fixed < days
+
+
+def test_the_fixed_date_rules_agree_with_the_confirmed_years() -> None:
+    """Since the 2024 amendment (in force 2025) every fixed-date holiday is a day off in the
+    official tables, and the solar-term 清明 has been one every year since 2008."""
+    for year in (2025, 2026):
+        assert statutory_holidays(year) <= {d for d in chinese_calendar.holidays if d.year == year}, year
+    for year in range(2008, library_years().stop):
+        (qingming,) = {d for d in statutory_holidays(year) if d.month == 4}
+        assert chinese_calendar.is_holiday(qingming), year
+
+
+def test_a_deadline_across_new_year_in_an_unconfirmed_year_skips_it_and_is_provisional(
+    cal: WorkCalendar,
+) -> None:
+    # 2026-12-30 (Wed) + 2 WD: 31 Dec, then 1 Jan 2027 is 元旦 (a Friday): Monday 4 January.
+    result = deadline(cal, date(2026, 12, 30), 2)
+    assert result == Deadline(date=date(2027, 1, 4), provisional=True, suspended=False)
+    # 2027-09-30 (Thu) + 1 WD: 1 October (Fri) is 国庆节, the weekend follows: Monday 4 October.
+    assert cal.add_working_days(date(2027, 9, 30), 1) == date(2027, 10, 4)
 
 
 def test_an_unconfirmed_table_is_used_but_not_trusted() -> None:
@@ -293,3 +334,75 @@ def test_statutory_limits(basis: LimitBasis, base: int, most: int) -> None:
     limit = STATUTORY_LIMITS[basis]
     assert (limit.base_wd, limit.max_wd) == (base, most)
     assert limit.law.startswith("《")
+
+
+# --- one clock over several items (a case) --------------------------------------------------
+
+MONDAY = date(2026, 3, 2)  # an ordinary week: 2-6 March 2026, then 9-13
+
+
+def test_a_case_counts_a_day_when_any_item_counts_it(cal: WorkCalendar) -> None:
+    # A runs from Monday; B is suspended Tue-Thu while A still runs: every day counts once.
+    a = Span(MONDAY)
+    b = Span(MONDAY, (Suspension(date(2026, 3, 3), date(2026, 3, 5)),))
+    status = run_clock(cal, [a, b], 37, date(2026, 3, 6))
+    assert (status.used, status.left, status.running, status.suspended) == (4, 33, True, False)
+
+
+def test_a_case_stops_when_every_open_item_is_suspended(cal: WorkCalendar) -> None:
+    a = Span(MONDAY, (Suspension(date(2026, 3, 4)),))  # open since Wednesday
+    b = Span(MONDAY, (Suspension(date(2026, 3, 5)),))  # open since Thursday
+    status = run_clock(cal, [a, b], 37, date(2026, 3, 13))
+    assert status.used == 2  # Tue, Wed (B still ran); from Thursday nobody's clock counts
+    assert (status.running, status.suspended, status.deadline.suspended) == (False, True, True)
+    # As if both resumed today (Friday 13th): 35 working days still to count after it.
+    assert status.deadline.date == cal.add_working_days(date(2026, 3, 13), 35)
+
+
+def test_the_applicants_time_between_items_is_not_the_centres(cal: WorkCalendar) -> None:
+    # A decided on Wednesday 4th; B filed and accepted on Monday 9th: 5-9 March are not counted.
+    a = Span(MONDAY, decided=date(2026, 3, 4))
+    b = Span(date(2026, 3, 9))
+    waiting = run_clock(cal, [a], 34, date(2026, 3, 6))
+    assert (waiting.used, waiting.running, waiting.suspended, waiting.deadline.suspended) == (2, False, False, True)
+    status = run_clock(cal, [a, b], 34, date(2026, 3, 11))
+    assert (status.used, status.running) == (4, True)  # 3rd, 4th, 10th, 11th
+
+
+def test_a_decided_case_stops_at_its_last_decision(cal: WorkCalendar) -> None:
+    a = Span(MONDAY, decided=date(2026, 3, 4))
+    b = Span(MONDAY, decided=date(2026, 3, 10))
+    status = run_clock(cal, [a, b], 5, date(2026, 12, 1), decided=True)
+    assert (status.used, status.left, status.running, status.suspended) == (6, -1, False, False)
+    # The fifth counted day was Monday 9th; deciding on the 10th was one day late.
+    assert status.deadline == final(date(2026, 3, 9)) and status.overdue
+    on_time = run_clock(cal, [a, b], 6, date(2026, 12, 1), decided=True)
+    assert (on_time.used, on_time.left, on_time.overdue) == (6, 0, False)
+
+
+def test_an_item_clock_stops_at_its_decision(cal: WorkCalendar) -> None:
+    decided = clock_status(cal, ACCEPTED, 20, [], date(2026, 12, 1), decided_on=date(2026, 3, 2))
+    # 14 Feb and 28 Feb are make-up Saturdays: 2/14, 2/24-2/28, 3/2.
+    assert (decided.used, decided.left, decided.overdue, decided.running) == (7, 13, False, False)
+    assert decided.deadline == final(DUE)
+
+
+@pytest.mark.parametrize(
+    ("span", "decided", "message"),
+    [
+        (Span(MONDAY, decided=date(2026, 3, 1)), True, "between the acceptance and today"),
+        (Span(MONDAY, decided=date(2026, 3, 20)), True, "between the acceptance and today"),
+        (Span(MONDAY, (Suspension(date(2026, 3, 3)),), date(2026, 3, 4)), True, "before a suspension ended"),
+        (Span(MONDAY, (Suspension(date(2026, 3, 3), date(2026, 3, 5)),), date(2026, 3, 4)), True,
+         "before a suspension ended"),
+        (Span(MONDAY), True, "not decided yet"),
+    ],
+)
+def test_impossible_decisions_are_refused(cal: WorkCalendar, span: Span, decided: bool, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        run_clock(cal, [span], 20, date(2026, 3, 13), decided=decided)
+
+
+def test_a_clock_without_an_accepted_item_is_refused(cal: WorkCalendar) -> None:
+    with pytest.raises(ValueError, match="no accepted item"):
+        run_clock(cal, [], 37, MONDAY)

@@ -43,10 +43,12 @@ async def test_list_shows_visible_cases_with_clock_badges(client: TestClient, db
 
     html = await _page(client, "/cases")
     for fragment in ("投资项目", CODE_X, CODE_Y, "凤庆县核桃深加工项目", "凤庆县小湾生态渔业有限公司", "备案制",
-                     "已用 0 个工作日，剩余 10 个", "超期", '<span class="badge bad">逾期</span>',
+                     "已用 0 个工作日，剩余 34 个", "超期", '<span class="badge bad">逾期</span>',
+                     '<span class="badge bad">1 项事项逾期</span>', "中止计时（补正）",
                      '<span class="badge warn">中止</span>', 'href="/cases/new"', "共 3 个项目"):
         assert fragment in html, fragment
-    assert html.count('class="badge bad"') == 1  # case X is overdue; Y is suspended; the new one runs
+    # Case X is past the centre's 34 days and its item past its own 5; Y is suspended; the new one runs.
+    assert html.count('class="badge bad"') == 2
     assert html.count('class="badge warn">中止') == 1
 
     suspended = await _page(client, "/cases?suspended=true&q=")
@@ -88,7 +90,7 @@ async def test_detail_page_shows_fields_items_suspensions_and_meetings(client: T
                      "2026-03-10", "法定 20 / 承诺 5", "2026-03-19", "审查中",
                      "2026-03-12 ～ 2026-03-13", "凤发改中止〔2026〕1号", "凤发改恢复〔2026〕1号", "需补正环评批复",
                      f'href="/meetings/{world.meeting_x}"', "小湾生态渔业鱼制品加工厂建设项目并联审批会议", "已安排",
-                     "承诺 34 个工作日内办结", "2026-04-28", "逾期"):
+                     "承诺 34 个工作日内办结", "2026-04-30", "逾期"):
         assert fragment in html, fragment
     english = await _page(client, f"/cases/{world.case_x}?lang=en")
     assert "Approval items" in english and "filing" in english

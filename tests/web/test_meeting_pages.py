@@ -110,11 +110,15 @@ async def test_status_and_excuse_forms(client: TestClient, world: World) -> None
 
 async def test_recent_events_use_labels_or_the_raw_type(client: TestClient, world: World, db_sessions) -> None:
     async with db_sessions() as db:
-        await append_event(db, world.meeting_x, world.user_ids["rep_a"], "participant_joined", {"post": "A"})
-        await append_event(db, world.meeting_x, None, "whiteboard_cleared", {})
+        await append_event(db, world.meeting_x, world.user_ids["rep_a"], "participant_joined", {
+            "participant_id": "p1", "user_id": world.user_ids["rep_a"], "display_name": "王发改", "unit": "",
+            "capacity": "member", "department_id": world.dept_fgj, "post": "A", "token_id": None,
+            "via": "session"})
+        await append_event(db, world.meeting_x, None, "producer_published", {
+            "participant_id": "p1", "producer_id": "pr1", "kind": "audio", "mime_type": "audio/opus"})
         await db.commit()
     await sign_in(client, "rep_a")
     html = await _page(client, f"/meetings/{world.meeting_x}")
     events = html[html.index('id="events-title"'):]
     assert re.search(r"<td>1</td><td>[0-9-]+ [0-9:]+</td><td>王发改</td><td>加入会议</td>", events)
-    assert re.search(r"<td>2</td><td>[0-9-]+ [0-9:]+</td><td>—</td><td>whiteboard_cleared</td>", events)
+    assert re.search(r"<td>2</td><td>[0-9-]+ [0-9:]+</td><td>—</td><td>producer_published</td>", events)

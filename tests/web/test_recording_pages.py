@@ -44,7 +44,7 @@ async def test_playback_page(client: TestClient, db_sessions, settings: Settings
     html = await _page(client, page + "?t=2.5")
     html5lib.HTMLParser(strict=True).parse(html)
     assert f'src="/api/v1/meetings/{world.meeting_x}/recordings/{key}/video"' in html
-    assert 'data-seek="1.2"' in html and "议题 1：企业投资项目备案" in html and "凤庆县发展和改革局 意见：同意" in html
+    assert 'data-seek="1.2"' in html and "议题 1：企业投资项目备案" in html and "FQ-FGJ 意见：同意" in html
     assert 'aria-label="跳转到 0:01：议题 1：企业投资项目备案"' in html
     assert f"/recordings/{key}/tracks/p1-video-0" in html and f"/recordings/{key}/tracks/p1-audio-0" in html
     assert "compose-button" not in html  # a representative watches, does not compose

@@ -23,8 +23,16 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _url() -> str:
+    """The database URL that server.db.migrate sets on the alembic config."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("alembic config has no sqlalchemy.url (run migrations through server.db.migrate)")
+    return url
+
+
 async def _run_async() -> None:
-    engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(_url())
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()
@@ -32,7 +40,7 @@ async def _run_async() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=context.config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata)
+    context.configure(url=_url(), target_metadata=target_metadata)
     with context.begin_transaction():
         context.run_migrations()
 else:

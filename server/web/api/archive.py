@@ -59,7 +59,8 @@ async def load_dossier(call: Call, case_id: int, *, action: Action = "view", tar
     case = await find_case(call.db, call.principal, case_id)
     if case is None:
         raise await refused(call, action, target or f"case:{case_id}", ApiError(404))
-    return await build_dossier(call.db, case, context(call.request).settings.data_dir, call.principal)
+    settings = context(call.request).settings
+    return await build_dossier(call.db, case, settings.data_dir, call.principal, settings.centre.promised_limits)
 
 
 async def run_search(call: Call, query: ArchiveQuery) -> ArchiveSearchResult:

@@ -20,8 +20,17 @@ from server.db.models import InvestmentCase, Invitation, Meeting, MeetingEvent
 from server.domain.eventlog import ChainProblem
 from server.domain.meetings import MeetingStatus
 from server.domain.roles import Role
+from server.schemas.base import Body, Out
+from server.schemas.fields import PG_INT_MAX, DbId, one_line, paragraphs
+from server.schemas.refs import (
+    DepartmentRef,
+    OrganisationRef,
+    PersonRef,
+    department_ref,
+    organisation_ref,
+    person_ref,
+)
 from server.services import eventlog
-from server.services.minutes_workflow import change_status_with_minutes
 from server.services.meetings import (
     MeetingDetail,
     MeetingError,
@@ -36,19 +45,10 @@ from server.services.meetings import (
     schedule_meeting,
     update_meeting,
 )
+from server.services.minutes_workflow import change_status_with_minutes
 from server.web.api import API
-from server.schemas.fields import PG_INT_MAX, DbId, line, text
-from server.schemas.refs import (
-    DepartmentRef,
-    OrganisationRef,
-    PersonRef,
-    department_ref,
-    organisation_ref,
-    person_ref,
-)
 from server.web.api.registry import Call
 from server.web.context import context
-from server.schemas.base import Body, Out
 from server.web.errors import ApiError
 
 TAG = "meetings"
@@ -71,7 +71,7 @@ IdList = Annotated[list[DbId], Field(max_length=50)]
 
 
 class SiteIn(Body):
-    name: line(128, 1)
+    name: Annotated[str, one_line(128, 1)]
     division_code: str = Field(pattern=r"^[0-9]{6}$", description="6-digit division code; the level follows")
 
 
@@ -79,10 +79,10 @@ class MeetingIn(Body):
     """A meeting to schedule. Departments of agenda items are invited as members automatically, the
     applicant organisations of the agenda cases as applicants; chair_id defaults to the caller."""
 
-    title: line(256, 1)
+    title: Annotated[str, one_line(256, 1)]
     scheduled_start: MeetingTime
     scheduled_end: MeetingTime
-    place: line(128) = ""
+    place: Annotated[str, one_line(128)] = ""
     lead_department_id: DbId
     chair_id: DbId | None = None
     agenda_item_ids: Annotated[list[DbId], Field(min_length=1, max_length=50)]
@@ -94,10 +94,10 @@ class MeetingIn(Body):
 class MeetingPatch(Body):
     """Fields to change on a scheduled meeting; absent fields stay as they are, null is refused."""
 
-    title: line(256, 1) | None = None
+    title: Annotated[str, one_line(256, 1)] | None = None
     scheduled_start: MeetingTime | None = None
     scheduled_end: MeetingTime | None = None
-    place: line(128) | None = None
+    place: Annotated[str, one_line(128)] | None = None
     lead_department_id: DbId | None = None
     chair_id: DbId | None = None
     agenda_item_ids: Annotated[list[DbId], Field(min_length=1, max_length=50)] | None = None
@@ -116,11 +116,11 @@ class MeetingPatch(Body):
 
 class StatusIn(Body):
     status: MeetingStatus
-    note: text(500) = ""
+    note: Annotated[str, paragraphs(500)] = ""
 
 
 class ExcuseIn(Body):
-    reason: text(500, 1)
+    reason: Annotated[str, paragraphs(500, 1)]
 
 
 class MeetingQuery(Body):
@@ -251,8 +251,8 @@ def _invitation(invitation: Invitation, detail: MeetingDetail) -> InvitationOut:
         excused_reason=invitation.excused_reason,
         department=department_ref(department) if department else None,
         organisation=organisation_ref(organisation) if organisation else None,
-        representatives=[person_ref(u) for u in detail.representatives.get(invitation.department_id, [])],
-        agents=[person_ref(u) for u in detail.agents.get(invitation.organisation_id, [])],
+        representatives=[person_ref(u) for u in detail.representatives.get(department.id, [])] if department else [],
+        agents=[person_ref(u) for u in detail.agents.get(organisation.id, [])] if organisation else [],
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
@@ -21,10 +21,11 @@ from minutes.edit import TextEdit, editable_paths
 from server.db.models import MinutesEdit, MinutesVersion
 from server.domain.opinions import OpinionKind
 from server.domain.roles import Role
-from server.schemas.base import Body, Out
 from server.schemas import fields
-from server.schemas.fields import DbId, PG_INT_MAX
+from server.schemas.base import Body, Out
+from server.schemas.fields import PG_INT_MAX, DbId
 from server.schemas.refs import DepartmentRef, department_ref
+from server.services.meetings import MeetingError
 from server.services.minutes_reading import (
     DocumentFormat,
     NoticeFormat,
@@ -36,7 +37,6 @@ from server.services.minutes_reading import (
     require_state,
     version_document,
 )
-from server.services.meetings import MeetingError
 from server.services.minutes_state import OPEN_STATUSES, MinutesError, content_sha256, minutes_of
 from server.services.minutes_workflow import (
     OpinionAmendment,
@@ -64,39 +64,39 @@ R = TypeVar("R")
 
 
 class EditIn(Body):
-    path: fields.line(256, 1)
-    text: fields.text(4000)
+    path: Annotated[str, fields.one_line(256, 1)]
+    text: Annotated[str, fields.paragraphs(4000)]
 
 
 class EditsIn(Body):
     edits: list[EditIn] = Field(min_length=1, max_length=50)
-    reason: fields.text(1000, 1)
+    reason: Annotated[str, fields.paragraphs(1000, 1)]
 
 
 class AmendmentIn(Body):
     kind: Literal["agree", "agree_in_principle", "conditional", "disagree", "refer_upward"]
-    text: fields.text(4000) = ""
-    conditions: list[fields.text(1000)] = Field(default_factory=list, max_length=30)
-    reasons: fields.text(4000) = ""
-    legal_basis: fields.text(2000) = ""
-    refer_to: fields.line(32) | None = None
-    reason: fields.text(1000, 1)
+    text: Annotated[str, fields.paragraphs(4000)] = ""
+    conditions: list[Annotated[str, fields.paragraphs(1000)]] = Field(default_factory=list, max_length=30)
+    reasons: Annotated[str, fields.paragraphs(4000)] = ""
+    legal_basis: Annotated[str, fields.paragraphs(2000)] = ""
+    refer_to: Annotated[str, fields.one_line(32)] | None = None
+    reason: Annotated[str, fields.paragraphs(1000, 1)]
 
 
 class AnswerIn(Body):
     verdict: Literal["confirm", "object"]
     version: int = Field(strict=True, ge=1, le=PG_INT_MAX)
-    comment: fields.text(2000) = ""
+    comment: Annotated[str, fields.paragraphs(2000)] = ""
     department_id: DbId | None = None
     person_id: DbId | None = None
 
 
 class FinaliseIn(Body):
-    note: fields.text(2000) = ""
+    note: Annotated[str, fields.paragraphs(2000)] = ""
 
 
 class NewVersionIn(Body):
-    reason: fields.text(1000, 1)
+    reason: Annotated[str, fields.paragraphs(1000, 1)]
 
 
 class DocumentQuery(Body):

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal
 from server.domain.roles import Role
-from server.web.errors import ApiError, validation_error
 from server.web.context import DB, PRINCIPAL
+from server.web.errors import ApiError, validation_error
 from server.web.ids import path_id
 
 PREFIX = "/api/v1"
@@ -118,7 +118,8 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
         try:
             call = Call(
                 request=request,
-                principal=principal,
+                # None only on public endpoints, whose handlers do not read it (login sets it first).
+                principal=cast(Principal, principal),
                 db=request[DB],
                 query=_query(request, endpoint.query) if endpoint.query else None,
                 body=await _json_body(request, endpoint.body) if endpoint.body else None,

@@ -12,13 +12,12 @@ from server.auth.login import USERNAME_MAX_LENGTH, LoginRefused, sign_in
 from server.auth.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH, HashingBusy
 from server.auth.principal import load_principal
 from server.auth.sessions import COOKIE_NAME, close_session
+from server.schemas.base import Body, Out
 from server.web.api import API
 from server.web.api.registry import Call
-from server.schemas.base import Body, Out
 from server.web.context import AUTH_SESSION, context
 from server.web.cookies import clear_session_cookie, set_session_cookie
 from server.web.errors import ApiError
-
 
 BUSY = "服务器正忙于其他登录，请稍后再试 / the server is busy signing others in, try again in a moment"
 
@@ -79,4 +78,7 @@ async def api_logout(call: Call) -> web.StreamResponse:
 @API.route("GET", "/me", summary="The signed-in person and the CSRF token for scripts", response=Me,
            tag="auth")
 async def me(call: Call) -> Me:
-    return _me(call, call.request[AUTH_SESSION].csrf_token)
+    session_row = call.request[AUTH_SESSION]
+    if session_row is None:  # not reached: a principal (checked by the registry) comes with its session
+        raise ApiError(401)
+    return _me(call, session_row.csrf_token)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from server.auth.policy import may_manage_cases
 from server.auth.principal import Principal
-from server.domain.cases import InvestorType, ItemStatus, ManagementCategory
+from server.domain.cases import ClockState, InvestorType, ItemStatus, ManagementCategory, PeriodKind
 from server.domain.divisions import Level
 from server.domain.meetings import MeetingStatus
 from server.services.case_schemas import CaseQuery, NewCase
@@ -42,7 +42,7 @@ def _desk(request: web.Request, principal: Principal) -> CaseDesk:
 def _labels(lang: str) -> dict[str, dict[str, str]]:
     """Enum value -> label in the page language, for every enum a case page shows."""
     enums = {"category": ManagementCategory, "investor_type": InvestorType, "status": ItemStatus, "level": Level,
-             "meeting_status": MeetingStatus}
+             "meeting_status": MeetingStatus, "clock_state": ClockState, "period_kind": PeriodKind}
     return {name: {m.value: label(lang, m) for m in enum} for name, enum in enums.items()}
 
 

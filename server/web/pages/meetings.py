@@ -20,9 +20,8 @@ from server.db.models import Meeting, MeetingEvent, User
 from server.domain.divisions import Level
 from server.domain.meetings import ALLOWED_TRANSITIONS, MeetingStatus
 from server.domain.roles import Post, Role
-from server.services.eventlog import recent_events
 from server.services.clock import CENTRE_TZ
-from server.services.minutes_workflow import WORKFLOW_STATUSES, change_status_with_minutes
+from server.services.eventlog import recent_events
 from server.services.meetings import (
     EXCUSABLE_STATUSES,
     MEMBER,
@@ -40,6 +39,7 @@ from server.services.meetings import (
     scheduling_choices,
     sites_by_level,
 )
+from server.services.minutes_workflow import WORKFLOW_STATUSES, change_status_with_minutes
 from server.web import i18n
 from server.web.context import context, db
 from server.web.errors import ApiError
@@ -97,7 +97,8 @@ async def schedule_page(request: web.Request) -> web.Response:
     now = datetime.now(UTC)
     meetings = await list_meetings(db(request), me, status=status, now=now)
     cases = await cases_of(db(request), meetings)
-    upcoming, past = [], []
+    upcoming: list[dict[str, Any]] = []
+    past: list[dict[str, Any]] = []
     for meeting in meetings:
         codes = list(dict.fromkeys(cases[e.item.case_id].project_code for e in meeting.agenda))
         row = {"id": meeting.id, "title": meeting.title, "place": meeting.place, "cases": codes,
@@ -148,18 +149,20 @@ async def meeting_page(request: web.Request) -> web.Response:
     departments: dict[str, list[dict[str, Any]]] = {"present": [], "excused": [], "observer": []}
     applicants = []
     for invitation in sorted(meeting.invitations, key=lambda i: i.id):
-        if invitation.organisation is not None:
-            applicants.append({"organisation": invitation.organisation,
-                               "agents": detail.agents.get(invitation.organisation_id, [])})
+        organisation, department = invitation.organisation, invitation.department
+        if organisation is not None:
+            applicants.append({"organisation": organisation, "agents": detail.agents.get(organisation.id, [])})
             continue
-        posts = {p.post: p for p in detail.representatives.get(invitation.department_id, [])}
+        if department is None:  # not reached: an invitation is of an organisation or of a department
+            continue
+        posts = {p.post: p for p in detail.representatives.get(department.id, [])}
         group = ("excused" if invitation.excused_reason
                  else "observer" if invitation.capacity == OBSERVER else "present")
         departments[group].append({
-            "invitation": invitation, "department": invitation.department,
-            "level": label(lang, Level(invitation.department.division.level)),
+            "invitation": invitation, "department": department,
+            "level": label(lang, Level(department.division.level)),
             "capacity": invitation.capacity, "a": posts.get(Post.A.value), "b": posts.get(Post.B.value),
-            "may_excuse": status in EXCUSABLE_STATUSES and may_excuse(me, meeting, invitation.department_id),
+            "may_excuse": status in EXCUSABLE_STATUSES and may_excuse(me, meeting, department.id),
         })
     events = await recent_events(db(request), meeting.id, RECENT_EVENTS)
     actors = await _actor_names(request, events)
@@ -168,7 +171,8 @@ async def meeting_page(request: web.Request) -> web.Response:
         span=span(meeting.scheduled_start, meeting.scheduled_end), departments=departments,
         applicants=applicants, cases=detail.cases, member=MEMBER,
         sites=[(label(lang, level), sites) for level, sites in sites_by_level(meeting)],
-        events=[{"seq": e.seq, "when": when(e.ts), "actor": actors.get(e.actor_id, "—"),
+        events=[{"seq": e.seq, "when": when(e.ts),
+                 "actor": actors.get(e.actor_id, "—") if e.actor_id is not None else "—",
                  "type": _event_label(lang, e.type), "summary": _event_summary(lang, e)}
                 for e in events],
         next_statuses=([_status_view(lang, s.value) for s in MeetingStatus

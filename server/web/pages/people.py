@@ -16,8 +16,11 @@ from server.auth.principal import Principal
 from server.auth.throttle import locked_accounts
 from server.db.models import Department, User
 from server.domain.roles import Post, Role
-from server.services.account_audit import AccountAuditQuery, read_account_audit
-from server.services.account_audit import Action as AuditAction  # the acts the page names
+from server.services.account_audit import (
+    AccountAuditQuery,
+    Action as AuditAction,  # the acts the page names
+    read_account_audit,
+)
 from server.services.people import (
     NewPerson,
     PeopleError,
@@ -54,8 +57,9 @@ async def _page(request: web.Request, form: MultiDictProxy[Any] | None = None, m
     people = await list_people(db(request))
     departments = list(await db(request).scalars(select(Department).order_by(Department.division_code,
                                                                              Department.code)))
-    holders: dict[tuple[int, str], User] = {(p.department_id, p.post): p for p in people
-                                            if p.role == Role.CHIEF_REP.value and p.post}
+    holders: dict[tuple[int, str], User] = {
+        (p.department_id, p.post): p for p in people
+        if p.role == Role.CHIEF_REP.value and p.post and p.department_id is not None}
     pairs = [{"department": d, "a": holders.get((d.id, Post.A.value)), "b": holders.get((d.id, Post.B.value))}
              for d in departments]
     commissions = await commissions_of(db(request), {p.id for p in people if p.role == Role.AGENT.value})
