@@ -19,8 +19,8 @@ from pathlib import Path
 import av
 
 from recorder.errors import RecorderError
-from recorder.journal import JOURNAL_NAME, JournalTrack, read_journal
 from recorder.events import LoggedEvent, place_events
+from recorder.journal import JOURNAL_NAME, JournalTrack, read_journal
 from recorder.manifest import MANIFEST_NAME, Manifest, TrackEntry, TrackState
 from recorder.session import make_entry
 from recorder.timeline import MAX_STEP_MS

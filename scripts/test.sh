@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 mkdir -p test-artifacts
 
+# The static checks run first; a failure fails the run, yet the tests still run so one run shows
+# everything that is wrong.
+checks=0
+.venv/bin/mypy server recorder minutes || { echo "test: FAILED type check (mypy server recorder minutes)" >&2; checks=1; }
+.venv/bin/ruff check server recorder minutes || { echo "test: FAILED lint (ruff check server recorder minutes)" >&2; checks=1; }
+
 status=0
 "$PY" -m pytest -m "not media and not browser" "$@" || status=$?
 if [ "$status" -eq 5 ]; then status=0; fi
@@ -19,4 +25,5 @@ else
   ns_status=$?
 fi
 if [ "$ns_status" -eq 5 ]; then ns_status=0; fi
-[ "$status" -eq 0 ] && [ "$ns_status" -eq 0 ]
+[ "$checks" -eq 0 ] || echo "test: the type check or the lint failed (see above)" >&2
+[ "$checks" -eq 0 ] && [ "$status" -eq 0 ] && [ "$ns_status" -eq 0 ]

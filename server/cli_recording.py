@@ -107,7 +107,7 @@ def cmd_compose(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     recording = subparsers.add_parser("recording", help="list, compose and verify recordings",
                                       description="Recordings in the data directory.")
     commands = recording.add_subparsers(dest="recording_command", required=True, metavar="COMMAND")

@@ -32,7 +32,7 @@ def render_notice(notice: Notice, fmt: Literal["html", "pdf"]) -> bytes:
     return _blocks(notice.title, notice_blocks(notice), fmt)
 
 
-def _blocks(title: str, blocks: list, fmt: str) -> bytes:  # type: ignore[type-arg]
+def _blocks(title: str, blocks: list, fmt: str) -> bytes:
     if fmt == "html":
         from minutes.render.html import blocks_html
 

@@ -30,7 +30,7 @@ def _run(paragraph: Paragraph, text: str, *, font: str = BODY, size: float = 16,
     run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
 
 
-def _paragraph(document, *, align=None, first_indent: bool = False, hanging: bool = False) -> Paragraph:  # type: ignore[no-untyped-def]
+def _paragraph(document, *, align=None, first_indent: bool = False, hanging: bool = False) -> Paragraph:
     paragraph = document.add_paragraph()
     fmt = paragraph.paragraph_format
     fmt.line_spacing = LINE
@@ -75,7 +75,7 @@ def blocks_docx(title: str, blocks: list[Block]) -> bytes:
     return out.getvalue()
 
 
-def _table(document, block: Table) -> None:  # type: ignore[no-untyped-def]
+def _table(document, block: Table) -> None:
     _run(_paragraph(document, align=WD_ALIGN_PARAGRAPH.CENTER), block.caption, font=LABEL, size=14)
     table = document.add_table(rows=1, cols=len(block.headers))
     table.style = document.styles["Table Grid"]

@@ -246,7 +246,7 @@ def _recordings(doc: _Parts, minutes: Minutes) -> None:
 
 
 def _attendance(doc: _Parts, minutes: Minutes) -> None:
-    def people(unit) -> str:  # type: ignore[no-untyped-def]
+    def people(unit) -> str:
         names = []
         for person in unit.people:
             extra = "，".join(x for x in (person.post_label,

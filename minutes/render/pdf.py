@@ -14,7 +14,7 @@ from minutes.render.layout import Block
 
 
 @cache
-def _fonts():  # type: ignore[no-untyped-def]
+def _fonts():
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()

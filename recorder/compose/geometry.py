@@ -28,7 +28,7 @@ def boxes(width: int, height: int, has_large: bool, small_count: int) -> list[Bo
     if not has_large:  # nobody large (e.g. only screens ended): the small tiles share the frame
         return _row(width, height, 0, small_count, height)
     strip = _even(height / STRIP_FRACTION)
-    return [Box(0, 0, width, height - strip)] + _row(width, strip, height - strip, small_count, strip)
+    return [Box(0, 0, width, height - strip), *_row(width, strip, height - strip, small_count, strip)]
 
 
 def _row(width: int, tile_h: int, y: int, count: int, row_h: int) -> list[Box]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any, Protocol
 
 from record.events import (
@@ -35,14 +36,31 @@ from this instant (only their order matters to chapters)."""
 
 
 class TrackLike(Protocol):
-    track_id: str
-    participant_id: str
-    display_name: str
-    department: str | None
-    kind: str
-    start_ms: int
-    end_ms: int
-    gaps: Sequence[Any]
+    """Read-only members, so a frozen manifest entry (whose `kind` is a narrower Literal) matches."""
+
+    @property
+    def track_id(self) -> str: ...
+
+    @property
+    def participant_id(self) -> str: ...
+
+    @property
+    def display_name(self) -> str: ...
+
+    @property
+    def department(self) -> str | None: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def start_ms(self) -> int: ...
+
+    @property
+    def end_ms(self) -> int: ...
+
+    @property
+    def gaps(self) -> Sequence[Any]: ...
 
 
 class EventLike(Protocol):
@@ -141,10 +159,11 @@ def layout(tracks: Sequence[TrackLike], events: Sequence[EventLike], duration_ms
     """The layout spans covering [0, duration_ms), adjacent equal spans merged."""
     visual = [t for t in tracks if t.kind in VISUAL_KINDS]
     ordered = sorted(events, key=lambda e: e.at_ms)
-    review, cursor, spans = _Review(), 0, []
+    review, cursor = _Review(), 0
+    spans: list[Span] = []
     points = _boundaries(visual, ordered, duration_ms)
     large: str | None = None
-    for start, end in zip(points, points[1:]):
+    for start, end in pairwise(points):
         while cursor < len(ordered) and ordered[cursor].at_ms <= start:
             review.apply(ordered[cursor])
             cursor += 1
@@ -210,4 +229,4 @@ def container_chapters(all_chapters: Sequence[Chapter], duration_ms: int) -> lis
     if marks[0].at_ms > 0:
         marks.insert(0, Chapter(0, "start", "会议开始"))
     ends = [c.at_ms for c in marks[1:]] + [duration_ms]
-    return [(c.at_ms, end, c.title) for c, end in zip(marks, ends) if end > c.at_ms]
+    return [(c.at_ms, end, c.title) for c, end in zip(marks, ends, strict=True) if end > c.at_ms]

@@ -117,7 +117,7 @@ async def export_bag(dossier: Dossier, out_dir: Path, source_organization: str) 
             return result
         result.set_aside = out_dir / f"{name}.invalid-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
         os.rename(target, result.set_aside)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240  # a CLI command: no other task waits on this loop
     partial = out_dir / f"{PARTIAL_PREFIX}{name}"
     if partial.exists():
         shutil.rmtree(partial)  # an export interrupted earlier: start this case again

@@ -15,6 +15,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +56,17 @@ from server.db.models import (
 from server.domain.cases import ManagementCategory
 from server.services.calendar import load_calendar
 from server.services.clock import CENTRE_TZ, case_clocks, centre_today, promised_limit
-from server.settings import PromisedLimits
 from server.services.eventlog import check_meeting_log
 from server.services.materials import material_path
-from server.services.minutes_reading import Reader, notice_document, reader_for, version_document
+from server.services.minutes_reading import (
+    DocumentFormat,
+    Reader,
+    notice_document,
+    reader_for,
+    version_document,
+)
 from server.services.minutes_state import SEALED_STATUSES, canonical_json, load_state
+from server.settings import PromisedLimits
 
 JSONL = "application/x-ndjson"
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # as server.domain.eventlog hashes it
@@ -166,9 +173,10 @@ class _Builder:
         reader = await self.reader(meeting)
         whole = reader.whole_minutes
         if not whole:
-            self.gap(prefix, "本次会议还审查了其他申请人的项目：纪要、事件日志和录像不向申请人提供，一次性告知书仅含本单位项目 / "
-                             "this meeting also reviewed other applicants' cases: its minutes, event log and "
-                             "recordings are not given to applicants; the notice covers their own cases only")
+            self.gap(prefix, "本次会议还审查了其他申请人的项目：纪要、事件日志和录像不向申请人提供，"
+                             "一次性告知书仅含本单位项目 / this meeting also reviewed other applicants' cases: "
+                             "its minutes, event log and recordings are not given to applicants; the notice "
+                             "covers their own cases only")
         recordings = meeting_recordings(self.data_dir, meeting.id) if whole else []
         recording_outs = [self.recording_out(prefix, r) for r in recordings]
         rows = list(await self.db.scalars(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting.id)
@@ -180,8 +188,9 @@ class _Builder:
         stored = {r.key for r in recordings}
         for key in dict.fromkeys(str(r.payload.get("recording_key")) for r in rows if r.type == "recording_started"):
             if key not in stored:
-                self.gap(f"{prefix}/recordings/{key}", "事件日志记有此录像，但存储中没有其录像清单 / the event log records "
-                                                       "this recording, but storage holds no manifest for it")
+                self.gap(f"{prefix}/recordings/{key}",
+                         "事件日志记有此录像，但存储中没有其录像清单 / "
+                         "the event log records this recording, but storage holds no manifest for it")
         check = await check_meeting_log(self.db, meeting.id)
         if whole:
             self.add(DossierFile(f"{prefix}/events.jsonl", JSONL,
@@ -221,10 +230,11 @@ class _Builder:
                                       f"{label}，规范化 JSON（SHA-256 即按此计算）/ canonical JSON, the bytes its "
                                       "SHA-256 covers", produce=_constant(canonical_json(version.content)),
                                       sha256=version.sha256))]
-        for fmt in ("pdf", "docx"):
+        formats: tuple[DocumentFormat, ...] = ("pdf", "docx")
+        for fmt in formats:
             names.append(self.add(DossierFile(
                 f"{base}.{fmt}", MEDIA_TYPES[fmt], f"{label}，{fmt.upper()}",
-                produce=lambda fmt=fmt: version_document(version, fmt, self.data_dir))))
+                produce=partial(version_document, version, fmt, self.data_dir))))
         return names
 
     def notice(self, prefix: str, final: MinutesVersion, reader: Reader) -> None:
@@ -275,7 +285,8 @@ class _Builder:
 def _unit(invitation: Any) -> str:
     unit = invitation.department or invitation.organisation
     name = unit.name if unit is not None else ""
-    return f"{name}（{invitation.capacity}）" + (f" 请假：{invitation.excused_reason}" if invitation.excused_reason else "")
+    excused = f" 请假：{invitation.excused_reason}" if invitation.excused_reason else ""
+    return f"{name}（{invitation.capacity}）{excused}"
 
 
 def _media_type(name: str) -> str:

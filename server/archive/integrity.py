@@ -94,7 +94,7 @@ class _Fixity:
 
     async def check(self, path: Path) -> None:
         relative = path.relative_to(self.data_dir).as_posix()
-        digest, size = sha256_of(path), path.stat().st_size
+        digest, size = sha256_of(path), path.stat().st_size  # noqa: ASYNC240  # a CLI command, alone on its loop
         self.report.files += 1
         known = await self.db.get(ArchiveFixity, relative)
         if known is None:

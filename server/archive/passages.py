@@ -68,9 +68,9 @@ def event_passages(type: str, payload: dict[str, Any]) -> list[Passage]:
     match event:
         case OpinionSubmitted() | OpinionAmended():
             amended = isinstance(event, OpinionAmended)
+            amendment_reason = event.amendment_reason if isinstance(event, OpinionAmended) else ""
             title = f"{event.item_name} · {event.kind.label_zh}" + ("（修改）" if amended else "")
-            body = _text(event.text, event.conditions, event.reasons, event.legal_basis,
-                         event.amendment_reason if amended else "")
+            body = _text(event.text, event.conditions, event.reasons, event.legal_basis, amendment_reason)
             return [Passage("opinion", title, body, event.project_code or None, event.department_code,
                             event.kind.value)]
         case DecisionRecorded():

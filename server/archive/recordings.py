@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from recorder.compose import CHAPTERS_NAME, OUTPUT_NAME, ComposeError, composed_dir
-from recorder.compose import track_path as plain_track_path
+from recorder.compose import CHAPTERS_NAME, OUTPUT_NAME, ComposeError, composed_dir, track_path as plain_track_path
 from recorder.errors import RecorderError
 from recorder.manifest import MANIFEST_NAME, Manifest, TrackEntry
 

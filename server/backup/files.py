@@ -122,8 +122,8 @@ class _Copier:
                 target.unlink(missing_ok=True)
                 self.report.vanished.append(relative.as_posix())
                 return
-            if not stable or (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) \
-                    and copied == after.st_size:
+            if not stable or ((before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns)
+                              and copied == after.st_size):
                 return
         raise BackupError(f"{relative}: 复制期间文件一直在变 / the file kept changing while it was copied "
                           f"({ATTEMPTS} attempts)")

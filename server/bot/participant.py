@@ -17,8 +17,8 @@ from aiortc import (
     RTCRtpCodecCapability,
     RTCRtpSender,
     RTCSessionDescription,
+    sdp as aiortc_sdp,
 )
-from aiortc import sdp as aiortc_sdp
 
 from server.sfu.ice import gathering_on
 from server.sfu.keyframes import intercept_keyframe_requests

@@ -428,7 +428,8 @@ CASES: tuple[Case, ...] = (
                 name=EIA_TABLE, department_code="FQ-STJ", level="county",
                 accepted_on=date(2026, 8, 31), statutory_limit_wd=30, promised_limit_wd=15,
                 status="approved",
-                result="同意项目按环境影响报告表所列内容建设，生物质热风炉烟气执行《锅炉大气污染物排放标准》（GB 13271-2014）。",
+                result="同意项目按环境影响报告表所列内容建设，"
+                       "生物质热风炉烟气执行《锅炉大气污染物排放标准》（GB 13271-2014）。",
                 decided_on=date(2026, 9, 18), document_no="临环凤审〔2026〕33号",
             ),
             ApprovalItem(

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+
 @dataclass(frozen=True)
 class Division:
     """An administrative division (GB/T 2260 code)."""

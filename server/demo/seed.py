@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.auth.principal import load_principal
 from server.db.models import (
     AgendaEntry,
     AgentCommission,
@@ -36,7 +37,6 @@ from server.db.models import (
     Organisation,
     User,
 )
-from server.auth.principal import load_principal
 from server.demo import data, records
 from server.demo.record_events import record_events
 from server.domain.meetings import MeetingStatus

@@ -14,11 +14,11 @@ import logging
 
 from aiohttp import web
 
+from record.reducer import fold
 from recorder.errors import RecorderError
 from recorder.journal import read_journal
 from recorder.manifest import Manifest
 from recorder.recovery import interrupted, recover
-from record.reducer import fold
 from server.recording.store import logged_events, recordings_root
 from server.services.eventlog import append_event, read_record
 from server.web.context import CONTEXT, AppContext

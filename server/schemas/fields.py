@@ -61,13 +61,3 @@ def paragraphs(max_length: int, min_length: int = 0) -> BoundedText:
     """A text that may span lines (reasons, notes)."""
     return BoundedText(max_length, min_length, _paragraphs)
 
-
-def line(max_length: int, min_length: int = 0) -> Any:
-    """The older spelling of `Annotated[str, one_line(...)]`, which mypy cannot read as a type;
-    kept until the remaining callers are converted."""
-    return Annotated[str, one_line(max_length, min_length)]
-
-
-def text(max_length: int, min_length: int = 0) -> Any:
-    """The older spelling of `Annotated[str, paragraphs(...)]`; see `line`."""
-    return Annotated[str, paragraphs(max_length, min_length)]

@@ -22,9 +22,9 @@ from server.domain.cases import (
     validate_total_investment,
 )
 from server.domain.divisions import Level
-from server.schemas.fields import PG_INT_MAX, DbId, line, text
-from server.schemas.refs import DepartmentRef, OrganisationRef
 from server.schemas.base import Body, Out
+from server.schemas.fields import PG_INT_MAX, DbId, one_line, paragraphs
+from server.schemas.refs import DepartmentRef, OrganisationRef
 from server.services.clock import CaseClock, ItemClock
 
 # Deadlines are counted over these dates only: a date far outside them is a typo, and one near
@@ -58,21 +58,21 @@ def _money(value: Any) -> Decimal:
 
 
 Money = Annotated[Decimal, BeforeValidator(_money)]
-ProjectCodeText = line(64, 1)
-CaseName = line(256, 1)
-DivisionCode = line(6, 1)
-Town = line(64)
-Address = line(256)
-LongText = text(10_000)
-Industry = line(64)
-Funding = line(128)
+ProjectCodeText = Annotated[str, one_line(64, 1)]
+CaseName = Annotated[str, one_line(256, 1)]
+DivisionCode = Annotated[str, one_line(6, 1)]
+Town = Annotated[str, one_line(64)]
+Address = Annotated[str, one_line(256)]
+LongText = Annotated[str, paragraphs(10_000)]
+Industry = Annotated[str, one_line(64)]
+Funding = Annotated[str, one_line(128)]
 RowId = Annotated[int, Field(ge=1, le=PG_INT_MAX)]  # lax: query strings carry ids as text
-ItemName = line(128, 1)
+ItemName = Annotated[str, one_line(128, 1)]
 Limit = Annotated[int, Field(strict=True, ge=1, le=365)]
-Result = text(4000)
-DocumentNo = line(64)
-NoticeNo = line(64, 1)
-Reason = text(4000, 1)
+Result = Annotated[str, paragraphs(4000)]
+DocumentNo = Annotated[str, one_line(64)]
+NoticeNo = Annotated[str, one_line(64, 1)]
+Reason = Annotated[str, paragraphs(4000, 1)]
 
 
 # --- inputs ------------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ class CaseQuery(Body):
     cases past the centre's promise or with an undecided item past its own promised limit;
     suspended, cases with an item whose clock stands still (an open period of either kind)."""
 
-    q: line(100) | None = None
+    q: Annotated[str, one_line(100)] | None = None
     category: ManagementCategory | None = None
     status: ItemStatus | None = None
     department_id: RowId | None = None

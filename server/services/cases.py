@@ -40,6 +40,7 @@ from server.domain.cases import (
 )
 from server.domain.project_code import ProjectCodeError, parse_project_code
 from server.domain.workcalendar import Suspension, WorkCalendar, clock_status
+from server.schemas.refs import department_ref
 from server.services import clock
 from server.services.calendar import load_calendar
 from server.services.case_schemas import (
@@ -58,7 +59,6 @@ from server.services.case_schemas import (
 )
 from server.services.reference import known_division_codes
 from server.settings import PromisedLimits
-from server.schemas.refs import department_ref
 
 
 class CaseError(Exception):
@@ -159,7 +159,7 @@ class CaseDesk:
         given = _given(changes, NULLABLE_CASE_FIELDS)
         values = {**_columns(case), **given}
         await self._check_case(values, current_id=case.id)
-        for name, value in given.items():
+        for name in given:
             setattr(case, name, values[name])
         await self._flush_unique_code(values["project_code"])
         return case

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,10 +52,12 @@ async def lock_meeting(db: AsyncSession, meeting_id: int) -> Meeting:
         locked = await db.scalar(select(Meeting.id).where(Meeting.id == meeting_id)
                                  .with_for_update(key_share=True))
     else:
+        table = Meeting.__table__
+        assert isinstance(table, Table)  # a mapped class's table, typed only as a FromClause
         result = await db.execute(
-            update(Meeting.__table__).where(Meeting.__table__.c.id == meeting_id)
-            .values(status=Meeting.__table__.c.status)
+            update(table).where(table.c.id == meeting_id).values(status=table.c.status)
         )
+        assert isinstance(result, CursorResult)  # an UPDATE's result, which counts its rows
         locked = meeting_id if result.rowcount else None
     if locked is None:
         raise MeetingNotFound(meeting_id)

@@ -197,6 +197,7 @@ async def load_detail(db: AsyncSession, meeting: Meeting) -> MeetingDetail:
             .order_by(User.post, User.id)
         )
         for person in people:
+            assert person.department_id is not None  # selected by department above
             detail.representatives.setdefault(person.department_id, []).append(person)
     organisation_ids = {i.organisation_id for i in meeting.invitations if i.organisation_id is not None}
     if organisation_ids:
@@ -316,9 +317,12 @@ def _reconcile_invitations(meeting: Meeting, resolved: _Resolved) -> None:
     wanted.update({("organisation", o): APPLICANT for o in resolved.organisations})
     kept: list[Invitation] = []
     for invitation in meeting.invitations:
-        key = (("department", invitation.department_id) if invitation.department_id is not None
-               else ("organisation", invitation.organisation_id))
-        capacity = wanted.pop(key, None)
+        if invitation.department_id is not None:
+            capacity = wanted.pop(("department", invitation.department_id), None)
+        elif invitation.organisation_id is not None:
+            capacity = wanted.pop(("organisation", invitation.organisation_id), None)
+        else:
+            capacity = None  # names no unit, so nothing in the plan keeps it
         if capacity is not None:
             invitation.capacity = capacity
             kept.append(invitation)

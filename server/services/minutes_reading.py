@@ -25,8 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minutes.model import Minutes
-from minutes.render import MEDIA_TYPES, render, render_notice
 from minutes.notice import build_notice
+from minutes.render import MEDIA_TYPES, render, render_notice
 from server.auth.policy import visible_meetings
 from server.auth.principal import Principal
 from server.db.models import (

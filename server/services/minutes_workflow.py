@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
@@ -47,13 +47,13 @@ from server.db.models import (
     User,
 )
 from server.domain.meetings import ALLOWED_TRANSITIONS, MeetingStatus
-from server.domain.opinions import Opinion as DomainOpinion
-from server.domain.opinions import OpinionError, OpinionKind, validate_opinion
+from server.domain.opinions import Opinion as DomainOpinion, OpinionError, OpinionKind, validate_opinion
 from server.domain.roles import Post, Role
-from server.schemas.fields import text
+from server.schemas.fields import paragraphs
 from server.services.eventlog import append_event, lock_meeting
 from server.services.meetings import MeetingError, change_status, local, require_meeting_chair
 from server.services.minutes_clock import apply_final_minutes
+from server.services.minutes_source import load_minutes_source
 from server.services.minutes_state import (
     AWAITING,
     CONFIRM,
@@ -71,7 +71,6 @@ from server.services.minutes_state import (
     load_state,
     minutes_of,
 )
-from server.services.minutes_source import load_minutes_source
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -110,7 +109,7 @@ async def draft_after_meeting(db: AsyncSession, actor: Principal, meeting_id: in
     try:
         async with db.begin_nested():
             return await generate_draft(db, actor, meeting_id, settings)
-    except Exception:  # noqa: BLE001 - see the docstring: the meeting's end is kept regardless
+    except Exception:  # see the docstring: the meeting's end is kept regardless
         log.exception("meeting %s ended but its minutes draft could not be made", meeting_id)
         return None
 
@@ -420,7 +419,7 @@ def _checked(value: str, limit: int, field_name: str, *, required: bool = False)
     if required and not value:
         raise MinutesError(422, f"{field_name}: 须填写 / {field_name} is required", field=field_name)
     try:
-        return TypeAdapter(text(limit)).validate_python(value)
+        return TypeAdapter(Annotated[str, paragraphs(limit)]).validate_python(value)
     except ValidationError as exc:
         message = "; ".join(error["msg"] for error in exc.errors(include_url=False))
         raise MinutesError(422, f"{field_name}: {message}", field=field_name) from None

@@ -107,12 +107,14 @@ async def create_person(db: AsyncSession, new: NewPerson) -> User:
         user.department_id, user.post = department.id, post.value
     elif new.department_code or new.post:
         if new.role != Role.CHAIR:
-            raise PeopleError("department", "只有首席代表和主持人属于部门 / only chief representatives and chairs belong to a department")
+            raise PeopleError("department", "只有首席代表和主持人属于部门 / "
+                                            "only chief representatives and chairs belong to a department")
         user.department_id = (await _department(db, new.department_code)).id
     if new.role == Role.APPLICANT:
         user.organisation_id = (await _organisation(db, new.credit_code)).id
     elif new.credit_code:
-        raise PeopleError("org", "只有申请人属于申请单位（代办员通过委托关联）/ only applicants belong to an organisation (agents act by commission)")
+        raise PeopleError("org", "只有申请人属于申请单位（代办员通过委托关联）/ "
+                                 "only applicants belong to an organisation (agents act by commission)")
     db.add(user)
     await db.flush()
     return user

@@ -19,8 +19,8 @@ from aiortc import (
     RTCPeerConnection,
     RTCRtpTransceiver,
     RTCSessionDescription,
+    sdp as aiortc_sdp,
 )
-from aiortc import sdp as aiortc_sdp
 from aiortc.codecs import is_rtx
 from aiortc.exceptions import InvalidStateError
 from aiortc.mediastreams import MediaStreamTrack

@@ -22,12 +22,12 @@ from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from record.vocab import ItemState
 from server.db.models import CaseMaterial
 from server.domain.opinions import MaterialRequest, Opinion, OpinionError, OpinionKind, validate_opinion
 from server.domain.roles import Post, Role
 from server.signaling import review_messages as rm
 from server.signaling.errors import SignalingError
-from record.vocab import ItemState
 from server.signaling.review import (
     AgendaItem,
     InvitedDepartment,

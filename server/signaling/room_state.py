@@ -25,6 +25,7 @@ from server.signaling.events import MeetingLog
 from server.signaling.resume import Grace, matches, new_secret
 from server.signaling.serial import SerialQueue
 
+
 def producer_payload(info: ProducerInfo) -> dict[str, Any]:
     return {"id": info.id, "participant_id": info.peer_id, "kind": info.kind,
             "mime_type": info.mime_type, "muted": info.muted}

@@ -9,12 +9,12 @@ from pydantic import Field
 
 from server.domain.roles import Role
 from server.domain.workcalendar import deadline
+from server.schemas.base import Body, Out
 from server.services.calendar import load_calendar
 from server.services.calendar_years import NamedDay, YearSummary, get_year, list_years, replace_year
 from server.services.case_schemas import FIRST_DAY, LAST_DAY, CentreDate
 from server.web.api import API
 from server.web.api.registry import Call
-from server.schemas.base import Body, Out
 from server.web.errors import ApiError
 
 TAG = "calendar"

@@ -7,19 +7,20 @@ event-log entry, are server.services.join_tokens.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
 from server.domain.roles import Role
+from server.schemas.base import Body, Out
+from server.schemas.fields import DbId, one_line
 from server.services.join_tokens import issue_join_token
 from server.services.meetings import MeetingError, find_visible
 from server.signaling import tokens
 from server.signaling.admission import OBSERVER
 from server.web.api import API
-from server.schemas.fields import DbId, line
 from server.web.api.meetings import refusal
 from server.web.api.registry import Call
-from server.schemas.base import Body, Out
 from server.web.context import context
 from server.web.errors import ApiError
 
@@ -28,8 +29,8 @@ class JoinTokenIn(Body):
     """Either an existing account (``user_id``) or a guest by name and unit; guests observe."""
 
     user_id: DbId | None = None
-    guest_name: line(64, 1) | None = None  # type: ignore[valid-type]
-    guest_unit: line(128) = ""  # type: ignore[valid-type]
+    guest_name: Annotated[str, one_line(64, 1)] | None = None
+    guest_unit: Annotated[str, one_line(128)] = ""
     capacity: str = Field(OBSERVER, pattern=f"^{OBSERVER}$")
     ttl_minutes: int = Field(60, strict=True, ge=1)
 

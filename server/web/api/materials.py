@@ -16,7 +16,7 @@ from aiohttp.http_exceptions import BadHttpMessage
 from pydantic import computed_field
 
 from server.db.models import CaseMaterial
-
+from server.schemas.base import Out
 from server.services.materials import (
     UPLOADERS,
     MaterialError,
@@ -36,7 +36,6 @@ from server.signaling.room_state import LiveMeeting
 from server.signaling.server import SIGNALING
 from server.web.api import API
 from server.web.api.registry import Call
-from server.schemas.base import Out
 from server.web.context import context
 from server.web.errors import ApiError
 from server.web.middleware import CSRF_FIELD, multipart_reader

@@ -7,10 +7,10 @@ from typing import Annotated
 from pydantic import Field
 
 from server.domain.divisions import Level
+from server.schemas.base import Body, Out
 from server.services.reference import list_departments, list_divisions
 from server.web.api import API
 from server.web.api.registry import Call
-from server.schemas.base import Body, Out
 
 TAG = "reference"
 

@@ -3,9 +3,9 @@ status), start the composition, and download the composed MP4 and the per-track 
 
 Everyone who may see the meeting (policy.visible_meetings) may watch and download its recordings;
 others get 404 as for the meeting itself. Starting a composition is for the meeting's own chair,
-the archive and administrators (another chair: 403). Files are served by aiohttp's FileResponse, which answers HTTP Range requests, so
-the browser's <video> can seek without downloading the whole file; a file is named by its track
-id, looked up in the manifest, never by a path from the URL.
+the archive and administrators (another chair: 403). Files are served by aiohttp's FileResponse,
+which answers HTTP Range requests, so the browser's <video> can seek without downloading the
+whole file; a file is named by its track id, looked up in the manifest, never by a path from the URL.
 """
 
 from __future__ import annotations

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ValidationError
 
 from server.auth.policy import may_manage_cases
 from server.auth.principal import Principal
+from server.db.models import InvestmentCase
 from server.domain.cases import ClockState, InvestorType, ItemStatus, ManagementCategory, PeriodKind
 from server.domain.divisions import Level
 from server.domain.meetings import MeetingStatus
 from server.services.case_schemas import CaseQuery, NewCase
-from server.db.models import InvestmentCase
 from server.services.cases import CaseDesk, CaseError
 from server.services.minutes_reading import case_minutes
 from server.services.reference import list_departments, list_divisions, list_organisations
@@ -119,6 +119,7 @@ async def case_detail(request: web.Request) -> web.Response:
     except CaseError as exc:
         raise ApiError(exc.status, exc.message) from None
     row = await db(request).get(InvestmentCase, case.id)
+    assert row is not None  # `detail` has just read it in this request's session
     return render(request, "cases/detail.html", case=case, labels=_labels(i18n.language(request)), when=when,
                   case_minutes=await case_minutes(db(request), principal, row))
 

@@ -18,8 +18,8 @@ from server.auth.policy import is_meeting_chair
 from server.auth.principal import Principal
 from server.domain.opinions import OpinionKind
 from server.domain.roles import Role
-from server.services.minutes_reading import Reader, readable_version, reader_for
 from server.services.meetings import MeetingError
+from server.services.minutes_reading import Reader, readable_version, reader_for
 from server.services.minutes_state import AWAITING, OPEN_STATUSES, MinutesError, minutes_of
 from server.services.minutes_workflow import (
     OpinionAmendment,

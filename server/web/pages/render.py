@@ -8,8 +8,8 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from server.web import i18n
-from server.web.errors import ApiError
 from server.web.context import AUTH_SESSION, PRINCIPAL
+from server.web.errors import ApiError
 
 
 def page_context(request: web.Request, **values: Any) -> dict[str, Any]:
