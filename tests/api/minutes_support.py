@@ -27,7 +27,7 @@ from server.domain.meetings import MeetingStatus
 from server.domain.roles import Role
 from server.services.eventlog import append_event
 from server.services.meetings import change_status
-from server.services.minutes_workflow import generate_draft
+from server.services.minutes_workflow import answer, finalise, generate_draft, send_for_confirmation
 from server.settings import Settings
 from tests.api.meetings_support import sign_in
 from tests.world import World
@@ -103,4 +103,16 @@ async def ended_with_draft(sessions: async_sessionmaker[AsyncSession], world: Wo
     async with sessions() as db:
         await change_status(db, chair_of(world), meeting_id, MeetingStatus.ENDED)
         await generate_draft(db, chair_of(world), meeting_id, settings)
+        await db.commit()
+
+
+async def finalised_minutes_y(sessions: async_sessionmaker[AsyncSession], world: World, settings: Settings) -> None:
+    """meeting_y (case Y, 自然资源局) with final minutes, through the services."""
+    await ended_with_draft(sessions, world, world.meeting_y, settings)
+    rep_other = Principal(user_id=world.user_ids["rep_other"], username="rep_other", display_name="钱自然",
+                          role=Role.CHIEF_REP, department_id=world.dept_zrj, post="A")
+    async with sessions() as db:
+        await send_for_confirmation(db, chair_of(world), world.meeting_y)
+        await answer(db, rep_other, world.meeting_y, verdict="confirm", comment="", version=1)
+        await finalise(db, chair_of(world), world.meeting_y, "", settings)
         await db.commit()

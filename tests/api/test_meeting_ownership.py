@@ -13,13 +13,10 @@ from aiohttp.test_utils import TestClient
 
 from record.events import payload_keys
 from recorder.compose import read_status
-from server.auth.principal import Principal
 from server.db.models import JoinToken
-from server.domain.roles import Role
-from server.services.minutes_workflow import answer, finalise, send_for_confirmation
 from server.settings import Settings
 from tests.api.meetings_support import count_rows, error_of, sign_in
-from tests.api.minutes_support import MINUTES_TABLES, chair_of, ended_with_draft
+from tests.api.minutes_support import MINUTES_TABLES, finalised_minutes_y
 from tests.api.recordings_support import place_recording, recording_key
 from tests.world import World, build_world
 
@@ -79,14 +76,7 @@ async def test_another_chair_changes_nothing_of_a_meeting(client: TestClient, wo
 async def test_another_chair_is_refused_the_minutes_whatever_their_state(client: TestClient, world: World,
                                                                           db_sessions, settings: Settings) -> None:
     """Final minutes would answer their own chair 409; another chair learns only that it is not theirs."""
-    await ended_with_draft(db_sessions, world, world.meeting_y, settings)
-    rep_other = Principal(user_id=world.user_ids["rep_other"], username="rep_other", display_name="钱自然",
-                          role=Role.CHIEF_REP, department_id=world.dept_zrj, post="A")
-    async with db_sessions() as db:
-        await send_for_confirmation(db, chair_of(world), world.meeting_y)
-        await answer(db, rep_other, world.meeting_y, verdict="confirm", comment="", version=1)
-        await finalise(db, chair_of(world), world.meeting_y, "", settings)
-        await db.commit()
+    await finalised_minutes_y(db_sessions, world, settings)
     base = f"/api/v1/meetings/{world.meeting_y}/minutes"
     before = await count_rows(db_sessions, *MINUTES_TABLES)
     other = await sign_in(client, "chair_other")

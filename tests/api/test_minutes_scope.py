@@ -10,13 +10,16 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from server.auth.principal import Principal
 from server.db.models import ApprovalItem, Invitation, MinutesCaseLink
 from server.domain.roles import Role
-from server.services.minutes_workflow import answer, finalise, send_for_confirmation
 from server.services.people import NewPerson, create_person
 from tests.api.meetings_support import count_rows, error_of, sign_in
-from tests.api.minutes_support import MINUTES_TABLES, chair_of, end_through_api, ended_with_draft, hold_meeting
+from tests.api.minutes_support import (
+    MINUTES_TABLES,
+    end_through_api,
+    finalised_minutes_y,
+    hold_meeting,
+)
 from tests.world import PASSWORD, World, build_world
 
 
@@ -24,17 +27,6 @@ from tests.world import PASSWORD, World, build_world
 async def world(db_sessions) -> World:
     return await build_world(db_sessions)
 
-
-async def _finalised_y(db_sessions, world: World, settings) -> None:
-    """meeting_y (case Y, 自然资源局) with final minutes, through the services."""
-    await ended_with_draft(db_sessions, world, world.meeting_y, settings)
-    rep_other = Principal(user_id=world.user_ids["rep_other"], username="rep_other", display_name="钱自然",
-                          role=Role.CHIEF_REP, department_id=world.dept_zrj, post="A")
-    async with db_sessions() as db:
-        await send_for_confirmation(db, chair_of(world), world.meeting_y)
-        await answer(db, rep_other, world.meeting_y, verdict="confirm", comment="", version=1)
-        await finalise(db, chair_of(world), world.meeting_y, "", settings)
-        await db.commit()
 
 
 async def test_a_chair_of_another_meeting_and_the_archivist_change_nothing(client: TestClient, world: World,
@@ -74,7 +66,7 @@ async def test_a_representative_sees_the_case_but_not_minutes_of_meetings_they_w
                             level="county", accepted_on=date(2026, 4, 2), statutory_limit_wd=20,
                             promised_limit_wd=5, status="accepted"))
         await db.commit()
-    await _finalised_y(db_sessions, world, settings)
+    await finalised_minutes_y(db_sessions, world, settings)
     async with db_sessions() as db:
         assert list(await db.scalars(select(MinutesCaseLink.case_id))) == [world.case_y]
     await sign_in(client, "rep_a")  # 发改局: sees case Y through its item, was not invited to meeting_y
@@ -90,7 +82,7 @@ async def test_an_applicant_invited_to_a_meeting_about_another_case_gets_neither
     async with db_sessions() as db:  # organisation X invited to the meeting that reviews case Y only
         db.add(Invitation(meeting_id=world.meeting_y, capacity="applicant", organisation_id=world.org_x))
         await db.commit()
-    await _finalised_y(db_sessions, world, settings)
+    await finalised_minutes_y(db_sessions, world, settings)
     base = f"/api/v1/meetings/{world.meeting_y}/minutes"
     for account in ("applicant", "agent"):
         await sign_in(client, account)
