@@ -9,8 +9,8 @@ mkdir -p test-artifacts
 # The static checks run first; a failure fails the run, yet the tests still run so one run shows
 # everything that is wrong.
 checks=0
-.venv/bin/mypy server recorder minutes || { echo "test: FAILED type check (mypy server recorder minutes)" >&2; checks=1; }
-.venv/bin/ruff check server recorder minutes || { echo "test: FAILED lint (ruff check server recorder minutes)" >&2; checks=1; }
+.venv/bin/mypy server recorder minutes record || { echo "test: FAILED type check (mypy server recorder minutes record)" >&2; checks=1; }
+.venv/bin/ruff check server recorder minutes record || { echo "test: FAILED lint (ruff check server recorder minutes record)" >&2; checks=1; }
 
 status=0
 "$PY" -m pytest -m "not media and not browser" "$@" || status=$?

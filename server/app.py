@@ -10,14 +10,15 @@ import jinja2
 from aiohttp import web
 
 from server.auth.passwords import configure_hashing
+from server.context import AppContext
 from server.db.engine import create_engine, session_factory
-from server.recording.startup import on_startup as recover_recordings
+from server.live_recording import attach as attach_recording
 from server.settings import Settings
 from server.signaling import attach as attach_signaling
 from server.web.api import API
 from server.web.api.registry import openapi
-from server.web.context import CONTEXT, AppContext
-from server.web.errors import error_middleware
+from server.web.context import CONTEXT
+from server.web.error_pages import error_middleware
 from server.web.headers import install as install_headers
 from server.web.middleware import auth_middleware, csrf_middleware, db_middleware
 
@@ -48,7 +49,7 @@ def build_app(settings: Settings) -> web.Application:
         client_max_size=settings.server.max_body_bytes,
     )
     engine = create_engine(settings.database_url)
-    app[CONTEXT] = AppContext.build(settings, engine, session_factory(engine))
+    context = app[CONTEXT] = AppContext.build(settings, engine, session_factory(engine))
     install_headers(app)
     aiohttp_jinja2.setup(
         app,
@@ -73,6 +74,5 @@ def build_app(settings: Settings) -> web.Application:
         await app[CONTEXT].engine.dispose()
 
     app.on_cleanup.append(_dispose)
-    attach_signaling(app)
-    app.on_startup.append(recover_recordings)  # after the signaling's own startup (spooled events)
+    attach_recording(app, context, attach_signaling(app, context))
     return app

@@ -6,45 +6,9 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import Any
 
-from server.settings import Settings, SettingsError, load_settings
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides: dict[str, Any] = {}
-    if getattr(args, "data_dir", None):
-        overrides["data_dir"] = Path(args.data_dir)
-    server: dict[str, Any] = {}
-    if getattr(args, "host", None):
-        server["host"] = args.host
-    if getattr(args, "port", None) is not None:
-        server["port"] = args.port
-    settings = load_settings(**overrides)
-    from server.auth.passwords import configure_hashing
-
-    auth = settings.auth
-    configure_hashing(auth.argon2_time_cost, auth.argon2_memory_kib, auth.argon2_parallelism,
-                      workers=auth.hash_workers, queue=auth.hash_queue)
-    if server:
-        settings = settings.model_copy(update={"server": settings.server.model_copy(update=server)})
-    return settings
-
-
-async def _with_db(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Run `work(session)` in one committed transaction on a short-lived engine."""
-    from server.db.engine import create_engine, session_factory
-
-    engine = create_engine(settings.database_url)
-    try:
-        async with session_factory(engine)() as session:
-            result = await work(session)
-            await session.commit()
-            return result
-    finally:
-        await engine.dispose()
+from server.cli_settings import settings_from, with_db
+from server.settings import Settings, SettingsError
 
 
 def upgrade_database(settings: Settings) -> list[int]:
@@ -54,11 +18,11 @@ def upgrade_database(settings: Settings) -> list[int]:
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    return asyncio.run(_with_db(settings, seed_calendar))
+    return asyncio.run(with_db(settings, seed_calendar))
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from(args)
     added = upgrade_database(settings)
     print(f"database at head: {settings.database_url}")
     if added:
@@ -77,7 +41,7 @@ def serve(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from(args)
     from server.db.migrate import is_at_head
 
     if not is_at_head(settings.database_url):
@@ -90,9 +54,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from server.demo.seed import seed_demo, write_demo_json
 
-    settings = _settings(args)
+    settings = settings_from(args)
     upgrade_database(settings)
-    summary = asyncio.run(_with_db(settings, lambda db: seed_demo(db, settings)))
+    summary = asyncio.run(with_db(settings, lambda db: seed_demo(db, settings)))
     path = write_demo_json(settings.data_dir, summary)
     host, port = settings.server.host, settings.server.port
     print(f"demo data ready in {settings.data_dir.resolve()} (accounts and meetings: {path})")
@@ -116,12 +80,12 @@ def cmd_user_add(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     password = sys.stdin.readline().rstrip("\r\n")
-    settings = _settings(args)
+    settings = settings_from(args)
     new = NewPerson(username=args.username, display_name=args.name or args.username,
                     role=Role(args.role), password=password, department_code=args.department,
                     post=Post(args.post) if args.post else None, credit_code=args.org)
     try:
-        user = asyncio.run(_with_db(settings, lambda db: create_person(db, new)))
+        user = asyncio.run(with_db(settings, lambda db: create_person(db, new)))
     except PeopleError as exc:
         print(f"error: {exc.field}: {exc}", file=sys.stderr)
         return 1

@@ -15,24 +15,19 @@ from typing import Any
 
 from tqdm import tqdm
 
+from server.cli_settings import settings_from, with_db
+
 
 def _quiet_bagit() -> None:
     """bagit logs every file it hashes at INFO: the progress bar says enough."""
     logging.getLogger("bagit").setLevel(logging.WARNING)
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    from server.cli import _settings as settings_of
-
-    return settings_of(args)
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
     from server.archive.integrity import verify_archive
-    from server.cli import _with_db
 
-    settings = _settings(args)
-    report = asyncio.run(_with_db(settings, lambda db: verify_archive(db, settings.data_dir)))
+    settings = settings_from(args)
+    report = asyncio.run(with_db(settings, lambda db: verify_archive(db, settings.data_dir)))
     for problem in report.problems:
         print(problem.line())
     print(f"checked {report.meetings} event logs ({report.events} events), {report.minutes_versions} final "
@@ -73,11 +68,10 @@ async def _export(args: argparse.Namespace, settings: Any, db: Any) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from server.cli import _with_db
 
     _quiet_bagit()
-    settings = _settings(args)
-    return asyncio.run(_with_db(settings, lambda db: _export(args, settings, db)))
+    settings = settings_from(args)
+    return asyncio.run(with_db(settings, lambda db: _export(args, settings, db)))
 
 
 def _bags_in(path: Path) -> list[Path]:
@@ -106,11 +100,10 @@ def cmd_verify_bag(args: argparse.Namespace) -> int:
 
 def cmd_reindex(args: argparse.Namespace) -> int:
     from server.archive.indexer import rebuild_index, refresh_index
-    from server.cli import _with_db
 
-    settings = _settings(args)
+    settings = settings_from(args)
     work = rebuild_index if args.full else refresh_index
-    report = asyncio.run(_with_db(settings, work))
+    report = asyncio.run(with_db(settings, work))
     print(f"indexed {report.events} events of {report.meetings} meetings and {report.minutes_versions} minutes "
           f"versions: {report.entries} entries", file=sys.stderr)
     return 0

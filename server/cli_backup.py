@@ -15,6 +15,7 @@ from typing import Any
 from tqdm import tqdm
 
 from server.backup.errors import REFUSED, BackupError
+from server.cli_settings import settings_from
 
 
 class _Bars:
@@ -45,12 +46,6 @@ class _Bars:
             self.bar = None
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    from server.cli import _settings as settings_of
-
-    return settings_of(args)
-
-
 def _refused(exc: BackupError) -> int:
     for problem in exc.problems:
         print(problem)
@@ -64,7 +59,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if not args.out:
         print("lianshen backup: --out DIR is required (or: lianshen backup verify DIR)", file=sys.stderr)
         return REFUSED
-    settings = _settings(args)
+    settings = settings_from(args)
     try:
         with _Bars() as bars:
             result = create_backup(settings, Path(args.out), bars)
@@ -99,7 +94,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from server.backup.database import Database
     from server.backup.restore import restore_backup
 
-    settings = _settings(args)
+    settings = settings_from(args)
     try:
         with _Bars() as bars:
             result = restore_backup(settings, Path(args.dir), bars)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from minutes.model import Minutes
+from server.cli_settings import settings_from, with_db
 
 FORMATS = ("pdf", "docx", "html", "json")
 NOTICE_FORMATS = ("pdf", "html")
@@ -26,25 +27,24 @@ async def current_minutes(db: Any, meeting_id: int, settings: Any) -> Minutes:
     from minutes.build import build_minutes
     from minutes.numbering import draft_number
     from server.services.minutes_source import load_minutes_source
-    from server.services.minutes_state import load_state, minutes_of
+    from server.services.minutes_state import as_issued, load_state
 
     state = await load_state(db, meeting_id)
     if state is not None:
-        return minutes_of(state.current)
+        return as_issued(state.current)
     source = await load_minutes_source(db, meeting_id, settings)
     year = source.meeting.scheduled_start.year
     return build_minutes(source, number=draft_number(settings.centre.minutes_prefix, year))
 
 
 def _run(args: argparse.Namespace, produce: Any) -> int:
-    from server.cli import _settings, _with_db
     from server.services.eventlog import MeetingNotFound
 
-    settings = _settings(args)
+    settings = settings_from(args)
     logging.getLogger("weasyprint").setLevel(logging.WARNING)  # its INFO is one line per layout step
     logging.getLogger("fontTools").setLevel(logging.WARNING)
     try:
-        minutes = asyncio.run(_with_db(settings, lambda db: current_minutes(db, args.meeting_id, settings)))
+        minutes = asyncio.run(with_db(settings, lambda db: current_minutes(db, args.meeting_id, settings)))
     except MeetingNotFound:
         print(f"error: no meeting {args.meeting_id}", file=sys.stderr)
         return 1

@@ -12,16 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiohttp import web
-
 from record.reducer import fold
 from recorder.errors import RecorderError
 from recorder.journal import read_journal
 from recorder.manifest import Manifest
 from recorder.recovery import interrupted, recover
+from server.context import AppContext
 from server.recording.store import logged_events, recordings_root
 from server.services.eventlog import append_event, read_record
-from server.web.context import CONTEXT, AppContext
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +52,3 @@ async def _log_stop(context: AppContext, meeting_id: int, key: str) -> None:
         if span is not None and span.stopped is None:
             await append_event(db, meeting_id, None, "recording_stopped", {"recording_key": key})
             await db.commit()
-
-
-async def on_startup(app: web.Application) -> None:
-    await recover_interrupted(app[CONTEXT])

@@ -1,4 +1,4 @@
-"""Where recordings live and what the database adds to them (shared by server, startup and CLI).
+"""Where recordings live and the event log they take (shared by server, startup and CLI).
 
 Layout: ``data_dir/recordings/<meeting id>/<recording key>/`` holding ``journal.jsonl`` while it
 runs, then ``manifest.json``, one file per track, and later ``composed/`` (recorder.compose).
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recorder.events import LoggedEvent
-from server.db.models import AgendaEntry, ApprovalItem, Department, InvestmentCase, Meeting, MeetingEvent
+from server.db.models import MeetingEvent
 
 RECORDINGS = "recordings"
 KEY_PATTERN = re.compile(r"M\d+-\d{8}-R\d+")
@@ -53,26 +52,6 @@ def free_mb(path: Path) -> int:
     path.mkdir(parents=True, exist_ok=True)
     stats = os.statvfs(path)
     return stats.f_bavail * stats.f_frsize // (1 << 20)
-
-
-@dataclass(frozen=True)
-class MeetingFacts:
-    """What a recording names besides its tracks."""
-
-    title: str
-    case_codes: tuple[str, ...]
-    departments: dict[int, str]
-
-
-async def meeting_facts(db: AsyncSession, meeting_id: int) -> MeetingFacts:
-    meeting = await db.get(Meeting, meeting_id)
-    codes = await db.scalars(
-        select(InvestmentCase.project_code).distinct()
-        .join(ApprovalItem, ApprovalItem.case_id == InvestmentCase.id)
-        .join(AgendaEntry, AgendaEntry.item_id == ApprovalItem.id)
-        .where(AgendaEntry.meeting_id == meeting_id).order_by(InvestmentCase.project_code))
-    departments = dict((await db.execute(select(Department.id, Department.name))).all())
-    return MeetingFacts(meeting.title if meeting else "", tuple(codes), departments)
 
 
 async def logged_events(db: AsyncSession, meeting_id: int) -> list[LoggedEvent]:

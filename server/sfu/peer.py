@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from aiortc import (
     RTCBundlePolicy,
@@ -27,15 +27,13 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from .candidates import announce_address
 from .codecs import prefer_publish_codecs, subscribe_preferences
+from .host import PeerHost
 from .ice import gathering_on
 from .keyframes import intercept_keyframe_requests
 from .passthrough import pass_through
 from .producer import PRODUCER_KINDS, Producer, ProducerInfo, ProducerKind, media_kind
 from .slot import Slot
 from .sockets import drain_sockets
-
-if TYPE_CHECKING:
-    from .room import Room
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +60,7 @@ class Peer:
 
     def __init__(
         self,
-        room: "Room",
+        room: PeerHost,
         peer_id: str,
         info: dict[str, Any],
         on_subscribe_offer: OfferCallback,
@@ -82,10 +80,16 @@ class Peer:
         self._answer: asyncio.Future[None] | None = None
         self._publish_lock = asyncio.Lock()
         self._closed = False
+        self._paused: set[ProducerKind] = set()
 
     @property
     def producers(self) -> dict[ProducerKind, Producer]:
         return {producer.kind: producer for producer in self._producers.values()}
+
+    @property
+    def paused(self) -> frozenset[ProducerKind]:
+        """Media kinds ("audio", "video") its owner switched off (see :meth:`set_paused`)."""
+        return frozenset(self._paused)
 
     @property
     def publish_connection(self) -> RTCPeerConnection | None:
@@ -209,6 +213,20 @@ class Peer:
         producer = self.producers.get(kind)
         if producer is not None:
             self._room.set_producer_muted(producer, muted)
+
+    def set_paused(self, kind: ProducerKind, paused: bool) -> None:
+        """Its owner switched the camera ("video") or microphone ("audio") off, or on again.
+
+        Forwarding goes on (the client sends black frames or silence, or nothing); the room tells
+        whoever keeps the media (the recorder), which marks a gap. The state outlives producers:
+        one published while paused starts paused. (A shared screen is stopped, not paused.)
+        """
+        if (kind in self._paused) == paused:
+            return
+        (self._paused.add if paused else self._paused.discard)(kind)
+        producer = self.producers.get(kind)
+        if producer is not None:
+            self._room.producer_paused(producer, paused)
 
     def forget_producer(self, producer: Producer) -> None:
         """Called by the room once a producer of this peer is gone."""

@@ -22,6 +22,8 @@ class Room(AsyncIOEventEmitter):
     - ``"producer_added"`` (:class:`ProducerInfo`): a peer started publishing.
     - ``"producer_removed"`` (:class:`ProducerInfo`): it stopped or left.
     - ``"producer_muted"`` (:class:`ProducerInfo`): server-side mute changed.
+    - ``"producer_paused"`` (:class:`ProducerInfo`, ``bool``): its owner switched the
+      camera or microphone off (True) or on (False); see :meth:`Peer.set_paused`.
     - ``"speaker_changed"`` (``str | None``): the active speaker's peer id.
     - ``"peer_failed"`` (``str, str``): peer id and reason; the signaling layer
       decides whether to :meth:`leave` it.
@@ -123,6 +125,14 @@ class Room(AsyncIOEventEmitter):
         if muted and producer.kind == "audio":
             self._speaker.forget(producer.peer_id)
         self.emit("producer_muted", producer.info)
+
+    def producer_paused(self, producer: Producer, paused: bool) -> None:
+        self.emit("producer_paused", producer.info, paused)
+
+    def is_paused(self, info: ProducerInfo) -> bool:
+        """Whether the producer's owner has switched its source off (camera, microphone)."""
+        peer = self._peers.get(info.peer_id)
+        return peer is not None and info.kind in peer.paused
 
     def observe_activity(self, peer_id: str, activity: float) -> None:
         self._speaker.observe(peer_id, activity)

@@ -10,14 +10,10 @@ in may knock: they wait in the lobby until the chair admits (as an observer) or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from server.auth.policy import is_meeting_chair
-from server.db.models import Meeting
 from server.domain.meetings import MeetingStatus
 from server.domain.roles import Role
+from server.services.live_meeting import LiveFacts
 from server.signaling.auth import Identity
 
 CHAIR, MEMBER, OBSERVER, APPLICANT = "chair", "member", "observer", "applicant"
@@ -25,41 +21,16 @@ CHAIR, MEMBER, OBSERVER, APPLICANT = "chair", "member", "observer", "applicant"
 OPEN_STATUSES = frozenset({MeetingStatus.SCHEDULED.value, MeetingStatus.LIVE.value})
 
 
-@dataclass(frozen=True)
-class MeetingFacts:
-    """What admission needs to know about a meeting, read fresh for every join."""
-
-    id: int
-    title: str
-    status: str
-    chair_id: int
-    departments: dict[int, str]
-    """Invited department id -> invitation capacity (member / observer)."""
-    organisations: frozenset[int]
-
-
-async def load_facts(db: AsyncSession, meeting_id: int) -> MeetingFacts | None:
-    meeting = await db.get(Meeting, meeting_id)
-    if meeting is None:
-        return None
-    return MeetingFacts(
-        id=meeting.id, title=meeting.title, status=meeting.status, chair_id=meeting.chair_id,
-        departments={i.department_id: i.capacity for i in meeting.invitations
-                     if i.department_id is not None},
-        organisations=frozenset(i.organisation_id for i in meeting.invitations
-                                if i.organisation_id is not None),
-    )
-
-
-def invited_capacity(facts: MeetingFacts, identity: Identity) -> str | None:
+def invited_capacity(facts: LiveFacts, identity: Identity) -> str | None:
     """The capacity an identity joins in without asking, or None: it must wait in the lobby."""
     principal = identity.principal
     natural: str | None = None
     if principal is not None:
         if is_meeting_chair(principal, facts.chair_id):
             natural = CHAIR
-        elif principal.role == Role.CHIEF_REP and principal.department_id in facts.departments:
-            natural = facts.departments[principal.department_id]
+        elif principal.role == Role.CHIEF_REP and principal.department_id is not None \
+                and principal.department_id in facts.departments:
+            natural = facts.departments[principal.department_id].capacity
         elif principal.role in (Role.APPLICANT, Role.AGENT) and \
                 principal.organisation_ids & facts.organisations:
             natural = APPLICANT

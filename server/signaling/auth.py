@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal, load_principal
 from server.auth.sessions import COOKIE_NAME, find_session
+from server.context import AppContext
 from server.db.models import User
 from server.signaling import tokens
 from server.signaling.errors import SignalingError
-from server.web.context import AppContext
 
 
 @dataclass(frozen=True)

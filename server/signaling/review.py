@@ -13,95 +13,19 @@ belongs to the people present and starts afresh with a new session.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from record.events import Logged
 from record.reducer import apply, fold
-from record.state import AgendaRef, Opinion, ReviewState
+from record.state import Opinion, ReviewState
 from record.vocab import Post
-from server.db.models import (
-    AgendaEntry,
-    ApprovalItem,
-    Department,
-    InvestmentCase,
-    Invitation,
-    User,
-)
 from server.services.eventlog import read_record
-from server.signaling.admission import APPLICANT, MEMBER
-
-
-@dataclass(frozen=True)
-class AgendaItem:
-    """An approval item under review, as the agenda panel and the minutes name it."""
-
-    id: int
-    position: int
-    case_id: int
-    project_code: str
-    item_name: str
-    department_code: str
-    department_name: str
-
-
-@dataclass(frozen=True)
-class InvitedDepartment:
-    id: int
-    code: str
-    name: str
-    capacity: str
-    a_post_username: str | None
-    """Who a B post stands in for when it gives the department's opinion."""
-
-
-@dataclass(frozen=True)
-class ReviewFacts:
-    """What the review needs from the database, read once when the live meeting starts."""
-
-    meeting_id: int
-    items: tuple[AgendaItem, ...]
-    departments: Mapping[int, InvitedDepartment]
-    department_names: Mapping[str, str]
-    """Every department by code: tasks may go to departments not at the table."""
-
-    def item(self, item_id: int) -> AgendaItem | None:
-        return next((item for item in self.items if item.id == item_id), None)
-
-    def item_named(self, project_code: str | None, item_name: str | None) -> AgendaItem | None:
-        return next((item for item in self.items
-                     if item.project_code == project_code and item.item_name == item_name), None)
-
-    def member(self, department_id: int | None) -> InvitedDepartment | None:
-        """The department if it is invited to give opinions (出席), not merely to attend."""
-        department = self.departments.get(department_id) if department_id is not None else None
-        return department if department is not None and department.capacity == MEMBER else None
-
-    def by_code(self, code: str) -> InvitedDepartment | None:
-        return next((d for d in self.departments.values() if d.code == code), None)
-
-    def department_name(self, code: str) -> str:
-        department = self.by_code(code)
-        return department.name if department is not None else self.department_names.get(code, code)
-
-    @property
-    def agenda(self) -> tuple[AgendaRef, ...]:
-        """The agenda as the record names its items."""
-        return tuple(AgendaRef(item.position, item.project_code, item.item_name) for item in self.items)
-
-    @property
-    def case_ids(self) -> frozenset[int]:
-        return frozenset(item.case_id for item in self.items)
-
-    @property
-    def sole_project_code(self) -> str | None:
-        """The project a meeting-wide decision concerns when the meeting covers only one case."""
-        codes = {item.project_code for item in self.items}
-        return codes.pop() if len(codes) == 1 else None
+from server.services.live_meeting import AgendaItem, LiveFacts
+from server.signaling.admission import APPLICANT
 
 
 def presentation_url(meeting_id: int, material_id: int) -> str:
@@ -144,7 +68,7 @@ def next_id(prefix: str, taken: Iterable[str]) -> str:
 class Review:
     """One meeting's review: the record's state plus what belongs to the people present."""
 
-    def __init__(self, facts: ReviewFacts, state: ReviewState | None = None) -> None:
+    def __init__(self, facts: LiveFacts, state: ReviewState | None = None) -> None:
         self.facts = facts
         self.state = state if state is not None else ReviewState.for_agenda(facts.agenda)
         # off the record: this session's people
@@ -202,7 +126,7 @@ class Review:
     def public(self, present: list[Present]) -> dict[str, Any]:
         here = {p.id for p in present}
         return {
-            "meeting_id": self.facts.meeting_id,
+            "meeting_id": self.facts.id,
             "open_item_id": self.open_item_id,
             "items": [{"id": item.id, "position": item.position, "project_code": item.project_code,
                        "item_name": item.item_name, "department_code": item.department_code,
@@ -212,7 +136,7 @@ class Review:
             "floor": self.floor if self.floor in here else None,
             "chat_enabled": self.chat_enabled,
             "presenter": self.presenter(present),
-            "presentation": self.presentation.public(self.facts.meeting_id) if self.presentation else None,
+            "presentation": self.presentation.public(self.facts.id) if self.presentation else None,
             "opinions": {str(item.id): [self._opinion(o) for o in
                                         self.state.opinions_on((item.project_code, item.item_name))]
                          for item in self.facts.items},
@@ -222,6 +146,7 @@ class Review:
                 entry.event.department_code), "item_id": self._item_id(entry.event)}
                 for entry in self.state.tasks],
             "recording": self.state.recording,
+            "meeting_status": self.state.status.value if self.state.status is not None else None,
         }
 
     def _item_id(self, event: Any) -> int | None:
@@ -252,30 +177,6 @@ def _fields(event: Any) -> dict[str, Any]:
     return event.model_dump(mode="json", exclude={"type", "schema_version"})
 
 
-async def load_facts(db: AsyncSession, meeting_id: int) -> ReviewFacts:
-    agenda = await db.execute(
-        select(AgendaEntry.position, ApprovalItem.id, ApprovalItem.name, InvestmentCase.id,
-               InvestmentCase.project_code, Department.code, Department.name)
-        .join(ApprovalItem, ApprovalItem.id == AgendaEntry.item_id)
-        .join(InvestmentCase, InvestmentCase.id == ApprovalItem.case_id)
-        .join(Department, Department.id == ApprovalItem.department_id)
-        .where(AgendaEntry.meeting_id == meeting_id).order_by(AgendaEntry.position))
-    items = tuple(AgendaItem(item_id, position, case_id, project_code, name, code, department)
-                  for position, item_id, name, case_id, project_code, code, department in agenda)
-    invited = await db.execute(
-        select(Department.id, Department.code, Department.name, Invitation.capacity)
-        .join(Invitation, Invitation.department_id == Department.id)
-        .where(Invitation.meeting_id == meeting_id))
-    a_posts = dict((await db.execute(
-        select(User.department_id, User.username)
-        .where(User.post == Post.A.value, User.department_id.is_not(None), User.is_active))).all())
-    departments = {dept_id: InvitedDepartment(dept_id, code, name, capacity, a_posts.get(dept_id))
-                   for dept_id, code, name, capacity in invited}
-    names = dict((await db.execute(select(Department.code, Department.name))).all())
-    return ReviewFacts(meeting_id, items, departments, names)
-
-
-async def load_review(db: AsyncSession, meeting_id: int) -> Review:
-    """The review as its log leaves it (a fresh one for a meeting that has not begun)."""
-    facts = await load_facts(db, meeting_id)
-    return Review(facts, fold(await read_record(db, meeting_id), facts.agenda))
+async def load_review(db: AsyncSession, facts: LiveFacts) -> Review:
+    """The review as the meeting's stored log leaves it (a fresh one for a meeting not yet begun)."""
+    return Review(facts, fold(await read_record(db, facts.id), facts.agenda))

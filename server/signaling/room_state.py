@@ -1,7 +1,7 @@
 """One meeting's live session: who is in it, who waits in the lobby, lock, mutes, reconnects.
 
 The SFU room carries the media; this object carries everything about people around it, tells the
-clients (socket.io room ``meeting:<id>``) and writes the event log. It exists while anyone is in
+clients (through its MessageSink: it never touches the transport) and writes the event log. It exists while anyone is in
 the meeting or its lobby and is dropped when the last one goes.
 """
 
@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import socketio
-
+from server.services.live_meeting import LiveFacts
 from server.settings import SignalingSettings
-from server.sfu import ProducerInfo, Room, SubscribeOffer
+from server.sfu import ProducerInfo, ProducerKind, Room, SubscribeOffer
 from server.sfu.peer import Peer
-from server.signaling.admission import CHAIR, MeetingFacts
+from server.signaling.admission import CHAIR
 from server.signaling.auth import Identity
 from server.signaling.errors import SignalingError
 from server.signaling.events import MeetingLog
 from server.signaling.resume import Grace, matches, new_secret
 from server.signaling.serial import SerialQueue
+from server.signaling.sink import MessageSink
 
 
 def producer_payload(info: ProducerInfo) -> dict[str, Any]:
@@ -49,8 +49,6 @@ class Participant:
     joined_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     muted: set[str] = field(default_factory=set)
     """Kinds the chair muted; applied again if the participant republishes."""
-    paused: set[str] = field(default_factory=set)
-    """Kinds the participant switched off itself (camera off shows a name card, not black video)."""
     pending_offer: SubscribeOffer | None = None
     """The subscribe offer awaiting an answer, re-sent after a reconnect."""
     grace: Grace | None = None
@@ -58,6 +56,12 @@ class Participant:
     @property
     def user_id(self) -> int | None:
         return self.identity.user_id
+
+    @property
+    def paused(self) -> frozenset[ProducerKind]:
+        """Kinds the participant switched off itself (camera off shows a name card, not black
+        video): the SFU peer's state, which the recorder follows too."""
+        return self.peer.paused
 
     @property
     def is_chair(self) -> bool:
@@ -95,16 +99,16 @@ class LobbyEntry:
 class LiveMeeting:
     """The live state of one meeting; all changes go through its methods."""
 
-    def __init__(self, facts: MeetingFacts, room: Room, sio: socketio.AsyncServer, log: MeetingLog,
+    def __init__(self, facts: LiveFacts, room: Room, sink: MessageSink, log: MeetingLog,
                  settings: SignalingSettings, on_empty: Callable[[LiveMeeting], None]) -> None:
         self.id = facts.id
         self.facts = facts
+        """Loaded once when the live meeting starts; replaced only when the meeting is changed."""
         self.room = room
         self.log = log
-        self._sio = sio
+        self._sink = sink
         self._settings = settings
         self._on_empty = on_empty
-        self.channel = f"meeting:{facts.id}"
         self.participants: dict[str, Participant] = {}
         self.lobby: dict[str, LobbyEntry] = {}
         self.admitted: set[str] = set()
@@ -125,15 +129,14 @@ class LiveMeeting:
     def broadcast(self, event: str, data: dict[str, Any], skip_sid: str | None = None) -> None:
         """To every connected participant, in order with every other broadcast."""
         payload = {"meeting_id": self.id, **data}
-        self._outbox.submit(lambda: self._sio.emit(event, payload, room=self.channel,
-                                                   skip_sid=skip_sid))
+        self._outbox.submit(lambda: self._sink.broadcast(event, payload, skip=skip_sid))
 
     def tell(self, sid: str | None, event: str, data: dict[str, Any]) -> None:
         """To one connection, in order with the broadcasts."""
         if sid is None:
             return
         payload = {"meeting_id": self.id, **data}
-        self._outbox.submit(lambda: self._sio.emit(event, payload, to=sid))
+        self._outbox.submit(lambda: self._sink.send(sid, event, payload))
 
     def _tell_chairs(self) -> None:
         entries = [entry.public() for entry in self.lobby.values()]
@@ -178,7 +181,7 @@ class LiveMeeting:
                                     self._offers_to(participant_id))
         participant = Participant(participant_id, identity, capacity, kept, sid, peer)
         self.participants[participant_id] = participant
-        await self._sio.enter_room(sid, self.channel)
+        await self._sink.add(sid)
         principal = identity.principal
         self.log.write("participant_joined", identity.user_id, participant_id=participant_id,
                        user_id=identity.user_id, display_name=identity.display_name,
@@ -198,7 +201,7 @@ class LiveMeeting:
                 return
             participant.pending_offer = offer
             if participant.sid is not None:
-                await self._sio.emit("subscribe_offer", offer_payload(self.id, offer), to=participant.sid)
+                await self._sink.send(participant.sid, "subscribe_offer", offer_payload(self.id, offer))
 
         return on_offer
 
@@ -217,19 +220,21 @@ class LiveMeeting:
             participant.grace.cancel()
             participant.grace = None
         if old_sid is not None and old_sid != sid:
-            await self._sio.leave_room(old_sid, self.channel)
+            await self._sink.remove(old_sid)
             self.tell(old_sid, "removed", {"reason": "resumed_elsewhere"})
         participant.sid = sid
-        await self._sio.enter_room(sid, self.channel)
+        await self._sink.add(sid)
         kept = keep_media and _connections_alive(participant.peer)
         if kept:
             if participant.pending_offer is not None:
-                await self._sio.emit("subscribe_offer",
-                                     offer_payload(self.id, participant.pending_offer), to=sid)
+                await self._sink.send(sid, "subscribe_offer", offer_payload(self.id, participant.pending_offer))
         else:
             participant.pending_offer = None
+            paused = participant.paused
             participant.peer = await self.room.join(participant.id, participant.peer.info,
                                                     self._offers_to(participant.id))
+            for kind in paused:  # what its owner switched off stays off on the new connections
+                participant.peer.set_paused(kind, True)
         self.broadcast("participant_reconnected", {"participant": participant.public()}, skip_sid=sid)
         return kept
 
@@ -255,7 +260,7 @@ class LiveMeeting:
             participant.grace.cancel()
             participant.grace = None
         if participant.sid is not None:
-            await self._sio.leave_room(participant.sid, self.channel)
+            await self._sink.remove(participant.sid)
         await self.room.leave(participant.id)
         duration = datetime.now(UTC) - participant.joined_at
         self.log.write("participant_left", actor_id if actor_id is not None else participant.user_id,

@@ -15,19 +15,23 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import socketio
 from aiohttp import web
 from aiortc.exceptions import InvalidStateError
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.recording.desk import RecordingDesk
+from record.events import Logged, MeetingStatusChanged
+from server.context import AppContext
+from server.services.live_meeting import LiveFacts, load_live_facts
 from server.sfu import Sfu
 from server.signaling import messages, sdp, tokens
-from server.signaling.admission import CHAIR, OBSERVER, OPEN_STATUSES, invited_capacity, load_facts
-from server.signaling.auth import Credentials, authenticate
+from server.signaling.admission import CHAIR, OBSERVER, OPEN_STATUSES, invited_capacity
+from server.signaling.auth import authenticate
+from server.signaling.connection import Connection, Handlers
 from server.signaling.errors import SignalingError
 from server.signaling.events import MeetingLog
 from server.signaling.ice import IceServerEntry, client_ice_servers, parse_entries, sfu_settings
@@ -36,8 +40,8 @@ from server.signaling.packets import UNDECODABLE, TolerantPacket
 from server.signaling.ratelimit import EventBudget, Verdict
 from server.signaling.review_handlers import ReviewDesk
 from server.signaling.room_state import LiveMeeting, Participant, producer_payload
+from server.signaling.sio_sink import SocketIoSink
 from server.signaling.spool import EventSpool
-from server.web.context import CONTEXT, AppContext
 
 logger = logging.getLogger(__name__)
 
@@ -47,24 +51,18 @@ UNDECODABLE_MESSAGE = ("事件数据无法解码：须为 [事件名, 数据]，
                        "send [event name, payload], not nested too deeply")
 
 
-@dataclass(eq=False)
-class Connection:
-    """One socket.io connection: who it is, its event budget, where it stands."""
-
-    sid: str
-    credentials: Credentials
-    budget: EventBudget
-    meeting: LiveMeeting | None = None
-    participant: Participant | None = None
-    lobby_id: str | None = None
-
-    def describe(self) -> str:
-        identity = self.credentials.identity
-        who = identity.display_name if identity is not None else "resume"
-        return f"{self.sid} ({who}, {self.credentials.remote})"
+MeetingHook = Callable[[LiveMeeting], Awaitable[None]]
 
 
-Handler = Callable[[Connection, Any], Awaitable[dict[str, Any]]]
+@dataclass
+class MeetingHooks:
+    """What the application adds to a live meeting's life without signaling knowing about it
+    (the composition root hooks recording in here: server.live_recording)."""
+
+    joined: list[MeetingHook] = field(default_factory=list)
+    """Awaited after each join has been admitted (before the join is answered)."""
+    closing: list[MeetingHook] = field(default_factory=list)
+    """Awaited when a live meeting closes (emptied, or the server shuts down), before it does."""
 
 
 class Signaling:
@@ -94,8 +92,9 @@ class Signaling:
         self.sio.on("*", self._event)
         self.connections: dict[str, Connection] = {}
         self.meetings: dict[int, LiveMeeting] = {}
+        self.hooks = MeetingHooks()
         self._closing: dict[int, asyncio.Task[None]] = {}
-        self._handlers: dict[str, tuple[TypeAdapter[Any], Handler]] = {
+        self._handlers: Handlers = {
             "join": (TypeAdapter(messages.Join), self._join),
             "leave": (TypeAdapter(messages.Leave), self._leave),
             "publish": (TypeAdapter(messages.Publish), self._publish),
@@ -105,10 +104,15 @@ class Signaling:
             "ice_candidate": (TypeAdapter(messages.IceCandidate), self._ice_candidate),
             "moderate": (messages.MODERATION, self._moderate),
         }
-        self.review = ReviewDesk(context.sessions, self._joined)
-        self._handlers.update(self.review.handlers())
-        self.recording = RecordingDesk(context, self.review, self._joined)
-        self._handlers.update(self.recording.handlers())
+        self.review = ReviewDesk(context.sessions, self.joined, context.settings)
+        self.add_handlers(self.review.handlers())
+
+    def add_handlers(self, handlers: Handlers) -> None:
+        """More client events (event name -> payload adapter, handler), through the same gate."""
+        clash = set(handlers) & set(self._handlers)
+        if clash:
+            raise ValueError(f"events handled twice: {sorted(clash)}")
+        self._handlers.update(handlers)
 
     def payload_schemas(self) -> dict[str, dict[str, Any]]:
         """Each client event's payload as JSON schema (what the hostile-input suite generates from)."""
@@ -238,17 +242,45 @@ class Signaling:
         if meeting is not None or not create:
             return meeting
         async with self.context.sessions() as db:
-            facts = await load_facts(db, meeting_id)
+            facts = await load_live_facts(db, meeting_id)
         if facts is None:
             raise SignalingError("meeting_not_found")
-        review = await self.review.load(meeting_id)  # before the log exists: nothing is written meanwhile
+        review = await self.review.load(facts)  # before the log exists: nothing is written meanwhile
         meeting = self.meetings.get(meeting_id)  # another join may have created it meanwhile
         if meeting is None:
             meeting = self.meetings[meeting_id] = LiveMeeting(
-                facts, self.sfu.room(str(meeting_id)), self.sio,
+                facts, self.sfu.room(str(meeting_id)), SocketIoSink(self.sio, f"meeting:{meeting_id}"),
                 MeetingLog(self.context.sessions, meeting_id, self.spool), self.settings, self._empty)
             self.review.attach(meeting, review)
+            created = meeting  # the closure's own name: ``meeting`` is Optional to the type checker
+            meeting.log.listen(lambda logged: self._status_logged(created, logged))
         return meeting
+
+    async def facts_changed(self, meeting_id: int, db: AsyncSession | None = None) -> None:
+        """The meeting was changed outside the room (its status, plan or invitations): if it is
+        live, it reads its facts again, through ``db`` if given (the session that made the change
+        sees it before it is committed). With a status change logged in the room, this is the only
+        time a live meeting's facts change after it starts."""
+        meeting = self.meetings.get(meeting_id)
+        if meeting is None:
+            return
+        if db is None:
+            async with self.context.sessions() as own:
+                facts = await load_live_facts(own, meeting_id)
+        else:
+            facts = await load_live_facts(db, meeting_id)
+        if facts is not None:
+            self._refresh(meeting, facts)
+
+    def _status_logged(self, meeting: LiveMeeting, logged: Logged) -> None:
+        """The chair started or ended the meeting from the room: the record says so, and the
+        live meeting's facts follow it (no reading of the database)."""
+        if isinstance(logged.event, MeetingStatusChanged):
+            self._refresh(meeting, replace(meeting.facts, status=logged.event.to.value))
+
+    def _refresh(self, meeting: LiveMeeting, facts: LiveFacts) -> None:
+        meeting.facts = facts
+        self.review.refresh(meeting, facts)
 
     def _empty(self, meeting: LiveMeeting) -> None:
         if self.meetings.get(meeting.id) is not meeting:
@@ -257,7 +289,8 @@ class Signaling:
 
         async def close() -> None:
             try:
-                await self.recording.closing(meeting)
+                for hook in self.hooks.closing:
+                    await hook(meeting)
                 await meeting.close()
                 await self.sfu.close_room(str(meeting.id))
             finally:
@@ -265,7 +298,8 @@ class Signaling:
 
         self._closing[meeting.id] = asyncio.get_running_loop().create_task(close())
 
-    def _joined(self, connection: Connection, meeting_id: int) -> tuple[LiveMeeting, Participant]:
+    def joined(self, connection: Connection, meeting_id: int) -> tuple[LiveMeeting, Participant]:
+        """The meeting and participant of a connection that joined ``meeting_id``, or a refusal."""
         if connection.meeting is None or connection.participant is None:
             raise SignalingError("not_joined")
         if connection.meeting.id != meeting_id:
@@ -289,13 +323,9 @@ class Signaling:
         meeting = await self._live(message.meeting_id, create=True)
         assert meeting is not None
         try:
-            async with self.context.sessions() as db:
-                facts = await load_facts(db, message.meeting_id)
-            if facts is None:
-                raise SignalingError("meeting_not_found")
+            facts = meeting.facts
             if facts.status not in OPEN_STATUSES:
                 raise SignalingError("meeting_not_open")
-            meeting.facts = facts
             if identity.key in meeting.refused:
                 raise SignalingError(meeting.refused[identity.key])
             present = meeting.by_identity(identity.key)
@@ -326,7 +356,8 @@ class Signaling:
         connection.meeting, connection.participant = meeting, participant
         logger.info("meeting %s: %s joined as %s (%s)", meeting.id, connection.describe(), capacity,
                     participant.id)
-        await self.recording.joined(meeting)
+        for hook in self.hooks.joined:
+            await hook(meeting)
         return {"status": "joined", "resume_secret": secret, "resumed": False,
                 "ice_servers": client_ice_servers(self._ice_entries, participant.id),
                 **meeting.snapshot(participant), "review": await self.review.snapshot(meeting)}
@@ -354,13 +385,13 @@ class Signaling:
                 **meeting.snapshot(participant), "review": await self.review.snapshot(meeting)}
 
     async def _leave(self, connection: Connection, message: messages.Leave) -> dict[str, Any]:
-        meeting, participant = self._joined(connection, message.meeting_id)
+        meeting, participant = self.joined(connection, message.meeting_id)
         connection.participant = None
         await meeting.leave(participant, "left")
         return {}
 
     async def _publish(self, connection: Connection, message: messages.Publish) -> dict[str, Any]:
-        _meeting, participant = self._joined(connection, message.meeting_id)
+        _meeting, participant = self.joined(connection, message.meeting_id)
         sdp.check(message.sdp, offer=True)
         try:
             answer = await asyncio.wait_for(
@@ -371,26 +402,25 @@ class Signaling:
                 "producers": [producer_payload(p.info) for p in participant.peer.producers.values()]}
 
     async def _unpublish(self, connection: Connection, message: messages.Unpublish) -> dict[str, Any]:
-        _meeting, participant = self._joined(connection, message.meeting_id)
+        _meeting, participant = self.joined(connection, message.meeting_id)
         await participant.peer.stop_producer(message.kind)
         return {}
 
     async def _pause(self, connection: Connection, message: messages.Pause) -> dict[str, Any]:
         """Camera or microphone switched off by its owner: a state everyone shows, not black video
         or silence they have to guess about (the client also stops the track sending content)."""
-        meeting, participant = self._joined(connection, message.meeting_id)
+        meeting, participant = self.joined(connection, message.meeting_id)
         if (message.kind in participant.paused) != message.paused:
-            (participant.paused.add if message.paused else participant.paused.discard)(message.kind)
+            participant.peer.set_paused(message.kind, message.paused)  # the SFU tells the recorder
             meeting.log.write("participant_paused" if message.paused else "participant_resumed",
                               participant.user_id, participant_id=participant.id,
                               user_id=participant.user_id, kind=message.kind)
-            self.recording.paused(meeting, participant.id, message.kind, message.paused)
             meeting.broadcast("participant_updated", {"participant": participant.public()})
         return {}
 
     async def _subscribe_answer(self, connection: Connection,
                                 message: messages.SubscribeAnswer) -> dict[str, Any]:
-        _meeting, participant = self._joined(connection, message.meeting_id)
+        _meeting, participant = self.joined(connection, message.meeting_id)
         sdp.check(message.sdp, offer=False)
         try:
             await participant.peer.subscribe_answer(message.sdp)
@@ -403,7 +433,7 @@ class Signaling:
 
     async def _ice_candidate(self, connection: Connection,
                              message: messages.IceCandidate) -> dict[str, Any]:
-        _meeting, participant = self._joined(connection, message.meeting_id)
+        _meeting, participant = self.joined(connection, message.meeting_id)
         sdp.check_candidate(message.candidate)
         try:
             accepted = await participant.peer.add_remote_candidate(
@@ -415,7 +445,7 @@ class Signaling:
         return {"accepted": accepted}
 
     async def _moderate(self, connection: Connection, action: Action) -> dict[str, Any]:
-        meeting, participant = self._joined(connection, action.meeting_id)
+        meeting, participant = self.joined(connection, action.meeting_id)
         result = await moderate(meeting, participant, action)
         removed_sid = result.pop("disconnect", None)
         if removed_sid is not None:
@@ -434,7 +464,8 @@ class Signaling:
     async def shutdown(self, _app: web.Application | None = None) -> None:
         """Close every live meeting (their leaves are logged) and the SFU."""
         for meeting in list(self.meetings.values()):
-            await self.recording.closing(meeting)
+            for hook in self.hooks.closing:
+                await hook(meeting)
             await meeting.close()
         self.meetings.clear()
         await asyncio.gather(*self._closing.values(), return_exceptions=True)
@@ -444,9 +475,14 @@ class Signaling:
 SIGNALING = web.AppKey("lianshen_signaling", Signaling)
 
 
-def attach(app: web.Application) -> Signaling:
-    """Add socket.io signaling and the SFU to the app (after its CONTEXT is set)."""
-    context = app[CONTEXT]
+async def meeting_changed(app: web.Application, meeting_id: int, db: AsyncSession) -> None:
+    """For the web layer after it changed a meeting (status, plan, invitations) in ``db``: the
+    meeting, if live, takes the change (Signaling.facts_changed)."""
+    await app[SIGNALING].facts_changed(meeting_id, db)
+
+
+def attach(app: web.Application, context: AppContext) -> Signaling:
+    """Add socket.io signaling and the SFU to the app."""
     entries = parse_entries(context.settings.sfu)
     signaling = Signaling(context, Sfu(sfu_settings(context.settings.sfu, entries)), entries)
     signaling.sio.attach(app, socketio_path=SOCKETIO_PATH.strip("/"))

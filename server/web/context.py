@@ -1,36 +1,17 @@
-"""What every request handler may reach: settings, database sessions, shared services."""
+"""What every request handler may reach: the app's context and the request's own values.
+
+The context itself (server.context.AppContext) is not a web thing; this module only keys it, and
+the per-request values the middleware sets, for aiohttp.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal
-from server.auth.throttle import LoginThrottle
+from server.context import AppContext
 from server.db.models import AuthSession
-from server.settings import Settings
-
-
-@dataclass
-class AppContext:
-    """Long-lived objects built once from settings when the app starts."""
-
-    settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    throttle: LoginThrottle
-
-    @classmethod
-    def build(cls, settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> AppContext:
-        return cls(
-            settings=settings,
-            engine=engine,
-            sessions=sessions,
-            throttle=LoginThrottle.from_settings(settings.auth),
-        )
-
 
 CONTEXT = web.AppKey("lianshen_context", AppContext)
 # Per-request values set by the middleware (see server.web.middleware).

@@ -2,19 +2,18 @@
 
 API errors are JSON: {"error": {"status", "code", "message", "details"}}; `message` is bilingual
 (Chinese / English) because API clients show it to users of either language.
+
+This module holds the refusal itself (pages and API handlers raise it); how it is answered lives in
+server.web.error_pages, which renders pages and so imports the pages' renderer.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
-
-log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -53,36 +52,3 @@ def validation_error(exc: ValidationError) -> ApiError:
     ]
     fields = "; ".join(f"{d['field'] or '(body)'}: {d['message']}" for d in details)
     return ApiError(422, f"数据校验未通过 / validation failed: {fields}", details=details)
-
-
-def _wants_json(request: web.Request) -> bool:
-    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
-
-
-def error_response(request: web.Request, error: ApiError) -> web.Response:
-    if _wants_json(request):
-        body = {"error": {"status": error.status, "code": error.code, "message": error.message,
-                          "details": error.details}}
-        return web.json_response(body, status=error.status,
-                                 dumps=lambda o: json.dumps(o, ensure_ascii=False))
-    from server.web.pages.render import render_error  # pages import this module
-
-    return render_error(request, error)
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Map every failure to a deliberate 4xx/5xx response in the caller's language."""
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        return error_response(request, exc)
-    except ValidationError as exc:
-        return error_response(request, validation_error(exc))
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return error_response(request, ApiError(exc.status))
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(request, ApiError(500, "服务器内部错误 / internal error", code="internal"))

@@ -18,15 +18,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from record.reducer import fold
 from server.db.models import AgendaEntry, ApprovalItem, Invitation, Meeting
 from server.services.eventlog import read_record, verify_meeting_log
+from server.services.live_meeting import load_live_facts
 from server.signaling.events import MeetingLog
-from server.signaling.review import Present, Review, load_facts, load_review
+from server.signaling.review import Present, Review, load_review
 from server.signaling.spool import EventSpool
 from tests.hostile import budget
 from tests.world import World, build_world
@@ -182,7 +182,9 @@ async def _hold(sessions: async_sessionmaker[AsyncSession], spool: EventSpool, w
                 steps: list[tuple[str, int, int, str]]) -> None:
     meeting_id = await _new_meeting(sessions, world, land_item)
     async with sessions() as db:
-        review = Review(await load_facts(db, meeting_id))
+        facts = await load_live_facts(db, meeting_id)
+    assert facts is not None
+    review = Review(facts)
     log = MeetingLog(sessions, meeting_id, spool)
     log.listen(review.take)
     here = Room(world, [(item.project_code, item.item_name, item.position) for item in review.facts.items])
@@ -193,7 +195,7 @@ async def _hold(sessions: async_sessionmaker[AsyncSession], spool: EventSpool, w
             log.write(type, actor, **payload)
     await log.close()
     async with sessions() as db:
-        replayed = await load_review(db, meeting_id)
+        replayed = await load_review(db, facts)
         folded = fold(await read_record(db, meeting_id), review.facts.agenda)
         assert await verify_meeting_log(db, meeting_id) == []
     present = [Present(pid, PEOPLE[who].capacity) for who, pid in here.here.items()]

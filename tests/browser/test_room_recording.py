@@ -51,7 +51,7 @@ async def test_the_chair_records_and_every_page_shows_it_until_stopped(live: Liv
         assert "录制" in (await room.page.text_content(INDICATOR) or "")
         assert await room.page.get_attribute(INDICATOR, "role") == "status"  # read out when it appears
     assert await toggle.get_attribute("aria-pressed") == "true" and await toggle.text_content() == "停止录制"
-    assert live.world.meeting_x in live.signaling.recording.active
+    assert live.world.meeting_x in live.recording.active
     await chair.shot("recording-on-chair")
     await rep.shot("recording-on-representative")
 
@@ -64,7 +64,7 @@ async def test_the_chair_records_and_every_page_shows_it_until_stopped(live: Liv
     await chair.page.wait_for_selector(f"{tile}:not(.camera-off)", timeout=WAIT_MS)
     await chair.page.evaluate("window.__played = {}")
     await chair.wait_video(rep_id)
-    key = live.signaling.recording.active[live.world.meeting_x].key
+    key = live.recording.active[live.world.meeting_x].key
     directory = recordings_root(live.settings.data_dir) / str(live.world.meeting_x) / key
     # the recording resumes at the publisher's next key frame (asked for on resume); stopping
     # before it comes would end the track at the pause, with no gap to see

@@ -23,6 +23,8 @@ from server.app import build_app
 from server.bot.signaling import BotClient, sign_in
 from server.db.engine import create_engine, session_factory
 from server.db.models import MeetingEvent
+from server.live_recording import RECORDING
+from server.recording.desk import RecordingDesk
 from server.services.eventlog import verify_meeting_log
 from server.settings import Settings, load_settings
 from server.signaling import SIGNALING, Signaling
@@ -45,6 +47,10 @@ class LiveServer:
     @property
     def signaling(self) -> Signaling:
         return self.app[SIGNALING]
+
+    @property
+    def recording(self) -> RecordingDesk:
+        return self.app[RECORDING]
 
     async def client(self, username: str | None = None, *, token: str | None = None,
                      meeting: int | None = None, connect: bool = True) -> BotClient:

@@ -159,7 +159,7 @@ async def test_only_the_chair_records_and_bad_requests_are_refused(live: LiveSer
 async def test_disk_floor_refuses_a_start_and_stops_a_running_recording(live: LiveServer) -> None:
     chair = await live.bot("chair")
     rep = await live.bot("rep_a", publish=("audio",))
-    desk = live.signaling.recording
+    desk = live.recording
     floor = live.settings.recording.min_free_mb
     free = {"mb": floor - 1}
     desk.free_mb = lambda _path: free["mb"]  # the disk is nearly full

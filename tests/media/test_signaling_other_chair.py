@@ -57,7 +57,7 @@ async def test_another_chair_is_an_observer_without_the_chairs_powers(live: Live
     assert not other.seen("lobby_changed")
     await live.settle()
     assert not CHAIR_ONLY_EVENTS & set((await live.event_types())[len(logged_before):])
-    assert live.signaling.recording.active == {}
+    assert live.recording.active == {}
 
 
 async def test_a_meetings_own_chair_is_whoever_chairs_it_now(live: LiveServer) -> None:

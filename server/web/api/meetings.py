@@ -46,6 +46,7 @@ from server.services.meetings import (
     update_meeting,
 )
 from server.services.minutes_workflow import change_status_with_minutes
+from server.signaling.server import meeting_changed
 from server.web.api import API
 from server.web.api.registry import Call
 from server.web.context import context
@@ -344,6 +345,7 @@ async def api_update_meeting(call: Call) -> MeetingOut:
                                        _plan_fields(call.body, call.body.model_fields_set))
     except MeetingError as error:
         raise refusal(error) from None
+    await meeting_changed(call.request.app, meeting.id, call.db)
     return await _detail_out(call, meeting)
 
 
@@ -356,6 +358,7 @@ async def api_change_status(call: Call) -> MeetingOut:
                                                    call.body.note, context(call.request).settings)
     except MeetingError as error:
         raise refusal(error) from None
+    await meeting_changed(call.request.app, meeting.id, call.db)
     return await _detail_out(call, meeting)
 
 

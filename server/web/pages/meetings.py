@@ -40,6 +40,7 @@ from server.services.meetings import (
     sites_by_level,
 )
 from server.services.minutes_workflow import WORKFLOW_STATUSES, change_status_with_minutes
+from server.signaling.server import meeting_changed
 from server.web import i18n
 from server.web.context import context, db
 from server.web.errors import ApiError
@@ -193,6 +194,7 @@ async def status_submit(request: web.Request) -> web.Response:
         raise ApiError(422, "未知的会议状态 / unknown meeting status") from None
     await _or_refuse(change_status_with_minutes(db(request), me, meeting.id, target, str(form.get("note", "")),
                                                 context(request).settings))
+    await meeting_changed(request.app, meeting.id, db(request))
     raise web.HTTPFound(f"/meetings/{meeting.id}")
 
 

@@ -1,0 +1,147 @@
+"""Recording wired into live meetings: the composition of signaling, the SFU and recording.
+
+Signaling does not know recording and recording does not know signaling; this module knows both.
+It builds the RecordingDesk, adapts each live meeting to what recording needs
+(server.recording.live.RecordedMeeting: the SFU room, the meeting's facts, who publishes, the
+record, the room's messages), hooks the desk into the live meetings' life (automatic start after a
+join, stop when a meeting closes) and adds the chair's start/stop events to signaling's dispatch
+table. The media side needs nothing here: the recording's bridge follows the SFU room's producer
+events (added, removed, paused) itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import TypeAdapter
+
+from server.context import AppContext
+from server.recording.desk import RecordingDesk
+from server.recording.live import Publisher, RecordingRefused
+from server.recording.startup import recover_interrupted
+from server.recording.store import CONSENT_NOTICE
+from server.services.live_meeting import LiveFacts
+from server.sfu import Room
+from server.signaling.connection import Connection, Handlers
+from server.signaling.errors import SignalingError
+from server.signaling.messages import InMeeting
+from server.signaling.review_handlers import ReviewDesk
+from server.signaling.review_messages import storable
+from server.signaling.room_state import LiveMeeting, Participant
+from server.signaling.server import Signaling
+
+RECORDING = web.AppKey("lianshen_recording", RecordingDesk)
+
+
+class RecordingStart(InMeeting):
+    consent_notice: storable(500, 1) | None = None  # type: ignore[valid-type]
+    """What the room announces; the centre's standard wording when absent."""
+
+
+class RecordingStop(InMeeting):
+    pass
+
+
+def refusal(refused: RecordingRefused) -> SignalingError:
+    """A recording's refusal as the room's refusal (same code, message and details)."""
+    return SignalingError(refused.code, refused.message, **refused.details)
+
+
+class RecordedLiveMeeting:
+    """A live meeting as recording sees it (server.recording.live.RecordedMeeting)."""
+
+    def __init__(self, meeting: LiveMeeting, review: ReviewDesk) -> None:
+        self._meeting = meeting
+        self._review = review
+
+    @property
+    def id(self) -> int:
+        return self._meeting.id
+
+    @property
+    def room(self) -> Room:
+        return self._meeting.room
+
+    @property
+    def facts(self) -> LiveFacts:
+        return self._meeting.facts
+
+    def publisher(self, peer_id: str) -> Publisher | None:
+        participant = self._meeting.participants.get(peer_id)
+        if participant is None:
+            return None
+        identity = participant.identity
+        return Publisher(participant.id, identity.user_id, identity.display_name,
+                         identity.principal.department_id if identity.principal else None, identity.unit)
+
+    async def record(self, actor_id: int | None, type: str, **payload: Any) -> None:
+        await self._review.record(self._meeting, actor_id, type, **payload)
+
+    def announce(self, event: str, data: dict[str, Any]) -> None:
+        self._meeting.broadcast(event, data)
+
+    def warn_chairs(self, problem: RecordingRefused) -> None:
+        for participant in self._meeting.participants.values():
+            if participant.is_chair:
+                self._meeting.tell(participant.sid, "error", refusal(problem).payload("recording"))
+
+
+class RecordingWiring:
+    """The desk's hooks and the chair's events, over one signaling server."""
+
+    def __init__(self, desk: RecordingDesk, signaling: Signaling) -> None:
+        self.desk = desk
+        self._signaling = signaling
+
+    def recorded(self, meeting: LiveMeeting) -> RecordedLiveMeeting:
+        return RecordedLiveMeeting(meeting, self._signaling.review)
+
+    def handlers(self) -> Handlers:
+        return {"recording_start": (TypeAdapter(RecordingStart), self._start_event),
+                "recording_stop": (TypeAdapter(RecordingStop), self._stop_event)}
+
+    def _chair(self, connection: Connection, meeting_id: int) -> tuple[LiveMeeting, Participant]:
+        meeting, participant = self._signaling.joined(connection, meeting_id)
+        if not participant.is_chair:
+            raise SignalingError("not_chair")
+        return meeting, participant
+
+    async def _start_event(self, connection: Connection, message: RecordingStart) -> dict[str, Any]:
+        meeting, participant = self._chair(connection, message.meeting_id)
+        try:
+            key = await self.desk.start(self.recorded(meeting), participant.user_id,
+                                        message.consent_notice or CONSENT_NOTICE)
+        except RecordingRefused as refused:
+            raise refusal(refused) from None
+        return {"recording_key": key}
+
+    async def _stop_event(self, connection: Connection, message: RecordingStop) -> dict[str, Any]:
+        meeting, participant = self._chair(connection, message.meeting_id)
+        manifest = await self.desk.stop(self.recorded(meeting), participant.user_id)
+        if manifest is None:
+            raise refusal(RecordingRefused("not_recording"))
+        return {"recording_key": manifest.recording_key, "tracks": len(manifest.tracks),
+                "duration_ms": manifest.duration_ms}
+
+    async def joined(self, meeting: LiveMeeting) -> None:
+        await self.desk.joined(self.recorded(meeting))
+
+    async def closing(self, meeting: LiveMeeting) -> None:
+        await self.desk.closing(self.recorded(meeting))
+
+
+def attach(app: web.Application, context: AppContext, signaling: Signaling) -> RecordingDesk:
+    """Add recording to the app's live meetings (after signaling is attached)."""
+    desk = RecordingDesk(context)
+    wiring = RecordingWiring(desk, signaling)
+    signaling.add_handlers(wiring.handlers())
+    signaling.hooks.joined.append(wiring.joined)
+    signaling.hooks.closing.append(wiring.closing)
+
+    async def recover(_app: web.Application) -> None:
+        await recover_interrupted(context)
+
+    app[RECORDING] = desk
+    app.on_startup.append(recover)  # after the signaling's own startup (spooled events)
+    return desk
