@@ -31,6 +31,9 @@ class Opinion:
     reasons: str = ""
     legal_basis: str = ""
     materials: tuple[MaterialRequest, ...] = ()
+    refer_to: str | None = None
+    """For 需转报上级: the higher authority the matter goes up to (a department's code, or its name
+    when it is not one the system knows)."""
 
     @property
     def remedy_notice(self) -> str:
@@ -50,7 +53,10 @@ def validate_opinion(opinion: Opinion) -> Opinion:
     """Return the opinion with text trimmed and blank conditions dropped, or raise OpinionError.
 
     Conditions belong to 附条件同意 only: an "agree" with conditions would be read as unconditional
-    by whoever skims the result, so it must be entered as 附条件同意.
+    by whoever skims the result, so it must be entered as 附条件同意. Likewise the higher authority
+    belongs to 需转报上级 only, and 需转报上级 must name it: a referral that says not to whom leaves
+    the applicant with no one to turn to, and a named authority beside an "agree" would be misread.
+    This is the one place the rule lives; the room and the post-meeting amendment both call it.
     """
     cleaned = replace(
         opinion,
@@ -58,6 +64,7 @@ def validate_opinion(opinion: Opinion) -> Opinion:
         reasons=opinion.reasons.strip(),
         legal_basis=opinion.legal_basis.strip(),
         materials=tuple(replace(m, name=m.name.strip()) for m in opinion.materials),
+        refer_to=(opinion.refer_to or "").strip() or None,
     )
     kind = cleaned.kind
     if kind is OpinionKind.CONDITIONAL and not cleaned.conditions:
@@ -69,6 +76,17 @@ def validate_opinion(opinion: Opinion) -> Opinion:
             "conditions",
             f"「{kind.label_zh}」不能附条件，请选择附条件同意 / "
             f"'{kind.label_en}' cannot carry conditions; use 'agree with conditions'",
+        )
+    if kind is OpinionKind.REFER_UPWARD and cleaned.refer_to is None:
+        raise OpinionError(
+            "refer_to", "需转报上级须写明报送的上级机关 / 'refer to a higher level' must name the higher "
+            "authority it goes to"
+        )
+    if kind is not OpinionKind.REFER_UPWARD and cleaned.refer_to is not None:
+        raise OpinionError(
+            "refer_to",
+            f"「{kind.label_zh}」不能填写报送的上级机关，请选择需转报上级 / '{kind.label_en}' names no higher "
+            "authority; use 'refer to a higher level'",
         )
     if kind is OpinionKind.DISAGREE and not cleaned.reasons:
         raise OpinionError("reasons", "不同意须说明理由 / a refusal must give its reasons")

@@ -449,6 +449,18 @@ async def change_status(db: AsyncSession, actor: Principal, meeting_id: int, tar
                         note: str = "") -> Meeting:
     """Move the meeting along its life cycle (its chair; 409 if not allowed); logs
     "meeting_status_changed"."""
+    meeting, change = await set_status(db, actor, meeting_id, target, note)
+    await append_event(db, meeting.id, actor.user_id, "meeting_status_changed", change)
+    return meeting
+
+
+async def set_status(db: AsyncSession, actor: Principal, meeting_id: int, target: MeetingStatus,
+                     note: str = "") -> tuple[Meeting, dict[str, Any]]:
+    """The rules of a status change (the meeting's chair, a legal transition, the note) applied to
+    the meeting row, and the ``meeting_status_changed`` payload the caller must record. Kept apart
+    from change_status, which appends it, because a meeting conducted in the room records it
+    through the live meeting's log instead (its review takes the start and end as they are
+    written): either way the event is written once."""
     meeting = await lock_meeting(db, meeting_id)
     require_meeting_chair(actor, meeting)
     note = _line(note, 500, "note", multiline=True)
@@ -459,9 +471,7 @@ async def change_status(db: AsyncSession, actor: Principal, meeting_id: int, tar
         raise MeetingError(str(error), status=409, field="status") from None
     meeting.status = target.value
     await db.flush()
-    await append_event(db, meeting.id, actor.user_id, "meeting_status_changed",
-                       {"from": current.value, "to": target.value, "note": note})
-    return meeting
+    return meeting, {"from": current.value, "to": target.value, "note": note}
 
 
 async def excuse_invitation(db: AsyncSession, actor: Principal, meeting_id: int, invitation_id: int,

@@ -24,23 +24,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from record.vocab import ItemState
 from server.db.models import CaseMaterial
-from server.domain.opinions import MaterialRequest, Opinion, OpinionError, OpinionKind, validate_opinion
+from server.domain.meetings import MeetingStatus
+from server.domain.opinions import MaterialRequest, Opinion, OpinionError, validate_opinion
 from server.domain.roles import Post, Role
+from server.services.live_meeting import AgendaItem, InvitedDepartment, LiveFacts
+from server.services.meetings import MeetingError, set_status
+from server.services.minutes_workflow import draft_after_meeting
+from server.settings import Settings
 from server.signaling import review_messages as rm
 from server.signaling.errors import SignalingError
-from server.signaling.review import (
-    AgendaItem,
-    InvitedDepartment,
-    Present,
-    Presentation,
-    Review,
-    load_review,
-    next_id,
-)
+from server.signaling.review import Present, Presentation, Review, load_review, next_id
 from server.signaling.room_state import LiveMeeting, Participant
 
 if TYPE_CHECKING:
-    from server.signaling.server import Connection
+    from server.signaling.connection import Connection
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +55,9 @@ MESSAGES: dict[str, str] = {
     "unknown_material": "该材料不属于本次会议的案件 / no such material for this meeting's cases",
     "no_presentation": "当前没有演示 / nothing is being presented",
     "bad_page": "页码超出范围 / no such page",
+    "item_open": "请先结束正在审议的事项，再结束会议 / close the item under review before ending the meeting",
+    "meeting_ended": "会议已结束，会后修改意见请在纪要中提出 / the meeting has ended: amend opinions in its "
+                     "minutes",
 }
 
 POSTS = frozenset(post.value for post in Post)
@@ -78,12 +78,20 @@ def _require_chair(participant: Participant) -> None:
         raise SignalingError("not_chair")
 
 
+def _require_in_session(review: Review) -> None:
+    """Refuse acts of the review once the chair has ended the meeting: what is changed after it
+    is a post-meeting amendment, made in the minutes with its reason, not in the room."""
+    if review.state.ended is not None:
+        raise refuse("meeting_ended")
+
+
 class ReviewDesk:
     """The review events of every live meeting; one per signaling server."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], joined: Joined) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], joined: Joined, settings: Settings) -> None:
         self._sessions = sessions
         self._joined = joined
+        self._settings = settings
         self._reviews: weakref.WeakKeyDictionary[LiveMeeting, Review] = weakref.WeakKeyDictionary()
 
     def handlers(self) -> dict[str, tuple[TypeAdapter[Any], Handler]]:
@@ -103,16 +111,18 @@ class ReviewDesk:
             "presentation_open": (rm.PresentationOpen, self._presentation_open),
             "presentation_page": (rm.PresentationPage, self._presentation_page),
             "presentation_close": (rm.PresentationClose, self._presentation_close),
+            "meeting_start": (rm.MeetingStart, self._meeting_start),
+            "meeting_end": (rm.MeetingEnd, self._meeting_end),
         }
         return {event: (TypeAdapter(model), handler) for event, (model, handler) in table.items()}
 
     # -- state ----------------------------------------------------------------------
 
-    async def load(self, meeting_id: int) -> Review:
+    async def load(self, facts: LiveFacts) -> Review:
         """A meeting's review as its stored log leaves it; load it before the live meeting's log
         exists, then ``attach`` it, so that no event falls between the fold and the listening."""
         async with self._sessions() as db:
-            return await load_review(db, meeting_id)
+            return await load_review(db, facts)
 
     def attach(self, meeting: LiveMeeting, review: Review) -> None:
         """The live meeting's review, from now on taking every event its log is written."""
@@ -122,6 +132,10 @@ class ReviewDesk:
     def review(self, meeting: LiveMeeting) -> Review:
         """The live meeting's review (every live meeting is attached when it is created)."""
         return self._reviews[meeting]
+
+    def refresh(self, meeting: LiveMeeting, facts: LiveFacts) -> None:
+        """The meeting was changed (its plan, its status): the review goes on with the new facts."""
+        self.review(meeting).facts = facts
 
     def presentation(self, meeting: LiveMeeting) -> Presentation | None:
         """The meeting's open presentation, if it is live (its PDF is served over HTTP to the
@@ -155,12 +169,12 @@ class ReviewDesk:
         meeting, participant = self._joined(connection, meeting_id)
         return meeting, participant, self.review(meeting)
 
-    async def record(self, meeting: LiveMeeting, actor: Participant | None, type: str,
+    async def record(self, meeting: LiveMeeting, actor_id: int | None, type: str,
                      **payload: Any) -> None:
-        """Log an on-record event decided outside the review (recording; ``actor`` None: the
+        """Log an on-record event decided outside the review (recording; ``actor_id`` None: the
         system) and tell everyone once it is logged."""
         review = self.review(meeting)
-        meeting.log.write(type, actor.user_id if actor else None, **payload)
+        meeting.log.write(type, actor_id, **payload)
         await self._settled(meeting, review)
 
     @staticmethod
@@ -182,6 +196,7 @@ class ReviewDesk:
     async def _agenda_open(self, connection: Connection, message: rm.AgendaOpen) -> dict[str, Any]:
         meeting, participant, review = await self._enter(connection, message.meeting_id)
         _require_chair(participant)
+        _require_in_session(review)
         item = self._item(review, message.item_id)
         assert item is not None
         if review.status_of(item) == ItemState.CLOSED:
@@ -198,6 +213,7 @@ class ReviewDesk:
     async def _agenda_close(self, connection: Connection, message: rm.AgendaClose) -> dict[str, Any]:
         meeting, participant, review = await self._enter(connection, message.meeting_id)
         _require_chair(participant)
+        _require_in_session(review)
         item = self._item(review, message.item_id)
         assert item is not None
         if review.status_of(item) != ItemState.OPEN:
@@ -268,20 +284,32 @@ class ReviewDesk:
 
     def _department_of(self, meeting: LiveMeeting, review: Review, participant: Participant) -> InvitedDepartment:
         """The department a participant speaks for: a chief representative (A post, or B standing
-        in) of a department invited as a member (出席). Everyone else is refused."""
+        in) of a department invited as a member (出席). Everyone else is refused, and so is a B post
+        while the department's A post is in the room: B acts with A's authority only while A is
+        away (AB工作制), so an opinion A gave in person cannot be overwritten by B beside them. Who
+        is in the room is the live meeting's participants (A within its reconnect grace counts),
+        not the record's attendance, which a crash may have left without A's departure."""
         principal = participant.identity.principal
         department = None
         if principal is not None and principal.role == Role.CHIEF_REP and principal.post in POSTS:
             department = review.facts.member(principal.department_id)
-        if department is None:
+        if department is None or principal is None:
             logger.warning("meeting %s: %s (%s) tried to give an opinion", meeting.id, participant.id,
                            participant.identity.display_name)
             raise refuse("forbidden")
+        if principal.post != Post.A.value:
+            a_post = next((p.identity.display_name for p in meeting.participants.values()
+                           if p.identity.principal is not None and p.identity.principal.post == Post.A.value
+                           and p.identity.principal.department_id == department.id), None)
+            if a_post is not None:
+                raise refuse("a_post_present", f"本部门A岗{a_post}在会，B岗只在A岗不在时代行 / post A ({a_post}) of "
+                             "your department is in the meeting: post B acts only while A is away", a_post=a_post)
         return department
 
     async def _opinion_submit(self, connection: Connection, message: rm.OpinionSubmit) -> dict[str, Any]:
         meeting, participant, review = await self._enter(connection, message.meeting_id)
         department = self._department_of(meeting, review, participant)
+        _require_in_session(review)
         item = self._item(review, message.item_id)
         assert item is not None
         if review.status_of(item) != ItemState.OPEN:
@@ -302,7 +330,7 @@ class ReviewDesk:
                    "kind": opinion.kind.value, "text": message.text.strip(),
                    "conditions": list(opinion.conditions), "reasons": opinion.reasons,
                    "legal_basis": opinion.legal_basis, "remedy_notice": opinion.remedy_notice,
-                   "refer_to": (message.refer_to or "").strip() or None}
+                   "refer_to": opinion.refer_to}
         if earlier is None:
             self._record(meeting, participant, "opinion_submitted", **content)
         else:
@@ -326,6 +354,7 @@ class ReviewDesk:
     async def _decision_record(self, connection: Connection, message: rm.DecisionRecord) -> dict[str, Any]:
         meeting, participant, review = await self._enter(connection, message.meeting_id)
         _require_chair(participant)
+        _require_in_session(review)
         item = self._item(review, message.item_id)
         decision_id = next_id("d", review.decision_ids)
         self._record(meeting, participant, "decision_recorded", decision_id=decision_id,
@@ -336,6 +365,7 @@ class ReviewDesk:
     async def _task_assign(self, connection: Connection, message: rm.TaskAssign) -> dict[str, Any]:
         meeting, participant, review = await self._enter(connection, message.meeting_id)
         _require_chair(participant)
+        _require_in_session(review)
         item = self._item(review, message.item_id)
         if message.department_code not in review.facts.department_names:
             raise refuse("unknown_department", department_code=message.department_code)
@@ -348,6 +378,47 @@ class ReviewDesk:
                      text=message.text.strip(), due_working_days=message.due_working_days)
         await self._settled(meeting, review)
         return {"task_id": task_id}
+
+    # -- the meeting's start and end ----------------------------------------------------
+
+    async def _meeting_start(self, connection: Connection, message: rm.MeetingStart) -> dict[str, Any]:
+        return await self._change_status(connection, message.meeting_id, MeetingStatus.LIVE, "")
+
+    async def _meeting_end(self, connection: Connection, message: rm.MeetingEnd) -> dict[str, Any]:
+        return await self._change_status(connection, message.meeting_id, MeetingStatus.ENDED, message.note)
+
+    async def _change_status(self, connection: Connection, meeting_id: int, target: MeetingStatus,
+                             note: str) -> dict[str, Any]:
+        """The chair opens or ends the meeting from the room. The rules of every status change
+        (services.meetings.set_status: the meeting's own chair, a legal transition, the note) change
+        the row; the change is then written once, through the live meeting's log, so the review
+        takes the start or end as it is written and the minutes have them from the record. Ending
+        drafts the minutes from the stored log, as ending through the API does."""
+        meeting, participant, review = await self._enter(connection, meeting_id)
+        _require_chair(participant)
+        if target is MeetingStatus.ENDED and review.open_item_id is not None:
+            raise refuse("item_open", open_item_id=review.open_item_id)
+        principal = participant.identity.principal
+        if principal is None:  # the chair's capacity comes from a signed-in person, never a link
+            raise SignalingError("not_chair")
+        async with self._sessions() as db:
+            try:
+                _, change = await set_status(db, principal, meeting.id, target, note)
+            except MeetingError as error:
+                if error.status == 409:
+                    raise refuse("bad_transition", error.message, field=error.field) from None
+                if error.status == 403:
+                    raise SignalingError("not_chair") from None
+                raise SignalingError("invalid_payload", error.message,
+                                     fields=[{"field": error.field, "message": error.message}]) from None
+            await db.commit()
+        self._record(meeting, participant, "meeting_status_changed", **change)
+        await self._settled(meeting, review)
+        if target is MeetingStatus.ENDED:
+            async with self._sessions() as db:
+                await draft_after_meeting(db, principal, meeting.id, self._settings)
+                await db.commit()
+        return {"status": target.value}
 
     # -- presenting -------------------------------------------------------------------
 
@@ -413,14 +484,11 @@ class ReviewDesk:
 
 def _checked_opinion(message: rm.OpinionSubmit) -> Opinion:
     """The opinion as the domain rules accept it, or ``invalid_opinion`` naming the field."""
-    kind = message.kind
-    if message.refer_to and kind is not OpinionKind.REFER_UPWARD:
-        raise refuse("invalid_opinion", "只有需转报上级的意见可以填写转报部门 / only 'refer to a higher "
-                     "level' names a department to refer to", field="refer_to")
     try:
         return validate_opinion(Opinion(
-            kind=kind, conditions=tuple(message.conditions), reasons=message.reasons,
+            kind=message.kind, conditions=tuple(message.conditions), reasons=message.reasons,
             legal_basis=message.legal_basis,
-            materials=tuple(MaterialRequest(m.material, m.due_working_days) for m in message.materials)))
+            materials=tuple(MaterialRequest(m.material, m.due_working_days) for m in message.materials),
+            refer_to=message.refer_to))
     except OpinionError as exc:
         raise refuse("invalid_opinion", str(exc), field=exc.field) from None

@@ -21,7 +21,7 @@ from server.signaling.messages import Id, InMeeting, Message
 TEXT_LIMITS: dict[str, int] = {
     "chat": 2000, "outcome": 500, "purpose": 200, "opinion_text": 4000, "condition": 1000,
     "reasons": 4000, "legal_basis": 2000, "material": 200, "material_detail": 1000,
-    "amendment_reason": 1000, "decision": 4000, "task": 4000,
+    "amendment_reason": 1000, "decision": 4000, "task": 4000, "refer_to": 100, "closing_note": 500,
 }
 """Characters (code points) allowed in each free text of the review. The room page writes them into
 its fields' ``maxlength`` (server/web/pages/room.py), so the form counts against the server's rule."""
@@ -115,8 +115,9 @@ class OpinionSubmit(ReviewRequest):
     reasons: storable(TEXT_LIMITS["reasons"]) = ""  # type: ignore[valid-type]
     legal_basis: storable(TEXT_LIMITS["legal_basis"]) = ""  # type: ignore[valid-type]
     materials: list[MaterialIn] = Field(default_factory=list, max_length=30)
-    refer_to: storable(32) | None = None  # type: ignore[valid-type]
-    """For 需转报上级: the code of the department the matter goes up to."""
+    refer_to: storable(TEXT_LIMITS["refer_to"]) | None = None  # type: ignore[valid-type]
+    """For 需转报上级 (and only for it, validate_opinion): the higher authority the matter goes up
+    to, a department's code or the name of one the system does not know."""
     amendment_reason: storable(TEXT_LIMITS["amendment_reason"]) = ""  # type: ignore[valid-type]
     """Required from the second submission on (an amendment)."""
 
@@ -147,3 +148,12 @@ class PresentationPage(ReviewRequest):
 
 class PresentationClose(ReviewRequest):
     pass
+
+
+class MeetingStart(ReviewRequest):
+    """The chair opens the meeting (scheduled -> live): its start in the record."""
+
+
+class MeetingEnd(ReviewRequest):
+    note: storable(TEXT_LIMITS["closing_note"]) = ""  # type: ignore[valid-type]
+    """The chair's closing summary, kept with the end in the record."""

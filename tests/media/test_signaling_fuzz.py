@@ -120,11 +120,14 @@ class Fuzzer:
 
     async def ready(self, chair: BotClient | None = None) -> BotClient:
         if self.bot is None or not self.bot.sio.connected or (self.rejoin and not self.joined()):
-            if self.bot is not None:
-                await self.bot.close()  # its peer connections closed when it left: start afresh
+            old = self.bot
+            if old is not None:
+                await old.close()  # its peer connections closed when it left: start afresh
             self.bot = await self.live.client(self.username)
             if self.rejoin:
-                if chair is not None and self.live.signaling.meetings[self.live.world.meeting_x].locked:
+                # the chair itself (whose old connection was just closed) enters a locked meeting
+                if chair is not None and chair is not old and chair.sio.connected \
+                        and self.live.signaling.meetings[self.live.world.meeting_x].locked:
                     await chair.sio.call("moderate", {"meeting_id": self.live.world.meeting_x, "action": "unlock"})
                 try:
                     await self.bot.join()

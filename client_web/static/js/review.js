@@ -40,6 +40,7 @@ export function opinionProblem(opinion) {
   if (opinion.kind === "conditional" && opinion.conditions.length === 0) return "room.opinion.need_conditions";
   if (opinion.kind === "disagree" && !opinion.reasons) return "room.opinion.need_reasons";
   if (opinion.kind === "disagree" && !opinion.legal_basis) return "room.opinion.need_legal_basis";
+  if (opinion.kind === "refer_upward" && !opinion.refer_to) return "room.opinion.need_refer_to";
   for (const material of opinion.materials) {
     if (!Number.isInteger(material.due_working_days) || material.due_working_days < 1) return "room.opinion.need_due";
   }
@@ -131,6 +132,12 @@ export class Review {
       this.ask("moderate", { action: this.room.locked ? "unlock" : "lock" }));
     $("recording-toggle").addEventListener("click", () =>
       this.ask(this.state && this.state.recording ? "recording_stop" : "recording_start", {}));
+    $("meeting-start").addEventListener("click", () => this.ask("meeting_start", {}));
+    $("meeting-end").addEventListener("click", () => {
+      // one dialog both confirms the end and takes the optional closing summary (null: cancelled)
+      const note = window.prompt(t("room.meeting.end_confirm"), "");
+      if (note !== null) this.ask("meeting_end", { note: note.trim() });
+    });
     $("presentation-prev").addEventListener("click", () => this.turn(-1));
     $("presentation-next").addEventListener("click", () => this.turn(1));
     $("presentation-close").addEventListener("click", () => this.ask("presentation_close", {}));
@@ -149,11 +156,20 @@ export class Review {
   }
 
   fillDepartments() {
-    for (const select of [this.$("task-department"), this.$("refer-to")]) {
-      for (const department of Object.values(this.config.departments)) {
-        select.append(element("option", { value: department.code, text: `${department.name}（${department.level_label}）` }));
-      }
+    const departments = Object.values(this.config.departments);
+    for (const department of departments) {
+      this.$("task-department").append(element("option", { value: department.code, text: `${department.name}（${department.level_label}）` }));
     }
+    // 需转报上级 goes to a province or city department: suggested, but any authority may be named
+    for (const department of departments.filter((d) => d.level === "province" || d.level === "city")) {
+      this.$("higher-authorities").append(element("option", { value: department.code, label: `${department.name}（${department.level_label}）` }));
+    }
+  }
+
+  /** A department's name by its code (a referral may name an authority the page does not know). */
+  departmentName(code) {
+    const department = Object.values(this.config.departments).find((d) => d.code === code);
+    return department ? department.name : code;
   }
 
   // -- the snapshot -------------------------------------------------------------
@@ -172,6 +188,19 @@ export class Review {
     this.renderDecisions();
     this.renderPresentation();
     this.renderParticipants();
+    this.renderMeetingStatus();
+  }
+
+  /** The chair opens the meeting and ends it; everyone sees where it stands. Before the first
+   * start the record has no status yet (null): the meeting has not started. */
+  renderMeetingStatus() {
+    const status = this.state.meeting_status || "scheduled";
+    const badge = this.$("meeting-status");
+    badge.hidden = false;
+    badge.dataset.status = status;
+    badge.textContent = t(`room.meeting.${status === "live" || status === "scheduled" ? status : "ended"}`);
+    this.$("meeting-start").hidden = !(this.isChair && status === "scheduled");
+    this.$("meeting-end").hidden = !(this.isChair && status === "live");
   }
 
   name(participantId) {
@@ -258,6 +287,7 @@ export class Review {
       if (o.conditions && o.conditions.length) details.push(element("div", { className: "conditions", text: `${t("room.opinion.conditions")}：${o.conditions.join("；")}` }));
       if (o.reasons) details.push(element("div", { text: `${t("room.opinion.reasons")}：${o.reasons}` }));
       if (o.legal_basis) details.push(element("div", { text: `${t("room.opinion.legal_basis")}：${o.legal_basis}` }));
+      if (o.refer_to) details.push(element("div", { className: "refer-to", text: `${t("room.opinion.refer_to")}：${this.departmentName(o.refer_to)}` }));
       for (const m of o.materials || []) {
         details.push(element("div", { text: `${t("room.opinion.material")}：${m.material}${m.detail ? `（${m.detail}）` : ""} · ${t("room.opinion.due_days", { days: m.due_working_days })}` }));
       }
@@ -268,14 +298,30 @@ export class Review {
         ...details);
     }));
     this.$("opinion-empty").hidden = all.length > 0;
-    const form = this.$("opinion-form");
-    const may = this.mayGiveOpinion();
-    this.$("opinion-section").hidden = !may;
-    form.querySelector("fieldset").disabled = !open;
-    this.$("opinion-closed").hidden = Boolean(open);
+    this.renderOpinionForm();
     const mine = opinions.find((o) => this.config.departments[this.config.me.department_id]?.code === o.department_code);
     this.$("amendment-row").hidden = !mine;
     this.$("amendment-reason").required = Boolean(mine);
+  }
+
+  /** For a B post: the department's A post in the room, if any (B acts only while A is away; the
+   * server refuses otherwise, the page says so before anyone fills the form). */
+  aPostPresent() {
+    const me = this.config.me;
+    if (me.post !== "B" || me.department_id === null) return null;
+    return this.room.grid.everyone().find((p) => p.department_id === me.department_id && p.post === "A") || null;
+  }
+
+  /** The form is open while an item is under review in a meeting not yet ended, to someone who may
+   * speak for the department now (it follows who is in the room too). */
+  renderOpinionForm() {
+    const open = this.state.open_item_id;
+    const aPost = this.aPostPresent();
+    const over = this.state.meeting_status && !["scheduled", "live"].includes(this.state.meeting_status);
+    this.$("opinion-section").hidden = !this.mayGiveOpinion();
+    this.$("opinion-form").querySelector("fieldset").disabled = !open || Boolean(aPost) || over;
+    this.$("opinion-closed").hidden = Boolean(open);
+    this.say("opinion-a-post", aPost ? t("room.opinion.a_post_present", { name: aPost.display_name }) : "");
   }
 
   showOpinionFields() {
@@ -328,7 +374,7 @@ export class Review {
       legal_basis: $("opinion-kind").value === "disagree" ? $("legal-basis").value.trim() : "",
       materials: materials.map((m) => (m.detail ? m : { material: m.material, due_working_days: m.due_working_days })),
     };
-    if (opinion.kind === "refer_upward" && $("refer-to").value) opinion.refer_to = $("refer-to").value;
+    if (opinion.kind === "refer_upward") opinion.refer_to = $("refer-to").value.trim();
     if (!$("amendment-row").hidden) opinion.amendment_reason = $("amendment-reason").value.trim();
     return { opinion, fields };
   }
@@ -390,6 +436,7 @@ export class Review {
         element("strong", { text: p.display_name }), " ",
         element("span", { className: "muted", text: `${p.unit || ""}${presenter}` }), " ", ...actions);
     }));
+    if (this.state) this.renderOpinionForm();
     this.$("lock-toggle").hidden = !this.isChair;
     this.$("lock-toggle").textContent = t(room.locked ? "room.mod.unlock" : "room.mod.lock");
     this.$("lock-toggle").setAttribute("aria-pressed", String(room.locked));

@@ -79,7 +79,8 @@ class AmendmentIn(Body):
     conditions: list[Annotated[str, fields.paragraphs(1000)]] = Field(default_factory=list, max_length=30)
     reasons: Annotated[str, fields.paragraphs(4000)] = ""
     legal_basis: Annotated[str, fields.paragraphs(2000)] = ""
-    refer_to: Annotated[str, fields.one_line(32)] | None = None
+    refer_to: Annotated[str, fields.one_line(100)] | None = None
+    """For refer_upward, and required there: the higher authority (a department's code or name)."""
     reason: Annotated[str, fields.paragraphs(1000, 1)]
 
 
@@ -305,7 +306,7 @@ async def api_amend(call: Call) -> MinutesOut:
     body: AmendmentIn = call.body
     amendment = OpinionAmendment(kind=OpinionKind(body.kind), text=body.text, conditions=tuple(body.conditions),
                                  reasons=body.reasons, legal_basis=body.legal_basis,
-                                 refer_to=(body.refer_to or "").strip() or None, reason=body.reason)
+                                 refer_to=body.refer_to, reason=body.reason)
     opinion_id = call.request.match_info["opinion_id"]
     if len(opinion_id) > 64:
         raise ApiError(404)
