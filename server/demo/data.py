@@ -4,7 +4,8 @@ Plain typed data for the loader (record types: server.demo.records; the meeting 
 record's, with people named by username and display name: server.demo.record_events).
 Top-level constants: DIVISIONS, FENGQING_TOWNS, DEPARTMENTS, ORGANISATIONS, USERS, COMMISSIONS,
 CASES (items and suspensions nested), MEETINGS (sites, invitations, agenda, events), and
-DATA_AS_OF, the day the data describes (between the ended and the scheduled meeting).
+DATA_AS_OF, the day the data describes (between the ended and the scheduled meeting). This is the
+reference world: the loader takes it moved to the day it is loaded (server.demo.as_of).
 
 What is real and what is not:
 - Division codes, town names, departments' names and the legal references are real.
@@ -1000,7 +1001,10 @@ FISH_MEETING_EVENTS: tuple[Event, ...] = (
     }),
     Event(6200, "chair_a", "decision_recorded", {
         "decision_id": "d-06", "project_code": FISH, "item_name": None,
-        "text": "县应急管理局请假，请其于会后3个工作日内就冷库液氨制冷系统安全设施书面反馈意见。",
+        "text": (
+            "县应急管理局请假，按本中心规定视为同意本次会议审议事项。冷库液氨制冷系统安全设施由项目单位"
+            "同步设计、同步施工、同步投入使用，县应急管理局在建设和试生产阶段依法监管。"
+        ),
     }),
     Event(6240, "chair_a", "decision_recorded", {
         "decision_id": "d-07", "project_code": FISH, "item_name": None,
@@ -1011,35 +1015,31 @@ FISH_MEETING_EVENTS: tuple[Event, ...] = (
         "text": "汇总各部门补正材料要求，出具一次性告知书并送达项目单位。", "due_working_days": 1,
     }),
     Event(6430, "chair_a", "task_assigned", {
-        "task_id": "t-02", "department_code": "FQ-FGJ", "project_code": FISH, "item_name": None,
-        "text": "起草会议纪要，经参会部门确认后印发。", "due_working_days": 2,
-    }),
-    Event(6460, "chair_a", "task_assigned", {
-        "task_id": "t-03", "department_code": "FQ-YJJ", "project_code": FISH, "item_name": None,
-        "text": "就冷库液氨制冷系统安全设施设计书面反馈意见。", "due_working_days": 3,
+        "task_id": "t-02", "department_code": "FQ-BLB", "project_code": FISH, "item_name": None,
+        "text": "起草会议纪要，送参会部门确认后印发。", "due_working_days": 2,
     }),
     Event(6490, "chair_a", "task_assigned", {
-        "task_id": "t-04", "department_code": "FQ-ZRJ", "project_code": FISH,
+        "task_id": "t-03", "department_code": "FQ-ZRJ", "project_code": FISH,
         "item_name": LAND_SITE,
         "text": "收到调整后的用地红线图及勘测定界报告后核发建设项目用地预审与选址意见书。",
         "due_working_days": 8,
     }),
     Event(6520, "chair_a", "task_assigned", {
-        "task_id": "t-05", "department_code": "FQ-STJ", "project_code": FISH,
+        "task_id": "t-04", "department_code": "FQ-STJ", "project_code": FISH,
         "item_name": EIA_TABLE, "text": "收到环境风险专项说明后作出环境影响报告表审批决定。",
         "due_working_days": 7,
     }),
     Event(6550, "chair_a", "task_assigned", {
-        "task_id": "t-06", "department_code": "FQ-SWJ", "project_code": FISH, "item_name": SOIL,
+        "task_id": "t-05", "department_code": "FQ-SWJ", "project_code": FISH, "item_name": SOIL,
         "text": "指导项目单位修改水土保持方案，收到报批稿后重新组织审查。",
         "due_working_days": 15,
     }),
     Event(6580, "chair_a", "task_assigned", {
-        "task_id": "t-07", "department_code": "FQ-ZJJ", "project_code": FISH, "item_name": FIRE,
+        "task_id": "t-06", "department_code": "FQ-ZJJ", "project_code": FISH, "item_name": FIRE,
         "text": "出具特殊建设工程消防设计审查意见书。", "due_working_days": 5,
     }),
     Event(6610, "chair_a", "task_assigned", {
-        "task_id": "t-08", "department_code": "FQ-QXJ", "project_code": FISH,
+        "task_id": "t-07", "department_code": "FQ-QXJ", "project_code": FISH,
         "item_name": LIGHTNING,
         "text": "提前介入指导液氨储存区域雷电防护装置设计，项目单位申报后按承诺时限办结。",
         "due_working_days": 10,
@@ -1089,7 +1089,7 @@ MEETINGS: tuple[Meeting, ...] = (
                 "member", "fq-hall", department_code="FQ-YJJ",
                 excused_reason=(
                     "A岗首席代表苏永刚随县安委会赴小湾镇开展冷库液氨使用安全专项检查，B岗毕海燕在窗口值守办件，"
-                    "经会议主持人同意请假，会后书面反馈意见。"
+                    "经会议主持人同意请假。"
                 ),
             ),
             Invitation("observer", "fq-hall", department_code="FQ-ZWJ", attended_by="zwj_a"),

@@ -7,12 +7,16 @@ service, events through the event-log service and the ended meeting's minutes th
 workflow (as its chair, exactly as when a meeting ends): the demo exercises the real write paths.
 The minutes are left as a numbered draft awaiting the chair, so a demo user can walk them through
 editing, sending, the departments' confirmations and finalising.
+
+The data is loaded as of the day it is loaded (server.demo.as_of: every date moved by whole weeks
+from DATA_AS_OF), and stays as first loaded: a later run finds the demo's first meeting and takes
+the shift it was loaded with, so running it again on another day still changes nothing.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,9 +42,11 @@ from server.db.models import (
     User,
 )
 from server.demo import data, records
+from server.demo.as_of import DemoWorld, demo_world, shift_for
 from server.demo.record_events import record_events
 from server.domain.meetings import MeetingStatus
 from server.domain.roles import Post, Role
+from server.services.clock import centre_today
 from server.services.eventlog import append_event
 from server.services.minutes_workflow import find_document, generate_draft
 from server.services.people import NewPerson, create_person
@@ -93,7 +99,7 @@ async def _organisations(db: AsyncSession, ids: _Ids) -> None:
     ids.organisations = existing
 
 
-async def _people(db: AsyncSession, ids: _Ids) -> None:
+async def _people(db: AsyncSession, ids: _Ids, world: DemoWorld) -> None:
     existing = {u.username: u.id for u in await db.scalars(select(User))}
     for person in data.USERS:
         if person.username not in existing:
@@ -104,7 +110,7 @@ async def _people(db: AsyncSession, ids: _Ids) -> None:
                 credit_code=person.organisation_credit_code, title=person.title, phone=person.phone))
             existing[person.username] = user.id
     ids.users = existing
-    for commission in data.COMMISSIONS:
+    for commission in world.commissions:
         found = await db.scalar(select(AgentCommission.id).where(
             AgentCommission.document_no == commission.document_no))
         if found is None:
@@ -115,8 +121,8 @@ async def _people(db: AsyncSession, ids: _Ids) -> None:
     await db.flush()
 
 
-async def _cases(db: AsyncSession, ids: _Ids, now: datetime) -> None:
-    for case in data.CASES:
+async def _cases(db: AsyncSession, ids: _Ids, world: DemoWorld, now: datetime) -> None:
+    for case in world.cases:
         row = await db.scalar(select(InvestmentCase).where(InvestmentCase.project_code == case.project_code))
         if row is None:
             row = InvestmentCase(
@@ -152,9 +158,10 @@ def _item(case_id: int, item: records.ApprovalItem, ids: _Ids) -> ApprovalItem:
                                      resume_notice_no=s.resume_notice_no) for s in item.suspensions])
 
 
-async def _meetings(db: AsyncSession, ids: _Ids, now: datetime, settings: Settings) -> list[dict[str, Any]]:
+async def _meetings(db: AsyncSession, ids: _Ids, world: DemoWorld, now: datetime,
+                    settings: Settings) -> list[dict[str, Any]]:
     summaries = []
-    for meeting in data.MEETINGS:
+    for meeting in world.meetings:
         row = await db.scalar(select(Meeting).where(Meeting.title == meeting.title,
                                                     Meeting.scheduled_start == meeting.scheduled_start))
         if row is None:
@@ -210,17 +217,29 @@ async def _minutes(db: AsyncSession, meeting: Meeting, settings: Settings) -> Mi
     return await find_document(db, meeting.id)
 
 
-async def seed_demo(db: AsyncSession, settings: Settings) -> dict[str, Any]:
-    """Create whatever demo data is missing; returns what demo.json lists. The calendar must be
-    seeded first (`lianshen db upgrade`): the minutes count due dates in working days."""
+async def _loaded_shift(db: AsyncSession) -> timedelta | None:
+    """The shift the demo was loaded with (its first meeting's stored start against the data's),
+    None if it has not been loaded."""
+    reference = data.MEETINGS[0]
+    start = await db.scalar(select(Meeting.scheduled_start).where(Meeting.title == reference.title)
+                            .order_by(Meeting.id).limit(1))
+    return None if start is None else start - reference.scheduled_start
+
+
+async def seed_demo(db: AsyncSession, settings: Settings, today: date | None = None) -> dict[str, Any]:
+    """Create whatever demo data is missing, as of ``today`` (default: the centre's date) unless
+    the demo was loaded before; returns what demo.json lists. The calendar must be seeded first
+    (`lianshen db upgrade`): the minutes count due dates in working days."""
     now = datetime.now(UTC)
+    shift = await _loaded_shift(db)
+    world = demo_world(shift if shift is not None else shift_for(today or centre_today()))
     ids = _Ids()
     await _divisions(db)
     await _departments(db, ids)
     await _organisations(db, ids)
-    await _people(db, ids)
-    await _cases(db, ids, now)
-    meetings = await _meetings(db, ids, now, settings)
+    await _people(db, ids, world)
+    await _cases(db, ids, world, now)
+    meetings = await _meetings(db, ids, world, now, settings)
     departments = {d.code: d.name for d in data.DEPARTMENTS}
     organisations = {o.credit_code: o.name for o in data.ORGANISATIONS}
     accounts = [{
@@ -229,7 +248,7 @@ async def seed_demo(db: AsyncSession, settings: Settings) -> dict[str, Any]:
         "department_code": u.department_code, "post": u.post,
         "organisation": organisations.get(u.organisation_credit_code or "", None),
     } for u in data.USERS]
-    return {"accounts": accounts, "meetings": meetings}
+    return {"as_of": world.as_of.isoformat(), "accounts": accounts, "meetings": meetings}
 
 
 def write_demo_json(data_dir: Path, summary: dict[str, Any]) -> Path:
