@@ -7,21 +7,30 @@ construction: no clock is read (due dates count from the meeting's own date on t
 calendar), events are taken in seq order, and every list keeps log or agenda order. Minutes record
 what was done and decided, not what was said: speaking, chat, hands and presentations are not
 carried over.
+
+They print only what the record holds: the meeting's start and end are its own status changes (a
+start that never happened is the planned time, marked so); an amendment made after the meeting is
+a post-meeting amendment; an item never opened was not reviewed, so nobody is deemed to have
+agreed to it; an item's lead department is never deemed to agree on its own item, and a
+department asked for a written opinion is not deemed to agree either.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from minutes import model as m
-from minutes.source import MinutesSource, Person
+from minutes.source import Event, Item, MinutesSource, Person
 from record.events import ClockResumed, ClockSuspended, Logged, MaterialRequested, parse_event
 from record.reducer import fold
-from record.state import AgendaRef, Opinion, Presence, ReviewState
+from record.state import Act, AgendaRef, Opinion, OpinionRevision, Presence, ReviewState
 from record.vocab import Capacity, OpinionKind, Post
 
 PLAYBACK_URL = "/meetings/{meeting_id}/recordings/{key}?t={offset}"
+OWN_OPINION = "own_opinion_required"
+WRITTEN_OPINION = "written_opinion"
 
 
 class _Context:
@@ -38,6 +47,22 @@ class _Context:
         self.items = {(i.project_code, i.name): i for i in source.items}
         start = state.started or source.meeting.scheduled_start
         self.meeting_date: date = start.astimezone(self.tz).date()
+        self.tasked = {(t.event.department_code, t.event.project_code, t.event.item_name) for t in state.tasks}
+
+    def reviewed(self, item: Item) -> bool:
+        """Whether the item was opened in the meeting (only then was it reviewed)."""
+        entry = self.state.agenda.get((item.project_code, item.name))
+        return entry is not None and entry.opened is not None
+
+    def standing(self, department_code: str, item: Item) -> str:
+        """What a department that gave no opinion on a reviewed item stands as: the item's own
+        lead department must give its opinion; a department given a task on the item (or on its
+        whole case) owes a written opinion; anyone else absent falls under the centre's policy."""
+        if department_code == item.department_code:
+            return OWN_OPINION
+        if {(department_code, item.project_code, item.name), (department_code, item.project_code, None)} & self.tasked:
+            return WRITTEN_OPINION
+        return self.source.centre.absent_policy
 
     def local(self, ts: datetime) -> str:
         return ts.astimezone(self.tz).replace(tzinfo=None).isoformat(timespec="minutes")
@@ -51,6 +76,11 @@ class _Context:
     def person(self, user_id: int | None) -> Person | None:
         return self.people_by_id.get(user_id) if user_id is not None else None
 
+    def actor(self, act: Act) -> str:
+        """The actor's name: as registered, else the name they were in the room under."""
+        person = self.person(act.actor_id)
+        return person.display_name if person else act.actor_name or ""
+
     def due(self, working_days: int) -> tuple[str, bool]:
         day = self.source.calendar.add_working_days(self.meeting_date, working_days)
         return day.isoformat(), self.source.calendar.provisional(self.meeting_date, day)
@@ -58,9 +88,19 @@ class _Context:
 
 def record_state(source: MinutesSource) -> ReviewState:
     """The source's log folded by the record's reducer over the meeting's agenda."""
-    events = sorted(source.events, key=lambda e: e.seq)
-    return fold((Logged(e.ts, e.actor_id, parse_event(e.type, e.payload), e.seq) for e in events),
-                [AgendaRef(i.position, i.project_code, i.name) for i in source.items])
+    return fold(_logged(source.events), [AgendaRef(i.position, i.project_code, i.name) for i in source.items])
+
+
+def meeting_started(events: Iterable[Event]) -> datetime | None:
+    """When the meeting went live as the record has it (None: it never did). The server asks
+    before it fills the source: the clocks printed in the minutes are those of the meeting's day."""
+    return fold(_logged(events)).started
+
+
+def _logged(events: Iterable[Event]) -> Iterator[Logged]:
+    """The stored events as the record's typed events, in log (seq) order."""
+    for e in sorted(events, key=lambda e: e.seq):
+        yield Logged(e.ts, e.actor_id, parse_event(e.type, e.payload), e.seq)
 
 
 def build_minutes(source: MinutesSource, *, number: str, version: int = 1) -> m.Minutes:
@@ -80,6 +120,7 @@ def build_minutes(source: MinutesSource, *, number: str, version: int = 1) -> m.
         meeting_title=meeting.title,
         date=ctx.meeting_date.isoformat(),
         start=ctx.local(state.started or meeting.scheduled_start),
+        start_planned=state.started is None,
         end=ctx.local(state.ended) if state.ended else None,
         place=meeting.place,
         sites=[m.Site(name=s.name, level=s.level, level_label=ctx.labels.level.get(s.level, s.level),
@@ -103,6 +144,9 @@ def build_minutes(source: MinutesSource, *, number: str, version: int = 1) -> m.
         distribution=_distribution(ctx),
         source_log=(m.SourceLog(events=source.log.count, head_hash=source.log.head_hash)
                     if source.log else None),
+        masthead=source.centre.minutes_mark,
+        printer=source.centre.printer or source.centre.issuer,
+        contact_phone=source.centre.telephone,
     )
 
 
@@ -157,23 +201,35 @@ def _attendee(ctx: _Context, presence: Presence, department_code: str | None) ->
 
 def _policy_statement(ctx: _Context) -> str:
     centre = ctx.source.centre
+    exceptions = ("事项主办部门须对本部门主办事项出具意见，会议交办书面意见的部门以其书面意见为准，"
+                  "会议未审议的事项不适用本规定。")
     if centre.absent_policy == "deemed_accept":
-        return "受邀部门未出席会议（含请假）的，按本中心规定视为同意会议议定事项。"
-    return (f"受邀部门未出席的，应于会后{centre.absent_opinion_due_working_days}个工作日内书面报送意见，"
-            "逾期未报送的由本中心督办；书面意见到达前，该部门意见待定。")
+        return f"受邀部门未出席会议（含请假）的，按本中心规定，对会议已审议的事项视为同意会议议定事项；{exceptions}"
+    return (f"受邀部门未出席的，应于会后{centre.absent_opinion_due_working_days}个工作日内对会议已审议的事项"
+            f"书面报送意见，逾期未报送的由本中心督办；书面意见到达前，该部门意见待定。{exceptions}")
 
 
 def _absent(ctx: _Context, invitation: Any) -> m.AbsentUnit:
+    """An absent member department and what its absence means, item by reviewed item: the
+    statement names the items it is deemed to agree on (or owes an opinion on), never an item the
+    meeting did not review."""
     centre = ctx.source.centre
-    name = ctx.department(invitation.department_code)
-    if centre.absent_policy == "deemed_accept":
-        statement, due = f"{name}未出席会议，视为同意会议议定事项。", None
-    else:
-        due, _provisional = ctx.due(centre.absent_opinion_due_working_days)
-        statement = f"{name}未出席会议，意见待定，须于{_cn_date(due)}前书面报送意见。"
-    return m.AbsentUnit(code=invitation.department_code, name=name,
-                        reason=invitation.excused_reason or "未出席", policy=centre.absent_policy,
-                        statement=statement, opinion_due=due)
+    code = invitation.department_code
+    name = ctx.department(code)
+    given = {o.key for o in ctx.state.opinions.values() if o.department_code == code}
+    by_standing: dict[str, list[str]] = {}
+    for item in ctx.source.items:
+        if ctx.reviewed(item) and (item.project_code, item.name) not in given:
+            by_standing.setdefault(ctx.standing(code, item), []).append(item.name)
+    due = ctx.due(centre.absent_opinion_due_working_days)[0] if "pending" in by_standing else None
+    wording = {"deemed_accept": "对{items}视为同意会议议定事项",
+               "pending": f"对{{items}}的意见待定，须于{_cn_date(due or '')}前书面报送意见",
+               WRITTEN_OPINION: "对{items}的意见待定，会后书面报送",
+               OWN_OPINION: "{items}由该部门主办，须由本部门出具意见"}
+    parts = [wording[standing].format(items="、".join(names)) for standing, names in by_standing.items()]
+    statement = f"{name}未出席会议" + (f"，{'；'.join(parts)}" if parts else "") + "。"
+    return m.AbsentUnit(code=code, name=name, reason=invitation.excused_reason or "未出席",
+                        policy=centre.absent_policy, statement=statement, opinion_due=due)
 
 
 def _case(ctx: _Context, case: Any) -> m.Case:
@@ -181,7 +237,7 @@ def _case(ctx: _Context, case: Any) -> m.Case:
                   applicant_credit_code=case.applicant_credit_code, location=case.location,
                   total_investment=case.total_investment, scale_content=case.scale_content,
                   category=case.category, category_label=ctx.labels.category.get(case.category, case.category),
-                  industry=case.industry)
+                  industry=case.industry, clock=case.clock)
 
 
 def _recordings(ctx: _Context) -> list[tuple[m.RecordingSpan, datetime, datetime | None]]:
@@ -205,44 +261,66 @@ def _link(ctx: _Context, ts: datetime, recordings: list[Any]) -> m.RecordingLink
     return None
 
 
-def _item(ctx: _Context, item: Any, absent: list[m.AbsentUnit], recordings: list[Any]) -> m.Item:
+def _item(ctx: _Context, item: Item, absent: list[m.AbsentUnit], recordings: list[Any]) -> m.Item:
     key = (item.project_code, item.name)
     opinions = [_opinion(ctx, opinion, recordings) for opinion in ctx.state.opinions_on(key)]
-    given = {o.department_code for o in opinions}
-    absent_opinions = [m.AbsentOpinion(department_code=a.code, department=a.name,
-                                       statement=_absent_opinion(ctx, a))
-                       for a in absent if a.code not in given]
-    reviewed = ctx.state.agenda.get(key)
+    reviewed = ctx.reviewed(item)
+    missing: list[m.AbsentOpinion] = []
+    if reviewed:
+        given = {o.department_code for o in opinions}
+        away = {a.code: a for a in absent}
+        missing = [_missing_opinion(ctx, code, item, away.get(code))
+                   for code in dict.fromkeys([*away, item.department_code]) if code not in given]
+    entry = ctx.state.agenda.get(key)
     return m.Item(position=item.position, project_code=item.project_code, name=item.name,
                   department_code=item.department_code, department=ctx.department(item.department_code),
                   level_label=ctx.labels.level.get(item.level, item.level),
                   accepted_on=item.accepted_on.isoformat() if item.accepted_on else None,
                   promised_limit_wd=item.promised_limit_wd, statutory_limit_wd=item.statutory_limit_wd,
-                  outcome=reviewed.outcome if reviewed else "", opinions=opinions, absent=absent_opinions)
+                  reviewed=reviewed, outcome=entry.outcome if entry else "", opinions=opinions, absent=missing,
+                  clock=item.clock)
 
 
-def _absent_opinion(ctx: _Context, absent: m.AbsentUnit) -> str:
-    if absent.policy == "deemed_accept":
-        return "未出席，视为同意会议议定事项"
-    return f"未出席，意见待定（须于{_cn_date(absent.opinion_due or '')}前书面报送）"
+def _missing_opinion(ctx: _Context, code: str, item: Item, absent: m.AbsentUnit | None) -> m.AbsentOpinion:
+    """What stands for a department's missing opinion on a reviewed item (absent: it did not
+    attend; otherwise it is the item's lead department, present but silent)."""
+    standing = ctx.standing(code, item)
+    away = "未出席，" if absent else ""
+    due = absent.opinion_due if absent else None
+    if standing == OWN_OPINION:
+        statement = f"{away}未出具意见；本事项由该部门主办，须由本部门出具意见（会后跟进）"
+    elif standing == WRITTEN_OPINION:
+        statement = f"{away}意见待定（会后书面报送）"
+    elif standing == "deemed_accept":
+        statement = f"{away}视为同意会议议定事项"
+    else:
+        statement = f"{away}意见待定（须于{_cn_date(due or '')}前书面报送）"
+    return m.AbsentOpinion(department_code=code, department=ctx.department(code), status=standing,
+                           statement=statement)
 
 
 def _opinion(ctx: _Context, opinion: Opinion, recordings: list[Any]) -> m.Opinion:
     current = opinion.current
     content = current.content
-    actor = ctx.person(current.act.actor_id)
     kind: OpinionKind = content.kind
-    amendments = [m.Amendment(revision=a.content.revision, at=ctx.local(a.act.at), reason=a.amendment_reason)
-                  for a in opinion.amendments]
+    amendments = [_amendment(ctx, a) for a in opinion.amendments]
     return m.Opinion(
         opinion_id=opinion.opinion_id, department_code=opinion.department_code,
         department=ctx.department(opinion.department_code), kind=kind.value, kind_label=kind.label_zh,
         text=content.text, conditions=list(content.conditions), reasons=content.reasons,
         legal_basis=content.legal_basis, remedy_notice=content.remedy_notice,
         refer_to=content.refer_to, refer_to_name=ctx.department(content.refer_to) or None,
-        given_by=actor.display_name if actor else "", post=content.post.value,
+        given_by=ctx.actor(current.act), post=content.post.value,
         post_label=content.post.label_zh, revision=content.revision, amendments=amendments,
         at=ctx.local(current.act.at), recording=_link(ctx, current.act.at, recordings))
+
+
+def _amendment(ctx: _Context, revision: OpinionRevision) -> m.Amendment:
+    """An amendment with its phase: one made after the meeting ended is a post-meeting amendment."""
+    act, post = revision.act, revision.post
+    return m.Amendment(revision=revision.content.revision, at=ctx.local(act.at), reason=revision.amendment_reason,
+                       phase=act.phase.value, phase_label=act.phase.label_zh, by=ctx.actor(act),
+                       post=post.value, post_label=post.label_zh)
 
 
 def _material(ctx: _Context, event: MaterialRequested) -> m.Material:

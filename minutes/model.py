@@ -7,6 +7,8 @@ as strings), so renderers only lay it out and the JSON form reads on its own. Ti
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
@@ -56,6 +58,39 @@ class Attendance(_Part):
     observers: list[AttendingUnit] = Field(description="列席: observers, the applicant, guests")
 
 
+class CaseClock(_Part):
+    """A case's clock against the centre's promise (by management category) on the meeting's date,
+    exactly as the server's one clock computation gives it (server.services.clock.case_clocks, the
+    figures the case list, the case page and the archive show): the minutes cannot print another."""
+
+    state: str = Field(description="not_started | running | suspended | excluded | waiting | decided")
+    state_label: str
+    limit_wd: int = Field(description="the centre's promised limit in working days")
+    start: str | None = Field(description="the case's first acceptance")
+    used: int | None
+    left: int | None = Field(description="against the promised limit; negative once overdue")
+    deadline: str | None
+    overdue: bool
+    suspended: bool
+    provisional: bool = Field(description="depends on a year without a confirmed holiday table")
+
+
+class ItemClock(_Part):
+    """An item's clock on the meeting's date from the same computation (case_clocks): used and
+    left are against the item's promised limit."""
+
+    state: str
+    state_label: str
+    used: int | None
+    left: int | None
+    promised_deadline: str | None
+    statutory_deadline: str | None
+    overdue: bool
+    statutory_overdue: bool
+    suspended: bool
+    provisional: bool
+
+
 class Case(_Part):
     project_code: str
     name: str
@@ -67,6 +102,7 @@ class Case(_Part):
     category: str
     category_label: str
     industry: str
+    clock: CaseClock | None = Field(None, description="on the meeting's date; None when not given")
 
 
 class RecordingLink(_Part):
@@ -76,9 +112,18 @@ class RecordingLink(_Part):
 
 
 class Amendment(_Part):
+    """One amendment of an opinion: when (local time), by whom with which post, why, and whether
+    it was made during the meeting or after it (a post-meeting amendment is printed as such)."""
+
     revision: int
     at: str
     reason: str
+    phase: str = Field("", description="before | during | after the meeting (record.vocab.Phase); "
+                                       "empty in minutes stored before it was recorded")
+    phase_label: str = ""
+    by: str = ""
+    post: str | None = None
+    post_label: str = ""
 
 
 class Opinion(_Part):
@@ -106,10 +151,14 @@ class Opinion(_Part):
 
 
 class AbsentOpinion(_Part):
-    """What stands in an item's opinions for an absent member department."""
+    """What stands in a reviewed item's opinions for a department that gave none: an absent member
+    department (the centre's policy, unless it must give a written opinion), or the item's own
+    lead department, which is never deemed to agree on its own item."""
 
     department_code: str
     department: str
+    status: str = Field("", description="deemed_accept | pending | written_opinion (a task asks for it) | "
+                                    "own_opinion_required (the item's lead department)")
     statement: str
 
 
@@ -123,9 +172,12 @@ class Item(_Part):
     accepted_on: str | None
     promised_limit_wd: int
     statutory_limit_wd: int
+    reviewed: bool = Field(True, description="opened in the meeting; an item never opened is 未审议 (follow-up)")
     outcome: str = Field(description="the chair's closing result for the item (editable)")
     opinions: list[Opinion]
-    absent: list[AbsentOpinion]
+    absent: list[AbsentOpinion] = Field(description="empty for an item not reviewed: nobody is deemed "
+                                                    "to have agreed to what was never discussed")
+    clock: ItemClock | None = Field(None, description="on the meeting's date; None when not given")
 
 
 class Material(_Part):
@@ -223,9 +275,10 @@ class Minutes(_Part):
     issuer: str
     meeting_id: int
     meeting_title: str
-    date: str
-    start: str
-    end: str | None
+    date: str = Field(description="the meeting's local date: the day it went live, else the planned day")
+    start: str = Field(description="local: when the meeting went live in the record, else as planned")
+    start_planned: bool = Field(False, description="the record has no start: `start` is the planned time")
+    end: str | None = Field(description="local: when the meeting was ended in the record")
     place: str
     sites: list[Site]
     chair: Attendee
@@ -245,3 +298,11 @@ class Minutes(_Part):
     distribution: list[str]
     confirmations: list[Confirmation] = []
     source_log: SourceLog | None = None
+    masthead: str = Field("", description="纪要标志 printed in red at the head (centre settings); "
+                                          "empty: the title stands alone")
+    printer: str = Field("", description="印发机关 of the 版记 (centre settings); empty: the issuer")
+    contact_phone: str = Field("", description="the centre's telephone for applicants (一次性告知书)")
+    status: Literal["draft", "awaiting_confirmation", "final", "superseded"] = Field(
+        "draft", description="the version's standing: the paper of an open version says 征求意见稿")
+    correction: str = Field("", description="why this version corrects the previous final one (version > 1)")
+    issued_on: str | None = Field(None, description="印发日期 of this version; None: the meeting's date")

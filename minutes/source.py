@@ -5,7 +5,8 @@ benchmark fill it directly. Nothing here reads a clock, a file or a database, so
 always builds the same minutes. The events are the record's (record.events), folded by the record's
 reducer; the record's vocabularies (opinion kinds, posts) carry their own labels, the server's
 (levels, case categories, item statuses) come in with the source because this library must not
-import the server.
+import the server. So do the clocks: the server computes them once (server.services.clock) and
+hands over the figures, in the shape the minutes print them (minutes.model.CaseClock, ItemClock).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from minutes.model import CaseClock, ItemClock
 
 _SATURDAY = 5
 
@@ -71,6 +74,9 @@ class Centre(_Plain):
     absent_policy: Literal["deemed_accept", "pending"]
     absent_opinion_due_working_days: int = Field(3, ge=1)
     utc_offset_minutes: int = Field(480, description="local time of the centre (China: UTC+8)")
+    minutes_mark: str = Field("", description="纪要标志 at the head of the printed minutes")
+    printer: str = Field("", description="印发机关 in the 版记; empty: the issuer")
+    telephone: str = Field("", description="contact telephone printed for applicants")
 
 
 class Department(_Plain):
@@ -108,14 +114,6 @@ class Invitation(_Plain):
     excused_reason: str = ""
 
 
-class Suspension(_Plain):
-    start: date
-    end: date | None = None
-    reason: str = ""
-    suspend_notice_no: str = ""
-    resume_notice_no: str = ""
-
-
 class Item(_Plain):
     """An approval item on the agenda, at its agenda position."""
 
@@ -128,7 +126,8 @@ class Item(_Plain):
     statutory_limit_wd: int
     promised_limit_wd: int
     status: str
-    suspensions: tuple[Suspension, ...] = ()
+    clock: ItemClock | None = Field(None, description="its clock on the meeting's date, as the server's "
+                                                      "one clock computation gives it")
 
 
 class Case(_Plain):
@@ -141,6 +140,8 @@ class Case(_Plain):
     scale_content: str
     category: str
     industry: str = ""
+    clock: CaseClock | None = Field(None, description="its clock on the meeting's date, as the server's "
+                                                      "one clock computation gives it")
 
 
 class Event(_Plain):

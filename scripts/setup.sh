@@ -6,10 +6,12 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 # Debian packages: headless Chromium for browser tests (never a browser download), CJK fonts for
-# minutes PDFs and screenshots (Noto Serif CJK for 宋/小标宋-style, AR PL for 楷/明), Pango for
-# WeasyPrint, iproute2/util-linux for the private network namespace of media tests, postgresql-client
-# for `lianshen backup` / `restore` on PostgreSQL (pg_dump, pg_restore).
-APT_PACKAGES=(chromium fonts-noto-cjk fonts-noto-cjk-extra fonts-arphic-ukai fonts-arphic-uming libpango-1.0-0 libpangoft2-1.0-0 iproute2 util-linux postgresql-client)
+# minutes PDFs and screenshots (Noto Serif CJK for 宋/小标宋-style, AR PL for 楷/明, cwTeX 仿宋 from
+# which scripts/fangsong_font.py derives the body face), Pango for WeasyPrint, poppler-utils
+# (pdftoppm) for the sample pictures of scripts/render_samples.py, iproute2/util-linux for the
+# private network namespace of media tests, postgresql-client for `lianshen backup` / `restore` on
+# PostgreSQL (pg_dump, pg_restore).
+APT_PACKAGES=(chromium fonts-noto-cjk fonts-noto-cjk-extra fonts-arphic-ukai fonts-arphic-uming fonts-cwtex-fs libpango-1.0-0 libpangoft2-1.0-0 poppler-utils iproute2 util-linux postgresql-client)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -38,6 +40,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[test]'
   echo "$wanted" > "$stamp"
+fi
+
+# The minutes' 仿宋 body face, derived from cwTeX 仿宋 (see the script's docstring); fontconfig must
+# see it before the first PDF is rendered.
+if [ -f /usr/share/fonts/truetype/cwtex/cwfs.ttf ]; then
+  .venv/bin/python scripts/fangsong_font.py && fc-cache >/dev/null
 fi
 
 if [ -f package.json ]; then

@@ -84,6 +84,11 @@ class CentreSettings(_Section):
     name: str = "凤庆县政务服务中心"
     division: str = Field("530921", pattern=r"^\d{6}$")
     minutes_prefix: str = "凤联审纪"
+    # The printed minutes (GB/T 9704): the red 纪要标志 at the head, the 印发机关 of the 版记
+    # (empty: the chair's department, which issues them) and the telephone given to applicants.
+    minutes_mark: str = Field("凤庆县投资项目并联审批会议纪要", max_length=40)
+    minutes_printer: str = Field("", max_length=40)
+    telephone: str = Field("", max_length=40)
     absent_policy: Literal["deemed_accept", "pending"] = "deemed_accept"
     absent_opinion_due_working_days: int = Field(3, ge=1)
     promised_limits: PromisedLimits = PromisedLimits()

@@ -6,7 +6,7 @@ from typing import Literal
 
 from minutes.model import Minutes
 from minutes.notice import Notice
-from minutes.render.layout import minutes_blocks, notice_blocks
+from minutes.render.layout import Block, integrity_note, minutes_blocks, notice_blocks
 
 Format = Literal["html", "pdf", "docx", "json"]
 FORMATS: tuple[str, ...] = ("html", "pdf", "docx", "json")
@@ -22,7 +22,7 @@ def render(minutes: Minutes, fmt: Format) -> bytes:
     """The minutes in one format; ValueError for an unknown format."""
     if fmt == "json":
         return minutes.model_dump_json(indent=2).encode("utf-8")
-    return _blocks(minutes.title, minutes_blocks(minutes), fmt)
+    return _blocks(minutes.title, minutes_blocks(minutes), fmt, integrity_note(minutes))
 
 
 def render_notice(notice: Notice, fmt: Literal["html", "pdf"]) -> bytes:
@@ -32,17 +32,19 @@ def render_notice(notice: Notice, fmt: Literal["html", "pdf"]) -> bytes:
     return _blocks(notice.title, notice_blocks(notice), fmt)
 
 
-def _blocks(title: str, blocks: list, fmt: str) -> bytes:
+def _blocks(title: str, blocks: list[Block], fmt: str, note: str = "") -> bytes:
+    """note: where the document comes from (the record's hash), kept out of the official text: the
+    file's metadata, and beside the document on the web page."""
     if fmt == "html":
         from minutes.render.html import blocks_html
 
-        return blocks_html(title, blocks).encode("utf-8")
+        return blocks_html(title, blocks, note=note).encode("utf-8")
     if fmt == "pdf":
         from minutes.render.pdf import blocks_pdf
 
-        return blocks_pdf(title, blocks)
+        return blocks_pdf(title, blocks, note=note)
     if fmt == "docx":
         from minutes.render.docx import blocks_docx
 
-        return blocks_docx(title, blocks)
+        return blocks_docx(title, blocks, note=note)
     raise ValueError(f"未知格式: {fmt!r}，可选 {', '.join(FORMATS)} / unknown format")

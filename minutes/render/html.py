@@ -28,6 +28,8 @@ def _css(name: str) -> str:
     return (TEMPLATES / name).read_text(encoding="utf-8")
 
 
-def blocks_html(title: str, blocks: list[Block], *, for_print: bool = False) -> str:
+def blocks_html(title: str, blocks: list[Block], *, for_print: bool = False, note: str = "") -> str:
+    """note: the integrity data, as <meta> (WeasyPrint writes description and keywords into the
+    PDF's Subject and Keywords) and, on the web page, beside the document."""
     return _template().render(title=title, blocks=blocks, css=_css("print.css" if for_print else "web.css"),
-                              links=not for_print)
+                              links=not for_print, note=note)

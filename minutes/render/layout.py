@@ -11,15 +11,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from minutes.model import Material, Minutes, Opinion
+from minutes.model import Amendment, CaseClock, Item, ItemClock, Material, Minutes, Opinion
 from minutes.notice import Notice
 
 CN_NUMERALS = "一二三四五六七八九十"
 
 
 @dataclass(frozen=True)
+class Stamp:
+    """A mark on every page (征求意见稿 on a version still open): a draft must not pass for the final."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Masthead:
+    """版头 (GB/T 9704 §7.2, §10.2.1): the 纪要标志 in red, the document number, the red line."""
+
+    mark: str
+    number: str
+
+
+@dataclass(frozen=True)
 class Title:
     text: str
+    note: str = ""
+    """Centred under the title: the version and correction of a later version (（第2版，更正…）)."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +58,6 @@ class Para:
     link: tuple[str, str] | None = None
     """(text, url) of the recording moment, shown after the text."""
     indent: bool = True
-    small: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,7 +73,18 @@ class Signature:
     date: str
 
 
-Block = Title | Number | Heading | Para | Table | Signature
+@dataclass(frozen=True)
+class Imprint:
+    """版记 (GB/T 9704 §7.4) at the foot of the last page, between separator lines: 分送, then the
+    印发机关 and 印发日期. A 纪要 carries no signature: the 版记 says who issued it and when."""
+
+    distribution: str
+    printer: str
+    date: str
+
+
+Block = Stamp | Masthead | Title | Number | Heading | Para | Table | Signature | Imprint
+_OPEN = ("draft", "awaiting_confirmation")
 
 
 @dataclass
@@ -103,7 +130,7 @@ def clock_offset(seconds: int) -> str:
 
 
 def minutes_blocks(minutes: Minutes) -> list[Block]:
-    doc = _Parts([Title(minutes.title), Number(minutes.number)])
+    doc = _Parts(_head(minutes))
     doc.blocks.append(Para(_opening(minutes)))
     if minutes.summary:
         doc.blocks.append(Para(minutes.summary, label="会议小结："))
@@ -141,12 +168,37 @@ def minutes_blocks(minutes: Minutes) -> list[Block]:
     if minutes.confirmations:
         doc.blocks.append(Para("、".join(f"{c.department}（{c.person}，{cn_date(c.at)}）"
                                         for c in minutes.confirmations), label="确认：", indent=False))
-    doc.blocks.append(Para("、".join(minutes.distribution) + "。", label="分送：", indent=False))
-    if minutes.source_log and minutes.source_log.head_hash:
-        doc.blocks.append(Para(f"本纪要依据会议记录（共{minutes.source_log.events}条事件，"
-                               f"末条哈希{minutes.source_log.head_hash}）生成。", indent=False, small=True))
-    doc.blocks.append(Signature(minutes.issuer, cn_date(minutes.date)))
+    doc.blocks.append(Imprint("、".join(minutes.distribution) + "。", minutes.printer or minutes.issuer,
+                              cn_date(minutes.issued_on or minutes.date)))
     return doc.blocks
+
+
+def _head(minutes: Minutes) -> list[Block]:
+    """The stamp of an open or superseded version, the 版头 (or, without a 纪要标志, the number under
+    the title), and the title with the note a later version carries. The integrity data of the
+    record (event count, hash) is no part of the official text: see integrity_note."""
+    stamp: list[Block] = []
+    if minutes.status in _OPEN:
+        stamp = [Stamp("征求意见稿")]
+    elif minutes.status == "superseded":
+        stamp = [Stamp("已更正作废")]
+    note = ""
+    if minutes.version > 1:
+        because = f"更正：{minutes.correction.rstrip('。')}" if minutes.correction else "更正稿"
+        note = f"（第{minutes.version}版，{because}；原第{minutes.version - 1}版同时作废）"
+    title = Title(minutes.title, note)
+    if minutes.masthead:
+        return [*stamp, Masthead(minutes.masthead, minutes.number), title]
+    return [*stamp, title, Number(minutes.number)]
+
+
+def integrity_note(minutes: Minutes) -> str:
+    """Where the minutes come from, for the PDF's metadata and the web page (not the paper)."""
+    if not (minutes.source_log and minutes.source_log.head_hash):
+        return ""
+    return (f"本纪要依据会议记录生成：共{minutes.source_log.events}条事件，末条哈希{minutes.source_log.head_hash} / "
+            f"built from the meeting record: {minutes.source_log.events} events, head hash "
+            f"{minutes.source_log.head_hash}")
 
 
 def notice_blocks(notice: Notice) -> list[Block]:
@@ -174,15 +226,31 @@ def materials_table(materials: list[Material], caption: str) -> Table:
 
 
 def _opening(minutes: Minutes) -> str:
-    when = f"{cn_date(minutes.start)}{cn_time(minutes.start)}"
-    if minutes.end:
-        when += f"至{cn_time(minutes.end)}"
     remote = [s for s in minutes.sites if not s.is_host]
     video = ("，通过视频会商系统连线" + "、".join(f"{s.name}（{s.level_label}级）" for s in remote)) if remote else ""
     cases = "、".join(c.name for c in minutes.cases)
-    return (f"{when}，{minutes.chair_unit}{minutes.chair.title.removeprefix(minutes.chair_unit)}"
-            f"{minutes.chair.name}在{minutes.place}主持召开{minutes.meeting_title}{video}，"
-            f"对{cases}的{len(minutes.items)}个审批事项进行并联审查。现将会议议定事项纪要如下：")
+    reviewed = sum(1 for item in minutes.items if item.reviewed)
+    if reviewed:
+        others = len(minutes.items) - reviewed
+        what = (f"对{cases}的{reviewed}个审批事项进行并联审查" + (f"（另有{others}个事项未审议）" if others else "")
+                + "。现将会议议定事项纪要如下：")
+    else:
+        what = f"{cases}的{len(minutes.items)}个审批事项均未审议。现将会议情况纪要如下："
+    return (f"{meeting_time(minutes)}，{minutes.chair_unit}{minutes.chair.title.removeprefix(minutes.chair_unit)}"
+            f"{minutes.chair.name}在{minutes.place}主持召开{minutes.meeting_title}{video}，{what}")
+
+
+def meeting_time(minutes: Minutes) -> str:
+    """When the meeting was held, as the record has it: from its start to its end; only the start
+    when it has no end or ended the minute it started; the planned time, said to be planned, when
+    the record has no start."""
+    start = f"{cn_date(minutes.start)}{cn_time(minutes.start)}"
+    if minutes.start_planned:
+        return f"{start}（计划时间）"
+    if not minutes.end or minutes.end == minutes.start:
+        return start
+    same_day = minutes.end[:10] == minutes.start[:10]
+    return f"{start}至{'' if same_day else cn_date(minutes.end)}{cn_time(minutes.end)}"
 
 
 def _cases(doc: _Parts, minutes: Minutes) -> None:
@@ -194,20 +262,62 @@ def _cases(doc: _Parts, minutes: Minutes) -> None:
             f"总投资{case.total_investment}万元，管理类别{case.category_label}"
             + (f"，所属行业{case.industry}" if case.industry else "") + "。"))
         doc.blocks.append(Para(case.scale_content, label="建设规模及内容："))
+        if case.clock:
+            doc.blocks.append(Para(_case_clock(case.clock, case.category_label, minutes.date), label="办理时限："))
+
+
+def _case_clock(clock: CaseClock, category_label: str, as_of: str) -> str:
+    """The case's clock against the centre's promise, on the meeting's date."""
+    promise = f"本中心承诺{category_label}项目{clock.limit_wd}个工作日内办结"
+    if clock.start is None:
+        return f"{promise}，{clock.state_label}。"
+    deadline = f"，承诺办结日{cn_date(clock.deadline)}" if clock.deadline and clock.state != "decided" else ""
+    return (f"{promise}，自{cn_date(clock.start)}受理起计，截至{cn_date(as_of)}{clock_figures(clock)}"
+            f"{deadline}。")
+
+
+def clock_figures(clock: CaseClock | ItemClock) -> str:
+    """Used and left (or overdue) working days, and where the clock stands; the figures are the
+    server's one clock computation, never counted again here."""
+    if clock.used is None or clock.left is None:
+        return clock.state_label
+    if clock.state == "decided":
+        figures = f"用时{clock.used}个工作日" + (f"，超期{-clock.left}个工作日" if clock.left < 0 else "")
+    else:
+        figures = f"已用{clock.used}个工作日，" + (f"超期{-clock.left}个工作日" if clock.left < 0
+                                                    else f"剩余{clock.left}个工作日")
+    note = "（暂定，该年度节假日安排未确认）" if clock.provisional else ""
+    return f"{clock.state_label}，{figures}{note}"
 
 
 def _items(doc: _Parts, minutes: Minutes) -> None:
+    """The reviewed items with every department's opinion (or what stands for a missing one),
+    then the items the meeting never opened: not reviewed, carried to follow-up, no opinion deemed."""
     doc.part("审查事项及部门意见")
-    for n, item in enumerate(minutes.items, start=1):
+    reviewed = [item for item in minutes.items if item.reviewed]
+    for n, item in enumerate(reviewed, start=1):
         doc.blocks.append(Heading(2, f"（{cn_numeral(n)}）{item.name}"))
-        doc.blocks.append(Para(
-            f"主办部门{item.department}（{item.level_label}级），"
-            + (f"{cn_date(item.accepted_on)}受理，" if item.accepted_on else "")
-            + f"承诺时限{item.promised_limit_wd}个工作日（法定{item.statutory_limit_wd}个工作日）。"))
+        doc.blocks.append(Para(_item_facts(item)))
         doc.blocks += [_opinion(o) for o in item.opinions]
         doc.blocks += [Para(f"{a.statement}。", label=f"{a.department}：") for a in item.absent]
         if item.outcome:
             doc.blocks.append(Para(item.outcome, label="审查结果："))
+    if not reviewed:
+        doc.blocks.append(Para("本次会议未审议审批事项。"))
+    not_reviewed = [item for item in minutes.items if not item.reviewed]
+    if not_reviewed:
+        doc.part("未审议事项")
+        for n, item in enumerate(not_reviewed, start=1):
+            doc.blocks.append(Heading(2, f"（{cn_numeral(n)}）{item.name}"))
+            doc.blocks.append(Para(f"{_item_facts(item)}本次会议未审议，未形成会议意见，转会后跟进办理。"))
+            doc.blocks += [_opinion(o) for o in item.opinions]
+
+
+def _item_facts(item: Item) -> str:
+    clock = f"截至会议当日{clock_figures(item.clock)}。" if item.clock else ""
+    return (f"主办部门{item.department}（{item.level_label}级），"
+            + (f"{cn_date(item.accepted_on)}受理，" if item.accepted_on else "")
+            + f"承诺时限{item.promised_limit_wd}个工作日（法定{item.statutory_limit_wd}个工作日）。{clock}")
 
 
 def _opinion(opinion: Opinion) -> Para:
@@ -224,14 +334,19 @@ def _opinion(opinion: Opinion) -> Para:
         parts.append(f"转报：{opinion.refer_to_name}。")
     if opinion.remedy_notice:
         parts.append(opinion.remedy_notice)
-    if opinion.amendments:
-        reasons = "；".join(a.reason for a in opinion.amendments)
-        parts.append(f"（会中修改意见{len(opinion.amendments)}次，理由：{reasons}）")
+    parts += [_amendment(a) for a in opinion.amendments]
     link = None
     if opinion.recording:
         link = (f"录像 {clock_offset(opinion.recording.offset_s)}", opinion.recording.url)
     return Para("".join(parts), label=f"{opinion.department}（{who}）：" if who else f"{opinion.department}：",
                 link=link)
+
+
+def _amendment(amendment: Amendment) -> str:
+    """（会中修改：…） or （会后修改：…）: when (local time), by whom with which post, and why."""
+    who = f"{amendment.by}（{amendment.post_label}）" if amendment.post_label else amendment.by
+    facts = [f"{cn_date(amendment.at)}{cn_time(amendment.at)}", who, f"理由：{amendment.reason}"]
+    return f"（{amendment.phase_label}修改：{'，'.join(x for x in facts if x)}）"
 
 
 def _about(item_name: str | None) -> str:
@@ -259,8 +374,8 @@ def _attendance(doc: _Parts, minutes: Minutes) -> None:
     doc.blocks.append(Para("；".join([chair] + [people(u) for u in attendance.present]) + "。",
                            label="出席：", indent=False))
     if attendance.absent:
-        doc.blocks.append(Para("；".join(f"{a.name}（{a.reason}）" for a in attendance.absent) + "。",
-                               label="请假：", indent=False))
+        doc.blocks.append(Para("；".join(f"{a.name}（{a.reason.rstrip('。')}）" for a in attendance.absent) + "。"
+                               + "".join(a.statement for a in attendance.absent), label="请假：", indent=False))
     if attendance.observers:
         doc.blocks.append(Para("；".join(people(u) for u in attendance.observers) + "。",
                                label="列席：", indent=False))

@@ -20,8 +20,8 @@ def _fonts():
     return FontConfiguration()
 
 
-def blocks_pdf(title: str, blocks: list[Block]) -> bytes:
+def blocks_pdf(title: str, blocks: list[Block], *, note: str = "") -> bytes:
     from weasyprint import HTML
 
-    document = HTML(string=blocks_html(title, blocks, for_print=True))
+    document = HTML(string=blocks_html(title, blocks, for_print=True, note=note))
     return document.write_pdf(font_config=_fonts())

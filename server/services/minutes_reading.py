@@ -7,8 +7,9 @@ final minutes, and only of meetings that reviewed nothing but their own organisa
 any case, cut down to the materials of their own cases.
 
 A sealed version never changes, so its renderings are made once and kept under
-data_dir/minutes named by the version's SHA-256: a downloaded PDF stays byte-identical. The JSON
-download is the canonical JSON the SHA-256 is computed over, so anyone can check the seal.
+data_dir/minutes named by the version's SHA-256 and standing (a superseded version's paper says
+so): a downloaded PDF stays byte-identical. The JSON download is the canonical JSON the SHA-256
+is computed over, so anyone can check the seal.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from server.services.minutes_state import (
     SEALED_STATUSES,
     MinutesError,
     MinutesState,
+    as_issued,
     canonical_json,
     load_state,
     minutes_of,
@@ -125,10 +127,10 @@ async def version_document(version: MinutesVersion, fmt: DocumentFormat, data_di
     if fmt == "json":
         return canonical_json(version.content)
     if version.status not in SEALED_STATUSES or version.sha256 is None:
-        return await asyncio.to_thread(render, minutes_of(version), fmt)
-    path = data_dir / "minutes" / f"{version.sha256}.{fmt}"
+        return await asyncio.to_thread(render, as_issued(version), fmt)
+    path = data_dir / "minutes" / f"{version.sha256}-{version.status}.{fmt}"
     if not path.is_file():
-        _store(path, await asyncio.to_thread(render, minutes_of(version), fmt))
+        _store(path, await asyncio.to_thread(render, as_issued(version), fmt))
     return path.read_bytes()
 
 

@@ -5,20 +5,26 @@ as plain data: the people and departments the record names by id, the working-da
 and the Chinese labels of the server's enums (so the library holds no copy of them). The events
 are handed over exactly as stored: the log holds only the record's events (record.events), live
 and demo alike, so nothing is translated on the way.
+
+The clocks are the server's one computation (services.clock.case_clocks, the figures of the case
+list, the case page, the API and the archive) on the meeting's date at the centre: the day the
+record says it went live, else the day it was planned for. The working-day table is the same
+calendar those clocks count on (services.calendar.load_calendar), so a year without a stored table
+keeps its statutory fixed-date holidays (元旦, 清明, 劳动节, 国庆节) and stays unconfirmed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from minutes import source as ms
+from minutes import model as mm, source as ms
+from minutes.build import meeting_started
 from record.events import ChatMessage, ParticipantJoined, ParticipantLeft, parse_event
 from server.db.models import (
-    CalendarDay,
-    CalendarYear,
     Department,
     Division,
     InvestmentCase,
@@ -28,9 +34,14 @@ from server.db.models import (
 )
 from server.domain.cases import ItemStatus, ManagementCategory
 from server.domain.divisions import Level
+from server.domain.workcalendar import WorkCalendar
+from server.services import clock
+from server.services.calendar import load_calendar
+from server.services.clock import CENTRE_TZ
 from server.services.eventlog import MeetingNotFound
 from server.settings import Settings
 
+_SATURDAY = 5
 LABELS = ms.Labels(
     level={k.value: k.label_zh for k in Level},
     category={k.value: k.label_zh for k in ManagementCategory},
@@ -51,12 +62,27 @@ async def load_minutes_source(db: AsyncSession, meeting_id: int, settings: Setti
     case_ids = list(dict.fromkeys(entry.item.case_id for entry in entries))
     cases = {c.id: c for c in await db.scalars(select(InvestmentCase).where(InvestmentCase.id.in_(case_ids)))}
     divisions = {d.code: d.name for d in await db.scalars(select(Division))}
+    events = tuple(ms.Event(seq=r.seq, ts=r.ts, actor_id=r.actor_id, type=r.type, payload=r.payload) for r in rows)
+    start = meeting_started(events) or meeting.scheduled_start
+    meeting_day = start.astimezone(CENTRE_TZ).date()
+    calendar = await load_calendar(db)
+    case_clocks: dict[int, mm.CaseClock] = {}
+    item_clocks: dict[int, mm.ItemClock] = {}
+    for case in cases.values():
+        limit = clock.promised_limit(settings.centre.promised_limits, ManagementCategory(case.category))
+        case_clock, its_items = clock.case_clocks(calendar, limit, case.items, meeting_day)
+        case_clocks[case.id] = _case_clock(case_clock)
+        item_clocks |= {item.id: _item_clock(c) for item, c in zip(case.items, its_items, strict=True)}
+    offset = start.astimezone(CENTRE_TZ).utcoffset()
     chair = meeting.chair
     issuer = chair.department.name if chair.department else settings.centre.name
     return ms.MinutesSource(
         centre=ms.Centre(name=settings.centre.name, issuer=issuer,
                          absent_policy=settings.centre.absent_policy,
-                         absent_opinion_due_working_days=settings.centre.absent_opinion_due_working_days),
+                         absent_opinion_due_working_days=settings.centre.absent_opinion_due_working_days,
+                         utc_offset_minutes=int(offset.total_seconds() // 60) if offset else 0,
+                         minutes_mark=settings.centre.minutes_mark, printer=settings.centre.minutes_printer,
+                         telephone=settings.centre.telephone),
         meeting=ms.Meeting(id=meeting.id, title=meeting.title, place=meeting.place,
                            scheduled_start=meeting.scheduled_start, scheduled_end=meeting.scheduled_end,
                            chair=_person(chair), lead_department_code=meeting.lead_department.code),
@@ -70,19 +96,14 @@ async def load_minutes_source(db: AsyncSession, meeting_id: int, settings: Setti
             organisation_name=i.organisation.name if i.organisation else None,
             organisation_credit_code=i.organisation.credit_code if i.organisation else None,
             excused_reason=i.excused_reason) for i in sorted(meeting.invitations, key=lambda i: i.id)),
-        cases=tuple(_case(cases[case_id], divisions) for case_id in case_ids),
+        cases=tuple(_case(cases[case_id], divisions, case_clocks[case_id]) for case_id in case_ids),
         items=tuple(ms.Item(
             position=e.position, project_code=cases[e.item.case_id].project_code, name=e.item.name,
             department_code=e.item.department.code, level=e.item.level, accepted_on=e.item.accepted_on,
             statutory_limit_wd=e.item.statutory_limit_wd, promised_limit_wd=e.item.promised_limit_wd,
-            status=e.item.status,
-            suspensions=tuple(ms.Suspension(start=s.start, end=s.end, reason=s.reason,
-                                            suspend_notice_no=s.suspend_notice_no,
-                                            resume_notice_no=s.resume_notice_no)
-                              for s in e.item.suspensions)) for e in entries),
-        events=tuple(ms.Event(seq=r.seq, ts=r.ts, actor_id=r.actor_id, type=r.type, payload=r.payload)
-                     for r in rows),
-        calendar=await _calendar(db),
+            status=e.item.status, clock=item_clocks[e.item.id]) for e in entries),
+        events=events,
+        calendar=_calendar(calendar, meeting_day.year),
         labels=LABELS,
         log=ms.LogHead(count=len(rows), head_hash=rows[-1].hash if rows else None),
     )
@@ -112,19 +133,42 @@ def _person(user: User) -> ms.Person:
                      organisation_credit_code=user.organisation.credit_code if user.organisation else None)
 
 
-def _case(case: InvestmentCase, divisions: dict[str, str]) -> ms.Case:
+def _case(case: InvestmentCase, divisions: dict[str, str], case_clock: mm.CaseClock) -> ms.Case:
     location = ""
     for part in (divisions.get(case.division_code, ""), case.town, case.address):
         location = part if part.startswith(location) else location + part.removeprefix(location)
     return ms.Case(project_code=case.project_code, name=case.name, applicant_name=case.organisation.name,
                    applicant_credit_code=case.organisation.credit_code, location=location,
                    total_investment=f"{case.total_investment:.2f}", scale_content=case.scale_content,
-                   category=case.category, industry=case.industry)
+                   category=case.category, industry=case.industry, clock=case_clock)
 
 
-async def _calendar(db: AsyncSession) -> ms.WorkCalendar:
-    days = list(await db.scalars(select(CalendarDay)))
-    confirmed = await db.scalars(select(CalendarYear.year).where(CalendarYear.confirmed.is_(True)))
-    return ms.WorkCalendar(holidays=frozenset(d.day for d in days if d.kind == "holiday"),
-                           workdays=frozenset(d.day for d in days if d.kind == "workday"),
-                           confirmed_years=frozenset(confirmed))
+def _calendar(calendar: WorkCalendar, year: int) -> ms.WorkCalendar:
+    """The server's calendar written out day by day for the year before the meeting's through two
+    years after it (every due date the minutes count lies there): each weekday it keeps off, each
+    weekend day it works, the years it has confirmed. Asking the server's calendar itself, rather
+    than reading its tables again, means a year without a table keeps the statutory holidays
+    (workcalendar.statutory_holidays) here too, and both count the same days."""
+    first, end = date(year - 1, 1, 1), date(year + 3, 1, 1)
+    days = [first + timedelta(days=n) for n in range((end - first).days)]
+    return ms.WorkCalendar(
+        holidays=frozenset(d for d in days if d.weekday() < _SATURDAY and not calendar.is_working_day(d)),
+        workdays=frozenset(d for d in days if d.weekday() >= _SATURDAY and calendar.is_working_day(d)),
+        confirmed_years=frozenset(y for y in range(year - 1, year + 3) if calendar.is_confirmed(y)))
+
+
+def _case_clock(c: clock.CaseClock) -> mm.CaseClock:
+    return mm.CaseClock(state=c.state.value, state_label=c.state.label_zh, limit_wd=c.limit_wd,
+                        start=_iso(c.start), used=c.used, left=c.left, deadline=_iso(c.deadline),
+                        overdue=c.overdue, suspended=c.suspended, provisional=c.provisional)
+
+
+def _item_clock(c: clock.ItemClock) -> mm.ItemClock:
+    return mm.ItemClock(state=c.state.value, state_label=c.state.label_zh, used=c.used, left=c.left,
+                        promised_deadline=_iso(c.promised_deadline), statutory_deadline=_iso(c.statutory_deadline),
+                        overdue=c.overdue, statutory_overdue=c.statutory_overdue, suspended=c.suspended,
+                        provisional=c.provisional)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None

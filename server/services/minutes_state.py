@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from minutes.model import Minutes
 from server.db.models import Department, MinutesConfirmation, MinutesDocument, MinutesEdit, MinutesVersion
+from server.domain.roles import Post
+from server.services.clock import CENTRE_TZ
 
 DRAFT, AWAITING, FINAL, SUPERSEDED = "draft", "awaiting_confirmation", "final", "superseded"
 OPEN_STATUSES = frozenset({DRAFT, AWAITING})
@@ -100,7 +102,8 @@ async def load_state(db: AsyncSession, meeting_id: int) -> MinutesState | None:
 
 
 async def _answers(db: AsyncSession, version: MinutesVersion) -> list[DepartmentAnswer]:
-    """Each attending member department with its latest answer to the version's present content."""
+    """Each attending member department with its answer to the version's present content: the
+    latest, unless the A post answered and only the B post later (``replaces``)."""
     departments = await required_departments(db, version)
     if version.status in SEALED_STATUSES:
         digest = None  # the sealed content carries its confirmations; list the answers it was sealed on
@@ -110,9 +113,16 @@ async def _answers(db: AsyncSession, version: MinutesVersion) -> list[Department
                             .order_by(MinutesConfirmation.id))
     latest: dict[int, MinutesConfirmation] = {}
     for row in rows:
-        if digest is None or row.content_sha256 == digest:
+        if (digest is None or row.content_sha256 == digest) and replaces(latest.get(row.department_id), row.post):
             latest[row.department_id] = row
     return [DepartmentAnswer(d, latest.get(d.id)) for d in departments]
+
+
+def replaces(standing: MinutesConfirmation | None, post: str | None) -> bool:
+    """Whether an answer given in ``post`` replaces the department's standing answer (AB工作制):
+    the B post answers with A's authority only while A has not, so nothing but A's own later
+    answer replaces an answer of the A post; any later answer replaces a B answer."""
+    return standing is None or standing.post != Post.A.value or post == Post.A.value
 
 
 async def required_departments(db: AsyncSession, version: MinutesVersion) -> list[Department]:
@@ -126,3 +136,15 @@ async def required_departments(db: AsyncSession, version: MinutesVersion) -> lis
 
 def minutes_of(version: MinutesVersion) -> Minutes:
     return Minutes.model_validate(version.content)
+
+
+def as_issued(version: MinutesVersion) -> Minutes:
+    """The minutes as their paper shows them: the content with the version's standing, its
+    correction reason and its own date (印发日期: when it was made final, else when it was drawn up),
+    which live on the version row. A sealed content keeps what it was sealed with; only a
+    superseded version's standing comes from the row (it changed after the seal)."""
+    minutes = minutes_of(version)
+    moment = version.finalised_at or version.created_at
+    return minutes.model_copy(update={
+        "status": version.status, "correction": version.reason or minutes.correction,
+        "issued_on": minutes.issued_on or (moment.astimezone(CENTRE_TZ).date().isoformat() if moment else None)})

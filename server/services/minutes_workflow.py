@@ -10,7 +10,8 @@ and the document cannot drift apart:
   "amendment"; the draft is then rebuilt from the log;
 - the chair sends the draft for confirmation; each attending member department confirms or objects
   (a comment is required). An answer counts only for the content it answered (its SHA-256): an
-  edit after it asks the department again;
+  edit after it asks the department again. The B post answers with A's authority only while A has
+  not answered: A's answer replaces a B answer, a B answer never replaces A's (AB工作制);
 - the chair finalises when all have confirmed, or records why not; the final content carries the
   confirmations and is sealed with the SHA-256 of its canonical JSON (the database refuses any
   later change, migration 0005). A correction is a new version with a reason, going through the
@@ -70,6 +71,7 @@ from server.services.minutes_state import (
     find_document,
     load_state,
     minutes_of,
+    replaces,
 )
 from server.settings import Settings
 
@@ -229,7 +231,7 @@ async def amend_opinion(db: AsyncSession, actor: Principal, meeting_id: int, opi
                "text": _checked(amendment.text, TEXT_CHARS, "text"),
                "conditions": list(checked.conditions), "reasons": checked.reasons,
                "legal_basis": checked.legal_basis, "remedy_notice": checked.remedy_notice,
-               "refer_to": amendment.refer_to, "amendment_reason": reason}
+               "refer_to": checked.refer_to, "amendment_reason": reason}
     await append_event(db, meeting.id, actor.user_id, "opinion_amended", payload)
     path = f"opinions/{opinion.opinion_id}"
     db.add(MinutesEdit(version_id=version.id, kind=AMENDMENT, path=path, old_text=_opinion_text(opinion),
@@ -246,12 +248,10 @@ def _find_opinion(minutes: Minutes, opinion_id: str) -> tuple[Any, Opinion] | No
 
 
 def _checked_opinion(amendment: OpinionAmendment) -> DomainOpinion:
-    if amendment.refer_to and amendment.kind is not OpinionKind.REFER_UPWARD:
-        raise MinutesError(422, "只有需转报上级的意见可以填写转报部门 / only 'refer to a higher level' names a "
-                                "department to refer to", field="refer_to")
     try:
         return validate_opinion(DomainOpinion(kind=amendment.kind, conditions=amendment.conditions,
-                                              reasons=amendment.reasons, legal_basis=amendment.legal_basis))
+                                              reasons=amendment.reasons, legal_basis=amendment.legal_basis,
+                                              refer_to=amendment.refer_to))
     except OpinionError as exc:
         raise MinutesError(422, str(exc), field=exc.field) from None
 
@@ -295,7 +295,8 @@ async def answer(db: AsyncSession, actor: Principal, meeting_id: int, *, verdict
                  version: int, department_id: int | None = None,
                  person_id: int | None = None) -> MinutesConfirmation:
     """A department's representative confirms or objects, for their own department and in their
-    own name only; an objection says why."""
+    own name only; an objection says why. The B post cannot replace an answer the A post gave to
+    this content (409 "a_post_answered")."""
     if person_id is not None and person_id != actor.user_id:
         raise MinutesError(403, "只能以本人名义确认，不能代他人确认 / you can only answer in your own name, "
                                 "not for another person", field="person_id", code="not_yourself")
@@ -313,9 +314,15 @@ async def answer(db: AsyncSession, actor: Principal, meeting_id: int, *, verdict
     if current.status != AWAITING:
         raise MinutesError(409, "纪要尚未送交确认 / the chair has not sent the minutes for confirmation yet",
                            field="status", code="not_sent")
-    if actor.department_id not in {a.department.id for a in state.answers}:
+    standing = next((a for a in state.answers if a.department.id == actor.department_id), None)
+    if standing is None:
         raise MinutesError(403, "本部门未出席本次会议，无需确认纪要 / your department did not attend this "
                                 "meeting and does not confirm its minutes", code="not_attending")
+    given = standing.answer
+    if given is not None and not replaces(given, actor.post):
+        raise MinutesError(409, f"本部门A岗{given.person.display_name}已对本版纪要作出答复，B岗不能替换 / "
+                                f"post A ({given.person.display_name}) of your department has already answered "
+                                "this version: post B cannot replace that answer", code="a_post_answered")
     comment = _checked(comment, NOTE_CHARS, "comment")
     if verdict == OBJECT and not comment:
         raise MinutesError(422, "提出异议须说明理由 / an objection must say why", field="comment")
@@ -348,7 +355,8 @@ async def finalise(db: AsyncSession, actor: Principal, meeting_id: int, note: st
                            field="note", code="unconfirmed")
     now = datetime.now(UTC)
     sealed = minutes_of(version).model_copy(update={
-        "confirmations": [_confirmation(a, note, now) for a in state.answers]})
+        "confirmations": [_confirmation(a, note, now) for a in state.answers],
+        "status": FINAL, "correction": version.reason, "issued_on": local(now).date().isoformat()})
     content = sealed.model_dump(mode="json")
     previous = state.latest_final
     version.content = content

@@ -35,11 +35,13 @@ def _source(policy: str = "deemed_accept", events: tuple[ms.Event, ...] | None =
         ms.Event(seq=1, ts=START, actor_id=1, type="meeting_status_changed",
                  payload={"from": "scheduled", "to": "live", "note": ""}),
         ms.Event(seq=2, ts=START, actor_id=3, type="participant_joined", payload=joined),
-        ms.Event(seq=3, ts=START + timedelta(minutes=5), actor_id=3, type="opinion_submitted", payload=opinion),
-        ms.Event(seq=4, ts=START + timedelta(minutes=6), actor_id=1, type="task_assigned", payload={
+        ms.Event(seq=3, ts=START + timedelta(minutes=1), actor_id=1, type="agenda_item_opened",
+                 payload={"project_code": "P", "item_name": "事项", "position": 1}),
+        ms.Event(seq=4, ts=START + timedelta(minutes=5), actor_id=3, type="opinion_submitted", payload=opinion),
+        ms.Event(seq=5, ts=START + timedelta(minutes=6), actor_id=1, type="task_assigned", payload={
             "task_id": "t-1", "department_code": "D1", "project_code": "P", "item_name": None, "text": "办理。",
             "due_working_days": 3}),
-        ms.Event(seq=5, ts=START + timedelta(minutes=7), actor_id=1, type="decision_recorded", payload={
+        ms.Event(seq=6, ts=START + timedelta(minutes=7), actor_id=1, type="decision_recorded", payload={
             "decision_id": "d-1", "project_code": "P", "item_name": None, "text": "议定。"}),
     )
     return ms.MinutesSource(
@@ -78,8 +80,9 @@ def test_due_dates_count_working_days_across_the_holiday() -> None:
 
 
 @pytest.mark.parametrize(("policy", "statement", "due"), [
-    ("deemed_accept", "二局未出席会议，视为同意会议议定事项。", None),
-    ("pending", "二局未出席会议，意见待定，须于2026年10月9日前书面报送意见。", "2026-10-09"),
+    ("deemed_accept", "二局未出席会议，对事项视为同意会议议定事项。", None),
+    ("pending", "二局未出席会议，对事项的意见待定，须于2026年10月9日前书面报送意见。",
+     "2026-10-09"),
 ])
 def test_an_absent_department_is_listed_with_the_centre_policy(policy, statement, due) -> None:
     minutes = build_minutes(_source(policy), number="N〔2026〕1号")
