@@ -326,6 +326,19 @@ class OpinionAmended(_OpinionContent):
     amendment_reason: Text
 
 
+class OpinionConfirmed(_Event):
+    """The department's representative (A post, or B standing in while A is away) read the opinion
+    as it will print in the minutes and confirmed it in the room. It belongs to that revision: an
+    amendment after it voids it, and the department is asked again after the meeting."""
+
+    type: Literal["opinion_confirmed"] = "opinion_confirmed"
+    opinion_id: Text
+    revision: Annotated[int, Field(ge=1)]
+    department_code: Text
+    post: Post = Vocab
+    """The post of whoever confirmed (A, or B standing in)."""
+
+
 class MaterialRequested(_Event):
     type: Literal["material_requested"] = "material_requested"
     request_id: Text
@@ -407,7 +420,7 @@ Event = Annotated[
     | ParticipantRemoved | MeetingLocked | MeetingUnlocked | LobbyAdmitted | LobbyRejected
     | SpeakingStarted | JoinTokenIssued | MeetingScheduled | MeetingUpdated | MeetingStatusChanged
     | InvitationExcused | AgendaItemOpened | AgendaItemClosed | HandRaised | ChatMessage
-    | OpinionSubmitted | OpinionAmended | MaterialRequested | DecisionRecorded | TaskAssigned
+    | OpinionSubmitted | OpinionAmended | OpinionConfirmed | MaterialRequested | DecisionRecorded | TaskAssigned
     | PresentationStarted | PresentationStopped | RecordingStarted | RecordingStopped
     | ClockSuspended | ClockResumed,
     Field(discriminator="type"),

@@ -26,6 +26,7 @@ from record.events import (
     MaterialRequested,
     MeetingStatusChanged,
     OpinionAmended,
+    OpinionConfirmed,
     OpinionSubmitted,
     ParticipantJoined,
     ParticipantLeft,
@@ -51,7 +52,7 @@ from record.state import (
 from record.vocab import ItemState, MeetingStatus
 
 ACTS = (AgendaItemOpened, AgendaItemClosed, HandRaised, ChatMessage, OpinionSubmitted, OpinionAmended,
-        MaterialRequested, DecisionRecorded, TaskAssigned, PresentationStarted, PresentationStopped,
+        OpinionConfirmed, MaterialRequested, DecisionRecorded, TaskAssigned, PresentationStarted, PresentationStopped,
         RecordingStarted, RecordingStopped, ClockSuspended, ClockResumed)
 """Events that are someone's act in the review (attendance counts them as having acted)."""
 
@@ -98,6 +99,8 @@ def apply(state: ReviewState, logged: Logged) -> ReviewState:
                 item.status, item.outcome, item.closed = ItemState.CLOSED, event.outcome, act
         case OpinionSubmitted() | OpinionAmended():
             _opinion(state, event, act)
+        case OpinionConfirmed():
+            _confirmation(state, event, act)
         case MaterialRequested():
             opinion = state.opinions.get(event.opinion_id) if event.opinion_id else None
             state.materials.append(Material(event, act, opinion.current.content.revision if opinion else None))
@@ -149,6 +152,14 @@ def _opinion(state: ReviewState, event: OpinionSubmitted | OpinionAmended, act: 
                                                    event.department_code, [revision])
     else:
         opinion.revisions.append(revision)
+
+
+def _confirmation(state: ReviewState, event: OpinionConfirmed, act: Act) -> None:
+    """A confirmation counts for the revision it names, and only while that revision is current:
+    one naming another revision (read before an amendment crossed it) confirms nothing."""
+    opinion = state.opinions.get(event.opinion_id)
+    if opinion is not None and opinion.current.content.revision == event.revision:
+        opinion.confirmations.append(Entry(event, act))
 
 
 def _acted(state: ReviewState, user_id: int | None) -> None:

@@ -24,6 +24,7 @@ from record.events import (
     HandRaised,
     MaterialRequested,
     OpinionAmended,
+    OpinionConfirmed,
     OpinionSubmitted,
     PresentationStarted,
     TaskAssigned,
@@ -109,6 +110,8 @@ class Opinion:
     item_name: str
     department_code: str
     revisions: list[OpinionRevision]
+    confirmations: list[Entry[OpinionConfirmed]] = field(default_factory=list)
+    """Confirmations in the room, each of the revision that was current when it was given."""
 
     @property
     def key(self) -> ItemKey:
@@ -117,6 +120,17 @@ class Opinion:
     @property
     def current(self) -> OpinionRevision:
         return self.revisions[-1]
+
+    @property
+    def confirmation(self) -> Entry[OpinionConfirmed] | None:
+        """The department's standing confirmation of the current revision (None: not confirmed,
+        or an amendment came after it). AB工作制 as for every answer of a department: the A post's
+        confirmation stands once given; a B confirmation stands only while A has given none."""
+        revision = self.current.content.revision
+        of_current = [c for c in self.confirmations if c.event.revision == revision]
+        by_a = [c for c in of_current if c.event.post is Post.A]
+        standing = by_a or of_current
+        return standing[-1] if standing else None
 
     @property
     def amendments(self) -> list[OpinionRevision]:

@@ -11,7 +11,9 @@ and the document cannot drift apart:
 - the chair sends the draft for confirmation; each attending member department confirms or objects
   (a comment is required). An answer counts only for the content it answered (its SHA-256): an
   edit after it asks the department again. The B post answers with A's authority only while A has
-  not answered: A's answer replaces a B answer, a B answer never replaces A's (AB工作制);
+  not answered: A's answer replaces a B answer, a B answer never replaces A's (AB工作制). A
+  department that confirmed every opinion it gave in the room, as the minutes print it, has
+  answered already when the draft is sent ("会中已确认"), so the round after the meeting is short;
 - the chair finalises when all have confirmed, or records why not; the final content carries the
   confirmations and is sealed with the SHA-256 of its canonical JSON (the database refuses any
   later change, migration 0005). A correction is a new version with a reason, going through the
@@ -34,9 +36,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minutes.build import build_minutes
-from minutes.edit import EditError, TextEdit, apply_edits, current_text
+from minutes.edit import EditError, TextEdit, apply_edits, text_changes
 from minutes.model import Confirmation, Minutes, Opinion
 from minutes.numbering import format_number
+from record.events import OpinionConfirmed
+from record.reducer import fold
+from record.state import Entry, ReviewState
 from server.auth.principal import Principal
 from server.db.models import (
     Department,
@@ -51,7 +56,7 @@ from server.domain.meetings import ALLOWED_TRANSITIONS, MeetingStatus
 from server.domain.opinions import Opinion as DomainOpinion, OpinionError, OpinionKind, validate_opinion
 from server.domain.roles import Post, Role
 from server.schemas.fields import paragraphs
-from server.services.eventlog import append_event, lock_meeting
+from server.services.eventlog import append_event, lock_meeting, read_record
 from server.services.meetings import MeetingError, change_status, local, require_meeting_chair
 from server.services.minutes_clock import apply_final_minutes
 from server.services.minutes_source import load_minutes_source
@@ -79,6 +84,8 @@ log = logging.getLogger(__name__)
 
 WORKFLOW_STATUSES = frozenset({MeetingStatus.MINUTES_DRAFT, MeetingStatus.MINUTES_FINAL})
 EDIT, AMENDMENT = "edit", "amendment"
+IN_MEETING = "会中已确认"
+"""The comment of an answer given by confirming the department's opinions in the room."""
 Verdict = Literal["confirm", "object"]
 REASON_CHARS, NOTE_CHARS, TEXT_CHARS = 1000, 2000, 4000
 
@@ -172,23 +179,24 @@ async def _open_version(db: AsyncSession, meeting_id: int,
 
 async def edit_draft(db: AsyncSession, actor: Principal, meeting_id: int, edits: list[TextEdit],
                      reason: str) -> MinutesVersion:
-    """The chair rewords free text of the open version; each changed text is recorded."""
+    """The chair rewords free text of the open version; each changed text is recorded, all with the
+    one reason and moment (a batch). An edit that leaves its text as it was is no change and is not
+    recorded (the editor page posts every field)."""
     _, state = await _open_version(db, meeting_id, chair=actor)
     reason = _checked(reason, REASON_CHARS, "reason", required=True)
-    if not edits:
-        raise MinutesError(422, "没有要修改的内容 / no edits given", field="edits")
     version = state.current
     before = minutes_of(version)
     try:
-        after = apply_edits(before, edits)
-        changes = [(e.path, current_text(before, e.path), e.text.strip()) for e in edits]
+        changes = text_changes(before, edits)
     except EditError as exc:
         raise MinutesError(422, str(exc), field="edits") from None
+    if not changes:
+        raise MinutesError(422, "没有修改任何内容 / nothing was changed", field="edits")
     now = datetime.now(UTC)
-    for path, old, new in changes:
-        db.add(MinutesEdit(version_id=version.id, kind=EDIT, path=path, old_text=old, new_text=new,
-                           editor_id=actor.user_id, reason=reason, at=now))
-    version.content = after.model_dump(mode="json")
+    for change in changes:
+        db.add(MinutesEdit(version_id=version.id, kind=EDIT, path=change.path, old_text=change.old,
+                           new_text=change.new, editor_id=actor.user_id, reason=reason, at=now))
+    version.content = apply_edits(before, [TextEdit(c.path, c.new) for c in changes]).model_dump(mode="json")
     await db.flush()
     return version
 
@@ -288,7 +296,45 @@ async def send_for_confirmation(db: AsyncSession, actor: Principal, meeting_id: 
         raise MinutesError(409, "纪要已在征求确认 / the minutes already await confirmation", field="status")
     state.current.status = AWAITING
     await db.flush()
+    if state.current.version == 1:
+        await _confirm_what_was_confirmed_in_the_meeting(db, meeting_id, state)
     return state.current
+
+
+async def _confirm_what_was_confirmed_in_the_meeting(db: AsyncSession, meeting_id: int,
+                                                     state: MinutesState) -> None:
+    """A department whose representative confirmed, in the room, every opinion it gave as it now
+    prints (the revision the minutes print, not amended since: record.state.Opinion.confirmation)
+    has confirmed the minutes already: its answer is recorded in the name of whoever confirmed (the
+    A post's confirmation if there is one, AB工作制), with IN_MEETING as comment, so the round after
+    the meeting asks only the others. A department that gave no opinion, or whose opinion changed
+    after it confirmed, answers as usual. Only for version 1: a correction is confirmed anew."""
+    record = fold(await read_record(db, meeting_id))
+    minutes = minutes_of(state.current)
+    digest = content_sha256(state.current.content)
+    for standing in state.answers:
+        printed = [o for item in minutes.items for o in item.opinions
+                   if o.department_code == standing.department.code]
+        confirmed = [_confirmed_as_printed(record, o) for o in printed]
+        if standing.answer is not None or not confirmed or None in confirmed:
+            continue
+        entries = sorted((c for c in confirmed if c is not None), key=lambda c: c.act.at)
+        chosen = next((c for c in reversed(entries) if c.event.post.value == Post.A.value), entries[-1])
+        if chosen.act.actor_id is None:
+            continue
+        db.add(MinutesConfirmation(version_id=state.current.id, department_id=standing.department.id,
+                                   person_id=chosen.act.actor_id, post=chosen.event.post.value, verdict=CONFIRM,
+                                   comment=IN_MEETING, content_sha256=digest, at=entries[-1].act.at))
+    await db.flush()
+
+
+def _confirmed_as_printed(record: ReviewState, printed: Opinion) -> Entry[OpinionConfirmed] | None:
+    """The room's confirmation of an opinion, if it is of the revision the minutes print."""
+    opinion = record.opinions.get(printed.opinion_id)
+    if opinion is None or opinion.current.content.revision != printed.revision:
+        return None
+    confirmation = opinion.confirmation
+    return confirmation if confirmation is not None and confirmation.event.revision == printed.revision else None
 
 
 async def answer(db: AsyncSession, actor: Principal, meeting_id: int, *, verdict: Verdict, comment: str,

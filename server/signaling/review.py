@@ -68,9 +68,14 @@ def next_id(prefix: str, taken: Iterable[str]) -> str:
 class Review:
     """One meeting's review: the record's state plus what belongs to the people present."""
 
-    def __init__(self, facts: LiveFacts, state: ReviewState | None = None) -> None:
+    def __init__(self, facts: LiveFacts, state: ReviewState | None = None,
+                 log: list[Logged] | None = None) -> None:
         self.facts = facts
         self.state = state if state is not None else ReviewState.for_agenda(facts.agenda)
+        self.log: list[Logged] = log if log is not None else []
+        """Every event of the meeting's record in order: the stored log it was loaded from, then
+        each event as it is written. What the live draft of the minutes is built from, so that
+        following the meeting never reads the log back from the database."""
         # off the record: this session's people
         self.hands: list[str] = []
         self.floor: str | None = None
@@ -83,6 +88,7 @@ class Review:
         """Take one event of the meeting's log into the state, as it is written (a MeetingLog
         listener) or replayed."""
         apply(self.state, logged)
+        self.log.append(logged)
 
     def status_of(self, item: AgendaItem) -> str:
         return self.state.agenda[(item.project_code, item.item_name)].status.value
@@ -169,7 +175,17 @@ class Review:
                 "refer_to": content.refer_to, "revision": content.revision,
                 "materials": [{"request_id": m.event.request_id, "material": m.event.material,
                                "detail": m.event.detail, "due_working_days": m.event.due_working_days}
-                              for m in self.state.materials_of(opinion)]}
+                              for m in self.state.materials_of(opinion)],
+                "confirmed": _confirmed(opinion)}
+
+
+def _confirmed(opinion: Opinion) -> dict[str, Any] | None:
+    """The department's confirmation of the opinion's current revision in the room, if any."""
+    confirmation = opinion.confirmation
+    if confirmation is None:
+        return None
+    return {"revision": confirmation.event.revision, "post": confirmation.event.post.value,
+            "by": confirmation.act.actor_name or "", "at": confirmation.act.at.isoformat()}
 
 
 def _fields(event: Any) -> dict[str, Any]:
@@ -179,4 +195,5 @@ def _fields(event: Any) -> dict[str, Any]:
 
 async def load_review(db: AsyncSession, facts: LiveFacts) -> Review:
     """The review as the meeting's stored log leaves it (a fresh one for a meeting not yet begun)."""
-    return Review(facts, fold(await read_record(db, facts.id), facts.agenda))
+    log = await read_record(db, facts.id)
+    return Review(facts, fold(log, facts.agenda), log)

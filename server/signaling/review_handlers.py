@@ -11,8 +11,10 @@ one of them should (two openings of items, an amendment racing the item's close)
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -22,6 +24,8 @@ from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from minutes.source import MinutesSource
+from record.events import Logged
 from record.vocab import ItemState
 from server.db.models import CaseMaterial
 from server.domain.meetings import MeetingStatus
@@ -29,10 +33,12 @@ from server.domain.opinions import MaterialRequest, Opinion, OpinionError, valid
 from server.domain.roles import Post, Role
 from server.services.live_meeting import AgendaItem, InvitedDepartment, LiveFacts
 from server.services.meetings import MeetingError, set_status
+from server.services.minutes_source import load_minutes_source
 from server.services.minutes_workflow import draft_after_meeting
 from server.settings import Settings
 from server.signaling import review_messages as rm
 from server.signaling.errors import SignalingError
+from server.signaling.live_minutes import INTERVAL_S, LiveDraft, Preview, is_quiet
 from server.signaling.review import Present, Presentation, Review, load_review, next_id
 from server.signaling.room_state import LiveMeeting, Participant
 
@@ -58,6 +64,14 @@ MESSAGES: dict[str, str] = {
     "item_open": "请先结束正在审议的事项，再结束会议 / close the item under review before ending the meeting",
     "meeting_ended": "会议已结束，会后修改意见请在纪要中提出 / the meeting has ended: amend opinions in its "
                      "minutes",
+    "unknown_opinion": "本次会议没有该意见 / no such opinion in this meeting",
+    "not_your_opinion": "只能确认本部门的意见 / you can only confirm your own department's opinion",
+    "stale_revision": "该意见已修改，请阅读修改后的意见再确认 / the opinion has been amended since: read the "
+                      "new revision and confirm that",
+    "a_post_confirmed": "本部门A岗已确认该意见，B岗不能替换 / post A of your department has confirmed this "
+                        "opinion: post B cannot replace that confirmation",
+    "minutes_unavailable": "纪要草稿暂时无法生成，请稍后再试 / the draft minutes cannot be made just now: try "
+                           "again shortly",
 }
 
 POSTS = frozenset(post.value for post in Post)
@@ -93,6 +107,10 @@ class ReviewDesk:
         self._joined = joined
         self._settings = settings
         self._reviews: weakref.WeakKeyDictionary[LiveMeeting, Review] = weakref.WeakKeyDictionary()
+        self._drafts: weakref.WeakKeyDictionary[LiveMeeting, LiveDraft] = weakref.WeakKeyDictionary()
+        self._hinted: weakref.WeakKeyDictionary[LiveMeeting, float] = weakref.WeakKeyDictionary()
+        """When each meeting's room was last told that its draft minutes changed."""
+        self._hint_due: weakref.WeakSet[LiveMeeting] = weakref.WeakSet()
 
     def handlers(self) -> dict[str, tuple[TypeAdapter[Any], Handler]]:
         """Event name -> (payload adapter, handler), for the signaling server's dispatch table."""
@@ -113,6 +131,8 @@ class ReviewDesk:
             "presentation_close": (rm.PresentationClose, self._presentation_close),
             "meeting_start": (rm.MeetingStart, self._meeting_start),
             "meeting_end": (rm.MeetingEnd, self._meeting_end),
+            "opinion_confirm": (rm.OpinionConfirm, self._opinion_confirm),
+            "minutes_preview": (rm.MinutesPreview, self._minutes_preview),
         }
         return {event: (TypeAdapter(model), handler) for event, (model, handler) in table.items()}
 
@@ -125,9 +145,28 @@ class ReviewDesk:
             return await load_review(db, facts)
 
     def attach(self, meeting: LiveMeeting, review: Review) -> None:
-        """The live meeting's review, from now on taking every event its log is written."""
+        """The live meeting's review, from now on taking every event its log is written, and the
+        draft of its minutes, built from the review's log when someone asks."""
         self._reviews[meeting] = review
         meeting.log.listen(review.take)
+        meeting.log.listen(lambda logged: self._changed(meeting, logged))
+        live = weakref.ref(meeting)  # the draft is kept by the meeting, never keeps it
+
+        async def facts() -> MinutesSource:
+            found = live()
+            if found is None:
+                raise RuntimeError(f"meeting {meeting_id} is no longer live")
+            await found.log.flush()  # the facts name everyone the stored log names
+            async with self._sessions() as db:
+                return await load_minutes_source(db, meeting_id, self._settings)
+
+        def built(preview: Preview) -> None:
+            found = live()
+            if found is not None:
+                self._hint(found)
+
+        meeting_id = meeting.id
+        self._drafts[meeting] = LiveDraft(review.log, facts, built)
 
     def review(self, meeting: LiveMeeting) -> Review:
         """The live meeting's review (every live meeting is attached when it is created)."""
@@ -153,6 +192,63 @@ class ReviewDesk:
         elif state != review.last_broadcast:
             self._tell(meeting, review, state)
         return state
+
+    # -- the live draft of the minutes ---------------------------------------------------
+
+    def _changed(self, meeting: LiveMeeting, logged: Logged) -> None:
+        """An event the minutes carry was written: the room is told (``minutes_changed``) at most
+        once per interval, at once if it was not told within the last, else at its end."""
+        if is_quiet(logged) or meeting in self._hint_due:
+            return
+        self._hint_due.add(meeting)
+        wait = self._hinted.get(meeting, -INTERVAL_S) + INTERVAL_S - time.monotonic()
+        asyncio.get_running_loop().call_later(max(0.0, wait), self._hint, meeting)
+
+    def _hint(self, meeting: LiveMeeting) -> None:
+        """``events``: how many the record holds; ``draft``: how many the newest draft holds (a
+        room whose draft is older asks again, and gets the newest without waiting)."""
+        self._hint_due.discard(meeting)
+        self._hinted[meeting] = time.monotonic()
+        meeting.broadcast("minutes_changed", {"events": len(self.review(meeting).log),
+                                              "draft": self._drafts[meeting].drafted})
+
+    async def _minutes_preview(self, connection: Connection, message: rm.MinutesPreview) -> dict[str, Any]:
+        """Anyone in the meeting reads the draft minutes as they stand."""
+        meeting, _participant, review = await self._enter(connection, message.meeting_id)
+        try:
+            preview = await self._drafts[meeting].preview()
+        except Exception:  # a bug in building, or the database away: say so, the room goes on
+            logger.exception("meeting %s: the live draft of the minutes could not be built", meeting.id)
+            raise refuse("minutes_unavailable") from None
+        return preview.public(message.format, len(review.log))
+
+    async def _opinion_confirm(self, connection: Connection, message: rm.OpinionConfirm) -> dict[str, Any]:
+        """The department's representative confirms its opinion as it will print (the same rule as
+        giving it: A, or B while A is away), for the revision they read; the A post's confirmation
+        is not replaced by B's."""
+        meeting, participant, review = await self._enter(connection, message.meeting_id)
+        department = self._department_of(meeting, review, participant)
+        _require_in_session(review)
+        opinion = review.state.opinions.get(message.opinion_id)
+        if opinion is None:
+            raise refuse("unknown_opinion", opinion_id=message.opinion_id)
+        if opinion.department_code != department.code:
+            raise refuse("not_your_opinion", opinion_id=message.opinion_id)
+        revision = opinion.current.content.revision
+        if message.revision != revision:
+            raise refuse("stale_revision", revision=revision)
+        principal = participant.identity.principal
+        assert principal is not None
+        standing = opinion.confirmation
+        if standing is not None and standing.event.post.value == Post.A.value and principal.post != Post.A.value:
+            raise refuse("a_post_confirmed")
+        if standing is not None and standing.event.post.value == principal.post \
+                and standing.act.actor_id == participant.user_id:
+            return {"opinion_id": opinion.opinion_id, "revision": revision}  # confirmed already
+        self._record(meeting, participant, "opinion_confirmed", opinion_id=opinion.opinion_id, revision=revision,
+                     department_code=department.code, post=principal.post)
+        await self._settled(meeting, review)
+        return {"opinion_id": opinion.opinion_id, "revision": revision}
 
     async def _settled(self, meeting: LiveMeeting, review: Review) -> None:
         """Broadcast a change once the events that made it are in the log: whoever sees an opinion,

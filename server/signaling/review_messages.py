@@ -9,7 +9,7 @@ is never shortened to fit (what is logged is what the person wrote, trimmed at b
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, ModelWrapValidatorHandler, ValidationError, model_validator
 
@@ -157,3 +157,17 @@ class MeetingStart(ReviewRequest):
 class MeetingEnd(ReviewRequest):
     note: storable(TEXT_LIMITS["closing_note"]) = ""  # type: ignore[valid-type]
     """The chair's closing summary, kept with the end in the record."""
+
+
+class OpinionConfirm(ReviewRequest):
+    """A department's representative confirms its opinion as it will print, naming the revision
+    they read (an amendment crossing the confirmation is refused, not confirmed unread)."""
+
+    opinion_id: storable(32, 1)  # type: ignore[valid-type]
+    revision: int = Field(ge=1, le=PG_INT_MAX)
+
+
+class MinutesPreview(ReviewRequest):
+    """The draft minutes as they stand: the HTML document (``html``) or the model (``json``)."""
+
+    format: Literal["html", "json"] = "html"

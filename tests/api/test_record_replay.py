@@ -1,7 +1,7 @@
 """Replaying a meeting's log through the record's reducer rebuilds exactly the live review's state.
 
 Hypothesis generates random valid meetings (people joining and leaving, the floor moving, items
-opened and closed, opinions given and amended by A and B posts, materials, decisions, tasks, hands,
+opened and closed, opinions given, amended and confirmed by A and B posts, materials, decisions, tasks, hands,
 chat, presentations, recordings, the meeting going live and ending); each event is written the way
 the room writes it (signaling.events.MeetingLog: checked against the record, stored through the
 hash-chained service, handed to the live review as it is written). Then the review is loaded from
@@ -33,8 +33,8 @@ from tests.world import World, build_world
 
 LAND = "建设项目用地预审与选址意见书核发"
 KINDS = ("agree", "agree_in_principle", "conditional", "disagree", "refer_upward")
-ACTIONS = ("join", "join", "leave", "speak", "open", "close", "opinion", "opinion", "material", "decision",
-           "task", "hand", "chat", "present", "unpresent", "record", "unrecord", "status")
+ACTIONS = ("join", "join", "leave", "speak", "open", "close", "opinion", "opinion", "confirm", "material",
+           "decision", "task", "hand", "chat", "present", "unpresent", "record", "unrecord", "status")
 EXAMPLES = 25
 
 
@@ -124,6 +124,12 @@ class Room:
                 if earlier is None:
                     return actor, "opinion_submitted", payload
                 return actor, "opinion_amended", {**payload, "amendment_reason": text or "修改"}
+            case "confirm" if present and person.department and self.phase != "ended":
+                confirmed = self.opinions.get((item[1], person.department))
+                if confirmed is None:
+                    return None
+                return actor, "opinion_confirmed", {"opinion_id": confirmed[0], "revision": confirmed[1],
+                                                    "department_code": person.department, "post": person.post}
             case "material" if present and person.department and open_item:
                 opinion = self.opinions.get((open_item[1], person.department))
                 if opinion is None:

@@ -42,11 +42,11 @@ async def test_minutes_page_through_the_workflow(client: TestClient, world: Worl
     chair = await sign_in(client, "chair")
     assert f'href="{base}"' in await _page(client, f"/meetings/{world.meeting_x}")
     html = await _page(client, base)
-    assert "凤联审纪" in html and "草稿" in html and 'name="path" value="summary"' in html
-    assert "送交各部门确认" in html and 'for="edit-1"' in html  # labelled edit forms
-    await _submit(client, chair, f"{base}/edits", path="summary", text="页面修改的总结。", reason="页面测试")
+    assert "凤联审纪" in html and "草稿" in html and 'name="edit:summary"' in html
+    assert "送交各部门确认" in html and 'for="edit-1"' in html  # labelled editor fields
+    await _submit(client, chair, f"{base}/edits", status=302, reason="页面测试", **{"edit:summary": "页面修改的总结。"})
     before = await count_rows(db_sessions, *MINUTES_TABLES)
-    refused = await _submit(client, chair, f"{base}/edits", 422, path="items/1/opinions", text="x", reason="r")
+    refused = await _submit(client, chair, f"{base}/edits", 422, reason="r", **{"edit:items/1/opinions": "x"})
     assert "不是可编辑的内容" in refused
     assert await count_rows(db_sessions, *MINUTES_TABLES) == before
     await _submit(client, chair, f"{base}/send")
@@ -54,7 +54,7 @@ async def test_minutes_page_through_the_workflow(client: TestClient, world: Worl
     rep_b = await sign_in(client, "rep_b")
     html = await _page(client, base)
     assert 'name="verdict" value="confirm"' in html and f'value="{OPINION_ID}"' in html
-    assert "送交各部门确认" not in html and 'name="path"' not in html  # no chair forms
+    assert "送交各部门确认" not in html and 'name="edit:' not in html  # no chair forms
     await _submit(client, rep_b, f"{base}/amendments", opinion_id=OPINION_ID, kind="agree", text="同意备案",
                   conditions="", reasons="", legal_basis="", refer_to="", reason="会后核实")
     await _submit(client, rep_b, f"{base}/answers", verdict="object", comment="", version="1", status=422)

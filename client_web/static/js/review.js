@@ -1,8 +1,10 @@
 // The conduct of the review around the video: agenda, raised hands, chat, participants with the
-// chair's moderation, departments' opinions, decisions and tasks, and the presented PDF. Everything
+// chair's moderation, departments' opinions (and their confirmation as the live draft minutes print
+// them, live_minutes.js), decisions and tasks, and the presented PDF. Everything
 // here renders the server's `review_state` snapshot (the server decides; the page only asks), so a
 // page that missed an event is right again with the next snapshot.
 import { t } from "./i18n.js";
+import { LiveMinutes } from "./live_minutes.js";
 import { SignalingError } from "./signaling.js";
 import { firstOverLimit, limitField, recount, showProblem } from "./text_limits.js";
 
@@ -56,6 +58,7 @@ export class Review {
     this.isChair = false;
     this.pdf = null;
     this.wire();
+    this.minutes = new LiveMinutes(this);
   }
 
   get me() {
@@ -299,9 +302,41 @@ export class Review {
     }));
     this.$("opinion-empty").hidden = all.length > 0;
     this.renderOpinionForm();
-    const mine = opinions.find((o) => this.config.departments[this.config.me.department_id]?.code === o.department_code);
+    const mine = opinions.find((o) => this.myDepartmentCode() === o.department_code);
     this.$("amendment-row").hidden = !mine;
     this.$("amendment-reason").required = Boolean(mine);
+    this.renderConfirmations();
+  }
+
+  myDepartmentCode() {
+    return this.config.departments[this.config.me.department_id]?.code ?? null;
+  }
+
+  /** The department's own opinions, each as the draft prints it, to confirm in the room (the same
+   * people as may give them: A, or B while A is away). A confirmation names the revision read;
+   * an amendment asks again. */
+  renderConfirmations() {
+    const code = this.myDepartmentCode();
+    const own = this.mayGiveOpinion() && code ? Object.entries(this.state.opinions || {}).flatMap(([itemId, list]) =>
+      list.filter((o) => o.department_code === code).map((o) => ({ ...o, item_id: Number(itemId) }))) : [];
+    this.$("minutes-confirm").hidden = own.length === 0;
+    const over = this.state.meeting_status && !["scheduled", "live"].includes(this.state.meeting_status);
+    const blocked = Boolean(this.aPostPresent()) || over;
+    this.$("minutes-confirm-list").replaceChildren(...own.map((o) => {
+      const item = this.state.items.find((i) => i.id === o.item_id);
+      const confirmed = o.confirmed && o.confirmed.revision === o.revision;
+      const status = confirmed
+        ? element("span", { className: "badge ok", text: t("room.minutes.confirmed", { n: o.revision, by: o.confirmed.by }) })
+        : button(t("room.minutes.confirm", { n: o.revision }), async () => {
+          if (await this.ask("opinion_confirm", { opinion_id: o.opinion_id, revision: o.revision }, "minutes-confirm-message")) {
+            this.say("minutes-confirm-message", t("room.minutes.confirm_done"));
+          }
+        }, { disabled: blocked, "aria-label": `${t("room.minutes.confirm", { n: o.revision })} ${item ? item.item_name : ""}` });
+      return element("li", { "data-opinion": o.opinion_id, "data-confirmed": confirmed ? "true" : "false" },
+        element("strong", { text: item ? item.item_name : "" }), " ",
+        element("span", { className: "badge", text: o.kind_label || this.config.labels.opinion[o.kind] }), " ", status,
+        element("span", { className: "opinion-text muted", text: [o.text, ...(o.conditions || [])].filter(Boolean).join("；") }));
+    }));
   }
 
   /** For a B post: the department's A post in the room, if any (B acts only while A is away; the
@@ -436,7 +471,10 @@ export class Review {
         element("strong", { text: p.display_name }), " ",
         element("span", { className: "muted", text: `${p.unit || ""}${presenter}` }), " ", ...actions);
     }));
-    if (this.state) this.renderOpinionForm();
+    if (this.state) {
+      this.renderOpinionForm();
+      this.renderConfirmations();
+    }
     this.$("lock-toggle").hidden = !this.isChair;
     this.$("lock-toggle").textContent = t(room.locked ? "room.mod.unlock" : "room.mod.lock");
     this.$("lock-toggle").setAttribute("aria-pressed", String(room.locked));

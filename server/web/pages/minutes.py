@@ -1,6 +1,10 @@
 """The minutes page of a meeting: the rendered version, where each department stands, and the
-forms each person may use (the chair's edits, send, finalise and new version; a representative's
+forms each person may use (the chair's editor, send, finalise and new version; a representative's
 confirm/object and amendment of their own department's opinion).
+
+The chair's editor is one form: every editable text of the open version in place (named
+``edit:<path>``) and one reason, so a save is one batch; the service records only the texts that
+changed, so the form works as a plain post without scripts (minutes_editor.js only helps).
 
 Every form posts to a route here that calls the same services as the API, so the page can never
 do what the API would refuse; a refusal shows the error page with the service's message.
@@ -8,12 +12,13 @@ do what the API would refuse; a refusal shows the error page with the service's 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
 from aiohttp import web
 
-from minutes.edit import TextEdit, current_text, editable_paths
+from minutes.edit import TextEdit
 from server.auth.policy import is_meeting_chair
 from server.auth.principal import Principal
 from server.domain.opinions import OpinionKind
@@ -22,6 +27,8 @@ from server.services.meetings import MeetingError
 from server.services.minutes_reading import Reader, readable_version, reader_for
 from server.services.minutes_state import AWAITING, OPEN_STATUSES, MinutesError, minutes_of
 from server.services.minutes_workflow import (
+    AMENDMENT,
+    EDIT,
     OpinionAmendment,
     amend_opinion,
     answer,
@@ -36,10 +43,12 @@ from server.web.context import context, db
 from server.web.errors import ApiError
 from server.web.ids import parse_id, path_id
 from server.web.pages.display import label, when
+from server.web.pages.minutes_editor import edit_batches, editor_sections
 from server.web.pages.render import render, require_page_user
 
 routes = web.RouteTableDef()
 MEETING = r"/meetings/{id:\d+}/minutes"
+EDIT_FIELD = "edit:"  # the editor's field of the text at <path> is named edit:<path>
 
 
 async def _call(operation: Any) -> Any:
@@ -83,8 +92,9 @@ async def minutes_page(request: web.Request) -> web.Response:
     state = reader.state
     is_chair = is_meeting_chair(me, reader.meeting.chair_id)
     values: dict[str, Any] = {"meeting": reader.meeting, "state": state, "is_chair": is_chair,
-                              "version": None, "edit_forms": [], "own_opinions": [], "answers": [],
-                              "may_answer": False, "kinds": [], "notice": False, "whole": reader.whole_minutes}
+                              "version": None, "editing": False, "editor": [], "own_opinions": [], "answers": [],
+                              "may_answer": False, "kinds": [], "notice": False, "whole": reader.whole_minutes,
+                              "saved": "saved" in request.query}
     if state is not None:
         raw = request.query.get("version", "")
         try:
@@ -95,17 +105,19 @@ async def minutes_page(request: web.Request) -> web.Response:
         minutes = minutes_of(shown)
         editing = is_chair and shown is current and current.status in OPEN_STATUSES
         department_code = _code_of(state, me.department_id) if me.department_id else None
+        t = functools.partial(i18n.translate, lang)
+        latest = minutes_of(current)
         values.update(
-            version=shown, versions=reader.versions(), minutes=minutes,
-            edit_forms=[{"path": p, "text": current_text(minutes, p)} for p in editable_paths(minutes)]
-            if editing else [],
+            version=shown, versions=reader.versions(), minutes=minutes, editing=editing,
+            editor=editor_sections(minutes, t, lang) if editing else [],
             answers=[{"department": a.department, "answer": a.answer, "when": when(a.answer.at) if a.answer else ""}
                      for a in state.answers] if reader.drafts else [],
             may_answer=(me.role == Role.CHIEF_REP and current.status == AWAITING and department_code is not None),
             own_opinions=_own_opinions(me, reader, department_code),
             kinds=[{"value": k.value, "label": label(lang, k)} for k in OpinionKind],
             notice=state.latest_final is not None,
-            edits=[{"edit": e, "when": when(e.at)} for e in state.edits] if reader.drafts else [],
+            edit_batches=edit_batches(state.edits, latest, t, lang, EDIT) if reader.drafts else [],
+            amendment_batches=edit_batches(state.edits, latest, t, lang, AMENDMENT) if reader.drafts else [],
         )
     return render(request, "minutes/page.html", **values)
 
@@ -140,10 +152,22 @@ async def generate_submit(request: web.Request) -> web.Response:
     await _post(request, lambda me, meeting_id, _form: generate_draft(db(request), me, meeting_id, settings))
 
 
+def _edits(form: dict[str, str]) -> list[TextEdit]:
+    """Every text the editor posted; the unchanged ones are left out by the service."""
+    return [TextEdit(key.removeprefix(EDIT_FIELD), value) for key, value in form.items()
+            if key.startswith(EDIT_FIELD)]
+
+
 @routes.post(MEETING + "/edits")
 async def edit_submit(request: web.Request) -> web.Response:
-    await _post(request, lambda me, meeting_id, form: edit_draft(
-        db(request), me, meeting_id, [TextEdit(form.get("path", ""), form.get("text", ""))], form.get("reason", "")))
+    """One save of the editor: the changed texts as one batch under the one reason; back to the
+    page at the history, where the batch now stands first."""
+    me = require_page_user(request)
+    meeting_id = _meeting_id(request)
+    await _call(reader_for(db(request), me, meeting_id))
+    form = await _form(request)
+    await _call(edit_draft(db(request), me, meeting_id, _edits(form), form.get("reason", "")))
+    raise web.HTTPFound(f"/meetings/{meeting_id}/minutes?saved=1#minutes-history")
 
 
 def _amendment(form: dict[str, str]) -> OpinionAmendment:
