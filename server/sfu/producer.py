@@ -85,7 +85,6 @@ class Producer:
         self.muted = False
         self._track = track
         self._receiver = receiver
-        self.forwarding = forwarding
         self._consumers: set[Consumer] = set()
         self._packet_consumers: set[PacketConsumer] = set()
         self._media_payload_types = frozenset(media_payload_types)

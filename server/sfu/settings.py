@@ -89,7 +89,7 @@ class SfuSettings:
     negotiation_timeout_s: float = 15.0
     """How long the SFU waits for a subscriber's answer to its offer."""
 
-    forwarding: Forwarding = "frame"
+    forwarding: Forwarding = "packet"
     """How media reaches subscribers.
 
     "packet": each received RTP packet is rewritten (SSRC, sequence number, timestamp, payload
