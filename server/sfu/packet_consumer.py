@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from .packets import SEQ_MOD, TS_MOD, ForwardedPacket, PacketCache, seq_newer_or_equal
-from .rtp_forward import RtpOut
+from .rtp_forward import ReceiverReport, RtpOut
 
 RUN_WINDOW = 1 << 13
 """How far back from the newest packet a late one still belongs to the run.
@@ -55,6 +55,11 @@ class PacketConsumer:
         self.nacks_missed = 0
         if out.ready:
             self.request_keyframe()
+
+    @property
+    def receiver_report(self) -> ReceiverReport | None:
+        """The subscriber's latest report (loss, jitter) on the m-line this consumer sends on."""
+        return self._out.receiver_report
 
     def forward(self, packet: ForwardedPacket) -> None:
         """Send ``packet`` to the subscriber, or drop it while waiting for a keyframe."""

@@ -17,11 +17,14 @@ Depends on aiortc 1.16 / aioice 0.13 internals, all in this module (the receive 
   ``.remote_addr``), which is called here directly.
 - ``RTCRtpSender._retransmit(seq)`` is awaited by ``_handle_rtcp_packet`` for each sequence number
   of a subscriber's NACK; ``_send_rtcp(packets)`` sends the sender report built by ``_run_rtcp``
-  from private counters that only ``_run_rtp`` updates. Both are shadowed per instance.
+  from private counters that only ``_run_rtp`` updates; ``_handle_rtcp_packet(packet)`` is how
+  ``RTCDtlsTransport`` hands the sender the subscriber's receiver reports. All three are shadowed
+  per instance.
 """
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pylibsrtp
@@ -29,7 +32,7 @@ from aiortc import RTCRtpSender
 from aiortc.codecs import is_rtx
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcrtpparameters import RTCRtpSendParameters
-from aiortc.rtp import AnyRtcpPacket, RtcpSenderInfo, RtcpSrPacket
+from aiortc.rtp import AnyRtcpPacket, RtcpRrPacket, RtcpSenderInfo, RtcpSrPacket
 from aiortc.utils import random16, random32
 
 from .packets import SEQ_MOD, TS_MOD, ExtensionLayout, ForwardedPacket, rtp_bytes, rtx_payload, seq_newer_or_equal
@@ -39,6 +42,19 @@ ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 ICE_COMPONENT_RTP = 1
 SR_NTP_TO_LSR_SHIFT = 16
+
+
+@dataclass(frozen=True)
+class ReceiverReport:
+    """What a subscriber last reported about the stream it receives on one m-line (RFC 3550 6.4)."""
+
+    fraction_lost: float
+    """Share of packets lost since its previous report, 0..1."""
+    packets_lost: int
+    """Cumulative packets lost (retransmissions that arrived count as received)."""
+    jitter_s: float
+    received_at: float
+    """time.monotonic() when the report arrived."""
 
 
 def _random_sequence_number() -> int:
@@ -86,9 +102,11 @@ class RtpOut:
         self.octets = 0
         self.retransmitted = 0
         self.send_failures = 0
+        self.receiver_report: ReceiverReport | None = None
 
         send = sender.send
         send_rtcp = sender._send_rtcp
+        handle_rtcp = sender._handle_rtcp_packet
 
         async def configured_send(parameters: RTCRtpSendParameters) -> None:
             await send(parameters)
@@ -101,10 +119,16 @@ class RtpOut:
             self._fill_sender_report(packets)
             await send_rtcp(packets)
 
+        async def read_rtcp(packet: AnyRtcpPacket) -> None:
+            if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+                self._read_receiver_report(packet)
+            await handle_rtcp(packet)
+
         # aiortc 1.16 internal: see the module docstring.
         sender.send = configured_send  # type: ignore[method-assign]
         sender._retransmit = retransmit  # type: ignore[method-assign]
         sender._send_rtcp = reported_send_rtcp  # type: ignore[method-assign]
+        sender._handle_rtcp_packet = read_rtcp  # type: ignore[method-assign]
 
     def _configure(self, parameters: RTCRtpSendParameters) -> None:
         codec = parameters.codecs[0]
@@ -193,6 +217,16 @@ class RtpOut:
         # aioice 0.13 internal: CandidatePair.protocol (a StunProtocol) and .remote_addr.
         pair.protocol.transport.sendto(protected, pair.remote_addr)
         return True
+
+    def _read_receiver_report(self, packet: RtcpRrPacket | RtcpSrPacket) -> None:
+        for report in packet.reports:
+            if report.ssrc == self.ssrc and self.clock_rate:
+                self.receiver_report = ReceiverReport(
+                    fraction_lost=report.fraction_lost / 256,
+                    packets_lost=report.packets_lost,
+                    jitter_s=report.jitter / self.clock_rate,
+                    received_at=time.monotonic(),
+                )
 
     def _fill_sender_report(self, packets: list[AnyRtcpPacket]) -> None:
         """Put this m-line's real counters in aiortc's sender report (its own stay at zero)."""

@@ -67,6 +67,10 @@ async def test_packets_reach_subscribers_without_the_frame_path(meeting: Meeting
         stats = await client_receiver(meeting, "bob", slot).getStats()
         sent = [s for s in stats.values() if s.type == "remote-outbound-rtp"]
         assert sent and 0 < sent[0].packetsSent <= out.packets, kind
+        # and the subscriber's receiver reports are read per consumer
+        report = slot.consumer.receiver_report
+        assert report is not None and report.packets_lost == 0 and report.fraction_lost == 0, kind
+        assert 0 <= report.jitter_s < 0.1, kind
     for source in wanted:
         assert bob.receiver.stats[source].decode_errors == 0
 
