@@ -5,6 +5,8 @@ Run by hand (about 1 minute per scenario and mode in --quick mode):
     .venv/bin/python bench/sfu.py --quick            # every scenario, pass-through and baseline
     .venv/bin/python bench/sfu.py --scenarios mesh:6,fanout:50 --duration 30 --no-baseline
     .venv/bin/python bench/sfu.py --soak 10          # 6-party meeting for 10 minutes: memory
+    .venv/bin/python bench/sfu.py --forwarding-ab 3 --scenarios fanout:10,fanout:25,fanout:50
+                                                     # the real server's packet vs frame path, alternated
 
 Scenarios: ``mesh:N`` is an all-to-all meeting of N participants, each publishing video + audio and
 receiving everyone else (N*(N-1) forwarded streams); ``fanout:N`` is one publisher and N
@@ -254,9 +256,15 @@ def issue_tokens(world: World, count: int, run: str) -> list[str]:
     return asyncio.run(issue())
 
 
+SERVER_MODES = ("passthrough", "frame", "packet")
+"""Runs of the real server: with its configured forwarding, or with sfu.forwarding set to the mode."""
+
+
 def start_server(mode: str, world: World, port: int, log: Path, probe: bool = False) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
-    if mode == "passthrough":
+    if mode in ("frame", "packet"):
+        env["LIANSHEN_SFU_FORWARDING"] = mode
+    if mode in SERVER_MODES:
         env.update({
             "LIANSHEN_DATA_DIR": str(world.workdir / "data"),
             "LIANSHEN_DATABASE_URL": world.database_url,
@@ -399,7 +407,7 @@ def run_once(scenario: Scenario, mode: str, world: World, args: argparse.Namespa
     result = Result(scenario, mode)
     run = f"{scenario.label}-{mode}-{int(time.time())}"
     try:
-        tokens = issue_tokens(world, scenario.bots, run) if mode == "passthrough" else ["-"] * scenario.bots
+        tokens = issue_tokens(world, scenario.bots, run) if mode in SERVER_MODES else ["-"] * scenario.bots
     except Exception as exc:  # noqa: BLE001 - e.g. settings changed under a long run
         result.error = f"issuing join tokens: {type(exc).__name__}: {exc}"[:400]
         return result
@@ -597,6 +605,29 @@ def ratio_table(results: list[Result]) -> tuple[list[str], list[float]]:
     return lines, ratios
 
 
+def forwarding_table(results: list[Result]) -> list[str]:
+    """Packet path against frame path, per scenario: medians over the alternated repetitions."""
+    lines = ["| scenario | reps | frame CPU % (runs) | packet CPU % (runs) | packet / frame (median) "
+             "| frame / packet fps min | frame / packet lost video % max | frame / packet first frame p95 s max |",
+             "|---|---:|---|---|---:|---|---|---|"]
+    for scenario in dict.fromkeys(r.scenario for r in results):
+        runs = [[r for r in results if r.scenario == scenario and r.mode == mode and not r.error]
+                for mode in ("frame", "packet")]
+        if not all(runs):
+            continue
+        cpu = [[r.server_cpu_pct for r in rs] for rs in runs]
+        fps = [min((min(r.video_fps) for r in rs if r.video_fps), default=math.nan) for rs in runs]
+        lost = [max(r.video_lost_pct for r in rs) for rs in runs]
+        join = [max(percentile(r.first_frame_s, 95) for r in rs) for rs in runs]
+        lines.append(
+            f"| {scenario.label} | {min(map(len, cpu))} "
+            + "".join(f"| {statistics.median(c):.1f} ({', '.join(fmt(x) for x in c)}) " for c in cpu)
+            + f"| {statistics.median(cpu[1]) / statistics.median(cpu[0]):.2f} "
+            f"| {fmt(fps[0])} / {fmt(fps[1])} | {fmt(lost[0], 2)} / {fmt(lost[1], 2)} "
+            f"| {fmt(join[0], 2)} / {fmt(join[1], 2)} |")
+    return lines
+
+
 def marginal(results: list[Result], mode: str) -> tuple[float, float] | None:
     """Fit of server CPU against full-rate streams actually delivered: (fixed %, % per added stream)."""
     return linear_fit([(r.delivered_streams, r.server_cpu_pct) for r in results
@@ -710,7 +741,11 @@ def write_results(path: Path, args: argparse.Namespace, results: list[Result], s
         body += ["Soak (mesh:6, pass-through), server RSS MB over time: " + ", ".join(
             f"{t / 60:.1f} min {v:.0f}" for t, v in soak.rss_samples), ""]
         body += table([soak], nproc) + [""]
-    body += ["Targets:", ""] + targets(results, ratios, soak) + [""]
+    if args.forwarding_ab:  # the targets are about pass-through vs baseline, not measured here
+        body += ["Packet vs frame forwarding (the real server, `sfu.forwarding` switched per run, the two "
+                 "alternated in each repetition):", "", *forwarding_table(results), ""]
+    else:
+        body += ["Targets:", ""] + targets(results, ratios, soak) + [""]
     text = "\n".join(lines + body) + "\n"
     existing = path.read_text() if path.exists() else "# Benchmark results\n\n"
     path.write_text(existing.rstrip("\n") + "\n\n" + text)
@@ -740,6 +775,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--full-receivers", dest="light", action="store_false",
                         help="bots receive through the whole aiortc stack for the whole run (default: only "
                              "their decode sample; then frames are counted off the socket, bench/sfu_light.py)")
+    parser.add_argument("--forwarding-ab", type=int, default=0, metavar="REPS",
+                        help="instead of pass-through vs baseline: the real server with sfu.forwarding = frame "
+                             "and = packet, REPS times per scenario, alternating which goes first")
     parser.add_argument("--results", type=Path, default=BENCH_DIR / "RESULTS.md")
     parser.add_argument("--no-netns", action="store_true", help="do not re-run inside `unshare -n`")
     parser.add_argument("--nice", type=int, default=0,
@@ -785,6 +823,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"soak: {scenario.label} pass-through for {args.soak:g} min", flush=True)
             soak = run_once(scenario, "passthrough", world, args, args.soak * 60, rss_every=30.0)
             print(progress(soak, 1, 1), flush=True)
+        elif args.forwarding_ab:
+            plan = [(s, mode) for s in args.scenarios for rep in range(args.forwarding_ab)
+                    for mode in (("frame", "packet") if rep % 2 == 0 else ("packet", "frame"))]
+            for index, (scenario, mode) in enumerate(plan, 1):
+                result = run_once(scenario, mode, world, args, args.duration)
+                results.append(result)
+                print(progress(result, index, len(plan)), flush=True)
         else:
             baseline = (args.baseline_scenarios or args.scenarios) if args.baseline else []
             plan = [(s, "passthrough") for s in args.scenarios] + [(s, "baseline") for s in baseline]

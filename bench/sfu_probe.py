@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiortc import RTCRtpSender  # noqa: E402
 
 from server.sfu import keyframes, sfu  # noqa: E402
+from server.sfu.packet_consumer import PacketConsumer  # noqa: E402
 
 _rooms: list[sfu.Sfu] = []
 _retransmits: dict[int, int] = {}  # id(sender) -> retransmitted packets
@@ -79,18 +80,27 @@ def snapshot() -> dict[str, Any]:
                                       "kf_requests": producer.keyframes.requests,
                                       "plis_sent": producer.keyframes.plis_sent, "rtp": rtp,
                                       "consumers": []})
-                    by_consumer = {}
+                    by_consumer: dict[int, tuple[str | None, Any]] = {}
                     for other in room.peers.values():
                         for slot in other.slots:
                             if slot.consumer is not None and slot.transceiver is not None:
-                                by_consumer[id(slot.consumer)] = (other.id, slot.transceiver.sender)
+                                by_consumer[id(slot.consumer)] = (other.id, slot)
                     for consumer in producer.consumers:
-                        subscriber, sender = by_consumer.get(id(consumer), (None, None))
-                        producers[-1]["consumers"].append({
-                            "peer": subscriber, "forwarded": consumer.forwarded, "dropped": consumer.dropped,
-                            "resyncs": consumer.resyncs, "max_depth": consumer.max_depth,
-                            "depth": len(consumer._frames),
-                            "sender": _sender_counts(sender) if sender is not None else None})
+                        subscriber, slot = by_consumer.get(id(consumer), (None, None))
+                        entry: dict[str, Any] = {"peer": subscriber, "forwarded": consumer.forwarded,
+                                                 "dropped": consumer.dropped}
+                        if isinstance(consumer, PacketConsumer):  # the packet path: no queue, own counters
+                            out = slot.out if slot is not None else None
+                            entry.update(nacks_answered=consumer.nacks_answered, nacks_missed=consumer.nacks_missed,
+                                         sender=None if out is None else {
+                                             "packets": out.packets, "bytes": out.octets,
+                                             "retransmits": out.retransmitted})
+                        else:
+                            entry.update(resyncs=consumer.resyncs, max_depth=consumer.max_depth,
+                                         depth=len(consumer._frames),
+                                         sender=_sender_counts(slot.transceiver.sender) if slot is not None
+                                         and slot.transceiver is not None else None)
+                        producers[-1]["consumers"].append(entry)
             rooms.append({"room": room.meeting_id, "producers": producers})
     return {"t": time.monotonic(), "udp": _udp_snmp(), "sockets": _own_udp_sockets(), "rooms": rooms}
 

@@ -100,6 +100,8 @@ class SfuSection(_Section):
     allowed_networks: list[str] = []
     denied_networks: list[str] = []
     ice_servers: list[dict[str, Any]] = []
+    forwarding: Literal["packet", "frame"] = "packet"
+    """server.sfu.SfuSettings.forwarding: rewrite and send RTP packets, or repacketise frames."""
 
     @field_validator("ice_gather_addresses")
     @classmethod

@@ -187,6 +187,11 @@ class Peer:
         kind: ProducerKind,
     ) -> None:
         codecs = [c for c in media.rtp.codecs if not is_rtx(c)]
+        rtx = {
+            c.payloadType: apt
+            for c in media.rtp.codecs
+            if is_rtx(c) and c.payloadType is not None and isinstance(apt := c.parameters.get("apt"), int)
+        }
         producer = Producer(
             peer_id=self.id,
             kind=kind,
@@ -194,7 +199,10 @@ class Peer:
             receiver=transceiver.receiver,
             codec=codecs[0],
             media_payload_types={c.payloadType for c in codecs if c.payloadType is not None},
+            rtx_payload_types=rtx,
             keyframe_min_interval_s=self._settings.keyframe_min_interval_s,
+            forwarding=self._settings.forwarding,
+            nack_cache_packets=self._settings.nack_cache_packets,
             on_activity=self._room.observe_activity,
             on_ended=self._room.forget_producer,
         )
@@ -317,6 +325,8 @@ class Peer:
             transceiver = self._subscribe_connection().addTransceiver(slot, direction="sendonly")
             transceiver.setCodecPreferences(subscribe_preferences(codec))
             intercept_keyframe_requests(transceiver.sender, slot.request_keyframe)
+            if self._settings.forwarding == "packet":
+                slot.send_packets(transceiver)
             slot.transceiver = transceiver
             self._slots.append(slot)
         else:
@@ -330,7 +340,11 @@ class Peer:
             if slot.producer_id is None or slot.consumer is not None:
                 continue
             producer = self._room.producer(slot.producer_id)
-            if producer is not None:
+            if producer is None:
+                continue
+            if slot.out is not None:
+                slot.attach(producer.consume_packets(slot.out))
+            else:
                 slot.attach(producer.consume(self._settings.consumer_queue_max))
 
     def _subscribe_connection(self) -> RTCPeerConnection:

@@ -3,18 +3,23 @@
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 import av
-from aiortc import RTCRtpReceiver
+from aiortc import RTCRtpReceiver, clock
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
+from aiortc.rtp import RtpPacket
 
 from .consumer import Consumer
 from .keyframes import KeyframeRequester
+from .packet_consumer import PacketConsumer
+from .packets import ForwardedPacket, PacketCache, starts_keyframe, unwrap_rtx_payload
+from .rtp_forward import RtpOut
 from .rtptap import RtpTap
+from .settings import Forwarding
 from .speaker import activity_from_level, activity_from_opus_size
 
 ProducerKind = Literal["audio", "video", "screen"]
@@ -26,6 +31,9 @@ PacketSink = Callable[[av.Packet], None]
 """Receives every frame that is forwarded (e.g. a recording); must be quick and must not block."""
 
 logger = logging.getLogger(__name__)
+
+UPSTREAM_NACK_HOLD_S = 0.1
+"""A packet missed by several subscribers is asked of the publisher once per this interval."""
 
 
 def media_kind(kind: ProducerKind) -> str:
@@ -45,9 +53,12 @@ class ProducerInfo:
 
 
 class Producer:
-    """Reads one publisher track's encoded frames and hands each to every consumer.
+    """Reads one publisher track and hands its media to every consumer.
 
-    Server-side mute (moderation) stops the hand-out at this one place; on
+    With frame forwarding, each encoded frame goes to every :class:`Consumer`; with packet
+    forwarding, each RTP packet goes to every :class:`PacketConsumer` as it arrives. Frames
+    are reassembled once in both cases, for the sinks (the recording) and the audio-size
+    speaker fallback. Server-side mute (moderation) stops the hand-out at this one place; on
     unmute video consumers restart at a keyframe so nobody decodes garbage.
     """
 
@@ -59,10 +70,14 @@ class Producer:
         receiver: RTCRtpReceiver,
         codec: RTCRtpCodecParameters,
         media_payload_types: set[int],
+        rtx_payload_types: Mapping[int, int],
         keyframe_min_interval_s: float,
+        forwarding: Forwarding,
+        nack_cache_packets: int,
         on_activity: ActivityCallback,
         on_ended: Callable[["Producer"], None],
     ) -> None:
+        """``rtx_payload_types`` maps each negotiated RTX payload type to its media one."""
         self.id = uuid.uuid4().hex
         self.peer_id = peer_id
         self.kind = kind
@@ -71,6 +86,16 @@ class Producer:
         self._track = track
         self._receiver = receiver
         self._consumers: set[Consumer] = set()
+        self._packet_consumers: set[PacketConsumer] = set()
+        self._media_payload_types = frozenset(media_payload_types)
+        self._rtx_payload_types = dict(rtx_payload_types)
+        self._video = kind != "audio"
+        self._cache = PacketCache(nack_cache_packets)
+        self._last_timestamp: int | None = None
+        self._upstream_nacks: dict[int, float] = {}
+        self._nacking: set[asyncio.Task[None]] = set()
+        self.upstream_nacks = 0
+        """NACKs sent to the publisher for packets missing from the cache."""
         self._on_activity = on_activity
         self._on_ended = on_ended
         self.audio_level_seen = False
@@ -81,6 +106,7 @@ class Producer:
             media_payload_types,
             on_media_ssrc=self._set_media_ssrc,
             on_audio_level=self._audio_level if kind == "audio" else None,
+            on_packet=self._forward_packet if forwarding == "packet" else None,
         )
         self.frames = 0
         """Frames received from the publisher."""
@@ -102,14 +128,29 @@ class Producer:
         )
 
     @property
-    def consumers(self) -> frozenset[Consumer]:
-        return frozenset(self._consumers)
+    def consumers(self) -> frozenset[Consumer | PacketConsumer]:
+        return frozenset((*self._consumers, *self._packet_consumers))
 
     def consume(self, max_frames: int) -> Consumer:
+        """A frame-path consumer (``forwarding == "frame"``)."""
         consumer = Consumer(
             self.id, max_frames, self.request_keyframe, self._consumers.discard
         )
         self._consumers.add(consumer)
+        return consumer
+
+    def consume_packets(self, out: RtpOut) -> PacketConsumer:
+        """A packet-path consumer sending through ``out`` (``forwarding == "packet"``)."""
+        consumer = PacketConsumer(
+            self.id,
+            self._video,
+            out,
+            self._cache,
+            self.request_keyframe,
+            self._nack_upstream,
+            self._packet_consumers.discard,
+        )
+        self._packet_consumers.add(consumer)
         return consumer
 
     def add_sink(self, sink: PacketSink) -> None:
@@ -127,7 +168,11 @@ class Producer:
         if muted == self.muted:
             return
         self.muted = muted
-        if not muted and self.kind != "audio":
+        if muted:
+            return
+        for packet_consumer in self._packet_consumers:
+            packet_consumer.restart()
+        if self.kind != "audio":
             for consumer in self._consumers:
                 consumer.resync()
 
@@ -143,7 +188,9 @@ class Producer:
     def _shut(self) -> None:
         self._tap.detach()
         self.keyframes.close()
-        for consumer in list(self._consumers):
+        for task in self._nacking:
+            task.cancel()
+        for consumer in list(self.consumers):
             consumer.close()
 
     def _set_media_ssrc(self, ssrc: int) -> None:
@@ -153,6 +200,69 @@ class Producer:
         self.audio_level_seen = True
         if not self.muted:
             self._on_activity(self.peer_id, activity_from_level(dbov))
+
+    def _forward_packet(self, packet: RtpPacket) -> None:
+        """The packet path: one received packet to every packet consumer, right now."""
+        payload_type = packet.payload_type
+        sequence_number = packet.sequence_number
+        payload = packet.payload
+        retransmitted = payload_type in self._rtx_payload_types
+        if retransmitted:
+            unwrapped = unwrap_rtx_payload(payload)
+            if unwrapped is None:
+                return
+            sequence_number, payload = unwrapped
+            if self._cache.get(sequence_number) is not None:
+                return  # already forwarded: a retransmission nobody here asked for
+        elif payload_type not in self._media_payload_types:
+            return
+        if not payload:
+            return  # padding only (bandwidth probing)
+        if not self._video:
+            keyframe_start = True
+        else:
+            # A run may start only where a frame starts (a packet with a new timestamp), and
+            # never at a late retransmission.
+            opens_frame = not retransmitted and packet.timestamp != self._last_timestamp
+            keyframe_start = opens_frame and starts_keyframe(self.codec.mimeType, payload)
+            if not retransmitted:
+                self._last_timestamp = packet.timestamp
+        forwarded = ForwardedPacket(
+            sequence_number,
+            packet.timestamp,
+            packet.marker,
+            payload,
+            packet.extensions.audio_level,
+            clock.current_ntp_time(),
+            keyframe_start,
+        )
+        self._cache.add(forwarded)
+        if self.muted:
+            return
+        for consumer in self._packet_consumers:
+            consumer.forward(forwarded)
+
+    def _nack_upstream(self, sequence_number: int) -> None:
+        """Ask the publisher for a packet a subscriber missed and the cache does not hold."""
+        media_ssrc = self.keyframes.media_ssrc
+        if media_ssrc is None:
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self._upstream_nacks.get(sequence_number, -UPSTREAM_NACK_HOLD_S) < UPSTREAM_NACK_HOLD_S:
+            return
+        if len(self._upstream_nacks) > self._cache.size:
+            self._upstream_nacks = {
+                seq: at for seq, at in self._upstream_nacks.items() if now - at < UPSTREAM_NACK_HOLD_S
+            }
+        self._upstream_nacks[sequence_number] = now
+        self.upstream_nacks += 1
+        # aiortc 1.16 internal: RTCRtpReceiver._send_rtcp_nack(media_ssrc, lost) sends an
+        # RTPFB NACK from the receiver's RTCP SSRC (keyframes.py uses its PLI sibling).
+        task = asyncio.get_running_loop().create_task(
+            self._receiver._send_rtcp_nack(media_ssrc, [sequence_number])
+        )
+        self._nacking.add(task)
+        task.add_done_callback(self._nacking.discard)
 
     def _hand_to(self, sink: PacketSink, packet: av.Packet) -> None:
         try:

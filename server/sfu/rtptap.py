@@ -3,13 +3,17 @@
 Two facts the SFU needs are lost once packets become frames: the publisher's
 media SSRC (a PLI must name it; RTX packets carry another) and the per-packet
 audio level header extension (RFC 6464) that browsers send for speaker
-detection.
+detection. And the packet path forwards the packets themselves from here,
+before aiortc's receiver reassembles them.
 """
 
+import logging
 from collections.abc import Callable, Collection
 
 from aiortc import RTCRtpReceiver
 from aiortc.rtp import RtpPacket
+
+logger = logging.getLogger(__name__)
 
 
 class RtpTap:
@@ -21,11 +25,14 @@ class RtpTap:
         media_payload_types: Collection[int],
         on_media_ssrc: Callable[[int], None],
         on_audio_level: Callable[[int], None] | None = None,
+        on_packet: Callable[[RtpPacket], None] | None = None,
     ) -> None:
         self._receiver = receiver
         self._media_payload_types = frozenset(media_payload_types)
         self._on_media_ssrc = on_media_ssrc
         self._on_audio_level = on_audio_level
+        self._on_packet = on_packet
+        """Sees every packet (media and RTX, SRTP already removed), first; must not block."""
         self._media_ssrc: int | None = None
         # aiortc 1.16 internal: RTCDtlsTransport routes each RTP packet to
         # receiver._handle_rtp_packet(packet, arrival_time_ms=...), looked up on
@@ -41,6 +48,11 @@ class RtpTap:
             level = packet.extensions.audio_level
             if level is not None and self._on_audio_level is not None:
                 self._on_audio_level(-level[1])  # the extension carries -dBov
+        if self._on_packet is not None:
+            try:
+                self._on_packet(packet)
+            except Exception:  # the publisher's whole connection would go down with it
+                logger.exception("RTP packet observer failed on %s", packet)
         await self._handle(packet, arrival_time_ms)
 
     def detach(self) -> None:

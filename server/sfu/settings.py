@@ -1,7 +1,7 @@
 """Settings of the selective forwarding unit."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from aiortc import RTCIceServer
 
@@ -19,6 +19,10 @@ DEFAULT_DENIED_NETWORKS: tuple[str, ...] = (
     "fe80::/10",
     "ff00::/8",
 )
+
+
+Forwarding = Literal["packet", "frame"]
+FORWARDING_MODES: tuple[Forwarding, ...] = ("packet", "frame")
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,25 @@ class SfuSettings:
 
     negotiation_timeout_s: float = 15.0
     """How long the SFU waits for a subscriber's answer to its offer."""
+
+    forwarding: Forwarding = "packet"
+    """How media reaches subscribers.
+
+    "packet": each received RTP packet is rewritten (SSRC, sequence number, timestamp, payload
+    type, header extensions) and sent to every subscriber from the publisher's receive task;
+    subscribers' NACKs are answered from a per-producer cache. "frame": packets are reassembled
+    into frames once per producer and each subscriber's aiortc sender packetises them again.
+    """
+
+    nack_cache_packets: int = 512
+    """Packets per producer kept for answering NACKs on the packet path (a power of two)."""
+
+    def __post_init__(self) -> None:
+        if self.forwarding not in FORWARDING_MODES:
+            raise ValueError(f"sfu forwarding must be one of {FORWARDING_MODES}: {self.forwarding!r}")
+        size = self.nack_cache_packets
+        if not 1 <= size <= 1 << 16 or size & (size - 1):
+            raise ValueError(f"sfu nack_cache_packets must be a power of two up to 65536: {size}")
 
     def client_ice_servers(self) -> list[dict[str, Any]]:
         """ICE servers to hand to browsers along with the first offer/answer."""

@@ -9,6 +9,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
 from .consumer import Consumer
+from .packet_consumer import PacketConsumer
+from .rtp_forward import RtpOut
 
 GAP_S = fractions.Fraction(1, 50)
 """Timestamp distance put between the last frame of one producer and the next."""
@@ -24,6 +26,11 @@ class Slot(MediaStreamTrack):
     timestamps so its RTP timeline continues across producers: a jump
     backwards would make a receiver's jitter buffer discard the new stream as
     late.
+
+    On the packet path the sender never reads the slot: packets go out through
+    the slot's :class:`RtpOut` (set with :meth:`send_packets`), which carries
+    the timeline across producers instead, and :meth:`recv` only waits for the
+    end.
     """
 
     def __init__(self, kind: str, codec: RTCRtpCodecCapability) -> None:
@@ -33,8 +40,11 @@ class Slot(MediaStreamTrack):
         self.transceiver: RTCRtpTransceiver | None = None
         self.producer_id: str | None = None
         """The producer assigned to this slot in the latest offer."""
-        self.consumer: Consumer | None = None
+        self.consumer: Consumer | PacketConsumer | None = None
+        self.out: RtpOut | None = None
+        """The packet path's sending end; None on the frame path."""
         self._attached = asyncio.Event()
+        self._ended = asyncio.Event()
         self._next_pts: int | None = None
         self._offset = 0
         self._offset_for: Consumer | None = None
@@ -47,7 +57,12 @@ class Slot(MediaStreamTrack):
         """Whether a producer of this media kind and codec can take the slot."""
         return self.producer_id is None and self.kind == kind and self.codec == codec
 
-    def attach(self, consumer: Consumer) -> None:
+    def send_packets(self, transceiver: RTCRtpTransceiver) -> RtpOut:
+        """Forward packets through ``transceiver``'s sender from now on (before it starts)."""
+        self.out = RtpOut(transceiver.sender, self._out_ready, self._nacked)
+        return self.out
+
+    def attach(self, consumer: Consumer | PacketConsumer) -> None:
         self.detach()
         self.consumer = consumer
         self._attached.set()
@@ -63,12 +78,23 @@ class Slot(MediaStreamTrack):
         if self.consumer is not None:
             self.consumer.request_keyframe()
 
+    def _out_ready(self) -> None:
+        if isinstance(self.consumer, PacketConsumer):
+            self.consumer.request_keyframe()  # it has been waiting for the connection
+
+    def _nacked(self, sequence_number: int) -> None:
+        if isinstance(self.consumer, PacketConsumer):
+            self.consumer.retransmit(sequence_number)
+
     async def recv(self) -> av.Packet:
+        if self.out is not None:  # the packet path: the sender's own loop gets nothing
+            await self._ended.wait()
+            raise MediaStreamError
         while True:
             if self.readyState != "live":
                 raise MediaStreamError
             consumer = self.consumer
-            if consumer is None:
+            if not isinstance(consumer, Consumer):
                 await self._attached.wait()
                 continue
             packet = await consumer.pull()
@@ -83,6 +109,7 @@ class Slot(MediaStreamTrack):
         self.detach()
         super().stop()
         self._attached.set()  # wake recv() so it sees the track has ended
+        self._ended.set()
 
     def _rebased(self, consumer: Consumer, packet: av.Packet) -> av.Packet:
         assert packet.pts is not None and packet.time_base is not None

@@ -80,6 +80,7 @@ def sfu_settings(section: SfuSection, entries: tuple[IceServerEntry, ...]) -> Sf
         allowed_networks=tuple(section.allowed_networks),
         denied_networks=tuple(section.denied_networks) or base.denied_networks,
         ice_servers=own,
+        forwarding=section.forwarding,
     )
 
 

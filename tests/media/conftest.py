@@ -6,17 +6,20 @@ import pytest
 import pytest_asyncio
 
 from server.sfu import Sfu, SfuSettings
+from server.sfu.settings import FORWARDING_MODES
 
 from .meeting import LOOPBACK, Meeting
 
 
-@pytest.fixture
-def settings() -> SfuSettings:
+@pytest.fixture(params=FORWARDING_MODES)
+def settings(request: pytest.FixtureRequest) -> SfuSettings:
+    """SFU settings for loopback; every test using them runs on both forwarding paths."""
     return SfuSettings(
         ice_gather_addresses=LOOPBACK,
         allowed_networks=("127.0.0.0/8",),
         denied_networks=("10.0.0.0/8", "169.254.0.0/16"),
         keyframe_min_interval_s=0.5,
+        forwarding=request.param,
     )
 
 

@@ -1,6 +1,9 @@
 """Keyframe requests are throttled upstream; slow consumers resync on keyframes."""
 
 import asyncio
+import itertools
+from collections.abc import Coroutine
+from typing import Any
 
 import av
 import pytest
@@ -45,9 +48,11 @@ async def test_subscriber_keyframe_requests_are_throttled(meeting: Meeting) -> N
     # aiortc 1.16 internal: the SFU sends upstream PLIs through this receiver method
     send_pli = producer._receiver._send_rtcp_pli
 
-    async def recording_send_pli(media_ssrc: int) -> None:
+    def recording_send_pli(media_ssrc: int) -> Coroutine[Any, Any, None]:
+        # Timed when the throttle sends (calls this), not when the loop gets to run the
+        # returned coroutine: that wait is the loop's latency, which the throttle does not set.
         pli_times.append(loop.time())
-        await send_pli(media_ssrc)
+        return send_pli(media_ssrc)
 
     producer._receiver._send_rtcp_pli = recording_send_pli  # type: ignore[method-assign]
 
@@ -71,7 +76,7 @@ async def test_subscriber_keyframe_requests_are_throttled(meeting: Meeting) -> N
     plis = producer.keyframes.plis_sent - plis_before
     assert producer.keyframes.requests - requests_before >= SUBSCRIBERS * ROUNDS
     assert 1 <= plis <= elapsed / interval + 2
-    gaps = [b - a for a, b in zip(pli_times, pli_times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(pli_times)]
     assert all(gap >= interval * 0.95 for gap in gaps), gaps
     print(f"{SUBSCRIBERS * ROUNDS} subscriber requests in {elapsed:.2f} s -> {plis} PLIs upstream")
 

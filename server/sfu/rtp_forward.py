@@ -1,0 +1,249 @@
+"""A subscriber m-line's sending end, driven packet by packet instead of by aiortc's sender loop.
+
+aiortc sends media only from ``RTCRtpSender._run_rtp``: one task per sender that awaits a frame
+from its track, packetises it and awaits the DTLS transport for every packet. The packet path
+needs none of that: it has a finished RTP packet and wants it protected and on the wire at once,
+from inside the publisher's receive task, with no task hop. So :class:`RtpOut` takes over the
+parts of one ``RTCRtpSender`` it needs and leaves the rest (the RTCP task, SDP, stats) to aiortc.
+
+Depends on aiortc 1.16 / aioice 0.13 internals, all in this module (the receive side is
+``rtptap.py``); each use is marked where it happens:
+
+- ``RTCRtpSender.send(parameters)`` is looked up on the instance by ``RTCPeerConnection`` once
+  DTLS is up: wrapping it tells the negotiated payload types and header extension ids.
+- ``RTCDtlsTransport._tx_srtp`` (a ``pylibsrtp.Session``) protects; ``_send_rtp`` would do the
+  same but is a coroutine ending in ``aioice.Connection.sendto``, itself a coroutine around the
+  nominated pair's datagram transport (``Connection._nominated[1]``: ``.protocol.transport``,
+  ``.remote_addr``), which is called here directly.
+- ``RTCRtpSender._retransmit(seq)`` is awaited by ``_handle_rtcp_packet`` for each sequence number
+  of a subscriber's NACK; ``_send_rtcp(packets)`` sends the sender report built by ``_run_rtcp``
+  from private counters that only ``_run_rtp`` updates; ``_handle_rtcp_packet(packet)`` is how
+  ``RTCDtlsTransport`` hands the sender the subscriber's receiver reports. All three are shadowed
+  per instance.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pylibsrtp
+from aiortc import RTCRtpSender
+from aiortc.codecs import is_rtx
+from aiortc.rtcdtlstransport import RTCDtlsTransport, State
+from aiortc.rtcrtpparameters import RTCRtpSendParameters
+from aiortc.rtp import AnyRtcpPacket, RtcpRrPacket, RtcpSenderInfo, RtcpSrPacket
+from aiortc.utils import random16, random32
+
+from .packets import SEQ_MOD, TS_MOD, ExtensionLayout, ForwardedPacket, rtp_bytes, rtx_payload, seq_newer_or_equal
+
+MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+ICE_COMPONENT_RTP = 1
+SR_NTP_TO_LSR_SHIFT = 16
+
+
+@dataclass(frozen=True)
+class ReceiverReport:
+    """What a subscriber last reported about the stream it receives on one m-line (RFC 3550 6.4)."""
+
+    fraction_lost: float
+    """Share of packets lost since its previous report, 0..1."""
+    packets_lost: int
+    """Cumulative packets lost (retransmissions that arrived count as received)."""
+    jitter_s: float
+    received_at: float
+    """time.monotonic() when the report arrived."""
+
+
+def _random_sequence_number() -> int:
+    # Like aiortc's sender: start in the lower half, far from a wrap-around that would make
+    # libsrtp guess the rollover counter.
+    return random16() % (SEQ_MOD // 2)
+
+
+class RtpOut:
+    """Protects and sends rewritten packets for one ``RTCRtpSender``, and keeps its counters.
+
+    ``on_ready`` is called once the subscriber's DTLS is up and the negotiated parameters are
+    known (before that, :meth:`send` drops); ``on_nack`` with every sequence number a
+    subscriber reports lost. The sequence number and timestamp most recently sent live here, so
+    whoever drives the m-line next (another producer, or the same one after a pause) continues
+    the timeline instead of jumping backwards.
+    """
+
+    def __init__(
+        self,
+        sender: RTCRtpSender,
+        on_ready: Callable[[], None],
+        on_nack: Callable[[int], None],
+    ) -> None:
+        self._sender = sender
+        self._on_ready = on_ready
+        self._on_nack = on_nack
+        self.ssrc: int = sender._ssrc
+        self._rtx_ssrc: int = sender._rtx_ssrc
+        self.ready = False
+        self.payload_type = 0
+        self.clock_rate = 0
+        self._rtx_payload_type: int | None = None
+        self._layout = ExtensionLayout(None, b"", None, None)
+        self._srtp: pylibsrtp.Session | None = None
+        self._ice_nominated: dict[int, Any] = {}
+        self._dtls: RTCDtlsTransport | None = None
+        self.next_seq = _random_sequence_number()
+        self._rtx_seq = _random_sequence_number()
+        self.last_timestamp: int | None = None
+        self.timeline_owner: object = None
+        """Whose timestamp offset the last packet used: a new owner starts after it."""
+        self._last_ntp = 0
+        self.packets = 0
+        self.octets = 0
+        self.retransmitted = 0
+        self.send_failures = 0
+        self.receiver_report: ReceiverReport | None = None
+
+        send = sender.send
+        send_rtcp = sender._send_rtcp
+        handle_rtcp = sender._handle_rtcp_packet
+
+        async def configured_send(parameters: RTCRtpSendParameters) -> None:
+            await send(parameters)
+            self._configure(parameters)
+
+        async def retransmit(sequence_number: int) -> None:
+            self._on_nack(sequence_number)
+
+        async def reported_send_rtcp(packets: list[AnyRtcpPacket]) -> None:
+            self._fill_sender_report(packets)
+            await send_rtcp(packets)
+
+        async def read_rtcp(packet: AnyRtcpPacket) -> None:
+            if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+                self._read_receiver_report(packet)
+            await handle_rtcp(packet)
+
+        # aiortc 1.16 internal: see the module docstring.
+        sender.send = configured_send  # type: ignore[method-assign]
+        sender._retransmit = retransmit  # type: ignore[method-assign]
+        sender._send_rtcp = reported_send_rtcp  # type: ignore[method-assign]
+        sender._handle_rtcp_packet = read_rtcp  # type: ignore[method-assign]
+
+    def _configure(self, parameters: RTCRtpSendParameters) -> None:
+        codec = parameters.codecs[0]
+        assert codec.payloadType is not None
+        self.payload_type = codec.payloadType
+        self.clock_rate = codec.clockRate
+        self._rtx_payload_type = next(
+            (
+                c.payloadType
+                for c in parameters.codecs
+                if is_rtx(c) and c.parameters.get("apt") == codec.payloadType
+            ),
+            None,
+        )
+        ids = {ext.uri: ext.id for ext in parameters.headerExtensions}
+        self._layout = ExtensionLayout(
+            mid_id=ids.get(MID_URI) if parameters.muxId else None,
+            mid=(parameters.muxId or "").encode("utf8"),
+            abs_send_time_id=ids.get(ABS_SEND_TIME_URI),
+            audio_level_id=ids.get(AUDIO_LEVEL_URI),
+        )
+        # aiortc 1.16 internal: the connected DTLS transport's outbound SRTP session, and the
+        # aioice Connection under its ICE transport (RTCIceTransport._connection).
+        dtls = self._sender.transport
+        self._dtls = dtls
+        self._srtp = dtls._tx_srtp
+        self._ice_nominated = dtls.transport._connection._nominated
+        self.ready = True
+        self._on_ready()
+
+    def send(self, packet: ForwardedPacket, sequence_number: int, timestamp: int) -> None:
+        """Send ``packet`` with this m-line's SSRC and payload type and the given numbers."""
+        if not self.ready:
+            return
+        data = rtp_bytes(
+            packet, self._layout, self.payload_type, sequence_number, timestamp, self.ssrc
+        )
+        if not self._transmit(data):
+            return
+        if seq_newer_or_equal(sequence_number, self.next_seq):
+            self.next_seq = (sequence_number + 1) % SEQ_MOD
+            self.last_timestamp = timestamp
+            self._last_ntp = packet.ntp
+        self.packets += 1
+        self.octets += len(packet.payload)
+
+    def resend(self, packet: ForwardedPacket, sequence_number: int, timestamp: int) -> None:
+        """Send ``packet`` again for a NACK: as RTX when negotiated (RFC 4588), else as it was."""
+        if not self.ready:
+            return
+        if self._rtx_payload_type is None:
+            data = rtp_bytes(
+                packet, self._layout, self.payload_type, sequence_number, timestamp, self.ssrc
+            )
+        else:
+            data = rtp_bytes(
+                packet,
+                self._layout,
+                self._rtx_payload_type,
+                self._rtx_seq,
+                timestamp,
+                self._rtx_ssrc,
+                rtx_payload(packet, sequence_number),
+            )
+            self._rtx_seq = (self._rtx_seq + 1) % SEQ_MOD
+        if self._transmit(data):
+            self.retransmitted += 1
+
+    def next_timestamp(self) -> int:
+        """Where a new timeline starts: 20 ms after the last packet, or anywhere at first."""
+        if self.last_timestamp is None:
+            return random32()
+        return (self.last_timestamp + self.clock_rate // 50) % TS_MOD
+
+    def _transmit(self, data: bytes) -> bool:
+        srtp, dtls = self._srtp, self._dtls
+        pair = self._ice_nominated.get(ICE_COMPONENT_RTP)
+        # aiortc 1.16 internal: RTCDtlsTransport._state (the public .state builds a string).
+        if srtp is None or dtls is None or pair is None or dtls._state is not State.CONNECTED:
+            return False
+        try:
+            protected = srtp.protect(data)
+        except pylibsrtp.Error:
+            self.send_failures += 1
+            return False
+        # aioice 0.13 internal: CandidatePair.protocol (a StunProtocol) and .remote_addr.
+        pair.protocol.transport.sendto(protected, pair.remote_addr)
+        return True
+
+    def _read_receiver_report(self, packet: RtcpRrPacket | RtcpSrPacket) -> None:
+        for report in packet.reports:
+            if report.ssrc == self.ssrc and self.clock_rate:
+                self.receiver_report = ReceiverReport(
+                    fraction_lost=report.fraction_lost / 256,
+                    packets_lost=report.packets_lost,
+                    jitter_s=report.jitter / self.clock_rate,
+                    received_at=time.monotonic(),
+                )
+
+    def _fill_sender_report(self, packets: list[AnyRtcpPacket]) -> None:
+        """Put this m-line's real counters in aiortc's sender report (its own stay at zero)."""
+        if self.last_timestamp is None:
+            return
+        for packet in packets:
+            if isinstance(packet, RtcpSrPacket) and packet.ssrc == self.ssrc:
+                packet.sender_info = RtcpSenderInfo(
+                    ntp_timestamp=self._last_ntp,
+                    rtp_timestamp=self.last_timestamp,
+                    packet_count=self.packets & 0xFFFFFFFF,
+                    octet_count=self.octets & 0xFFFFFFFF,
+                )
+                # aiortc 1.16 internal: the fields RTCRtpSender matches receiver reports
+                # against (round-trip time) and reports in getStats().
+                sender = self._sender
+                sender._RTCRtpSender__lsr = (self._last_ntp >> SR_NTP_TO_LSR_SHIFT) & 0xFFFFFFFF  # type: ignore[attr-defined]
+                sender._RTCRtpSender__lsr_time = time.time()  # type: ignore[attr-defined]
+                sender._RTCRtpSender__packet_count = self.packets  # type: ignore[attr-defined]
+                sender._RTCRtpSender__octet_count = self.octets  # type: ignore[attr-defined]

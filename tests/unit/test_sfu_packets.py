@@ -1,0 +1,194 @@
+"""The packet path's wire format and per-subscriber rewriting, without a network."""
+
+from dataclasses import dataclass, field
+
+import av
+import pytest
+from aiortc.codecs import get_encoder
+from aiortc.rtcrtpparameters import (
+    RTCRtpCodecParameters,
+    RTCRtpHeaderExtensionParameters,
+    RTCRtpParameters,
+)
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+
+from server.bot.media import video_clip
+from server.sfu.packet_consumer import PacketConsumer
+from server.sfu.packets import (
+    ExtensionLayout,
+    ForwardedPacket,
+    PacketCache,
+    rtp_bytes,
+    rtx_payload,
+    seq_newer_or_equal,
+    starts_keyframe,
+    unwrap_rtx_payload,
+)
+from server.sfu.settings import SfuSettings
+
+
+def packetised(mime_type: str) -> list[tuple[bool, list[bytes]]]:
+    """The clip's frames as aiortc's sender packetises them: (keyframe, payloads)."""
+    clip = video_clip(mime_type)
+    encoder = get_encoder(RTCRtpCodecParameters(mimeType=mime_type, clockRate=90000, payloadType=96))
+    frames = []
+    for index, data in enumerate(clip.frames):
+        packet = av.Packet(data)
+        packet.pts, packet.time_base = index * clip.frame_duration, clip.time_base
+        payloads, _ = encoder.pack(packet)
+        frames.append((clip.keyframes[index], payloads))
+    return frames
+
+
+@pytest.mark.parametrize("mime_type", ["video/VP8", "video/H264"])
+def test_a_keyframe_is_recognised_on_its_first_packet(mime_type: str) -> None:
+    frames = packetised(mime_type)
+    for keyframe, payloads in frames:
+        assert starts_keyframe(mime_type, payloads[0]) == keyframe
+        if not keyframe:
+            assert not any(starts_keyframe(mime_type, p) for p in payloads)
+    assert frames[0][0] and any(len(payloads) > 1 for _, payloads in frames)
+
+
+def test_truncated_payloads_are_not_keyframes() -> None:
+    for payload in (b"", b"\x90", b"\x90\x80", b"\x10"):  # descriptor cut before the VP8 header
+        assert not starts_keyframe("video/VP8", payload)
+    for payload in (b"", b"\x7c", b"\x18\x00", b"\x18\x00\x05"):  # FU-A, STAP-A cut short
+        assert not starts_keyframe("video/H264", payload)
+
+
+def forwarded(seq: int, ts: int = 0, keyframe: bool = False, payload: bytes = b"media") -> ForwardedPacket:
+    return ForwardedPacket(seq, ts, 1, payload, (True, 30), 0x1234_5678_9ABC_DEF0, keyframe)
+
+
+def test_a_rewritten_packet_carries_the_subscribers_numbers_and_extensions() -> None:
+    layout = ExtensionLayout(mid_id=1, mid=b"3", abs_send_time_id=3, audio_level_id=2)
+    data = rtp_bytes(forwarded(7, 1000), layout, payload_type=111, sequence_number=65535,
+                     timestamp=2**32 - 1, ssrc=0xDEADBEEF)
+    extensions = HeaderExtensionsMap()
+    extensions.configure(RTCRtpParameters(headerExtensions=[
+        RTCRtpHeaderExtensionParameters(id=1, uri="urn:ietf:params:rtp-hdrext:sdes:mid"),
+        RTCRtpHeaderExtensionParameters(id=2, uri="urn:ietf:params:rtp-hdrext:ssrc-audio-level"),
+        RTCRtpHeaderExtensionParameters(
+            id=3, uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"),
+    ]))
+    packet = RtpPacket.parse(data, extensions)
+    assert (packet.payload_type, packet.sequence_number, packet.timestamp, packet.ssrc) == (
+        111, 65535, 2**32 - 1, 0xDEADBEEF)
+    assert packet.marker == 1 and packet.payload == b"media"
+    assert packet.extensions.mid == "3"
+    assert packet.extensions.audio_level == (True, 30)
+    assert packet.extensions.abs_send_time == (0x1234_5678_9ABC_DEF0 >> 14) & 0xFFFFFF
+
+    bare = RtpPacket.parse(rtp_bytes(forwarded(7), ExtensionLayout(None, b"", None, None), 96, 1, 2, 3))
+    assert bare.extensions.mid is None and bare.payload == b"media"
+
+
+def test_rtx_payloads_round_trip() -> None:
+    assert unwrap_rtx_payload(rtx_payload(forwarded(1), 4242)) == (4242, b"media")
+    assert unwrap_rtx_payload(b"\x01") is None
+
+
+def test_the_cache_holds_recent_packets_by_exact_number() -> None:
+    cache = PacketCache(4)
+    for seq in (65533, 65534, 65535, 0, 1):
+        cache.add(forwarded(seq))
+    assert cache.get(65533) is None  # pushed out by 1
+    assert [p.sequence_number for p in map(cache.get, (65534, 65535, 0, 1)) if p] == [65534, 65535, 0, 1]
+    assert cache.get(5) is None  # same ring slot as 1, another number
+    with pytest.raises(ValueError):
+        PacketCache(500)
+
+
+def test_sequence_order_wraps_around() -> None:
+    assert seq_newer_or_equal(3, 65530) and not seq_newer_or_equal(65530, 3)
+    assert seq_newer_or_equal(10, 10)
+
+
+def test_settings_refuse_unknown_forwarding_and_bad_cache_sizes() -> None:
+    with pytest.raises(ValueError):
+        SfuSettings(forwarding="frames")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        SfuSettings(nack_cache_packets=1000)
+
+
+@dataclass
+class FakeOut:
+    """The part of RtpOut a PacketConsumer drives, recording what would go on the wire."""
+
+    ready: bool = True
+    next_seq: int = 100
+    last_timestamp: int | None = None
+    clock_rate: int = 90000
+    timeline_owner: object = None
+    sent: list[tuple[int, int, bytes]] = field(default_factory=list)
+    resent: list[tuple[int, int, bytes]] = field(default_factory=list)
+
+    def send(self, packet: ForwardedPacket, seq: int, ts: int) -> None:
+        self.sent.append((seq, ts, packet.payload))
+        self.next_seq, self.last_timestamp = (seq + 1) % 65536, ts
+
+    def resend(self, packet: ForwardedPacket, seq: int, ts: int) -> None:
+        self.resent.append((seq, ts, packet.payload))
+
+    def next_timestamp(self) -> int:
+        return 5000 if self.last_timestamp is None else self.last_timestamp + self.clock_rate // 50
+
+
+@dataclass
+class Upstream:
+    keyframes: int = 0
+    nacks: list[int] = field(default_factory=list)
+
+
+def consumer_on(out: FakeOut, cache: PacketCache, upstream: Upstream, video: bool = True) -> PacketConsumer:
+    def request() -> None:
+        upstream.keyframes += 1
+
+    return PacketConsumer("p", video, out, cache, request, upstream.nacks.append,  # type: ignore[arg-type]
+                          lambda consumer: None)
+
+
+def test_a_video_run_starts_at_a_keyframe_and_continues_the_m_lines_numbers() -> None:
+    out, cache, upstream = FakeOut(), PacketCache(64), Upstream()
+    consumer = consumer_on(out, cache, upstream)
+    assert upstream.keyframes == 1  # asked as soon as it is attached to a ready m-line
+    for packet in (forwarded(65534, 90), forwarded(65535, 90, keyframe=True), forwarded(0, 3090),
+                   forwarded(2, 6090)):  # 1 was lost upstream: the hole stays
+        cache.add(packet)
+        consumer.forward(packet)
+    assert [(seq, ts) for seq, ts, _ in out.sent] == [(100, 5000), (101, 8000), (103, 11000)]
+    assert consumer.dropped == 1
+
+    consumer.retransmit(101)  # in the cache
+    consumer.retransmit(102)  # lost before the SFU: the publisher is asked for it
+    consumer.retransmit(99)  # before the run: nothing to send
+    assert [(seq, ts) for seq, ts, _ in out.resent] == [(101, 8000)]
+    assert upstream.nacks == [1]
+
+    consumer.restart()  # e.g. unmuted: waits for a keyframe again, with no hole in the numbers
+    assert upstream.keyframes == 2
+    consumer.forward(forwarded(3, 9090))
+    consumer.forward(forwarded(40, 90090, keyframe=True))
+    consumer.forward(forwarded(4, 12090))  # late, from before the new run
+    assert [(seq, ts) for seq, ts, _ in out.sent][-1] == (104, 95000)  # same producer: same clock
+    assert len(out.sent) == 4
+
+
+def test_the_next_producer_on_an_m_line_continues_its_timeline() -> None:
+    out, cache, upstream = FakeOut(), PacketCache(64), Upstream()
+    first = consumer_on(out, cache, upstream, video=False)
+    first.forward(forwarded(10, 480))
+    first.forward(forwarded(11, 1440))
+    first.close()
+    second = consumer_on(out, cache, upstream, video=False)
+    second.forward(forwarded(30000, 7_000_000))  # audio needs no keyframe
+    assert [(seq, ts) for seq, ts, _ in out.sent] == [(100, 5000), (101, 5960), (102, 5960 + 1800)]
+
+
+def test_a_long_run_survives_sequence_number_wrap_arounds() -> None:
+    out, cache, upstream = FakeOut(), PacketCache(64), Upstream()
+    consumer = consumer_on(out, cache, upstream, video=False)
+    for seq in range(3 * 65536):
+        consumer.forward(forwarded(seq % 65536, seq))
+    assert len(out.sent) == 3 * 65536
