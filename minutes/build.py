@@ -5,8 +5,10 @@ so the minutes read the state the room had: who attended, which items were opene
 opinion with its revisions, materials, decisions, tasks and clock notices. Deterministic by
 construction: no clock is read (due dates count from the meeting's own date on the source's
 calendar), events are taken in seq order, and every list keeps log or agenda order. Minutes record
-what was done and decided, not what was said: speaking, chat, hands and presentations are not
-carried over.
+what was done and decided, not what was said: chat, hands and the departments' speaking are not
+carried over. What the applicant's side put before the meeting is: the materials it presented
+(presentation_started) and the gist of what it said when given the floor (speaking_started with a
+summary), short, never a transcript.
 
 They print only what the record holds: the meeting's start and end are its own status changes (a
 start that never happened is the planned time, marked so); an amendment made after the meeting is
@@ -22,8 +24,17 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from minutes import model as m
-from minutes.source import Event, Item, MinutesSource, Person
-from record.events import ClockResumed, ClockSuspended, Logged, MaterialRequested, parse_event
+from minutes.notice import notice_number
+from minutes.source import Case, Event, Item, MinutesSource, Person
+from record.events import (
+    ClockResumed,
+    ClockSuspended,
+    Logged,
+    MaterialRequested,
+    PresentationStarted,
+    SpeakingStarted,
+    parse_event,
+)
 from record.reducer import fold
 from record.state import Act, AgendaRef, Opinion, OpinionRevision, Presence, ReviewState
 from record.vocab import Capacity, OpinionKind, Post
@@ -111,6 +122,9 @@ def build_minutes(source: MinutesSource, *, number: str, version: int = 1) -> m.
     chair = meeting.chair
     attendance = _attendance(ctx)
     recordings = _recordings(ctx)
+    presentations, statements = _applicant_side(ctx)
+    applicants = list(dict.fromkeys(case.applicant_credit_code for case in source.cases))
+    office = source.centre.issuer
     return m.Minutes(
         number=number,
         version=version,
@@ -130,7 +144,8 @@ def build_minutes(source: MinutesSource, *, number: str, version: int = 1) -> m.
         attendance=attendance,
         absent_policy=source.centre.absent_policy,
         absent_policy_statement=_policy_statement(ctx),
-        cases=[_case(ctx, case) for case in source.cases],
+        cases=[_case(ctx, case, notice_number(number, applicants.index(case.applicant_credit_code) + 1
+                                              if len(applicants) > 1 else None)) for case in source.cases],
         items=[_item(ctx, item, attendance.absent, recordings) for item in source.items],
         materials=[_material(ctx, entry.event) for entry in state.materials],
         tasks=_tasks(ctx),
@@ -141,6 +156,10 @@ def build_minutes(source: MinutesSource, *, number: str, version: int = 1) -> m.
         clock=[_clock(ctx, entry.event) for entry in state.clock],
         recordings=[span for span, _start, _stop in recordings],
         summary=state.closing_note,
+        presentations=presentations,
+        statements=statements,
+        recorder=meeting.recorder.display_name if meeting.recorder else office,
+        compiler="、".join(dict.fromkeys(p.display_name for p in source.compilers)) or office,
         distribution=_distribution(ctx),
         source_log=(m.SourceLog(events=source.log.count, head_hash=source.log.head_hash)
                     if source.log else None),
@@ -232,12 +251,61 @@ def _absent(ctx: _Context, invitation: Any) -> m.AbsentUnit:
                         policy=centre.absent_policy, statement=statement, opinion_due=due)
 
 
-def _case(ctx: _Context, case: Any) -> m.Case:
+def _case(ctx: _Context, case: Case, notice_no: str) -> m.Case:
     return m.Case(project_code=case.project_code, name=case.name, applicant=case.applicant_name,
                   applicant_credit_code=case.applicant_credit_code, location=case.location,
                   total_investment=case.total_investment, scale_content=case.scale_content,
                   category=case.category, category_label=ctx.labels.category.get(case.category, case.category),
-                  industry=case.industry, clock=case.clock)
+                  industry=case.industry, clock=case.clock, agency=case.agency, notice_number=notice_no)
+
+
+def _applicant_side(ctx: _Context) -> tuple[list[m.Presentation], list[m.Statement]]:
+    """What the applicant's side presented and said, in log order: presentations started by, and
+    floor gists of, someone who is the applicant's (its people, its commissioned agent, or in the
+    room as applicant or agent). A department's presentation or words are not the applicant's."""
+    presentations: list[m.Presentation] = []
+    statements: list[m.Statement] = []
+    presences = ctx.state.presences
+    for logged in _logged(ctx.source.events):
+        event = logged.event
+        if isinstance(event, PresentationStarted):
+            capacities = {p.capacity for p in presences.values() if p.user_id == logged.actor_id}
+            side = _applicant_of(ctx, logged.actor_id, capacities, "")
+            person = ctx.person(logged.actor_id)
+            name = person.display_name if person else ctx.state.name_of(logged.actor_id)
+            shown = any(p.title == event.title and p.presenter == name for p in presentations)
+            if side is not None and name and not shown:  # shown again after a stop: once
+                presentations.append(m.Presentation(
+                    at=ctx.local(logged.ts), title=event.title, file_name=event.file_name,
+                    page_count=event.page_count, presenter=name, unit=side[0], project_codes=side[1]))
+        elif isinstance(event, SpeakingStarted) and event.summary.strip():
+            presence = presences.get(event.participant_id)
+            capacities = {presence.capacity} if presence else set()
+            side = _applicant_of(ctx, event.user_id, capacities, presence.unit if presence else "")
+            if side is not None:
+                statements.append(m.Statement(at=ctx.local(logged.ts), speaker=event.display_name,
+                                              unit=side[0], summary=event.summary.strip(), project_codes=side[1]))
+    return presentations, statements
+
+
+def _applicant_of(ctx: _Context, user_id: int | None, capacities: set[Capacity],
+                  unit: str) -> tuple[str, list[str]] | None:
+    """(unit, the cases they speak for) of someone on the applicant's side; None for anyone else.
+    A person of an applicant organisation speaks for its cases, an agent for the cases of the
+    organisations that commissioned them; someone in the room as applicant or agent without such
+    a link speaks for the meeting's only case, or for none that can be named."""
+    person = ctx.person(user_id)
+    credit_code = person.organisation_credit_code if person else None
+    own = [c for c in ctx.source.cases if credit_code and c.applicant_credit_code == credit_code]
+    if own:
+        return own[0].applicant_name, [c.project_code for c in own]
+    agent_of = [c for c in ctx.source.cases if user_id is not None and c.agent_user_id == user_id]
+    if agent_of:
+        return f"{agent_of[0].applicant_name}委托代办员", [c.project_code for c in agent_of]
+    if capacities & {Capacity.APPLICANT, Capacity.AGENT}:
+        only = [c.project_code for c in ctx.source.cases] if len(ctx.source.cases) == 1 else []
+        return unit, only
+    return None
 
 
 def _recordings(ctx: _Context) -> list[tuple[m.RecordingSpan, datetime, datetime | None]]:
@@ -324,13 +392,18 @@ def _amendment(ctx: _Context, revision: OpinionRevision) -> m.Amendment:
 
 
 def _material(ctx: _Context, event: MaterialRequested) -> m.Material:
+    """A requested material with its due date and why it is asked for: the legal basis of the
+    opinion it came with, else that of its department's opinion on the item."""
     item = ctx.items.get((event.project_code, event.item_name))
     due, provisional = ctx.due(event.due_working_days)
+    opinion = ctx.state.opinions.get(event.opinion_id or "") or ctx.state.opinion_for(
+        (event.project_code, event.item_name), event.department_code)
+    basis = opinion.current.content.legal_basis.strip() if opinion else ""
     return m.Material(request_id=event.request_id, project_code=event.project_code,
                       item_name=event.item_name, item_position=item.position if item else None,
                       department_code=event.department_code, department=ctx.department(event.department_code),
                       material=event.material, detail=event.detail, due_working_days=event.due_working_days,
-                      due_date=due, provisional=provisional)
+                      due_date=due, provisional=provisional, legal_basis=basis)
 
 
 def _tasks(ctx: _Context) -> list[m.DepartmentTasks]:

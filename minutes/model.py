@@ -91,6 +91,15 @@ class ItemClock(_Part):
     provisional: bool
 
 
+class Agency(_Part):
+    """The 代办员 an applicant commissioned (全程免费代办): named with the case in the minutes and as
+    a co-addressee of the 一次性告知书, who may sign its 送达回证 for the applicant."""
+
+    agent: str
+    title: str = Field("", description="where the agent serves, e.g. 洛党镇为民服务中心代办员")
+    document_no: str = Field(description="the commission's document number (委托书编号)")
+
+
 class Case(_Part):
     project_code: str
     name: str
@@ -103,6 +112,32 @@ class Case(_Part):
     category_label: str
     industry: str
     clock: CaseClock | None = Field(None, description="on the meeting's date; None when not given")
+    agency: Agency | None = None
+    notice_number: str = Field("", description="文号 of the 一次性告知书 to this case's applicant "
+                                               "(minutes.notice.notice_number); empty in minutes stored before it")
+
+
+class Presentation(_Part):
+    """Material the applicant's side showed in the meeting (presentation_started), by whom."""
+
+    at: str
+    title: str
+    file_name: str
+    page_count: int
+    presenter: str
+    unit: str
+    project_codes: list[str] = Field(description="the cases of the presenter's organisation; empty: not known")
+
+
+class Statement(_Part):
+    """What the applicant's side said when given the floor, as the record's gist (speaking_started
+    summary), never a transcript."""
+
+    at: str
+    speaker: str
+    unit: str
+    summary: str
+    project_codes: list[str]
 
 
 class RecordingLink(_Part):
@@ -194,6 +229,8 @@ class Material(_Part):
     due_working_days: int
     due_date: str
     provisional: bool = Field(description="the due date crosses a year without a confirmed calendar")
+    legal_basis: str = Field("", description="why it is asked for: the legal basis of the opinion it came "
+                                             "with, else of the department's opinion on the item")
 
 
 class Task(_Part):
@@ -295,6 +332,10 @@ class Minutes(_Part):
     clock: list[ClockEntry]
     recordings: list[RecordingSpan]
     summary: str = Field(description="the chair's closing summary (editable)")
+    presentations: list[Presentation] = []
+    statements: list[Statement] = Field([], description="the applicant's side's words, as recorded gists")
+    recorder: str = Field("", description="记录人: who kept the record of the meeting")
+    compiler: str = Field("", description="整理人: who generated and edited the draft")
     distribution: list[str]
     confirmations: list[Confirmation] = []
     source_log: SourceLog | None = None

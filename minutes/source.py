@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from minutes.model import CaseClock, ItemClock
+from minutes.model import Agency, CaseClock, ItemClock
 
 _SATURDAY = 5
 
@@ -142,6 +142,9 @@ class Case(_Plain):
     industry: str = ""
     clock: CaseClock | None = Field(None, description="its clock on the meeting's date, as the server's "
                                                       "one clock computation gives it")
+    agency: Agency | None = Field(None, description="the applicant's commissioned agent (委托代办) as the "
+                                                    "commission on record stands on the meeting's day")
+    agent_user_id: int | None = Field(None, description="the agent's account: what they present is the applicant's")
 
 
 class Event(_Plain):
@@ -162,6 +165,8 @@ class Meeting(_Plain):
     scheduled_end: datetime
     chair: Person
     lead_department_code: str
+    recorder: Person | None = Field(None, description="记录人: who set the meeting up and keeps its record "
+                                                      "(the meeting's creator); None: the issuing office")
 
 
 class LogHead(_Plain):
@@ -187,3 +192,5 @@ class MinutesSource(_Plain):
     calendar: WorkCalendar
     labels: Labels
     log: LogHead | None = None
+    compilers: tuple[Person, ...] = Field((), description="整理人: who generated and edited the draft, in "
+                                                          "order; empty: the issuing office")

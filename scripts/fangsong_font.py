@@ -25,6 +25,8 @@ from pathlib import Path
 SOURCE = Path("/usr/share/fonts/truetype/cwtex/cwfs.ttf")
 FAMILY = "Lianshen FangSong"
 FILE_NAME = "LianshenFangSong.ttf"
+VERSION = "1.1"
+"""Raised whenever the derivation changes, so setup rebuilds an installed older font."""
 SCALE = 1.12  # cwTeX ideographs -0.07..0.75 em high, Noto Serif CJK SC -0.08..0.84
 NOTO_ASCENT, NOTO_DESCENT = 1151, 286  # Noto Serif CJK SC, units of a 1000-unit em
 BASE_FEA = """table BASE {
@@ -33,6 +35,9 @@ BASE_FEA = """table BASE {
 } BASE;
 """  # Noto Serif CJK SC's BASE table, in feature-file syntax
 IDEOGRAPHS = [*range(0x3400, 0x4DC0), *range(0x4E00, 0xA000), *range(0xF900, 0xFB00)]
+SPACES = {0x20: 258, 0x3000: 1000}
+"""Space and ideographic space at Noto Serif CJK SC's widths: without them in the font, HarfBuzz
+synthesises a space from .notdef, which prints as a box-shaped blank and garbles text extraction."""
 
 
 def default_dir() -> Path:
@@ -56,7 +61,7 @@ def derive(source: Path, out: Path) -> None:
     options.drop_tables += ["mort", "fpgm", "prep", "cvt ", "gasp"]
     options.name_IDs = ["*"]
     subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=IDEOGRAPHS)
+    subsetter.populate(unicodes=[*IDEOGRAPHS, *SPACES])
     subsetter.subset(font)
 
     upem = font["head"].unitsPerEm
@@ -73,6 +78,9 @@ def derive(source: Path, out: Path) -> None:
         glyph.recalcBounds(glyf)
         glyf[name] = glyph
         hmtx[name] = (upem, glyph.xMin if glyph.numberOfContours else 0)
+    cmap = font.getBestCmap()
+    for code, width in SPACES.items():
+        hmtx[cmap[code]] = (width * upem // 1000, 0)
     font["hhea"].advanceWidthMax = upem
     _match_noto_metrics(font)
     _rename(font)
@@ -101,11 +109,19 @@ def _rename(font) -> None:  # type: ignore[no-untyped-def]
     original = names.getDebugName(0) or ""
     for name_id, text in ((1, FAMILY), (2, "Regular"), (3, f"{FAMILY};derived from cwTeXFangSong 1.0"),
                           (4, FAMILY), (6, FAMILY.replace(" ", "")),
-                          (5, "Version 1.0; ideographs of cwTeX FangSong scaled to 1 em cells"),
+                          (5, f"Version {VERSION}; ideographs of cwTeX FangSong scaled to 1 em cells"),
                           (0, f"{original} Modified for Lianshen (scaled, ideographs only).")):
         names.removeNames(nameID=name_id)
         names.setName(text, name_id, 3, 1, 0x409)
         names.setName(text, name_id, 1, 0, 0)
+
+
+def _version(path: Path) -> str | None:
+    """The VERSION an installed font was derived with (None for one from before versions)."""
+    from fontTools.ttLib import TTFont
+
+    text = TTFont(path, lazy=True)["name"].getDebugName(5) or ""
+    return text.removeprefix("Version ").split(";")[0] if text.startswith("Version ") else None
 
 
 def main() -> int:
@@ -116,7 +132,7 @@ def main() -> int:
         print(f"fangsong_font: {SOURCE} missing: install fonts-cwtex-fs", file=sys.stderr)
         return 1
     out = (args.out or default_dir()) / FILE_NAME
-    if out.is_file() and out.stat().st_mtime >= SOURCE.stat().st_mtime:
+    if out.is_file() and out.stat().st_mtime >= SOURCE.stat().st_mtime and _version(out) == VERSION:
         return 0
     derive(SOURCE, out)
     print(f"fangsong_font: wrote {out}")

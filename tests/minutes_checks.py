@@ -71,7 +71,7 @@ def check_html(data: bytes, expected: list[str]) -> None:
     assert not tree.findall(".//h3") or tree.findall(".//h2"), "a heading level is skipped"
     for table in tree.iter("table"):
         assert table.find("caption") is not None and table.find("caption").text
-        assert all(th.get("scope") == "col" for th in table.iter("th")) and table.findall(".//th")
+        assert all(th.get("scope") in ("col", "row") for th in table.iter("th")) and table.findall(".//th")
     text = _flat("".join(tree.itertext()))
     for phrase in expected:
         assert _flat(phrase) in text, phrase

@@ -25,10 +25,10 @@ def render(minutes: Minutes, fmt: Format) -> bytes:
     return _blocks(minutes.title, minutes_blocks(minutes), fmt, integrity_note(minutes))
 
 
-def render_notice(notice: Notice, fmt: Literal["html", "pdf"]) -> bytes:
-    """The 一次性告知书 for the applicant; ValueError for a format other than html or pdf."""
-    if fmt not in ("html", "pdf"):
-        raise ValueError(f"一次性告知书只提供html或pdf格式: {fmt!r} / the notice comes as html or pdf only")
+def render_notice(notice: Notice, fmt: Literal["html", "pdf", "docx"]) -> bytes:
+    """The 一次性告知书 for the applicant; ValueError for a format other than html, pdf or docx."""
+    if fmt not in ("html", "pdf", "docx"):
+        raise ValueError(f"一次性告知书只提供html、pdf或docx格式: {fmt!r} / the notice comes as html, pdf or docx only")
     return _blocks(notice.title, notice_blocks(notice), fmt)
 
 

@@ -20,7 +20,20 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
-from minutes.render.layout import Block, Heading, Imprint, Masthead, Number, Para, Signature, Stamp, Table, Title
+from minutes.render.layout import (
+    Block,
+    Form,
+    Heading,
+    Imprint,
+    Masthead,
+    Number,
+    PageBreak,
+    Para,
+    Signature,
+    Stamp,
+    Table,
+    Title,
+)
 
 BODY, TITLE, HEI, KAI = "仿宋_GB2312", "方正小标宋简体", "黑体", "楷体_GB2312"
 RED = RGBColor(0xE6, 0x00, 0x12)
@@ -164,6 +177,10 @@ def blocks_docx(title: str, blocks: list[Block], *, note: str = "") -> bytes:
                 _run(_paragraph(document, align=WD_ALIGN_PARAGRAPH.RIGHT), text)
         elif isinstance(block, Imprint):
             _imprint(document, block)
+        elif isinstance(block, PageBreak):
+            document.add_page_break()
+        elif isinstance(block, Form):
+            _form(document, block)
     out = BytesIO()
     document.save(out)
     return out.getvalue()
@@ -196,3 +213,16 @@ def _table(document, block: Table) -> None:
     for row in block.rows:
         for cell, text in zip(table.add_row().cells, row, strict=True):
             _run(cell.paragraphs[0], text, size=12)
+
+
+def _form(document, block: Form) -> None:
+    """A form to sign: its caption as a title, then label and text rows tall enough to write in."""
+    _run(_paragraph(document, align=WD_ALIGN_PARAGRAPH.CENTER), block.caption, font=TITLE, size=22)
+    table = document.add_table(rows=0, cols=2)
+    table.style = document.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for label, text in block.rows:
+        row = table.add_row()
+        row.height = Mm(20)
+        _run(row.cells[0].paragraphs[0], label, font=HEI, size=14)
+        _run(row.cells[1].paragraphs[0], text, size=14)

@@ -11,8 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from minutes.model import Amendment, CaseClock, Item, ItemClock, Material, Minutes, Opinion
-from minutes.notice import Notice
+from minutes.model import (
+    Agency,
+    Amendment,
+    Case,
+    CaseClock,
+    Item,
+    ItemClock,
+    Material,
+    Minutes,
+    Opinion,
+    Presentation,
+    Statement,
+)
+from minutes.notice import Letter, Notice
 
 CN_NUMERALS = "一二三四五六七八九十"
 
@@ -83,7 +95,21 @@ class Imprint:
     date: str
 
 
-Block = Stamp | Masthead | Title | Number | Heading | Para | Table | Signature | Imprint
+@dataclass(frozen=True)
+class PageBreak:
+    """What follows starts a new page (the 送达回证 is a page of its own, to be signed and returned)."""
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form to fill in by hand: a caption set as its title, and rows of a label and the text
+    printed beside it (blank where the signer writes)."""
+
+    caption: str
+    rows: tuple[tuple[str, str], ...]
+
+
+Block = Stamp | Masthead | Title | Number | Heading | Para | Table | Signature | Imprint | PageBreak | Form
 _OPEN = ("draft", "awaiting_confirmation")
 
 
@@ -165,6 +191,8 @@ def minutes_blocks(minutes: Minutes) -> list[Block]:
     doc.blocks.append(Para(minutes.absent_policy_statement))
     _recordings(doc, minutes)
     _attendance(doc, minutes)
+    doc.blocks.append(Para(f"{minutes.recorder or minutes.issuer}；整理人：{minutes.compiler or minutes.issuer}。",
+                           label="记录人：", indent=False))
     if minutes.confirmations:
         doc.blocks.append(Para("、".join(f"{c.department}（{c.person}，{cn_date(c.at)}）"
                                         for c in minutes.confirmations), label="确认：", indent=False))
@@ -202,20 +230,74 @@ def integrity_note(minutes: Minutes) -> str:
 
 
 def notice_blocks(notice: Notice) -> list[Block]:
-    blocks: list[Block] = [Title(notice.title), Number(notice.number),
-                           Para("、".join(notice.addressees) + "：", indent=False)]
-    if not notice.materials:
-        blocks.append(Para(f"{cn_date(notice.meeting_date)}召开的{notice.meeting_title}未提出需补正的材料。"))
+    """Each applicant's letter, then its 送达回证 on a page of its own; the next letter starts a
+    new page."""
+    blocks: list[Block] = []
+    for n, letter in enumerate(notice.letters):
+        blocks += [PageBreak()] if n else []
+        blocks += _letter(notice, letter)
+        blocks += [PageBreak(), _receipt(notice, letter)]
+    return blocks
+
+
+def _letter(notice: Notice, letter: Letter) -> list[Block]:
+    """行政许可法 §32: to whom, which project, every material with its department, due date and
+    basis, where to hand it in, whom to call; the issuer and the date."""
+    agent = f"（代办员：{letter.agency.agent}）" if letter.agency else ""
+    projects = "、".join(f"{c.name}（项目代码{c.project_code}）" for c in letter.cases)
+    blocks: list[Block] = [Title(notice.title), Number(letter.number),
+                           Para(f"{letter.applicant}{agent}：", indent=False)]
+    meeting = f"{cn_date(notice.meeting_date)}召开的{notice.meeting_title}"
+    if not letter.materials:
+        blocks.append(Para(f"你单位申请的{projects}，经{meeting}审查，未提出需补正的材料。"))
     else:
         blocks.append(Para(
-            f"根据《中华人民共和国行政许可法》第三十二条和本中心一次性告知制度，经{cn_date(notice.meeting_date)}"
-            f"召开的{notice.meeting_title}审查，你单位申请的{len(notice.items)}个审批事项需补正以下"
-            f"{len(notice.materials)}项材料。请按下列要求一次性补齐，于期限内送交政务服务中心综合受理窗口；"
-            "补齐材料后，中止的审查时限自收到之日起恢复计算。"))
-        blocks.append(materials_table(notice.materials, "补正材料清单"))
-        blocks.append(Para("逾期未补正又无正当理由的，相关部门将依法作出处理。如有疑问，请与各提出部门或本中心联系。"))
-    blocks.append(Signature(notice.issuer, cn_date(notice.meeting_date)))
+            f"根据《中华人民共和国行政许可法》第三十二条和本中心一次性告知制度，经{meeting}审查，你单位申请的"
+            f"{projects}中{len(letter.items)}个审批事项需补正以下{len(letter.materials)}项材料。请按下列要求"
+            "一次性补齐，于期限内送交政务服务中心综合受理窗口；补齐材料后，中止的审查时限自收到之日起恢复计算。"))
+        blocks.append(_notice_table(letter.materials))
+        note = "补正期限以工作日计，自会议之日的次日起算。"
+        if any(m.provisional for m in letter.materials):
+            note += "标注“暂定”的日期所在年度节假日安排尚未确认，以国务院公布的安排为准。"
+        blocks.append(Para(note))
+        blocks.append(Para("逾期未补正又无正当理由的，相关部门将依法作出处理。"))
+    phone = f"（联系电话：{notice.telephone}）" if notice.telephone else ""
+    blocks.append(Para(f"如有疑问，请与各提出部门或{notice.issuer}联系{phone}。"))
+    blocks.append(Signature(notice.issuer, cn_date(notice.issued_on)))
     return blocks
+
+
+def _notice_table(materials: list[Material]) -> Table:
+    """The materials with why each is asked for (the columns fall on the widths print.css gives
+    the materials table: the material and its requirements get the widest)."""
+    rows = tuple((str(n), m.item_name, m.department, f"{m.material}：{m.detail}" if m.detail else m.material,
+                  due_text(m.due_working_days, m.due_date, m.provisional), m.legal_basis)
+                 for n, m in enumerate(materials, start=1))
+    return Table("补正材料清单", ("序号", "审批事项", "提出部门", "补正材料及要求", "补正期限", "依据"), rows)
+
+
+def _receipt(notice: Notice, letter: Letter) -> Form:
+    """送达回证: what was served on whom, where, how, who signed for it and when, who served it and
+    when; the applicant's agent may sign for it under the commission. Blank cells are written in by
+    hand (no spaces stand in for blanks: the 仿宋 face has no space glyph)."""
+    remark = f"申请人委托代办员{_agency(letter.agency)}，可由代办员代为签收。" if letter.agency else ""
+    return Form("送达回证", (
+        ("送达文书名称及文号", f"{notice.title}（{letter.number}）"),
+        ("受送达人", letter.applicant),
+        ("送达地点", ""),
+        ("送达方式", "□直接送达、□邮寄送达、□电子送达"),
+        ("签收人签名", ""),
+        ("签收日期", ""),
+        ("送达人", ""),
+        ("送达日期", ""),
+        ("备注", remark),
+    ))
+
+
+def _agency(agency: Agency) -> str:
+    """周代办（洛党镇为民服务中心代办员，委托书凤代办委〔2026〕7号）."""
+    facts = "，".join(x for x in (agency.title, f"委托书{agency.document_no}" if agency.document_no else "") if x)
+    return f"{agency.agent}（{facts}）" if facts else agency.agent
 
 
 def materials_table(materials: list[Material], caption: str) -> Table:
@@ -260,10 +342,33 @@ def _cases(doc: _Parts, minutes: Minutes) -> None:
             f"{case.name}（项目代码{case.project_code}），申请单位{case.applicant}"
             f"（统一社会信用代码{case.applicant_credit_code}），建设地点{case.location}，"
             f"总投资{case.total_investment}万元，管理类别{case.category_label}"
-            + (f"，所属行业{case.industry}" if case.industry else "") + "。"))
+            + (f"，所属行业{case.industry}" if case.industry else "")
+            + (f"；申请单位委托代办员{_agency(case.agency)}全程代办" if case.agency else "") + "。"))
         doc.blocks.append(Para(case.scale_content, label="建设规模及内容："))
         if case.clock:
             doc.blocks.append(Para(_case_clock(case.clock, case.category_label, minutes.date), label="办理时限："))
+        presented = _presented(case, minutes.presentations, minutes.statements)
+        if presented:
+            doc.blocks.append(Para(presented, label="项目单位汇报："))
+    unplaced = _presented(None, minutes.presentations, minutes.statements)  # (only in a joint meeting)
+    if unplaced:
+        doc.blocks.append(Para(unplaced, label="申请方汇报："))
+
+
+def _presented(case: Case | None, presentations: list[Presentation], statements: list[Statement]) -> str:
+    """What the applicant's side presented on the case (None: on no case that can be named) and
+    the gist of what it said, in one short paragraph."""
+    def about(codes: list[str]) -> bool:
+        return case.project_code in codes if case else not codes
+
+    shown = [p for p in presentations if about(p.project_codes)]
+    said: dict[str, list[str]] = {}
+    for statement in statements:
+        if about(statement.project_codes):
+            said.setdefault(statement.speaker, []).append(statement.summary.rstrip("。；;. "))
+    parts = [f"{p.presenter}（{p.unit}）展示《{p.title}》（共{p.page_count}页）汇报项目情况。" for p in shown]
+    parts += [f"{speaker}发言：{'；'.join(gists)}。" for speaker, gists in said.items()]
+    return "".join(parts)
 
 
 def _case_clock(clock: CaseClock, category_label: str, as_of: str) -> str:
@@ -298,7 +403,7 @@ def _items(doc: _Parts, minutes: Minutes) -> None:
     for n, item in enumerate(reviewed, start=1):
         doc.blocks.append(Heading(2, f"（{cn_numeral(n)}）{item.name}"))
         doc.blocks.append(Para(_item_facts(item)))
-        doc.blocks += [_opinion(o) for o in item.opinions]
+        doc.blocks += [block for o in item.opinions for block in _opinion(o)]
         doc.blocks += [Para(f"{a.statement}。", label=f"{a.department}：") for a in item.absent]
         if item.outcome:
             doc.blocks.append(Para(item.outcome, label="审查结果："))
@@ -310,7 +415,7 @@ def _items(doc: _Parts, minutes: Minutes) -> None:
         for n, item in enumerate(not_reviewed, start=1):
             doc.blocks.append(Heading(2, f"（{cn_numeral(n)}）{item.name}"))
             doc.blocks.append(Para(f"{_item_facts(item)}本次会议未审议，未形成会议意见，转会后跟进办理。"))
-            doc.blocks += [_opinion(o) for o in item.opinions]
+            doc.blocks += [block for o in item.opinions for block in _opinion(o)]
 
 
 def _item_facts(item: Item) -> str:
@@ -320,26 +425,36 @@ def _item_facts(item: Item) -> str:
             + f"承诺时限{item.promised_limit_wd}个工作日（法定{item.statutory_limit_wd}个工作日）。{clock}")
 
 
-def _opinion(opinion: Opinion) -> Para:
+def _opinion(opinion: Opinion) -> list[Block]:
+    """The opinion under its department and who gave it; its conditions each on a line of their
+    own, numbered 1. 2. (GB/T 9704 §7.3.3: the level under （一）); then reasons, basis, referral,
+    the remedy notice and the amendments."""
     who = "，".join(x for x in (opinion.given_by, opinion.post_label) if x)
-    parts = [f"{opinion.kind_label}。" if not opinion.text.startswith(opinion.kind_label) else "",
-             opinion.text]
-    if opinion.conditions:
-        parts.append("条件：" + "".join(f"{n}.{c}" for n, c in enumerate(opinion.conditions, start=1)))
-    if opinion.reasons:
-        parts.append(f"理由：{opinion.reasons}")
-    if opinion.legal_basis:
-        parts.append(f"依据：{opinion.legal_basis}。".replace("。。", "。"))
-    if opinion.refer_to_name:
-        parts.append(f"转报：{opinion.refer_to_name}。")
-    if opinion.remedy_notice:
-        parts.append(opinion.remedy_notice)
-    parts += [_amendment(a) for a in opinion.amendments]
+    head = "".join([f"{opinion.kind_label}。" if not opinion.text.startswith(opinion.kind_label) else "",
+                    opinion.text, "条件如下：" if opinion.conditions else ""])
     link = None
     if opinion.recording:
         link = (f"录像 {clock_offset(opinion.recording.offset_s)}", opinion.recording.url)
-    return Para("".join(parts), label=f"{opinion.department}（{who}）：" if who else f"{opinion.department}：",
-                link=link)
+    label = f"{opinion.department}（{who}）：" if who else f"{opinion.department}："
+    blocks: list[Block] = [Para(head, label=label, link=link)]
+    conditions = [c.strip().rstrip("。；;.，, ") for c in opinion.conditions if c.strip()]
+    blocks += [Para(f"{n}.{c}{'。' if n == len(conditions) else '；'}")
+               for n, c in enumerate(conditions, start=1)]
+    rest = []
+    if opinion.reasons:
+        rest.append(f"理由：{opinion.reasons}")
+    if opinion.legal_basis:
+        rest.append(f"依据：{opinion.legal_basis}。".replace("。。", "。"))
+    if opinion.refer_to_name:
+        rest.append(f"转报：{opinion.refer_to_name}。")
+    if opinion.remedy_notice:
+        rest.append(opinion.remedy_notice)
+    rest += [_amendment(a) for a in opinion.amendments]
+    if not rest:
+        return blocks
+    if not conditions:  # one paragraph, as before: the opinion reads on
+        return [Para(head + "".join(rest), label=label, link=link)]
+    return [*blocks, Para("".join(rest))]
 
 
 def _amendment(amendment: Amendment) -> str:

@@ -11,6 +11,13 @@ list, the case page, the API and the archive) on the meeting's date at the centr
 record says it went live, else the day it was planned for. The working-day table is the same
 calendar those clocks count on (services.calendar.load_calendar), so a year without a stored table
 keeps its statutory fixed-date holidays (元旦, 清明, 劳动节, 国庆节) and stays unconfirmed.
+
+Who the minutes name as 记录人 and 整理人 comes from what the database records, not from a setting:
+the record is kept for the meeting's creator (the 并联审批办公室 account that set it up), and the
+draft is compiled by whoever created its versions; before the first version exists (the draft
+being generated now) that is the meeting's chair, the only one who may generate it
+(minutes_workflow.generate_draft). An applicant's 代办员 is the agent of the commission on record
+(agent_commissions) in force on the meeting's day.
 """
 
 from __future__ import annotations
@@ -25,11 +32,14 @@ from minutes import model as mm, source as ms
 from minutes.build import meeting_started
 from record.events import ChatMessage, ParticipantJoined, ParticipantLeft, parse_event
 from server.db.models import (
+    AgentCommission,
     Department,
     Division,
     InvestmentCase,
     Meeting,
     MeetingEvent,
+    MinutesDocument,
+    MinutesVersion,
     User,
 )
 from server.domain.cases import ItemStatus, ManagementCategory
@@ -75,6 +85,8 @@ async def load_minutes_source(db: AsyncSession, meeting_id: int, settings: Setti
         item_clocks |= {item.id: _item_clock(c) for item, c in zip(case.items, its_items, strict=True)}
     offset = start.astimezone(CENTRE_TZ).utcoffset()
     chair = meeting.chair
+    agencies = await _agencies(db, [c.organisation_id for c in cases.values()], meeting_day)
+    recorder = await db.get(User, meeting.created_by_id)
     issuer = chair.department.name if chair.department else settings.centre.name
     return ms.MinutesSource(
         centre=ms.Centre(name=settings.centre.name, issuer=issuer,
@@ -85,7 +97,8 @@ async def load_minutes_source(db: AsyncSession, meeting_id: int, settings: Setti
                          telephone=settings.centre.telephone),
         meeting=ms.Meeting(id=meeting.id, title=meeting.title, place=meeting.place,
                            scheduled_start=meeting.scheduled_start, scheduled_end=meeting.scheduled_end,
-                           chair=_person(chair), lead_department_code=meeting.lead_department.code),
+                           chair=_person(chair), lead_department_code=meeting.lead_department.code,
+                           recorder=_person(recorder) if recorder else None),
         sites=tuple(ms.Site(name=s.name, level=s.level, is_host=s.name == meeting.place)
                     for s in sorted(meeting.sites, key=lambda s: s.id)),
         departments=tuple(ms.Department(id=d.id, code=d.code, name=d.name, level=d.division.level)
@@ -96,7 +109,8 @@ async def load_minutes_source(db: AsyncSession, meeting_id: int, settings: Setti
             organisation_name=i.organisation.name if i.organisation else None,
             organisation_credit_code=i.organisation.credit_code if i.organisation else None,
             excused_reason=i.excused_reason) for i in sorted(meeting.invitations, key=lambda i: i.id)),
-        cases=tuple(_case(cases[case_id], divisions, case_clocks[case_id]) for case_id in case_ids),
+        cases=tuple(_case(cases[case_id], divisions, case_clocks[case_id], agencies.get(cases[case_id].organisation_id))
+                    for case_id in case_ids),
         items=tuple(ms.Item(
             position=e.position, project_code=cases[e.item.case_id].project_code, name=e.item.name,
             department_code=e.item.department.code, level=e.item.level, accepted_on=e.item.accepted_on,
@@ -106,7 +120,31 @@ async def load_minutes_source(db: AsyncSession, meeting_id: int, settings: Setti
         calendar=_calendar(calendar, meeting_day.year),
         labels=LABELS,
         log=ms.LogHead(count=len(rows), head_hash=rows[-1].hash if rows else None),
+        compilers=tuple(_person(u) for u in await _compilers(db, meeting)),
     )
+
+
+async def _agencies(db: AsyncSession, organisation_ids: list[int],
+                    day: date) -> dict[int, tuple[mm.Agency, int]]:
+    """Organisation id -> (its agency, the agent's user id) under the commission in force on the
+    day (granted by then, not revoked by then); the latest granted where several are."""
+    found = await db.execute(
+        select(AgentCommission, User).join(User, User.id == AgentCommission.agent_id)
+        .where(AgentCommission.organisation_id.in_(organisation_ids), AgentCommission.granted_on <= day,
+               or_(AgentCommission.revoked_on.is_(None), AgentCommission.revoked_on > day))
+        .order_by(AgentCommission.granted_on, AgentCommission.id))
+    return {commission.organisation_id: (mm.Agency(agent=agent.display_name, title=agent.title,
+                                                   document_no=commission.document_no), agent.id)
+            for commission, agent in found}
+
+
+async def _compilers(db: AsyncSession, meeting: Meeting) -> list[User]:
+    """整理人: the creators of the meeting's minutes versions in version order; the chair while
+    there is none yet (see the module doc)."""
+    found = await db.scalars(select(User).join(MinutesVersion, MinutesVersion.created_by_id == User.id)
+                             .join(MinutesDocument, MinutesDocument.id == MinutesVersion.document_id)
+                             .where(MinutesDocument.meeting_id == meeting.id).order_by(MinutesVersion.version))
+    return list(dict.fromkeys(found)) or [meeting.chair]
 
 
 async def _people(db: AsyncSession, meeting: Meeting, rows: Iterable[MeetingEvent]) -> list[User]:
@@ -133,14 +171,16 @@ def _person(user: User) -> ms.Person:
                      organisation_credit_code=user.organisation.credit_code if user.organisation else None)
 
 
-def _case(case: InvestmentCase, divisions: dict[str, str], case_clock: mm.CaseClock) -> ms.Case:
+def _case(case: InvestmentCase, divisions: dict[str, str], case_clock: mm.CaseClock,
+          agency: tuple[mm.Agency, int] | None) -> ms.Case:
     location = ""
     for part in (divisions.get(case.division_code, ""), case.town, case.address):
         location = part if part.startswith(location) else location + part.removeprefix(location)
     return ms.Case(project_code=case.project_code, name=case.name, applicant_name=case.organisation.name,
                    applicant_credit_code=case.organisation.credit_code, location=location,
                    total_investment=f"{case.total_investment:.2f}", scale_content=case.scale_content,
-                   category=case.category, industry=case.industry, clock=case_clock)
+                   category=case.category, industry=case.industry, clock=case_clock,
+                   agency=agency[0] if agency else None, agent_user_id=agency[1] if agency else None)
 
 
 def _calendar(calendar: WorkCalendar, year: int) -> ms.WorkCalendar:
