@@ -124,9 +124,10 @@ def readable_version(reader: Reader, number: int | None = None) -> MinutesVersio
 
 async def version_document(version: MinutesVersion, fmt: DocumentFormat, data_dir: Path) -> bytes:
     """A version as a file; renderings of sealed versions are kept (see the module doc)."""
-    if fmt == "json":
-        return canonical_json(version.content)
-    if version.status not in SEALED_STATUSES or version.sha256 is None:
+    sealed = version.status in SEALED_STATUSES and version.sha256 is not None
+    if fmt == "json":  # a sealed content is the hashed one; an open one says where it stands
+        return canonical_json(version.content if sealed else as_issued(version).model_dump(mode="json"))
+    if not sealed:
         return await asyncio.to_thread(render, as_issued(version), fmt)
     path = data_dir / "minutes" / f"{version.sha256}-{version.status}.{fmt}"
     if not path.is_file():

@@ -72,6 +72,8 @@ async def test_draft_edit_confirm_final_and_new_version(client: TestClient, worl
     assert edited["edits"][1]["old_text"] == "原则同意，待补正材料"
 
     await post(client, world, "/send", chair)
+    awaiting = await client.get(url(world, "/versions/1/document?format=json"))
+    assert (await awaiting.json())["status"] == "awaiting_confirmation"  # the JSON says where it stands
     rep = await sign_in(client, "rep_a")
     answered = await post(client, world, "/answers", rep, {"verdict": "confirm", "version": 1, "comment": "无意见"})
     assert [(a["verdict"], a["person"], a["post"]) for a in answered["answers"]] == [("confirm", "王发改", "A")]
