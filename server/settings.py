@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,6 +34,9 @@ class ServerSettings(_Section):
     max_body_bytes: int = Field(1_048_576, ge=1024)
     # Reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed for the client address.
     trusted_proxies: list[str] = []
+    # HTTPS served by the server itself: PEM certificate (chain) and key files; both empty: HTTP.
+    tls_certificate: str = ""
+    tls_key: str = ""
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -41,6 +44,12 @@ class ServerSettings(_Section):
         for item in value:
             ipaddress.ip_network(item, strict=False)
         return value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerSettings:
+        if bool(self.tls_certificate) != bool(self.tls_key):
+            raise ValueError("tls_certificate and tls_key go together: give both or neither")
+        return self
 
 
 class DatabaseSettings(_Section):
@@ -106,8 +115,10 @@ class SfuSection(_Section):
     @field_validator("ice_gather_addresses")
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
+        from server.sfu.ice import check_gather_entry  # the SFU's own rule (IP or interface name)
+
         for item in value:
-            ipaddress.ip_address(item)
+            check_gather_entry(item)
         return value
 
     @field_validator("announced_address")

@@ -18,14 +18,13 @@ from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
     RTCRtpTransceiver,
-    RTCSessionDescription,
     sdp as aiortc_sdp,
 )
 from aiortc.codecs import is_rtx
 from aiortc.exceptions import InvalidStateError
 from aiortc.mediastreams import MediaStreamTrack
 
-from .candidates import announce_address
+from .candidates import RemoteCandidates, announce_address
 from .codecs import prefer_publish_codecs, subscribe_preferences
 from .host import PeerHost
 from .ice import gathering_on
@@ -72,6 +71,7 @@ class Peer:
         self._on_subscribe_offer = on_subscribe_offer
         self._publish_pc: RTCPeerConnection | None = None
         self._subscribe_pc: RTCPeerConnection | None = None
+        self._remote: dict[Connection, RemoteCandidates] = {}
         self._producers: dict[str, Producer] = {}  # by publish mid
         self._stopped_mids: set[str] = set()
         self._slots: list[Slot] = []
@@ -120,8 +120,7 @@ class Peer:
                 raise ValueError(f"unknown producer kind {kind!r}")
         async with self._publish_lock:  # one offer/answer at a time
             pc = self._publish_connection()
-            offer_sdp = self._room.filter_remote_sdp(offer_sdp)
-            await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+            await self._remote["publish"].set_remote_description(offer_sdp, "offer")
             for transceiver in pc.getTransceivers():
                 prefer_publish_codecs(transceiver, self._settings.video_codecs)
             with gathering_on(self._settings.ice_gather_addresses):
@@ -262,8 +261,7 @@ class Peer:
         self._check_open()
         if self._answer is None or self._answer.done() or self._subscribe_pc is None:
             raise InvalidStateError("no subscribe offer is waiting for an answer")
-        answer = RTCSessionDescription(self._room.filter_remote_sdp(sdp), "answer")
-        await self._subscribe_pc.setRemoteDescription(answer)
+        await self._remote["subscribe"].set_remote_description(sdp, "answer")
         self._answer.set_result(None)
 
     async def negotiated(self) -> None:
@@ -363,25 +361,14 @@ class Peer:
     ) -> bool:
         """Add a trickled remote candidate; False if the network policy refused it.
 
-        An empty ``candidate`` signals the end of candidates. Trickle is optional:
-        complete SDPs work without it.
+        An empty ``candidate`` signals the end of candidates; mDNS ones are resolved
+        first (candidates.RemoteCandidates). Trickle is optional: complete SDPs work
+        without it.
         """
-        pc = self._publish_pc if connection == "publish" else self._subscribe_pc
-        if pc is None:
+        remote = self._remote.get(connection)
+        if remote is None:
             raise InvalidStateError(f"no {connection} connection yet")
-        if not candidate:
-            await pc.addIceCandidate(None)
-            return True
-        if not self._room.network_policy.permits_candidate(candidate):
-            logger.info("peer %s: refused remote candidate %s", self.id, candidate)
-            return False
-        parsed = aiortc_sdp.candidate_from_sdp(
-            candidate.removeprefix("a=").removeprefix("candidate:")
-        )
-        parsed.sdpMid = sdp_mid
-        parsed.sdpMLineIndex = sdp_mline_index
-        await pc.addIceCandidate(parsed)
-        return True
+        return await remote.add(candidate, sdp_mid, sdp_mline_index)
 
     async def close(self) -> None:
         """Release everything: tasks, consumers, connections (and their sockets)."""
@@ -389,6 +376,8 @@ class Peer:
         if self._negotiation is not None:
             self._negotiation.cancel()
             await asyncio.gather(self._negotiation, return_exceptions=True)
+        for remote in self._remote.values():
+            await remote.close()
         for slot in self._slots:
             slot.stop()
         for pc in (self._publish_pc, self._subscribe_pc):
@@ -401,6 +390,11 @@ class Peer:
                 iceServers=[server.as_rtc() for server in self._settings.ice_servers],
                 bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
             )
+        )
+
+        self._remote[name] = RemoteCandidates(
+            pc, self._room.network_policy, f"peer {self.id} {name}",
+            self._settings.mdns_resolve_timeout_s,
         )
 
         @pc.on("connectionstatechange")

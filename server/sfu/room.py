@@ -91,12 +91,6 @@ class Room(AsyncIOEventEmitter):
 
     # -- called by peers and producers ------------------------------------
 
-    def filter_remote_sdp(self, sdp: str) -> str:
-        filtered, dropped = self.network_policy.filter_sdp(sdp)
-        for line in dropped:
-            logger.info("room %s: refused remote candidate %s", self.meeting_id, line)
-        return filtered
-
     def add_producer(self, producer: Producer) -> None:
         self._producers[producer.id] = producer
         self.emit("producer_added", producer.info)

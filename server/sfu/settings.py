@@ -58,7 +58,8 @@ class SfuSettings:
     """
 
     ice_gather_addresses: tuple[str, ...] = ()
-    """Local addresses to gather host candidates on; empty = aioice's choice."""
+    """Local IP addresses or interface names to gather host candidates on; empty = every
+    interface but 127.0.0.1 (aioice's choice). docs/network.md says how to choose."""
 
     announced_address: str | None = None
     """Public address replacing host candidate addresses (server behind 1:1 NAT)."""
@@ -85,6 +86,9 @@ class SfuSettings:
 
     speaker_hold_s: float = 0.9
     """How long a challenger must stay louder before the speaker changes."""
+
+    mdns_resolve_timeout_s: float = 2.0
+    """How long the system resolver may take for a client's ``.local`` candidate (in the background)."""
 
     negotiation_timeout_s: float = 15.0
     """How long the SFU waits for a subscriber's answer to its offer."""
