@@ -28,6 +28,7 @@ from typing import Any
 
 import bagit
 
+from record.vocab import Capacity
 from server.archive.dossier import TS_FORMAT, Dossier
 from server.domain.eventlog import EventRecord, verify_chain
 from server.services.minutes_state import content_sha256
@@ -60,6 +61,13 @@ def is_valid_bag(path: Path) -> bool:
         return False
 
 
+def _unit(unit: dict[str, Any]) -> str:
+    """'name（出席 / member）', with the reason when the unit was excused."""
+    capacity = Capacity(unit["capacity"])
+    excused = f" 请假 / excused: {unit['excused_reason']}" if unit["excused_reason"] else ""
+    return f"{unit['name']}（{capacity.label_zh} / {capacity.label_en}）{excused}"
+
+
 def _readme(metadata: dict[str, Any]) -> str:
     case = metadata["case"]
     lines = [f"案件 / case: {case['project_code']} {case['name']}",
@@ -69,7 +77,7 @@ def _readme(metadata: dict[str, Any]) -> str:
                   f"  时间 / time: {meeting['scheduled_start']} – {meeting['scheduled_end']}  地点 / place: "
                   f"{meeting['place']}",
                   f"  主持人 / chair: {meeting['chair']}  牵头部门 / lead: {meeting['lead_department']}",
-                  f"  参会单位 / units: {'；'.join(meeting['units'])}",
+                  f"  参会单位 / units: {'；'.join(_unit(u) for u in meeting['units'])}",
                   f"  参会人员 / people: {'、'.join(meeting['people'])}",
                   f"  事件日志 / event log: {meeting['log']['count']} events, head {meeting['log']['head_hash']}"]
         for version in (meeting.get("minutes") or {}).get("versions", []):
@@ -97,7 +105,7 @@ async def _write_payload(dossier: Dossier, root: Path) -> tuple[int, int]:
         if file.path is not None:
             await asyncio.to_thread(_copy, file.path, target)
         else:
-            target.write_bytes(await file.read())
+            await asyncio.to_thread(target.write_bytes, await file.read())  # the server's loop runs on
         files += 1
         total += target.stat().st_size
     metadata = dossier.metadata()
@@ -117,7 +125,7 @@ async def export_bag(dossier: Dossier, out_dir: Path, source_organization: str) 
             return result
         result.set_aside = out_dir / f"{name}.invalid-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
         os.rename(target, result.set_aside)
-    out_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240  # a CLI command: no other task waits on this loop
+    out_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240  # one directory: too quick to hand to a thread
     partial = out_dir / f"{PARTIAL_PREFIX}{name}"
     if partial.exists():
         shutil.rmtree(partial)  # an export interrupted earlier: start this case again

@@ -38,6 +38,8 @@ from server.archive.dossier_out import (
     DossierRecording,
     DossierSuspension,
     DossierTrack,
+    DossierUnit,
+    Note,
 )
 from server.archive.passages import event_passages
 from server.archive.recordings import Recording, meeting_recordings, track_path
@@ -54,6 +56,7 @@ from server.db.models import (
     User,
 )
 from server.domain.cases import ManagementCategory
+from server.recording.store import logged_recording_keys
 from server.services.calendar import load_calendar
 from server.services.clock import CENTRE_TZ, case_clocks, centre_today, promised_limit
 from server.services.eventlog import check_meeting_log
@@ -78,7 +81,7 @@ class DossierFile:
 
     name: str
     media_type: str
-    description: str
+    note: Note
     produce: Callable[[], Awaitable[bytes]] | None = None
     path: Path | None = None
     sha256: str | None = None  # what the record says it must hash to, when it says
@@ -127,8 +130,8 @@ class _Builder:
         self.files[file.name] = file
         return file.name
 
-    def gap(self, name: str, reason: str) -> None:
-        self.gaps.append(DossierGap(name=name, reason=reason))
+    def gap(self, name: str, zh: str, en: str) -> None:
+        self.gaps.append(DossierGap(name=name, note=Note(zh=zh, en=en)))
 
     async def case_out(self, case: InvestmentCase, limits: PromisedLimits) -> DossierCase:
         """The case and its items with their clocks as the case page shows them today."""
@@ -146,7 +149,8 @@ class _Builder:
                           category=case.category, total_investment=str(case.total_investment), items=items,
                           clock=case_clock, clock_as_of=today)
         self.add(DossierFile("case/clock.json", "application/json",
-                             "项目及审批事项的计时（中止/恢复、不计时期间）/ the case's and its items' clocks",
+                             Note(zh="项目及审批事项的计时（中止/恢复、不计时期间）",
+                                  en="the case's and its items' clocks"),
                              produce=_constant(_json_bytes(out.model_dump(
                                  mode="json", include={"clock", "clock_as_of", "items"})))))
         return out
@@ -158,10 +162,12 @@ class _Builder:
             name = f"case/materials/{material.id}.pdf"
             path = material_path(self.data_dir, material.sha256)
             if path.is_file():
-                self.add(DossierFile(name, "application/pdf", f"申请材料 / material: {material.title}",
+                self.add(DossierFile(name, "application/pdf", Note(zh=f"申请材料：{material.title}",
+                                                                         en=f"material: {material.title}"),
                                      path=path, sha256=material.sha256))
             else:
-                self.gap(name, f"材料文件不在存储中 / the material's file is missing from storage ({path.name})")
+                self.gap(name, f"材料文件不在存储中（{path.name}）",
+                         f"the material's file is missing from storage ({path.name})")
 
     async def reader(self, meeting: Meeting) -> Reader:
         if self.principal is None:  # the operator's export: everything
@@ -174,9 +180,9 @@ class _Builder:
         whole = reader.whole_minutes
         if not whole:
             self.gap(prefix, "本次会议还审查了其他申请人的项目：纪要、事件日志和录像不向申请人提供，"
-                             "一次性告知书仅含本单位项目 / this meeting also reviewed other applicants' cases: "
-                             "its minutes, event log and recordings are not given to applicants; the notice "
-                             "covers their own cases only")
+                             "一次性告知书仅含本单位项目",
+                     "this meeting also reviewed other applicants' cases: its minutes, event log and "
+                     "recordings are not given to applicants; the notice covers their own cases only")
         recordings = meeting_recordings(self.data_dir, meeting.id) if whole else []
         recording_outs = [self.recording_out(prefix, r) for r in recordings]
         rows = list(await self.db.scalars(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting.id)
@@ -186,15 +192,16 @@ class _Builder:
         playback = {r.key: out.playback for r, out in zip(recordings, recording_outs, strict=True)}
         events = [_event_out(row, actors, recordings, playback) for row in rows]
         stored = {r.key for r in recordings}
-        for key in dict.fromkeys(str(r.payload.get("recording_key")) for r in rows if r.type == "recording_started"):
-            if key not in stored:
-                self.gap(f"{prefix}/recordings/{key}",
-                         "事件日志记有此录像，但存储中没有其录像清单 / "
-                         "the event log records this recording, but storage holds no manifest for it")
+        logged = await logged_recording_keys(self.db, meeting.id) if whole else []
+        missing = [key for key in logged if key not in stored]
+        for key in missing:
+            self.gap(f"{prefix}/recordings/{key}", "事件日志记有此录像，但存储中没有其录像文件",
+                     "the event log records this recording, but storage holds no files for it")
         check = await check_meeting_log(self.db, meeting.id)
         if whole:
             self.add(DossierFile(f"{prefix}/events.jsonl", JSONL,
-                                 "事件日志（哈希链，每行一条）/ event log, hash-chained, one JSON object a line",
+                                 Note(zh="事件日志（哈希链，每行一条）",
+                                      en="event log, hash-chained, one JSON object a line"),
                                  produce=_constant(_jsonl(rows))))
         return DossierMeeting(
             id=meeting.id, title=meeting.title, status=meeting.status,
@@ -202,6 +209,7 @@ class _Builder:
             place=meeting.place, chair=meeting.chair.display_name, lead_department=meeting.lead_department.name,
             units=[_unit(inv) for inv in meeting.invitations],
             minutes=await self.minutes_out(prefix, meeting, reader), recordings=recording_outs,
+            missing_recordings=missing,
             log=DossierLog(count=check.count, head_hash=check.head_hash, intact=check.intact,
                            problems=[p.message for p in check.problems]),
             events=events)
@@ -210,11 +218,11 @@ class _Builder:
         """Sealed versions as minutes_reading lets this reader read them, with its renderings."""
         if reader.state is None:
             if meeting.status in ("ended", "minutes_draft", "minutes_final"):
-                self.gap(f"{prefix}/minutes", "尚无会议纪要 / no minutes have been drafted yet")
+                self.gap(f"{prefix}/minutes", "尚无会议纪要", "no minutes have been drafted yet")
             return None
         versions = [v for v in reader.versions() if v.status in SEALED_STATUSES]
         if not versions and reader.whole_minutes:
-            self.gap(f"{prefix}/minutes", "纪要尚未定稿 / the minutes are not final yet")
+            self.gap(f"{prefix}/minutes", "纪要尚未定稿", "the minutes are not final yet")
         outs = [DossierMinutesVersion(id=v.id, version=v.version, status=v.status, sha256=v.sha256, reason=v.reason,
                                       finalised_at=_local(v.finalised_at), finalise_note=v.finalise_note,
                                       files=self.minutes_files(prefix, v)) for v in versions]
@@ -225,15 +233,16 @@ class _Builder:
 
     def minutes_files(self, prefix: str, version: MinutesVersion) -> list[str]:
         base = f"{prefix}/minutes-v{version.version}"
-        label = f"会议纪要第{version.version}版（{version.status}）/ minutes version {version.version}"
+        zh = f"会议纪要第{version.version}版"
+        en = f"minutes version {version.version} ({version.status})"
         names = [self.add(DossierFile(f"{base}.json", "application/json",
-                                      f"{label}，规范化 JSON（SHA-256 即按此计算）/ canonical JSON, the bytes its "
-                                      "SHA-256 covers", produce=_constant(canonical_json(version.content)),
-                                      sha256=version.sha256))]
+                                      Note(zh=f"{zh}，规范化 JSON（SHA-256 即按此计算）",
+                                           en=f"{en}, canonical JSON, the bytes its SHA-256 covers"),
+                                      produce=_constant(canonical_json(version.content)), sha256=version.sha256))]
         formats: tuple[DocumentFormat, ...] = ("pdf", "docx")
         for fmt in formats:
             names.append(self.add(DossierFile(
-                f"{base}.{fmt}", MEDIA_TYPES[fmt], f"{label}，{fmt.upper()}",
+                f"{base}.{fmt}", MEDIA_TYPES[fmt], Note(zh=f"{zh}，{fmt.upper()}", en=f"{en}, {fmt.upper()}"),
                 produce=partial(version_document, version, fmt, self.data_dir))))
         return names
 
@@ -243,50 +252,53 @@ class _Builder:
         if reader.own_cases is not None:  # an applicant's notice covers its own cases only
             materials = [m for m in materials if m.get("project_code") in reader.own_cases]
         if not materials:
-            self.gap(name, "本次会议未要求补正材料，未出具一次性告知书 / no material was requested: no notice")
+            self.gap(name, "本次会议未要求补正材料，未出具一次性告知书", "no material was requested: no notice")
             return
-        self.add(DossierFile(name, "application/pdf", "补正材料一次性告知书 / notice of materials to supplement",
+        self.add(DossierFile(name, "application/pdf",
+                             Note(zh="补正材料一次性告知书", en="notice of materials to supplement"),
                              produce=lambda: notice_document(reader, "pdf")))
 
     def recording_out(self, prefix: str, recording: Recording) -> DossierRecording:
         base = f"{prefix}/recordings/{recording.key}"
         manifest = recording.manifest
         if manifest is None:
-            self.gap(f"{base}/manifest.json", f"录像清单无法读取 / manifest unreadable: {recording.error}")
+            self.gap(f"{base}/manifest.json", f"录像清单无法读取：{recording.error}",
+                     f"manifest unreadable: {recording.error}")
             return DossierRecording(key=recording.key, started_at=None, stopped_at=None, duration_ms=None,
                                     status="unreadable", tracks=[], playback=None, error=recording.error)
-        self.add(DossierFile(f"{base}/manifest.json", "application/json", "录像清单 / recording manifest",
+        self.add(DossierFile(f"{base}/manifest.json", "application/json", Note(zh="录像清单", en="recording manifest"),
                              path=recording.directory / "manifest.json"))
         tracks = []
         for track in manifest.tracks:
             path = track_path(recording, track)
             name = f"{base}/tracks/{track.file}"
             if path is None or not path.is_file():
-                self.gap(name, "清单所列轨道文件缺失或名称非法 / track file missing or its name is not a plain "
-                               f"file name: {track.file!r}")
+                self.gap(name, f"清单所列轨道文件缺失或名称非法：{track.file!r}",
+                         f"track file missing or its name is not a plain file name: {track.file!r}")
             else:
-                self.add(DossierFile(name, _media_type(track.file), f"原始轨道 / original track: "
-                                     f"{track.display_name} {track.kind}", path=path, sha256=track.sha256))
+                self.add(DossierFile(name, _media_type(track.file),
+                                     Note(zh=f"原始轨道：{track.display_name}",
+                                          en=f"original track: {track.display_name} {track.kind}"),
+                                     path=path, sha256=track.sha256))
             tracks.append(DossierTrack(display_name=track.display_name, department=track.department,
                                        unit=track.unit, kind=track.kind, file=track.file,
                                        duration_ms=track.duration_ms, sha256=track.sha256, state=track.state))
         playback = None
         for path in recording.composed:
             name = self.add(DossierFile(f"{base}/composed/{path.name}", _media_type(path.name),
-                                        "合成录像 / composed recording", path=path))
+                                        Note(zh="合成录像", en="composed recording"), path=path))
             playback = name if path.suffix == ".mp4" else playback
         if playback is None:
-            self.gap(f"{base}/composed/meeting.mp4", "合成录像尚未生成 / the composed video has not been made yet")
+            self.gap(f"{base}/composed/meeting.mp4", "合成录像尚未生成", "the composed video has not been made yet")
         return DossierRecording(key=recording.key, started_at=_local(manifest.started_at),
                                 stopped_at=_local(manifest.stopped_at), duration_ms=manifest.duration_ms,
                                 status=manifest.status, tracks=tracks, playback=playback, error="")
 
 
-def _unit(invitation: Any) -> str:
+def _unit(invitation: Any) -> DossierUnit:
     unit = invitation.department or invitation.organisation
-    name = unit.name if unit is not None else ""
-    excused = f" 请假：{invitation.excused_reason}" if invitation.excused_reason else ""
-    return f"{name}（{invitation.capacity}）{excused}"
+    return DossierUnit(name=unit.name if unit is not None else "", capacity=invitation.capacity,
+                       excused_reason=invitation.excused_reason or "")
 
 
 def _media_type(name: str) -> str:
@@ -349,7 +361,7 @@ async def build_dossier(db: AsyncSession, case: InvestmentCase, data_dir: Path,
     case_out = await builder.case_out(case, limits)
     await builder.materials(case)
     meetings = [await builder.meeting_out(m) for m in await case_meetings(db, principal, case.id)]
-    files = [DossierFileOut(name=f.name, media_type=f.media_type, description=f.description, sha256=f.sha256)
+    files = [DossierFileOut(name=f.name, media_type=f.media_type, note=f.note, sha256=f.sha256)
              for f in builder.files.values()]
     out = DossierOut(case=case_out, meetings=meetings, files=files, unavailable=builder.gaps)
     return Dossier(out=out, files=builder.files)

@@ -5,22 +5,44 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from server.schemas.base import Out
 from server.services.clock import CaseClock, ItemClock
 
 
+class Note(Out):
+    """A note for people in both languages: the page shows the reader's, a package keeps both."""
+
+    zh: str
+    en: str
+
+    def both(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+
 class DossierFileOut(Out):
     name: str
     media_type: str
-    description: str
+    note: Note
     sha256: str | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def description(self) -> str:
+        """Both languages in one line (the API's and a bag's metadata.json field)."""
+        return self.note.both()
 
 
 class DossierGap(Out):
     name: str
-    reason: str
+    note: Note
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def reason(self) -> str:
+        """Both languages in one line (the API's and a bag's metadata.json field)."""
+        return self.note.both()
 
 
 class DossierSuspension(Out):
@@ -124,6 +146,14 @@ class DossierLog(Out):
     problems: list[str]
 
 
+class DossierUnit(Out):
+    """A unit invited to a meeting: a department or the applicant organisation."""
+
+    name: str
+    capacity: str  # record.vocab.Capacity
+    excused_reason: str
+
+
 class DossierMeeting(Out):
     id: int
     title: str
@@ -133,9 +163,11 @@ class DossierMeeting(Out):
     place: str
     chair: str
     lead_department: str
-    units: list[str]
+    units: list[DossierUnit]
     minutes: DossierMinutes | None
     recordings: list[DossierRecording]
+    missing_recordings: list[str] = Field(
+        description="keys the event log records as started whose files are not in storage")
     log: DossierLog
     events: list[DossierEvent]
 

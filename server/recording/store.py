@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from recorder.events import LoggedEvent
 from server.db.models import MeetingEvent
+from server.services.clock import CENTRE_TZ
 
 RECORDINGS = "recordings"
 KEY_PATTERN = re.compile(r"M\d+-\d{8}-R\d+")
@@ -28,8 +29,12 @@ def recordings_root(data_dir: Path) -> Path:
 
 
 def new_key(root: Path, meeting_id: int, now: datetime) -> str:
-    """The next key of the meeting's recordings that day, in the demo data's style (M7-20261129-R2)."""
-    prefix = f"M{meeting_id}-{now:%Y%m%d}-R"
+    """The next key of the meeting's recordings that day, in the demo data's style (M7-20261129-R2).
+
+    The day is the centre's (Beijing) date, the one people read on the meeting and the minutes:
+    a recording made at 00:30 on 12-07 in Beijing is still 12-06 in UTC but is keyed 20261207.
+    `now` must be timezone-aware."""
+    prefix = f"M{meeting_id}-{now.astimezone(CENTRE_TZ):%Y%m%d}-R"
     folder = root / str(meeting_id)
     taken = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
     number = 1
@@ -52,6 +57,15 @@ def free_mb(path: Path) -> int:
     path.mkdir(parents=True, exist_ok=True)
     stats = os.statvfs(path)
     return stats.f_bavail * stats.f_frsize // (1 << 20)
+
+
+async def logged_recording_keys(db: AsyncSession, meeting_id: int) -> list[str]:
+    """The keys of the recordings the meeting's event log says were started, in order: with the
+    directories in storage, the one answer to "what was recorded" that the recordings page and
+    the dossier both give (a key logged but not stored is shown as missing, not as nothing)."""
+    payloads = await db.scalars(select(MeetingEvent.payload).where(
+        MeetingEvent.meeting_id == meeting_id, MeetingEvent.type == "recording_started").order_by(MeetingEvent.seq))
+    return list(dict.fromkeys(str(p["recording_key"]) for p in payloads if p.get("recording_key")))
 
 
 async def logged_events(db: AsyncSession, meeting_id: int) -> list[LoggedEvent]:

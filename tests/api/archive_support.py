@@ -93,8 +93,10 @@ def write_recording(data_dir: Path, meeting_id: int, started_at: datetime) -> Pa
     return directory
 
 
-async def archived_case(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Archived:
-    world = await build_world(sessions)
+async def archived_case(sessions: async_sessionmaker[AsyncSession], settings: Settings,
+                        world: World | None = None) -> Archived:
+    """`world`: one already built (a live server's); by default a new one."""
+    world = world or await build_world(sessions)
     started = datetime.now(UTC) - timedelta(seconds=30)
     await hold_meeting(sessions, world, world.meeting_x)
     chair = chair_of(world)

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from server.auth.policy import may_compose
+from server.recording.store import logged_recording_keys
 from server.services import recordings as service
 from server.services.recordings import RecordingError
 from server.web import i18n
@@ -62,7 +63,10 @@ async def recordings_page(request: web.Request) -> web.Response:
         raise _refusal(exc) from None
     rows = [{**summary(r), "started": when(r.manifest.started_at) if r.manifest else "",
              "length": _clock(r.manifest.duration_ms) if r.manifest else ""} for r in found]
-    return render(request, "recordings/list.html", meeting=meeting, recordings=rows)
+    stored = {r.key for r in found}
+    # The dossier reads the same log: a recording it lists as missing is listed here too.
+    missing = [key for key in await logged_recording_keys(db(request), meeting_id) if key not in stored]
+    return render(request, "recordings/list.html", meeting=meeting, recordings=rows, missing=missing)
 
 
 @routes.get(r"/meetings/{id:\d{1,18}}/recordings/{key}")
