@@ -5,7 +5,7 @@ setup:
 	bash scripts/setup.sh
 
 run: setup
-	.venv/bin/lianshen demo
+	@.venv/bin/lianshen demo
 
 test: setup
 	bash scripts/test.sh

@@ -21,6 +21,7 @@ from server.web.context import CONTEXT
 from server.web.error_pages import error_middleware
 from server.web.headers import install as install_headers
 from server.web.middleware import auth_middleware, csrf_middleware, db_middleware
+from server.web.pages.archive import attach_exports
 
 CLIENT_WEB = Path(__file__).resolve().parent.parent / "client_web"
 
@@ -75,4 +76,5 @@ def build_app(settings: Settings) -> web.Application:
 
     app.on_cleanup.append(_dispose)
     attach_recording(app, context, attach_signaling(app, context))
+    attach_exports(app)
     return app

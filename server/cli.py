@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from server.cli_settings import settings_from, with_db
+from server.cli_settings import log_to_file, settings_from, with_db
 from server.settings import Settings, SettingsError
 
 
@@ -34,14 +34,17 @@ def serve(settings: Settings) -> None:
     from aiohttp import web
 
     from server.app import build_app
+    from server.tls import server_ssl_context, site_urls
 
     host, port = settings.server.host, settings.server.port
-    web.run_app(build_app(settings), host=host, port=port,
-                print=lambda _msg: print(f"Lianshen 联审 running at http://{host}:{port}/  (Ctrl+C to stop)"))
+    urls = "  ".join(site_urls(settings))
+    web.run_app(build_app(settings), host=host, port=port, ssl_context=server_ssl_context(settings.server),
+                print=lambda _msg: print(f"Lianshen 联审 running at {urls}  (Ctrl+C to stop)"))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    print(f"log: {log_to_file(settings).resolve()}")
     from server.db.migrate import is_at_head
 
     if not is_at_head(settings.database_url):
@@ -55,15 +58,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from server.demo.seed import seed_demo, write_demo_json
 
     settings = settings_from(args)
+    if args.lan:
+        from server.cli_cert import lan_certificate, with_tls
+        from server.tls import trust_instructions
+
+        issued = lan_certificate(settings)
+        settings = with_tls(settings, issued, "0.0.0.0")
+        ca = issued.ca_certificate.resolve()
+        print(trust_instructions(ca) if issued.ca_created
+              else f"HTTPS：浏览器需信任 {ca}（见 lianshen cert --help）/ browsers must trust {ca}")
+    log = log_to_file(settings)
     upgrade_database(settings)
     summary = asyncio.run(with_db(settings, lambda db: seed_demo(db, settings)))
     path = write_demo_json(settings.data_dir, summary)
-    host, port = settings.server.host, settings.server.port
-    print(f"demo data ready in {settings.data_dir.resolve()} (accounts and meetings: {path})")
-    print(f"URL: http://{host}:{port}/")
-    print(f"{'username':<14} {'password':<18} {'role':<10} department / organisation")
+    from server.tls import site_urls
+
+    print(f"demo data ready in {settings.data_dir.resolve()} (accounts and meetings: {path}; log: {log.resolve()})")
+    print(f"URL: {'  '.join(site_urls(settings))}")
+    print(f"{'username':<14} {'password':<20} {'role':<10} department / organisation")
     for account in summary["accounts"]:
-        print(f"{account['username']:<14} {account['password']:<18} {account['role']:<10} "
+        print(f"{account['username']:<14} {account['password']:<20} {account['role']:<10} "
               f"{account.get('department') or account.get('organisation') or ''}")
     if args.no_serve:
         return 0
@@ -118,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Create (idempotently) the demo data and serve it.")
     site(p)
     p.add_argument("--no-serve", action="store_true", help="seed and exit without serving")
+    p.add_argument("--lan", action="store_true",
+                   help="serve HTTPS on all interfaces with a local certificate (see `lianshen cert`)")
     p.set_defaults(func=cmd_demo)
 
     db = commands.add_parser("db", help="database maintenance", description="Database maintenance.")
@@ -148,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "print one JSON summary.")
     bot_arguments(p)
     p.set_defaults(func=cmd_bot)
+    from server.cli_cert import add_parser as cert_parser
+    cert_parser(commands)
     from server.cli_minutes import add_parser as minutes_parser
     minutes_parser(commands)
     from server.cli_archive import add_parser as archive_parser

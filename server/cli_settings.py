@@ -7,6 +7,7 @@ here, so that the main command can import the subcommands without them importing
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,24 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if server:
         settings = settings.model_copy(update={"server": settings.server.model_copy(update=server)})
     return settings
+
+
+LOG_FILE = Path("logs") / "lianshen.log"
+
+
+def log_to_file(settings: Settings) -> Path:
+    """Send the log (migrations, requests, the SFU) to <data dir>/logs/lianshen.log, keeping only
+    warnings and errors on the console: a person starting the server wants the URL and the accounts
+    on their screen, an operator looking into a problem wants the whole story in one file."""
+    path = settings.data_dir / LOG_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    to_console = logging.StreamHandler()
+    to_console.setLevel(logging.WARNING)
+    to_console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[to_file, to_console], force=True)
+    return path
 
 
 async def with_db(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:

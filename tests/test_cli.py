@@ -26,7 +26,7 @@ from server.db.models import (
 )
 from server.services.eventlog import verify_meeting_log
 
-COMMANDS = [["serve"], ["demo"], ["db"], ["db", "upgrade"], ["user"], ["user", "add"], ["bot"],
+COMMANDS = [["serve"], ["demo"], ["db"], ["db", "upgrade"], ["user"], ["user", "add"], ["bot"], ["cert"],
             ["minutes"], ["minutes", "render"], ["minutes", "notice"],
             ["archive"], ["archive", "verify"], ["archive", "export"], ["archive", "verify-bag"],
             ["archive", "reindex"],

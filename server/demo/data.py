@@ -193,6 +193,11 @@ USERS: tuple[User, ...] = (
          phone="0883-4217726"),
     User("daiban_ld", "Demo-2026!daiban_ld", "agent", "字丽琼", "洛党镇为民服务中心代办员",
          phone="0883-4283012"),
+    # The scheduled meeting's applicant (the wind farm's developer) and the agent it commissioned.
+    User("lcnt", "Demo-2026!lcnt", "applicant", "胡晓林", "临沧能投新能源开发有限公司工程前期部经理",
+         organisation_credit_code=LCNT, phone="0883-2158860"),
+    User("daiban_xs", "Demo-2026!daiban_xs", "agent", "茶丽萍", "雪山镇为民服务中心代办员",
+         phone="0883-4291023"),
     # County chief representatives (首席代表), A post and B post (AB工作制).
     _rep("zwj_a", "黄建荣", "政务服务管理局窗口管理股股长", "FQ-ZWJ", "A", "0883-4210111"),
     _rep("zwj_b", "邱丽萍", "政务服务管理局窗口管理股副股长", "FQ-ZWJ", "B", "0883-4210112"),
@@ -692,6 +697,18 @@ COMMISSIONS: tuple[Commission, ...] = (
         scope=(
             "委托洛党镇为民服务中心代办员全程免费代办年加工1万吨核桃深加工建设项目的备案、用地、林地、"
             "环评、水保、节能、规划及施工许可等投资项目审批事项，代为提交材料、领取批文和参加并联审批会议。"
+        ),
+    ),
+    Commission(
+        document_no="凤代办委〔2026〕11号",
+        agent_username="daiban_xs",
+        organisation_credit_code=LCNT,
+        granted_on=date(2026, 9, 14),
+        revoked_on=None,
+        project_code=WIND,
+        scope=(
+            "委托雪山镇为民服务中心代办员代办雪山风电场项目的核准、环评、林地、涉路施工等投资项目审批事项，"
+            "代为提交材料、领取批文和参加并联审批会议。"
         ),
     ),
 )

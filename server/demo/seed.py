@@ -7,6 +7,8 @@ service, events through the event-log service and the ended meeting's minutes th
 workflow (as its chair, exactly as when a meeting ends): the demo exercises the real write paths.
 The minutes are left as a numbered draft awaiting the chair, so a demo user can walk them through
 editing, sending, the departments' confirmations and finalising.
+The scheduled meeting's case gets small PDF materials (server.demo.materials) uploaded by its
+applicant and agent through the materials service, so presenting can be tried in its room.
 
 The data is loaded as of the day it is loaded (server.demo.as_of: every date moved by whole weeks
 from DATA_AS_OF), and stays as first loaded: a later run finds the demo's first meeting and takes
@@ -43,6 +45,7 @@ from server.db.models import (
 )
 from server.demo import data, records
 from server.demo.as_of import DemoWorld, demo_world, shift_for
+from server.demo.materials import seed_materials
 from server.demo.record_events import record_events
 from server.domain.meetings import MeetingStatus
 from server.domain.roles import Post, Role
@@ -240,6 +243,7 @@ async def seed_demo(db: AsyncSession, settings: Settings, today: date | None = N
     await _people(db, ids, world)
     await _cases(db, ids, world, now)
     meetings = await _meetings(db, ids, world, now, settings)
+    await seed_materials(db, settings, ids.users)
     departments = {d.code: d.name for d in data.DEPARTMENTS}
     organisations = {o.credit_code: o.name for o in data.ORGANISATIONS}
     accounts = [{

@@ -265,6 +265,14 @@ class ReviewDesk:
         meeting, participant = self._joined(connection, meeting_id)
         return meeting, participant, self.review(meeting)
 
+    async def hand_answered(self, meeting: LiveMeeting, participant_id: str) -> None:
+        """The chair unmuted someone: a raised hand (a muted person asking to speak) is answered
+        by it, so it comes down; everyone's queue follows."""
+        review = self.review(meeting)
+        if participant_id in review.hands:
+            review.hands = [pid for pid in review.hands if pid != participant_id]
+            await self._settled(meeting, review)
+
     async def record(self, meeting: LiveMeeting, actor_id: int | None, type: str,
                      **payload: Any) -> None:
         """Log an on-record event decided outside the review (recording; ``actor_id`` None: the

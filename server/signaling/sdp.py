@@ -67,8 +67,8 @@ def check_candidate(candidate: str) -> None:
     """Raise SignalingError("bad_sdp") for a trickled candidate that does not parse.
 
     An empty string (end of candidates) passes; so does a well-formed candidate the network policy
-    will refuse, which is answered with ``accepted: false`` instead (browsers send mDNS candidates
-    the SFU cannot use as a matter of course).
+    will refuse, which is answered with ``accepted: false`` instead. Browsers' mDNS (``.local``)
+    candidates are accepted and resolved by the SFU (server/sfu/candidates.py).
     """
     if not candidate:
         return

@@ -36,6 +36,7 @@ from server.signaling.errors import SignalingError
 from server.signaling.events import MeetingLog
 from server.signaling.ice import IceServerEntry, client_ice_servers, parse_entries, sfu_settings
 from server.signaling.moderation import Action, moderate
+from server.signaling.origin import same_origin
 from server.signaling.packets import UNDECODABLE, TolerantPacket
 from server.signaling.ratelimit import EventBudget, Verdict
 from server.signaling.review_handlers import ReviewDesk
@@ -77,7 +78,7 @@ class Signaling:
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
             async_handlers=False,
-            cors_allowed_origins=None,  # same origin only (an empty list would disable the check)
+            cors_allowed_origins=same_origin,  # also under the server's own TLS (origin.py)
             ping_interval=self.settings.ping_interval_seconds,
             ping_timeout=self.settings.ping_timeout_seconds,
             # Moderately oversized events reach the size check and get an error event; beyond
@@ -446,7 +447,10 @@ class Signaling:
 
     async def _moderate(self, connection: Connection, action: Action) -> dict[str, Any]:
         meeting, participant = self.joined(connection, action.meeting_id)
+        answered = _hand_answered_by(meeting, action)
         result = await moderate(meeting, participant, action)
+        if answered is not None:
+            await self.review.hand_answered(meeting, answered)
         removed_sid = result.pop("disconnect", None)
         if removed_sid is not None:
             removed = self.connections.get(removed_sid)
@@ -470,6 +474,15 @@ class Signaling:
         self.meetings.clear()
         await asyncio.gather(*self._closing.values(), return_exceptions=True)
         await self.sfu.close()
+
+
+def _hand_answered_by(meeting: LiveMeeting, action: Action) -> str | None:
+    """Whose raised hand a chair's act answers: unmuting someone the chair had muted (a muted
+    person raises a hand to ask to speak; being unmuted is the answer)."""
+    if not isinstance(action, messages.Mute) or action.action != "unmute" or action.kind != "audio":
+        return None
+    target = meeting.participants.get(action.participant_id)
+    return target.id if target is not None and "audio" in target.muted else None
 
 
 SIGNALING = web.AppKey("lianshen_signaling", Signaling)

@@ -13,7 +13,9 @@ import logging
 from aiohttp import web
 from pydantic import ValidationError
 
+from server.web import i18n
 from server.web.errors import ApiError, Handler, validation_error
+from server.web.form_errors import page_message
 from server.web.pages.render import render_error
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except ApiError as exc:
         return error_response(request, exc)
     except ValidationError as exc:
-        return error_response(request, validation_error(exc))
+        if _wants_json(request):
+            return error_response(request, validation_error(exc))
+        return render_error(request, ApiError(422, page_message(i18n.language(request), exc)))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -54,7 +54,7 @@ async def test_device_check_explains_a_denied_permission(live: LiveServer, brows
     await page.goto(f"{live.url}/meetings/{live.world.meeting_x}/check?lang=en")
     assert page.url.endswith(f"/meetings/{live.world.meeting_x}/room?lang=en")
     await page.wait_for_function("document.body.dataset.deviceMode === 'listen'", timeout=WAIT_MS)
-    message = await page.text_content("#device-message")
+    message = await page.text_content("#device-message") or ""
     assert "not allowed to use the camera or microphone" in message
     assert await page.is_disabled("#join-full")
     assert await page.is_disabled("#join-audio")
@@ -74,17 +74,18 @@ async def test_chair_and_representative_see_each_other_and_the_bot(live: LiveSer
 
     await chair.wait_video(rep_id)
     await rep.wait_video(chair_id)
+    assert bot.participant_id is not None
     await chair.wait_video(bot.participant_id)
     await rep.wait_video(bot.participant_id)
     # and the bot (a protocol client, not a browser) decodes both browsers' cameras
     await bot.wait_frames(lambda b: b.frames(chair_id, "video") > 10 and b.frames(rep_id, "video") > 10, 20)
 
     rep_tile = chair.page.locator(f'.tile[data-participant="{rep_id}"]')
-    label = await rep_tile.locator(".meta").text_content()
+    label = await rep_tile.locator(".meta").text_content() or ""
     assert "县发改局" in label and "县" in label and "成员单位" in label and "A岗" in label
-    assert "王发改" in await rep_tile.get_attribute("aria-label")
+    assert "王发改" in (await rep_tile.get_attribute("aria-label") or "")
     bot_tile = chair.page.locator(f'.tile[data-participant="{bot.participant_id}"]')
-    assert "申请人" in await bot_tile.locator(".meta").text_content()
+    assert "申请人" in (await bot_tile.locator(".meta").text_content() or "")
     assert await chair.page.locator(".tile").count() == 3
     await chair.page.wait_for_function(
         "document.getElementById('quality').dataset.level !== 'unknown'", timeout=WAIT_MS)
@@ -128,7 +129,7 @@ async def test_the_room_survives_a_dropped_connection(live: LiveServer, browser:
     }""")
     await rep.wait_connection("reconnecting")
     assert await rep.page.is_visible("#reconnecting")
-    assert "正在重新连接" in await rep.page.text_content("#connection-status")
+    assert "正在重新连接" in (await rep.page.text_content("#connection-status") or "")
     await rep.shot("reconnecting")
     await chair.page.wait_for_function(
         "id => document.querySelector(`.tile[data-participant='${id}']`)?.classList.contains('reconnecting')",

@@ -7,14 +7,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Locator
 
 from server.bot.signaling import BotError
 from tests.browser.room_driver import WAIT_MS, RoomPage, enter_room
 from tests.media.signaling_harness import LiveServer
 
 
-def moderation_button(chair: RoomPage, participant_id: str, label: str):  # type: ignore[no-untyped-def]
+def moderation_button(chair: RoomPage, participant_id: str, label: str) -> Locator:
     """The chair's button ``label`` in the participant list's row of ``participant_id``."""
     row = chair.page.locator(f'#participant-list li[data-participant="{participant_id}"]')
     return row.get_by_role("button", name=label)
@@ -30,7 +30,7 @@ async def test_chair_mutes_stops_a_share_and_removes_from_the_participant_list(
     # mute: the server stops forwarding; the representative's page says so next to its controls
     await moderation_button(chair, rep_id, "静音 王发改").click()
     await rep.page.wait_for_selector("#chair-muted", state="visible", timeout=WAIT_MS)
-    assert "主持人已将您的麦克风静音" in await rep.page.text_content("#chair-muted")
+    assert "主持人已将您的麦克风静音" in (await rep.page.text_content("#chair-muted") or "")
     assert meeting.participants[rep_id].muted == {"audio"}
     await chair.page.wait_for_function(
         "id => document.querySelector(`.tile[data-participant='${id}'] .flags`).textContent.includes('已静音')",
@@ -54,7 +54,7 @@ async def test_chair_mutes_stops_a_share_and_removes_from_the_participant_list(
     chair.page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
     await moderation_button(chair, rep_id, "移出 王发改").click()
     await rep.wait_connection("ended")
-    assert "您已被主持人移出会议" in await rep.page.text_content("#ended-message")
+    assert "您已被主持人移出会议" in (await rep.page.text_content("#ended-message") or "")
     await chair.page.wait_for_selector(f'.tile[data-participant="{rep_id}"]', state="detached",
                                        timeout=WAIT_MS)
     assert rep_id not in meeting.participants
@@ -112,7 +112,7 @@ async def test_camera_off_shows_a_name_card_to_everyone(live: LiveServer, browse
     await chair.page.wait_for_selector(f"{tile}.camera-off", timeout=WAIT_MS)
     assert await chair.page.is_visible(f"{tile} .avatar")  # the name card, not a black picture
     assert await chair.page.is_hidden(f"{tile} video")
-    assert "摄像头已关" in await chair.page.get_attribute(tile, "aria-label")
+    assert "摄像头已关" in (await chair.page.get_attribute(tile, "aria-label") or "")
     assert await rep.page.is_visible(f"{tile} .avatar")  # and the same on one's own tile
     assert live.signaling.meetings[live.world.meeting_x].participants[rep_id].paused == {"video"}
     await chair.shot("camera-off-seen-by-chair")

@@ -50,9 +50,9 @@ async def test_presenter_turns_the_page_for_everyone_and_a_guest_gets_the_file(
     guest = await live.client(token=token)
     await guest.join()
 
-    # the applicant presents: the panel lists its upload; one click opens it for everyone
+    # the applicant presents: its panel opens by itself listing its upload; one click opens it for everyone
     await applicant.page.wait_for_function("document.body.dataset.reviewReady === 'true'", timeout=WAIT_MS)
-    await applicant.page.click("#presenter-panel summary")
+    await applicant.page.wait_for_function("document.getElementById('presenter-panel').open", timeout=WAIT_MS)
     open_button = applicant.page.locator("#material-list button", has_text="项目选址与平面布置图")
     await open_button.click()
     await shows_page(chair, 1, material["id"])
@@ -62,8 +62,8 @@ async def test_presenter_turns_the_page_for_everyone_and_a_guest_gets_the_file(
 
     await applicant.page.click("#presentation-next")
     await shows_page(chair, 2, material["id"])
-    assert "2/3" in await chair.page.text_content("#presentation-title")
-    assert "第 2 页" in await chair.page.get_attribute("#document-canvas", "aria-label")
+    assert "2/3" in (await chair.page.text_content("#presentation-title") or "")
+    assert "第 2 页" in (await chair.page.get_attribute("#document-canvas", "aria-label") or "")
     loaded = """prefix => performance.getEntriesByType('resource').some(e => e.name.includes(prefix))"""
     assert await chair.page.evaluate(loaded, "/vendor/pdfjs-legacy/pdf.min.mjs")
     assert await applicant.page.evaluate(loaded, "/vendor/pdfjs/pdf.min.mjs")

@@ -12,7 +12,6 @@ from playwright.async_api import Browser
 from recorder.journal import JOURNAL_NAME
 from recorder.manifest import MANIFEST_NAME
 from server.recording.store import recordings_root
-
 from tests.browser.room_driver import WAIT_MS, RoomPage, enter_room
 from tests.media.recording_support import until_exists, verified
 from tests.media.signaling_harness import LiveServer
@@ -31,7 +30,8 @@ async def until_journal_has(directory: Path, entry: str) -> None:
     """Until the recording's journal (appended and flushed by its writer thread) holds ``entry``;
     like until_exists, it looks every 50 ms and the caller bounds the wait."""
     journal = directory / JOURNAL_NAME
-    while not (journal.exists() and f'"entry":"{entry}"' in journal.read_text(encoding="utf-8")):
+    # a file another thread writes has no event to wait on: polling it is the only way
+    while not (journal.exists() and f'"entry":"{entry}"' in journal.read_text(encoding="utf-8")):  # noqa: ASYNC110
         await asyncio.sleep(0.05)
 
 

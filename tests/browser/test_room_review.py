@@ -26,7 +26,7 @@ async def _open_first_item(chair: RoomPage) -> int:
     await item.get_by_role("button", name="开始审议").click()
     await chair.page.wait_for_function(
         "document.querySelector('#agenda-list li[aria-current=step]') !== null", timeout=WAIT_MS)
-    return int(await item.get_attribute("data-item"))
+    return int(await item.get_attribute("data-item") or 0)
 
 
 async def test_chat_round_trips_and_a_raised_hand_reaches_the_chair(live: LiveServer, browser: Browser) -> None:
@@ -48,7 +48,7 @@ async def test_chat_round_trips_and_a_raised_hand_reaches_the_chair(live: LiveSe
 
     await rep.page.click("#hand-toggle")
     await chair.page.wait_for_selector(f'#hand-queue li[data-participant="{rep_id}"]', timeout=WAIT_MS)
-    assert "王发改" in await chair.page.text_content("#hand-queue")
+    assert "王发改" in (await chair.page.text_content("#hand-queue") or "")
     assert await rep.page.get_attribute("#hand-toggle", "aria-pressed") == "true"
     await chair.shot("hand-raised-chair")
     await chair.page.click("#hand-next")
@@ -70,13 +70,13 @@ async def test_conditional_opinion_reaches_the_chair_and_the_event_log(live: Liv
 
     await rep.page.select_option("#opinion-kind", "conditional")
     await rep.page.click("#opinion-submit")  # no condition yet: the form says so, nothing is sent
-    assert "须写明条件" in await rep.page.text_content("#opinion-message")
+    assert "须写明条件" in (await rep.page.text_content("#opinion-message") or "")
     await rep.page.fill("#conditions", "开工前取得排污许可证\n污水处理设施与主体工程同时投入使用")
     await rep.page.fill("#material-1", "排污许可证申请材料")
     await rep.page.fill("#material-due-1", "10")
     await rep.page.click("#opinion-submit")
     await chair.page.wait_for_selector('#opinion-list li[data-kind="conditional"]', timeout=WAIT_MS)
-    shown = await chair.page.text_content('#opinion-list li[data-kind="conditional"]')
+    shown = await chair.page.text_content('#opinion-list li[data-kind="conditional"]') or ""
     assert "开工前取得排污许可证" in shown and "凤庆县发展和改革局" in shown and "附条件同意" in shown
     await chair.shot("opinion-seen-by-chair")
 
@@ -109,7 +109,7 @@ async def test_applicant_cannot_give_an_opinion_and_a_bare_refusal_is_refused(
     # 不同意 without reasons: the form names what is missing and sends nothing ...
     await rep.page.select_option("#opinion-kind", "disagree")
     await rep.page.click("#opinion-submit")
-    assert "不同意须写明理由" in await rep.page.text_content("#opinion-message")
+    assert "不同意须写明理由" in (await rep.page.text_content("#opinion-message") or "")
     await rep.shot("disagree-without-reasons")
     # ... and the server, asked directly, refuses it with its bilingual message
     refused = await rep.request("opinion_submit", {"item_id": item_id, "kind": "disagree",

@@ -70,7 +70,7 @@ async def test_opinion_refused_by_the_server_says_so_next_to_the_field_and_keeps
     await paste(page, "reasons", reasons)
     assert await count(page, "reasons") == "4001 / 4000"
     await page.click("#opinion-submit")  # the form refuses it and says where
-    assert "字数上限" in await page.text_content("#opinion-message")
+    assert "字数上限" in (await page.text_content("#opinion-message") or "")
     assert await page.evaluate("document.activeElement.id") == "reasons"
 
     # a page older than the server's rule (here: one that allows 5000) sends it; the server refuses
@@ -100,7 +100,7 @@ async def test_a_page_textarea_counts_and_does_not_submit_past_its_limit(live: L
     await page.goto(f"{live.url}/meetings/{live.world.meeting_x}")
     form = page.locator("form[action$='/excuse']")
     await page.locator("details", has=form).locator("summary").click()
-    field = await form.locator("textarea").get_attribute("id")
+    field = await form.locator("textarea").get_attribute("id") or ""
     assert await count(page, field) == "0 / 500"
 
     reason = writing(501)
@@ -113,7 +113,7 @@ async def test_a_page_textarea_counts_and_does_not_submit_past_its_limit(live: L
     await page.press(f"#{field}", "Backspace")
     async with page.expect_navigation():
         await form.get_by_role("button").click()
-    assert reason[:-1] in await page.text_content("main")
+    assert reason[:-1] in (await page.text_content("main") or "")
     await live.settle()
     excused = [e.payload["reason"] for e in await live.events() if e.type == "invitation_excused"]
     assert excused == [reason[:-1]]

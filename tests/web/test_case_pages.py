@@ -95,7 +95,7 @@ async def test_detail_page_shows_fields_items_suspensions_and_meetings(client: T
     english = await _page(client, f"/cases/{world.case_x}?lang=en")
     assert "Approval items" in english and "filing" in english
 
-    assert "不存在或无权查看" in await _page(client, f"/cases/{world.case_y}", 404)
+    assert "不存在或无权查看" in await _page(client, f"/cases/{world.case_y}?lang=zh", 404)
     await _page(client, "/cases/999999", 404)
 
 

@@ -65,8 +65,9 @@ async def test_chair_schedules_through_the_form(client: TestClient, world: World
     form_html = await _page(client, "/meetings/new")
     assert 'name="agenda_item_ids"' in form_html and "2604-530921-04-01-623456" in form_html
     fields = {"title": "核桃深加工项目并联审批会", "date": "2026-12-15", "start_time": "14:30", "end_time": "16:00",
-              "place": "二楼会商室", "lead_department_id": str(world.dept_fgj), "chair_id": str(world.user_ids["chair"]),
-              "agenda_item_ids": str(world.item_y), "observer_department_ids": str(world.dept_city),
+              "place": "二楼会商室", "lead_department_id": str(world.dept_fgj),
+              "chair_id": str(world.user_ids["chair"]), "agenda_item_ids": str(world.item_y),
+              f"invite_{world.dept_city}": "observer",
               "site_name_1": "临沧市自然资源局会商点", "site_division_1": "530900", "site_name_2": "",
               "site_division_2": "530000"}
     before = await count_rows(db_sessions, Meeting, MeetingEvent)
@@ -108,7 +109,7 @@ async def test_status_and_excuse_forms(client: TestClient, world: World) -> None
     assert no_token.status == 403
 
 
-async def test_recent_events_use_labels_or_the_raw_type(client: TestClient, world: World, db_sessions) -> None:
+async def test_recent_events_use_labels(client: TestClient, world: World, db_sessions) -> None:
     async with db_sessions() as db:
         await append_event(db, world.meeting_x, world.user_ids["rep_a"], "participant_joined", {
             "participant_id": "p1", "user_id": world.user_ids["rep_a"], "display_name": "王发改", "unit": "",
@@ -121,4 +122,4 @@ async def test_recent_events_use_labels_or_the_raw_type(client: TestClient, worl
     html = await _page(client, f"/meetings/{world.meeting_x}")
     events = html[html.index('id="events-title"'):]
     assert re.search(r"<td>1</td><td>[0-9-]+ [0-9:]+</td><td>王发改</td><td>加入会议</td>", events)
-    assert re.search(r"<td>2</td><td>[0-9-]+ [0-9:]+</td><td>—</td><td>producer_published</td>", events)
+    assert re.search(r"<td>2</td><td>[0-9-]+ [0-9:]+</td><td>—</td><td>开启音视频</td>", events)

@@ -139,11 +139,19 @@ export class Review {
     $("meeting-end").addEventListener("click", () => {
       // one dialog both confirms the end and takes the optional closing summary (null: cancelled)
       const note = window.prompt(t("room.meeting.end_confirm"), "");
-      if (note !== null) this.ask("meeting_end", { note: note.trim() });
+      if (note === null) return;
+      // the end is answered once the draft minutes exist: the chair goes on to them
+      this.ask("meeting_end", { note: note.trim() }).then((ack) => { if (ack) this.room.toMinutes(); });
     });
     $("presentation-prev").addEventListener("click", () => this.turn(-1));
     $("presentation-next").addEventListener("click", () => this.turn(1));
     $("presentation-close").addEventListener("click", () => this.ask("presentation_close", {}));
+    document.addEventListener("keydown", (event) => this.pageKey(event));
+    // the page is drawn to fit its panel: drawn again when the window (and so the panel) changes
+    window.addEventListener("resize", () => {
+      delete $("document-viewer").dataset.page;
+      if (this.state) this.renderPresentation();
+    });
     $("presenter-panel").addEventListener("toggle", () => {
       // materials uploaded during the meeting appear when the presenter opens the panel
       if ($("presenter-panel").open && this.isPresenter()) this.loadMaterials().catch(() => {});
@@ -204,6 +212,23 @@ export class Review {
     badge.textContent = t(`room.meeting.${status === "live" || status === "scheduled" ? status : "ended"}`);
     this.$("meeting-start").hidden = !(this.isChair && status === "scheduled");
     this.$("meeting-end").hidden = !(this.isChair && status === "live");
+    this.renderPreMeeting();
+    // the chair's own page goes to the draft minutes when its 结束会议 is answered (Room.toMinutes)
+    if (!["scheduled", "live"].includes(status) && !this.isChair && !this.room.ended) {
+      this.room.end("room.meeting.ended_notice", { minutes: true });
+    }
+  }
+
+  /** Before 开始会议 everyone waits, told so; the chair sees who is waiting. */
+  renderPreMeeting() {
+    const banner = this.$("pre-meeting");
+    const waiting = (this.state.meeting_status || "scheduled") === "scheduled";
+    banner.hidden = !waiting;
+    if (!waiting) return;
+    const others = this.room.grid.everyone().filter((p) => p.id !== this.me).map((p) => p.display_name);
+    if (!this.isChair) banner.textContent = t("room.meeting.waiting");
+    else if (others.length === 0) banner.textContent = t("room.meeting.waiting_nobody");
+    else banner.textContent = t("room.meeting.waiting_chair", { n: others.length, names: others.join("、") });
   }
 
   name(participantId) {
@@ -234,8 +259,17 @@ export class Review {
 
   renderHands() {
     const hands = this.state.hands || [];
-    this.$("hand-queue").replaceChildren(...hands.map((id, index) =>
-      element("li", { "data-participant": id, text: `${index + 1}. ${this.name(id)}` })));
+    // the <ol> numbers the queue; a muted person's hand asks to speak, and the chair's unmute answers it
+    this.$("hand-queue").replaceChildren(...hands.map((id) => {
+      const muted = (this.room.grid.participants.get(id)?.muted || []).includes("audio");
+      const unmute = this.isChair && muted
+        ? button(t("room.mod.unmute"), () => this.ask("moderate", { action: "unmute", participant_id: id, kind: "audio" }),
+          { "aria-label": `${t("room.mod.unmute")} ${this.name(id)}` })
+        : null;
+      return element("li", { "data-participant": id, "data-muted": String(muted) },
+        element("span", { className: "name", text: this.name(id) }),
+        muted ? element("span", { className: "muted", text: ` · ${t("room.hands.muted")}` }) : null, unmute);
+    }));
     this.$("hand-empty").hidden = hands.length > 0;
     this.$("hand-next").hidden = !this.isChair;
     this.$("hand-next").disabled = hands.length === 0;
@@ -243,7 +277,8 @@ export class Review {
     const raised = hands.includes(this.me);
     const toggle = this.$("hand-toggle");
     toggle.setAttribute("aria-pressed", String(raised));
-    toggle.textContent = t(raised ? "room.hands.lower" : "room.hands.raise");
+    const askToSpeak = this.room.chairMuted.includes("audio");
+    toggle.textContent = t(raised ? "room.hands.lower" : askToSpeak ? "room.hands.ask_to_speak" : "room.hands.raise");
   }
 
   toggleHand() {
@@ -447,6 +482,7 @@ export class Review {
     const room = this.room;
     const list = this.$("participant-list");
     const screens = new Set(room.producers.filter((p) => p.kind === "screen").map((p) => p.participant_id));
+    if (this.state) this.renderPreMeeting();
     list.replaceChildren(...room.grid.everyone().map((p) => {
       const actions = [];
       if (this.isChair && p.id !== this.me) {
@@ -511,13 +547,12 @@ export class Review {
     const presentation = this.state.presentation;
     const presenter = this.isPresenter();
     this.$("presenter-tools").hidden = !presenter;
-    if (presenter && !this.materialsLoaded) {
-      this.materialsLoaded = true;
-      this.loadMaterials().catch(() => {});
-    }
+    if (presenter && !this.wasPresenter) this.becamePresenter();
+    this.wasPresenter = presenter;
     const viewer = this.$("document-viewer");
     viewer.hidden = !presentation;
-    viewer.classList.toggle("document", Boolean(presentation));
+    viewer.closest(".stage").classList.toggle("with-document", Boolean(presentation));
+    this.fitDocument();
     this.room.grid.layout();
     this.$("presentation-controls").hidden = !(presentation && presenter);
     if (!presentation) {
@@ -529,6 +564,39 @@ export class Review {
     this.$("presentation-title").textContent = `${presentation.title} · ${presentation.page}/${presentation.page_count}`;
     // one drawing at a time on the canvas, each showing the newest state (pages may turn quickly)
     this.drawing = (this.drawing || Promise.resolve()).then(() => this.drawPresentation());
+  }
+
+  /** Asked to present (or presenting by default, as the applicant): told so, and the materials
+   * panel opens in view, its list loaded. */
+  becamePresenter() {
+    const panel = this.$("presenter-panel");
+    this.room.toast(t("room.presentation.you_present"));
+    if (panel.open) this.loadMaterials().catch(() => {});
+    else panel.open = true; // its toggle handler loads the list
+    const side = panel.closest(".side"); // scrolled within its column: the page itself stays put
+    side.scrollTo({ top: panel.offsetTop - side.offsetTop });
+  }
+
+  /** The presented page's box takes the window's height left under what is above it (banners come
+   * and go) and above the room's controls, so the page, its 上一页/下一页 and the controls are all in
+   * view without scrolling; the page is drawn to the box (drawPresentation). */
+  fitDocument() {
+    const viewer = this.$("document-viewer");
+    const stage = viewer.closest(".stage");
+    if (!stage.classList.contains("with-document")) return;
+    const top = viewer.getBoundingClientRect().top + window.scrollY;
+    const controls = stage.querySelector(".controls").offsetHeight;
+    stage.style.setProperty("--document-height", `${Math.max(320, window.innerHeight - top - controls - 28)}px`);
+  }
+
+  /** ← → turn the presented page for the presenter, unless typing in a field. */
+  pageKey(event) {
+    if (!["ArrowLeft", "ArrowRight"].includes(event.key) || event.altKey || event.ctrlKey || event.metaKey) return;
+    const target = event.target;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    if (!this.isPresenter() || !this.state.presentation || this.room.ended) return;
+    event.preventDefault();
+    this.turn(event.key === "ArrowLeft" ? -1 : 1);
   }
 
   async drawPresentation() {
@@ -547,9 +615,17 @@ export class Review {
       }
       const page = await this.pdf.doc.getPage(presentation.page);
       const canvas = this.$("document-canvas");
-      const viewport = page.getViewport({ scale: Math.min(2, (viewer.clientWidth || 800) / page.getViewport({ scale: 1 }).width) });
-      canvas.width = viewport.width;
-      canvas.height = viewport.height;
+      // the whole page in its box (beside the videos, under the page controls): an A4 page is
+      // scaled to the box's height, a landscape drawing to its width; drawn sharp on dense screens
+      const box = this.$("document-page");
+      const natural = page.getViewport({ scale: 1 });
+      const scale = Math.min(2, (box.clientWidth || 800) / natural.width, (box.clientHeight || 600) / natural.height);
+      const ratio = window.devicePixelRatio || 1;
+      const viewport = page.getViewport({ scale: scale * ratio });
+      canvas.width = Math.floor(viewport.width);
+      canvas.height = Math.floor(viewport.height);
+      canvas.style.width = `${Math.floor(natural.width * scale)}px`;
+      canvas.style.height = `${Math.floor(natural.height * scale)}px`;
       await page.render({ canvasContext: canvas.getContext("2d"), viewport, canvas }).promise;
       viewer.dataset.material = String(presentation.material_id);
       viewer.dataset.page = String(presentation.page); // what is on the canvas now

@@ -1,7 +1,9 @@
 // The meeting room page: the device check first (a pre-join panel, while the socket already
 // connects), then joins over socket.io, publishes the checked camera and microphone, shows everyone
-// else, and comes back by itself after a network drop (resume secret, docs/protocol.md §5).
-import { runDeviceCheck } from "./devices.js";
+// else, and comes back by itself after a network drop (resume secret, docs/protocol.md §5). The
+// secret also outlives a reload of the page (sessionStorage, this tab only): reloading within the
+// grace period resumes the same participant, without the device check.
+import { loadChoice, openLocalMedia, runDeviceCheck } from "./devices.js";
 import { Grid } from "./grid.js";
 import { pageConfig, setCatalog, t } from "./i18n.js";
 import { alive, Publisher, QualityMeter, Subscriber } from "./media.js";
@@ -9,6 +11,33 @@ import { Review } from "./review.js";
 import { Signaling, SignalingError } from "./signaling.js";
 
 const QUALITY_INTERVAL_MS = 2000;
+/** Meeting statuses whose room is open (server/signaling/admission.py OPEN_STATUSES). */
+const OPEN_STATUSES = ["scheduled", "live"];
+/** Join refusals that end the page's attempt: said in plain words, with the way back. */
+const FINAL_REFUSALS = ["removed", "meeting_not_open", "meeting_not_found", "meeting_locked", "unauthenticated",
+                        "bad_token", "token_expired", "token_used", "token_wrong_meeting"];
+/** The kinds the chair can mute, and the i18n stem of the button that switches each locally. */
+const TOGGLES = { audio: { id: "mic-toggle", stem: "room.controls.mic" }, video: { id: "camera-toggle", stem: "room.controls.camera" } };
+
+/** The resume secret of this tab's participant in `meetingId`, kept across a reload of the page. */
+const resumeStore = {
+  key: (meetingId) => `lianshen.resume.${meetingId}`,
+  get(meetingId) {
+    try {
+      return sessionStorage.getItem(this.key(meetingId));
+    } catch {
+      return null; // storage refused (privacy settings): a reload joins anew
+    }
+  },
+  set(meetingId, secret) {
+    try {
+      if (secret) sessionStorage.setItem(this.key(meetingId), secret);
+      else sessionStorage.removeItem(this.key(meetingId));
+    } catch {
+      // as above
+    }
+  },
+};
 
 class Room {
   constructor(config) {
@@ -28,6 +57,10 @@ class Room {
     /** The person pressed a join button: join as soon as the socket is (or comes) up. */
     this.wantJoin = false;
     this.ended = false;
+    /** The kinds (audio, video) the chair has muted for us: our own buttons say so. */
+    this.chairMuted = [];
+    /** While a reloaded page tries its stored resume secret: resolves true (resumed) or false. */
+    this.reloading = null;
     this.errors = [];
     /** Date.now() of each step of the first join, for the join benchmark and for support. */
     this.marks = { script: Date.now() };
@@ -42,20 +75,63 @@ class Room {
     this.grid.audioBlocked = () => { this.$("enable-sound").hidden = false; };
     this.grid.onFirstRemoteFrame = () => this.firstFrame();
     this.wireEvents();
+    if (!OPEN_STATUSES.includes(document.querySelector(".room").dataset.status)) {
+      // ended (or cancelled) before this page opened: no device check for a closed room
+      this.showRoom();
+      this.end("room.refused.meeting_not_open", { minutes: true });
+      return;
+    }
+    const secret = resumeStore.get(this.config.meeting_id);
+    if (secret && await this.resumeAfterReload(secret)) return;
     // connect while the person checks the devices: pressing 加入 then only joins and publishes
-    this.signaling.connect();
+    if (!this.signaling.socket.active) this.signaling.connect();
     const { clickedAt, choice, local } = await runDeviceCheck();
     this.marks.click = clickedAt;
     this.local = local;
     this.grid.speakerId = choice.speakerId || null;
-    this.$("prejoin").hidden = true;
-    document.querySelector(".room").hidden = false;
-    this.$("room-title").focus();
+    this.showRoom();
     this.wantJoin = true;
     if (this.signaling.connected) this.join(); // else the connect handler joins
     if (this.local.problem) this.toast(`${t(this.local.problem)} ${t(`room.device.mode.${this.local.mode}`)}`);
+    this.enterRoom();
+  }
+
+  /** The page was reloaded while in the meeting: take the same participant back with the devices
+   * chosen before (no device check). False when the grace period is over: then join anew. */
+  async resumeAfterReload(secret) {
+    const choice = loadChoice();
+    this.local = await openLocalMedia(choice);
+    this.grid.speakerId = choice.speakerId || null;
+    const resumed = new Promise((resolve) => { this.reloading = resolve; });
+    this.signaling.resumeSecret = secret;
+    this.signaling.connect(); // the connect handler resumes
+    if (await resumed) {
+      this.showRoom();
+      this.enterRoom();
+      return true;
+    }
+    this.local.stream?.getTracks().forEach((track) => track.stop());
+    this.local = { stream: null, mode: "listen", problem: null };
+    return false;
+  }
+
+  /** A reload's resume attempt is over (`resumed` or not). */
+  reloaded(resumed) {
+    const resolve = this.reloading;
+    this.reloading = null;
+    if (resolve) resolve(resumed);
+  }
+
+  showRoom() {
+    this.$("prejoin").hidden = true;
+    document.querySelector(".room").hidden = false;
+    this.$("room-title").focus();
+  }
+
+  /** In the room: its controls work and the network is watched. */
+  enterRoom() {
     this.wireControls();
-    setInterval(() => this.sampleQuality(), QUALITY_INTERVAL_MS);
+    this.qualityTimer = setInterval(() => this.sampleQuality(), QUALITY_INTERVAL_MS);
   }
 
   firstFrame() {
@@ -73,7 +149,9 @@ class Room {
       ack = await this.signaling.request("join");
       this.marks.joined ??= Date.now();
     } catch (error) {
-      this.fail(error);
+      if (error instanceof SignalingError && FINAL_REFUSALS.includes(error.code)) {
+        this.end(`room.refused.${error.code}`, { minutes: error.code === "meeting_not_open" });
+      } else this.fail(error);
       return;
     }
     if (ack.status === "lobby") {
@@ -91,6 +169,7 @@ class Room {
       ack = await this.signaling.request("join", { resume: this.signaling.resumeSecret, keep_media: keep });
     } catch (error) {
       if (error instanceof SignalingError && error.code === "bad_resume") return this.startOver();
+      if (this.reloading) return this.startOver(); // the reload joins anew, through the device check
       this.fail(error);
       return;
     }
@@ -100,6 +179,7 @@ class Room {
       this.stopMedia();
       this.startMedia(ack.ice_servers);
     }
+    this.reloaded(true);
   }
 
   /** The grace period ran out: join as a newcomer on a fresh connection. */
@@ -107,14 +187,17 @@ class Room {
     this.stopMedia();
     this.joined = false;
     this.signaling.resumeSecret = null;
+    resumeStore.set(this.config.meeting_id, null);
     this.signaling.socket.disconnect();
     this.signaling.connect();
+    this.reloaded(false);
   }
 
   applySnapshot(ack) {
     this.joined = true;
     this.participantId = ack.participant_id;
     this.signaling.resumeSecret = ack.resume_secret;
+    resumeStore.set(this.config.meeting_id, ack.resume_secret);
     this.grid.setSelf(ack.participant_id);
     this.review.setChair(ack.capacity === "chair");
     document.body.dataset.capacity = ack.capacity;
@@ -161,6 +244,7 @@ class Room {
   }
 
   startMedia(iceServers) {
+    if (this.ended) return; // e.g. a resumed page learning from the snapshot that the meeting ended
     this.subscriber = new Subscriber(this.signaling, iceServers, (current) => this.grid.setRemoteTracks(current));
     this.publisher = new Publisher(this.signaling, iceServers);
     if (this.pendingOffer) {
@@ -199,11 +283,11 @@ class Room {
     const s = this.signaling;
     s.on("connect", () => {
       this.marks.socket ??= Date.now();
-      if (this.joined) this.resume();
+      if (this.joined || this.reloading) this.resume();
       else if (this.wantJoin) this.join();
     });
     s.on("disconnect", (reason) => {
-      if (this.ended || reason === "io client disconnect") return;
+      if (this.ended || this.reloading || reason === "io client disconnect") return;
       this.setConnection("reconnecting");
     });
     s.on("connect_error", (error) => {
@@ -249,11 +333,13 @@ class Room {
   participantsChanged(participant) {
     this.grid.upsert(participant);
     if (participant.id === this.participantId) {
-      // the chair's mute holds on the server whatever the local button says: show it next to it
+      // the chair's mute holds on the server whatever the local track does: our own buttons say so
       const muted = participant.muted || [];
+      this.chairMuted = muted;
       this.$("chair-muted").hidden = muted.length === 0;
       this.$("chair-muted").textContent = muted.length ? t(`room.muted_by_chair.${muted.includes("audio") ? "audio" : "video"}`) : "";
       document.body.dataset.chairMuted = muted.join(" ");
+      for (const kind of Object.keys(TOGGLES)) this.renderToggle(kind);
     }
     this.review.renderParticipants();
     if (this.review.state) this.review.renderHands();
@@ -269,11 +355,7 @@ class Room {
 
   wireControls() {
     const $ = this.$;
-    const { audio, video } = this.localTracks();
-    $("mic-toggle").disabled = !audio;
-    $("camera-toggle").disabled = !video;
-    this.toggle("mic-toggle", "audio", audio, "room.controls.mic_on", "room.controls.mic_off");
-    this.toggle("camera-toggle", "video", video, "room.controls.camera_on", "room.controls.camera_off");
+    for (const kind of Object.keys(TOGGLES)) this.wireToggle(kind);
     $("screen-toggle").addEventListener("click", () => (this.screenTrack ? this.stopScreen() : this.shareScreen()));
     $("screen-toggle").hidden = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
     $("hand-toggle").addEventListener("click", () => this.review.toggleHand());
@@ -285,21 +367,31 @@ class Room {
     $("local-mode").textContent = t(`room.device.mode.${this.local.mode}`);
   }
 
-  /** A button that switches a local track on and off (aria-pressed = switched off). */
-  toggle(id, kind, track, onKey, offKey) {
-    const control = this.$(id);
-    const show = () => {
-      const off = !track || !track.enabled;
-      control.setAttribute("aria-pressed", String(off));
-      control.textContent = t(off ? offKey : onKey);
-    };
-    control.addEventListener("click", () => {
-      if (!track) return;
+  /** The button that switches a local track (`kind`) on and off (aria-pressed = switched off). */
+  wireToggle(kind) {
+    this.$(TOGGLES[kind].id).addEventListener("click", () => {
+      const track = this.localTracks()[kind];
+      if (!track || this.chairMuted.includes(kind)) return;
       track.enabled = !track.enabled; // nothing of the camera or microphone is sent while off
-      show();
+      this.renderToggle(kind);
       this.sendPaused(kind, !track.enabled);
     });
-    show();
+    this.renderToggle(kind);
+  }
+
+  /** Muted by the chair is what the button says (and it cannot undo that: raising a hand asks). */
+  renderToggle(kind) {
+    const { id, stem } = TOGGLES[kind];
+    const control = this.$(id);
+    const track = this.localTracks()[kind];
+    const byChair = this.chairMuted.includes(kind);
+    const off = !track || !track.enabled;
+    control.disabled = !track || byChair;
+    control.dataset.chairMuted = String(byChair);
+    control.setAttribute("aria-pressed", String(off || byChair));
+    control.textContent = t(byChair ? `${stem}_chair_muted` : off ? `${stem}_off` : `${stem}_on`);
+    control.title = byChair ? t("room.controls.chair_muted_hint") : "";
+    if (kind === "audio" && this.review.state) this.review.renderHands();
   }
 
   async shareScreen() {
@@ -335,6 +427,7 @@ class Room {
 
   async leave() {
     this.ended = true;
+    resumeStore.set(this.config.meeting_id, null);
     try {
       if (this.joined) await this.signaling.request("leave");
     } catch {
@@ -346,19 +439,37 @@ class Room {
     window.location.assign(`/meetings/${this.config.meeting_id}`);
   }
 
-  /** The meeting is over for this page (removed, rejected, replaced by another tab). */
-  end(key) {
+  /** The meeting is over for this page (removed, refused, ended, replaced by another tab): the
+   * room view closes, so nothing looks alive any more: no tiles, no controls, no network badge;
+   * one message says why, with the way back (and to the minutes when the meeting is over). */
+  end(key, { minutes = false } = {}) {
     this.ended = true;
+    this.reloaded(false);
+    resumeStore.set(this.config.meeting_id, null);
     this.signaling.close();
     this.stopMedia();
     this.local.stream?.getTracks().forEach((track) => track.stop());
+    this.screenTrack?.stop();
+    clearInterval(this.qualityTimer);
+    for (const id of [...this.grid.participants.keys()]) this.grid.remove(id); // tiles and screens
+    for (const control of document.querySelectorAll(".room button, .room input, .room select, .room textarea")) control.disabled = true;
     this.setConnection("ended");
+    this.toast("");
     this.$("ended-message").textContent = t(key);
+    this.$("ended-minutes").hidden = !minutes;
+    this.$("ended-back").focus();
+  }
+
+  /** The chair ended the meeting: on to its draft minutes (drafted before the end was answered). */
+  toMinutes() {
+    this.end("room.meeting.to_minutes", { minutes: true });
+    window.location.assign(`/meetings/${this.config.meeting_id}/minutes`);
   }
 
   // -- status --------------------------------------------------------------------------
 
   setConnection(state) {
+    if (this.ended && state !== "ended") return; // closed for good (an answer still on its way says nothing)
     document.body.dataset.connection = state;
     const status = this.$("connection-status");
     status.textContent = t(`room.connection.${state}`);
@@ -390,6 +501,7 @@ class Room {
     const node = this.$("toast");
     node.textContent = text;
     node.hidden = !text;
+    this.review.fitDocument(); // a presented page makes room for the message (or takes it back)
   }
 
   fail(error) {

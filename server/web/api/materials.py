@@ -15,7 +15,7 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import BadHttpMessage
 from pydantic import computed_field
 
-from server.db.models import CaseMaterial
+from server.db.models import CaseMaterial, InvestmentCase
 from server.schemas.base import Out
 from server.services.materials import (
     UPLOADERS,
@@ -111,8 +111,7 @@ class Upload:
         except (ValueError, BadHttpMessage) as exc:  # a malformed multipart body (bad boundary, headers)
             raise ApiError(400, f"表单格式错误 / malformed multipart body: {exc}") from None
         if self.stored is None:
-            raise ApiError(422, "请选择要上传的 PDF 文件 / choose a PDF file to upload",
-                           details=[{"field": "file", "message": "required"}])
+            raise _refusal(MaterialError(422, "请选择要上传的 PDF 文件 / choose a PDF file to upload", "required"))
         self.title = self.title or default_title(self.file_name)
 
 
@@ -124,12 +123,10 @@ def _title(raw: str) -> str:
     return title
 
 
-@API.route("POST", "/cases/{id}/materials", summary="Upload a PDF material for a case (multipart: file, title?)",
-           roles=UPLOADERS, response=MaterialOut, status=201, tag=TAG)
-async def api_upload_material(call: Call) -> MaterialOut:
-    case = await find_case(call.db, call.principal, call.path_int("id"))
-    if case is None:
-        raise ApiError(404)
+async def receive_upload(call: Call, case: InvestmentCase) -> CaseMaterial:
+    """Read, check and record one upload for a case the caller may see and upload to: the API's
+    route and the case page's plain form (server/web/pages/cases.py) both take this path. A refusal
+    is an ApiError whose details name the form field; no file is left behind."""
     upload = Upload()
     try:
         await upload.read(call)
@@ -143,7 +140,16 @@ async def api_upload_material(call: Call) -> MaterialOut:
         if upload.stored is not None:  # refused after the file was stored: keep no orphan
             await discard_if_unused(call.db, context(call.request).settings.data_dir, upload.stored.sha256)
         raise
-    return _out(material)
+    return material
+
+
+@API.route("POST", "/cases/{id}/materials", summary="Upload a PDF material for a case (multipart: file, title?)",
+           roles=UPLOADERS, response=MaterialOut, status=201, tag=TAG)
+async def api_upload_material(call: Call) -> MaterialOut:
+    case = await find_case(call.db, call.principal, call.path_int("id"))
+    if case is None:
+        raise ApiError(404)
+    return _out(await receive_upload(call, case))
 
 
 @API.route("GET", "/cases/{id}/materials", summary="A case's materials (scoped like the case)",

@@ -7,27 +7,32 @@ change what the API would refuse; the forms of a meeting are offered by the serv
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from server.auth.policy import is_meeting_chair
 from server.auth.principal import Principal
-from server.db.models import Meeting, MeetingEvent, User
+from server.db.models import ApprovalItem, InvestmentCase, Meeting, MeetingEvent, User
 from server.domain.divisions import Level
 from server.domain.meetings import ALLOWED_TRANSITIONS, MeetingStatus
 from server.domain.roles import Post, Role
 from server.services.clock import CENTRE_TZ
 from server.services.eventlog import recent_events
+from server.services.meeting_proposal import a_post_names, propose
 from server.services.meetings import (
     EXCUSABLE_STATUSES,
     MEMBER,
     OBSERVER,
     MeetingError,
     MeetingPlan,
+    SchedulingChoices,
     SitePlan,
     cases_of,
     excuse_invitation,
@@ -42,8 +47,10 @@ from server.services.meetings import (
 from server.services.minutes_workflow import WORKFLOW_STATUSES, change_status_with_minutes
 from server.signaling.server import meeting_changed
 from server.web import i18n
+from server.web.api.meetings import MeetingIn
 from server.web.context import context, db
 from server.web.errors import ApiError
+from server.web.form_errors import GENERAL, FieldErrors, Labels, catalog_labels, in_language, validation_errors
 from server.web.ids import parse_id, path_id
 from server.web.pages.display import label, span, when
 from server.web.pages.render import render, require_page_user
@@ -114,21 +121,24 @@ async def schedule_page(request: web.Request) -> web.Response:
 
 
 def _event_label(lang: str, event_type: str) -> str:
-    """The event type's label; types other slices add without a label show as they are."""
+    """The event type's label; a type added without a label reads "other record", never as its
+    internal code (the archive's dossier keeps the type for whoever needs it)."""
     key = f"meetings.event.{event_type}"
     text = i18n.translate(lang, key)
-    return event_type if text == key else text
+    return i18n.translate(lang, "meetings.event.other") if text == key else text
 
 
 def _event_summary(lang: str, event: MeetingEvent) -> str:
     payload = event.payload
     if event.type == "meeting_status_changed":
         text = f"{label(lang, MeetingStatus(payload['from']))} → {label(lang, MeetingStatus(payload['to']))}"
-        return f"{text}（{payload['note']}）" if payload.get("note") else text
+        return i18n.translate(lang, "meetings.event.with_note", text=text, note=payload["note"]) \
+            if payload.get("note") else text
     if event.type == "invitation_excused":
         return payload.get("reason", "")
     if event.type == "meeting_updated":
-        return "、".join(i18n.translate(lang, f"meetings.field.{name}") for name in payload.get("changed", []))
+        return i18n.translate(lang, "punct.list").join(
+            i18n.translate(lang, f"meetings.field.{name}") for name in payload.get("changed", []))
     return ""
 
 
@@ -220,54 +230,181 @@ async def _or_refuse(operation: Any) -> Any:
 
 # ---------------------------------------------------------------- scheduling form
 
+# The form's fields and the catalog keys of their labels (errors name a field by its label).
+FORM_LABELS = {
+    "case": "meetings.form.case", "title": "meetings.meeting_title", "date": "meetings.date",
+    "start_time": "meetings.start_time", "end_time": "meetings.end_time", "place": "meetings.place",
+    "lead_department_id": "meetings.lead_department", "chair_id": "meetings.chair",
+    "agenda_item_ids": "meetings.agenda", "departments": "meetings.form.departments", "sites": "meetings.sites",
+}
+# Model and service field names -> the form field that shows their errors.
+FORM_FIELD_OF = {"scheduled_start": "start_time", "scheduled_end": "end_time",
+                 "member_department_ids": "departments", "observer_department_ids": "departments"}
+CHOSEN_FIELDS = frozenset({"lead_department_id", "chair_id", "agenda_item_ids", "departments"})
+INVITE_PREFIX = "invite_"
+SITE_FIELD = re.compile(r"site_(name|division)_(\d+)")
 
-def _ids(form: MultiDictProxy[Any], name: str) -> list[int]:
-    values = []
-    for raw in form.getall(name, []):
-        number = parse_id(raw)
-        if number is None:
-            raise MeetingError(f"无效的选择 / invalid choice in {name}", field=name)
-        values.append(number)
-    return values
+
+def _labels(lang: str) -> Labels:
+    """The form's labels; a video site row's fields name their row ("会商点2名称")."""
+    base = catalog_labels(lang, FORM_LABELS)
+
+    def label(field: str) -> str:
+        row = SITE_FIELD.fullmatch(field)
+        return i18n.translate(lang, f"meetings.site_{row[1]}", n=row[2]) if row else base(field)
+    return label
 
 
-def _local_moment(day: str, clock: str, field: str) -> datetime:
+def _field_of(site_rows: list[int]) -> Callable[[tuple[int | str, ...]], str]:
+    """Where an error of MeetingIn shows: a site's fields at their row, the rest by FORM_FIELD_OF."""
+    def field_of(loc: tuple[int | str, ...]) -> str:
+        name = str(loc[0]) if loc else GENERAL
+        if name == "sites" and len(loc) >= 3 and isinstance(loc[1], int) and loc[1] < len(site_rows):
+            return f"site_{'name' if loc[2] == 'name' else 'division'}_{site_rows[loc[1]]}"
+        name = FORM_FIELD_OF.get(name, name)
+        return name if name in FORM_LABELS else GENERAL
+    return field_of
+
+
+def _number(raw: Any) -> Any:
+    """A submitted id as an int, or as sent, for MeetingIn to refuse by the field."""
+    number = parse_id(str(raw))
+    return raw if number is None else number
+
+
+def _moment(lang: str, day: str, clock: str, field: str, errors: FieldErrors) -> datetime | None:
+    """The local date and time as an aware moment, or None with the error noted at its field."""
+    label = _labels(lang)
+    if not day:
+        errors.setdefault("date", i18n.translate(lang, "form.error.required", field=label("date")))
+        return None
+    if not clock:
+        errors.setdefault(field, i18n.translate(lang, "form.error.required", field=label(field)))
+        return None
     try:
-        return datetime.combine(date.fromisoformat(day), time.fromisoformat(clock), CENTRE_TZ)
+        parsed_day = date.fromisoformat(day)
     except ValueError:
-        raise MeetingError("请填写有效的日期和时间 / enter a valid date and time", field=field) from None
+        errors.setdefault("date", i18n.translate(lang, "form.error.date", field=label("date")))
+        return None
+    try:
+        return datetime.combine(parsed_day, time.fromisoformat(clock), CENTRE_TZ)
+    except ValueError:
+        errors.setdefault(field, i18n.translate(lang, "form.error.datetime", field=label(field)))
+        return None
 
 
-def _plan_from_form(form: MultiDictProxy[Any], me: Principal) -> MeetingPlan:
+def _invitations(form: MultiDictProxy[Any]) -> tuple[list[Any], list[Any], bool]:
+    """Members and observers from the one department list (invite_<id> = member | observer | empty);
+    the flag is false when a choice is none of these."""
+    members: list[Any] = []
+    observers: list[Any] = []
+    for key, value in form.items():
+        if not key.startswith(INVITE_PREFIX) or value == "":
+            continue
+        department = _number(key.removeprefix(INVITE_PREFIX))
+        if value == MEMBER:
+            members.append(department)
+        elif value == OBSERVER:
+            observers.append(department)
+        else:
+            return members, observers, False
+    return members, observers, True
+
+
+def _plan_from_form(lang: str, form: MultiDictProxy[Any], me: Principal) -> tuple[MeetingPlan | None, FieldErrors]:
+    """The plan, or the errors by field: checked by the API's own MeetingIn, so the form and the API
+    refuse the same input, but said with the form's labels in the page's language."""
     def text(name: str) -> str:
         return str(form.get(name, "")).strip()
 
-    chair_ids = _ids(form, "chair_id")
-    lead = _ids(form, "lead_department_id")
-    if not lead:
-        raise MeetingError("请选择牵头部门 / choose the lead department", field="lead_department_id")
-    sites = [SitePlan(text(f"site_name_{n}"), text(f"site_division_{n}"))
-             for n in range(1, SITE_ROWS + 1) if text(f"site_name_{n}")]
+    errors: FieldErrors = {}
+    start = _moment(lang, text("date"), text("start_time"), "start_time", errors)
+    end = _moment(lang, text("date"), text("end_time"), "end_time", errors)
+    site_rows = [n for n in range(1, SITE_ROWS + 1) if text(f"site_name_{n}")]
+    members, observers, understood = _invitations(form)
+    if not understood:
+        errors["departments"] = i18n.translate(lang, "form.error.choice", field=_labels(lang)("departments"))
+    chair = text("chair_id")
+    data = {"title": text("title"), "place": text("place"), "lead_department_id": _number(text("lead_department_id"))
+            if text("lead_department_id") else None, "chair_id": _number(chair) if chair else None,
+            "agenda_item_ids": [_number(v) for v in form.getall("agenda_item_ids", [])],
+            "member_department_ids": members, "observer_department_ids": observers,
+            "sites": [{"name": text(f"site_name_{n}"), "division_code": text(f"site_division_{n}")} for n in site_rows],
+            "scheduled_start": start, "scheduled_end": end}
+    if data["lead_department_id"] is None:
+        del data["lead_department_id"]  # missing: "choose the lead department"
+    try:
+        body = MeetingIn.model_validate(data)
+    except ValidationError as exc:
+        found = validation_errors(lang, exc, _labels(lang), _field_of(site_rows), CHOSEN_FIELDS)
+        unread = {"start_time"} if start is None else set()  # already said at the date or the time
+        unread |= {"end_time"} if end is None else set()
+        for field, sentence in found.items():
+            if field not in unread:
+                errors.setdefault(field, sentence)
+    if errors:
+        return None, errors
     return MeetingPlan(
-        title=text("title"),
-        scheduled_start=_local_moment(text("date"), text("start_time"), "start_time"),
-        scheduled_end=_local_moment(text("date"), text("end_time"), "end_time"),
-        lead_department_id=lead[0], chair_id=chair_ids[0] if chair_ids else me.user_id,
-        agenda_item_ids=_ids(form, "agenda_item_ids"), place=text("place"),
-        member_department_ids=_ids(form, "member_department_ids"),
-        observer_department_ids=_ids(form, "observer_department_ids"), sites=sites,
-    )
+        title=body.title, scheduled_start=body.scheduled_start, scheduled_end=body.scheduled_end,
+        place=body.place, lead_department_id=body.lead_department_id, chair_id=body.chair_id or me.user_id,
+        agenda_item_ids=body.agenda_item_ids, member_department_ids=body.member_department_ids,
+        observer_department_ids=body.observer_department_ids,
+        sites=[SitePlan(site.name, site.division_code) for site in body.sites]), {}
+
+
+def _service_errors(lang: str, error: MeetingError) -> FieldErrors:
+    """A refusal of the service at the field it names, in the page's language."""
+    field = FORM_FIELD_OF.get(error.field, error.field)
+    return {field if field in FORM_LABELS else GENERAL: in_language(lang, str(error))}
+
+
+def _cases_with_open_items(choices: SchedulingChoices) -> dict[int, tuple[InvestmentCase, list[ApprovalItem]]]:
+    """Cases that have items to review, each with those items, in the choices' order."""
+    cases: dict[int, tuple[InvestmentCase, list[ApprovalItem]]] = {}
+    for item, case_row in choices.items:
+        cases.setdefault(case_row.id, (case_row, []))[1].append(item)
+    return cases
 
 
 async def _form_page(request: web.Request, me: Principal, form: MultiDictProxy[Any] | None,
-                     message: str = "", status: int = 200) -> web.Response:
+                     errors: FieldErrors | None = None) -> web.Response:
+    """The scheduling form for the chosen case (?case= or the form's case): its open items ticked,
+    the departments handling them proposed as members with their A posts, its approving department
+    as the lead; every other department listed once, to invite as member or observer."""
+    lang = _lang(request)
     choices = await scheduling_choices(db(request))
+    cases = _cases_with_open_items(choices)
     values = form if form is not None else MultiDictProxy(MultiDict())
+    case_id = parse_id(str(values.get("case", request.query.get("case", ""))))
+    proposal = propose(*cases[case_id]) if case_id in cases else None
+    proposed = {d.id for d in proposal.departments} if proposal else set()
+    submitted = form is not None
+
+    def invite(department_id: int) -> str:
+        if submitted:
+            return str(values.get(f"{INVITE_PREFIX}{department_id}", ""))
+        return MEMBER if department_id in proposed else ""
+
+    def ticked(item_id: int) -> bool:
+        if submitted:
+            return str(item_id) in set(values.getall("agenda_item_ids", []))
+        return proposal is not None and any(item.id == item_id for item in proposal.items)
+
+    default_lead = str(proposal.lead_department_id) if proposal else ""
+    errors = errors or {}
     return render(
-        request, "meetings/new.html", status=status, choices=choices, message=message,
+        request, "meetings/new.html", status=422 if errors else 200, choices=choices, errors=errors,
+        general=[sentence for field, sentence in errors.items() if field not in FORM_LABELS and
+                 not SITE_FIELD.fullmatch(field)],
+        cases=[case_row for case_row, _items in cases.values()], proposal=proposal,
+        proposed=[d for d in choices.departments if d.id in proposed],
+        others=sorted((d for d in choices.departments if d.id not in proposed),  # the centre's own first
+                      key=lambda d: d.division_code != context(request).settings.centre.division),
+        a_posts=await a_post_names(db(request)), invite=invite, ticked=ticked,
+        levels={level.value: label(lang, level) for level in Level},
         value=lambda name, default="": str(values.get(name, default)),
-        chosen=lambda name: set(values.getall(name, [])), me_id=str(me.user_id),
-        site_rows=range(1, SITE_ROWS + 1),
+        lead=str(values.get("lead_department_id", default_lead)), me_id=str(me.user_id),
+        site_rows=range(1, SITE_ROWS + 1), member=MEMBER, observer=OBSERVER,
     )
 
 
@@ -282,9 +419,15 @@ async def new_meeting_form(request: web.Request) -> web.Response:
 async def new_meeting_submit(request: web.Request) -> web.Response:
     me = require_page_user(request)
     _require_chair(me)
+    lang = _lang(request)
     form = await request.post()
+    plan, errors = _plan_from_form(lang, form, me)
+    if plan is None:
+        return await _form_page(request, me, form, errors)
     try:
-        meeting = await schedule_meeting(db(request), me, _plan_from_form(form, me))
+        meeting = await schedule_meeting(db(request), me, plan)
     except MeetingError as error:
-        return await _form_page(request, me, form, str(error), status=error.status)
+        if error.status in (403, 404):
+            raise ApiError(error.status, str(error)) from None
+        return await _form_page(request, me, form, _service_errors(lang, error))
     raise web.HTTPFound(f"/meetings/{meeting.id}")

@@ -10,6 +10,7 @@ from aiohttp import web
 from server.web import i18n
 from server.web.context import AUTH_SESSION, PRINCIPAL
 from server.web.errors import ApiError
+from server.web.form_errors import in_language
 
 
 def page_context(request: web.Request, **values: Any) -> dict[str, Any]:
@@ -37,7 +38,9 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
 def render_error(request: web.Request, error: ApiError) -> web.Response:
     if error.status == 401:
         raise web.HTTPFound(f"/login?next={request.path_qs}")
-    return render(request, "error.html", status=error.status, error=error)
+    # The message in the person's language: refusals are written "中文 / English" for API clients.
+    return render(request, "error.html", status=error.status, error=error,
+                  message=in_language(i18n.language(request), error.message))
 
 
 def require_page_user(request: web.Request) -> Any:
