@@ -649,6 +649,7 @@ CASES: tuple[Case, ...] = (
         planned_start=date(2027, 4, 1),
         planned_finish=date(2028, 6, 30),
         lead_department_code="FQ-FGJ",
+        agent_username="daiban_xs",
         items=(
             ApprovalItem(
                 name=LAND_SITE, department_code="YN-ZRT", level="province",
