@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.auth.throttle import LoginThrottle
+from server.services.log_hub import LogHub
 from server.settings import Settings
 
 
@@ -23,12 +24,17 @@ class AppContext:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     throttle: LoginThrottle
+    log_hub: LogHub
+    """Every meeting event these sessions commit, told to live meetings (signaling follows it)."""
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> AppContext:
+        log_hub = LogHub()
+        log_hub.watch(sessions)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
             throttle=LoginThrottle.from_settings(settings.auth),
+            log_hub=log_hub,
         )

@@ -30,6 +30,9 @@ from server.db.models import Meeting, MeetingEvent, RecordMigration, RecordMigra
 from server.domain.eventlog import ChainProblem, EventRecord, next_event, verify_chain
 
 SEQ_CONSTRAINT = "uq_meeting_events_seq"
+APPENDED = "eventlog.appended"
+"""Key of a session's ``info``: the events append_event added in the session's transaction, as
+(meeting id, event), for server.services.log_hub to tell live meetings once it commits."""
 
 
 class MeetingNotFound(LookupError):
@@ -79,16 +82,21 @@ def _is_seq_conflict(error: IntegrityError) -> bool:
 
 
 async def append_event(db: AsyncSession, meeting_id: int, actor_id: int | None, type: str,
-                       payload: dict[str, Any], *, ts: datetime | None = None) -> MeetingEvent:
+                       payload: dict[str, Any], *, ts: datetime | None = None,
+                       from_room: bool = False) -> MeetingEvent:
     """Append one event (flushed, not committed: it commits or rolls back with the caller's work).
 
     `ts` defaults to now; a given time is for importing a log kept elsewhere (the demo's history).
+    The event is noted in the session (APPENDED), so that a live meeting hears of it once the
+    caller commits; `from_room` is for the live meeting's own writes (server.signaling.events),
+    which it took as they were written.
 
     record.events.EventError (a ValueError) for an event the record does not take (checked before
     anything is locked or written); ValueError for a payload the chain cannot hash reproducibly
     (see server.domain.eventlog); MeetingNotFound for an unknown meeting.
     """
-    payload = payload_of(parse_event(type, payload))
+    event = parse_event(type, payload)
+    payload = payload_of(event)
     await lock_meeting(db, meeting_id)
     for attempt in (1, 2):
         last = await _last_event(db, meeting_id)
@@ -105,6 +113,8 @@ async def append_event(db: AsyncSession, meeting_id: int, actor_id: int | None, 
             if attempt == 2 or not _is_seq_conflict(error):
                 raise
             continue
+        if not from_room:
+            db.info.setdefault(APPENDED, []).append((meeting_id, Logged(record.ts, actor_id, event, record.seq)))
         return row
     raise AssertionError("unreachable: the second attempt returns or raises")
 

@@ -4,7 +4,8 @@ Writes go through one queue per meeting, so they keep the order things happened 
 up media or signaling; each write is its own short transaction. Every event is checked against the
 record (record.events.parse_event) when it is written, not when it is stored: an event the record
 does not take is a programming error raised at the writer, never a row that fails in the
-background. Listeners (the live review) take each event as it is written, in order.
+background. Listeners (the live review) take each event as it is written, in order, and with them
+the meeting's events written outside the room, as they are committed (server.services.log_hub).
 """
 
 from __future__ import annotations
@@ -62,9 +63,18 @@ class MeetingLog:
         self._pending.append(PendingEvent(actor_id, type, payload_of(logged.event), logged.ts))
         self._idle.clear()
         self._wake.set()
+        self._tell(logged)
+        return logged
+
+    def stored_elsewhere(self, logged: Logged) -> None:
+        """An event of this meeting written outside the room and committed (a status change over
+        the API, an amendment in the minutes): the listeners take it like the room's own, in order
+        with them; it is stored already, so nothing is queued."""
+        self._tell(logged)
+
+    def _tell(self, logged: Logged) -> None:
         for listener in self._listeners:
             listener(logged)
-        return logged
 
     async def flush(self) -> None:
         """Wait until everything written so far is stored (however long the database is away)."""
@@ -99,7 +109,7 @@ class MeetingLog:
             try:
                 async with self._sessions() as db:
                     await append_event(db, self._meeting_id, event.actor_id, event.type,
-                                       event.payload, ts=event.ts)
+                                       event.payload, ts=event.ts, from_room=True)
                     await db.commit()
                 return
             except (SQLAlchemyError, OSError) as exc:  # refused connections arrive as OSError

@@ -7,7 +7,8 @@ never a second template, so what a department reads and confirms in the room is 
 What it costs, and how it is kept cheap:
 - the meeting's facts (people, departments, cases, clocks, calendar: everything of a MinutesSource
   but its events) are read from the database once, when the draft is first asked for, and again
-  only when the record names a person they do not hold (someone new joined);
+  only when the record names a person they do not hold (someone new joined) or an event was
+  written outside the room (``stale``: an excuse, a change of plan or status);
 - the events are the live review's own log (server.signaling.review.Review.log: the stored log it
   was loaded from, then every event as it is written), so following the meeting never reads the
   log back;
@@ -117,6 +118,7 @@ class LiveDraft:
         self._on_built = on_built
         self._interval_s = interval_s
         self._facts: ms.MinutesSource | None = None
+        self._facts_stale = False
         self._known: set[int] = set()
         self._events: list[ms.Event] = []
         self._preview: Preview | None = None
@@ -142,6 +144,11 @@ class LiveDraft:
             self._building = asyncio.get_running_loop().create_task(self._build())
         assert self._preview is not None
         return self._preview
+
+    def stale(self) -> None:
+        """The meeting's facts may have changed (an event was written outside the room: an excuse,
+        a plan or status change): the next build reads them again."""
+        self._facts_stale = True
 
     def close(self) -> None:
         if self._later is not None:
@@ -173,7 +180,8 @@ class LiveDraft:
         try:
             self._last_start = time.monotonic()
             count = len(self._log)
-            if self._facts is None or self._names_someone_new(self._log[len(self._events):count]):
+            if self._facts is None or self._facts_stale or self._names_someone_new(self._log[len(self._events):count]):
+                self._facts_stale = False  # marked again if it goes stale while this read is under way
                 self._facts = await self._load_facts()
                 count = len(self._log)
                 self._known = {p.user_id for p in self._facts.people if p.user_id is not None}

@@ -168,6 +168,18 @@ class ReviewDesk:
         meeting_id = meeting.id
         self._drafts[meeting] = LiveDraft(review.log, facts, built)
 
+    def stored_elsewhere(self, meeting: LiveMeeting, logged: Logged) -> None:
+        """An event of the meeting committed outside the room (a status change over the API, an
+        amendment in the minutes, an excuse): the review takes it through the meeting's log like
+        the room's own events (so the draft minutes are told too), the draft reads the meeting's
+        facts again, and the room is told if what it shows has changed."""
+        meeting.log.stored_elsewhere(logged)
+        self._drafts[meeting].stale()
+        review = self.review(meeting)
+        state = review.public(_present(meeting))
+        if state != review.last_broadcast:
+            self._tell(meeting, review, state)
+
     def review(self, meeting: LiveMeeting) -> Review:
         """The live meeting's review (every live meeting is attached when it is created)."""
         return self._reviews[meeting]

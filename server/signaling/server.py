@@ -34,6 +34,7 @@ from server.signaling.auth import authenticate
 from server.signaling.connection import Connection, Handlers
 from server.signaling.errors import SignalingError
 from server.signaling.events import MeetingLog
+from server.signaling.frame_limit import answer_oversized
 from server.signaling.ice import IceServerEntry, client_ice_servers, parse_entries, sfu_settings
 from server.signaling.moderation import Action, moderate
 from server.signaling.origin import same_origin
@@ -82,12 +83,14 @@ class Signaling:
             ping_interval=self.settings.ping_interval_seconds,
             ping_timeout=self.settings.ping_timeout_seconds,
             # Moderately oversized events reach the size check and get an error event; beyond
-            # this the transport closes the connection before anything is parsed.
+            # this the transport closes the connection before anything is parsed, once it has
+            # said why (frame_limit: a refused connect or an error event, both too_large).
             max_http_buffer_size=self.settings.max_event_bytes * 4,
             logger=False,
             engineio_logger=False,
             serializer=TolerantPacket,  # undecodable packets are refused, not silently dropped
         )
+        answer_oversized(self.sio)
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         self.sio.on("*", self._event)
@@ -95,6 +98,8 @@ class Signaling:
         self.meetings: dict[int, LiveMeeting] = {}
         self.hooks = MeetingHooks()
         self._closing: dict[int, asyncio.Task[None]] = {}
+        self._loading: dict[int, list[Logged]] = {}
+        """Meetings being loaded -> the events committed outside the room meanwhile."""
         self._handlers: Handlers = {
             "join": (TypeAdapter(messages.Join), self._join),
             "leave": (TypeAdapter(messages.Leave), self._leave),
@@ -107,6 +112,7 @@ class Signaling:
         }
         self.review = ReviewDesk(context.sessions, self.joined, context.settings)
         self.add_handlers(self.review.handlers())
+        context.log_hub.follow(self._stored_elsewhere)
 
     def add_handlers(self, handlers: Handlers) -> None:
         """More client events (event name -> payload adapter, handler), through the same gate."""
@@ -242,11 +248,16 @@ class Signaling:
         meeting = self.meetings.get(meeting_id)
         if meeting is not None or not create:
             return meeting
-        async with self.context.sessions() as db:
-            facts = await load_live_facts(db, meeting_id)
-        if facts is None:
-            raise SignalingError("meeting_not_found")
-        review = await self.review.load(facts)  # before the log exists: nothing is written meanwhile
+        caught = self._loading.setdefault(meeting_id, [])
+        try:
+            async with self.context.sessions() as db:
+                facts = await load_live_facts(db, meeting_id)
+            if facts is None:
+                raise SignalingError("meeting_not_found")
+            review = await self.review.load(facts)  # before the log exists: the room writes nothing meanwhile
+        finally:
+            if self._loading.get(meeting_id) is caught:
+                del self._loading[meeting_id]
         meeting = self.meetings.get(meeting_id)  # another join may have created it meanwhile
         if meeting is None:
             meeting = self.meetings[meeting_id] = LiveMeeting(
@@ -255,13 +266,26 @@ class Signaling:
             self.review.attach(meeting, review)
             created = meeting  # the closure's own name: ``meeting`` is Optional to the type checker
             meeting.log.listen(lambda logged: self._status_logged(created, logged))
+            loaded = (review.log[-1].seq or 0) if review.log else 0
+            for logged in caught:  # committed while loading, after the log was read
+                if (logged.seq or 0) > loaded:
+                    self.review.stored_elsewhere(meeting, logged)
         return meeting
+
+    def _stored_elsewhere(self, meeting_id: int, logged: Logged) -> None:
+        """An event of a meeting was committed outside the room (services.log_hub): a live meeting
+        takes it like one of its own and its room is told; one being loaded takes it once loaded."""
+        meeting = self.meetings.get(meeting_id)
+        if meeting is not None:
+            self.review.stored_elsewhere(meeting, logged)
+        elif meeting_id in self._loading:
+            self._loading[meeting_id].append(logged)
 
     async def facts_changed(self, meeting_id: int, db: AsyncSession | None = None) -> None:
         """The meeting was changed outside the room (its status, plan or invitations): if it is
         live, it reads its facts again, through ``db`` if given (the session that made the change
-        sees it before it is committed). With a status change logged in the room, this is the only
-        time a live meeting's facts change after it starts."""
+        sees it before it is committed). With a status change on the record (``_status_logged``),
+        this is the only time a live meeting's facts change after it starts."""
         meeting = self.meetings.get(meeting_id)
         if meeting is None:
             return
@@ -274,8 +298,8 @@ class Signaling:
             self._refresh(meeting, facts)
 
     def _status_logged(self, meeting: LiveMeeting, logged: Logged) -> None:
-        """The chair started or ended the meeting from the room: the record says so, and the
-        live meeting's facts follow it (no reading of the database)."""
+        """The meeting's status changed on the record (the chair in the room, or the minutes drafted
+        when it ended): the live meeting's facts follow it (no reading of the database)."""
         if isinstance(logged.event, MeetingStatusChanged):
             self._refresh(meeting, replace(meeting.facts, status=logged.event.to.value))
 

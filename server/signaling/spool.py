@@ -83,7 +83,7 @@ class EventSpool:
                 async with sessions() as db:
                     for event in events:
                         await append_event(db, meeting_id, event.actor_id, event.type,
-                                           event.payload, ts=event.ts)
+                                           event.payload, ts=event.ts, from_room=True)
                     await db.commit()
             except MeetingNotFound:
                 logger.error("event spool %s names a meeting that does not exist; kept", path)

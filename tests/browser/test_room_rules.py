@@ -66,8 +66,9 @@ async def test_chair_starts_and_ends_the_meeting_and_the_b_post_waits_while_a_is
 
     chair.page.once("dialog", answer)
     await chair.page.click("#meeting-end")
-    await rep_b.page.wait_for_function(
-        "document.getElementById('meeting-status').dataset.status === 'ended'", timeout=WAIT_MS)
+    await rep_b.page.wait_for_function(  # ended, and a moment later minutes_draft (the draft is made)
+        "['ended', 'minutes_draft'].includes(document.getElementById('meeting-status').dataset.status)",
+        timeout=WAIT_MS)
     assert "结束会议" in prompts[0]
     await live.settle()
     [ended] = [e for e in await live.events() if e.type == "meeting_status_changed" and e.payload["to"] == "ended"]

@@ -165,6 +165,7 @@ SOCKETIO_ADAPTERS = {
     "server.signaling.server",  # the socket.io server and its gate
     "server.signaling.sio_sink",  # the MessageSink over socket.io rooms
     "server.signaling.packets",  # its tolerant packet decoder
+    "server.signaling.frame_limit",  # its answer to a message past the transport's limit
     "server.bot.signaling",  # the bot's socket.io client
 }
 
