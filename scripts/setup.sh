@@ -9,9 +9,10 @@ PYTHON=${PYTHON:-python3}
 # minutes PDFs and screenshots (Noto Serif CJK for 宋/小标宋-style, AR PL for 楷/明, cwTeX 仿宋 from
 # which scripts/fangsong_font.py derives the body face), Pango for WeasyPrint, poppler-utils
 # (pdftoppm) for the sample pictures of scripts/render_samples.py, iproute2/util-linux for the
-# private network namespace of media tests, postgresql-client for `lianshen backup` / `restore` on
-# PostgreSQL (pg_dump, pg_restore).
-APT_PACKAGES=(chromium fonts-noto-cjk fonts-noto-cjk-extra fonts-arphic-ukai fonts-arphic-uming fonts-cwtex-fs libpango-1.0-0 libpangoft2-1.0-0 poppler-utils iproute2 util-linux postgresql-client)
+# private network namespace of media tests, iptables for the random loss of the lossy-link media
+# test (its `statistic` match; the kernel may have no netem), postgresql-client for `lianshen
+# backup` / `restore` on PostgreSQL (pg_dump, pg_restore).
+APT_PACKAGES=(chromium fonts-noto-cjk fonts-noto-cjk-extra fonts-arphic-ukai fonts-arphic-uming fonts-cwtex-fs libpango-1.0-0 libpangoft2-1.0-0 poppler-utils iproute2 util-linux iptables postgresql-client)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

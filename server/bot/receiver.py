@@ -44,6 +44,10 @@ class SourceStats:
     decode_errors: int = 0
     subscribed_at: float = field(default_factory=time.monotonic)
     first_frame_at: float | None = None
+    last_frame_at: float | None = None
+    longest_gap_s: float = 0.0
+    """Longest wait between two frames: a freeze as a viewer sees it (lost packets stall the
+    receiver's jitter buffer until they are resent)."""
     first_decoded_at: float | None = None
     """When the first frame decoded into a picture/samples (monotonic clock)."""
 
@@ -137,6 +141,9 @@ class MediaReceiver:
         stats.keyframes += packet.is_keyframe
         if stats.first_frame_at is None:
             stats.first_frame_at = now
+        if stats.last_frame_at is not None:
+            stats.longest_gap_s = max(stats.longest_gap_s, now - stats.last_frame_at)
+        stats.last_frame_at = now
         if stats.decoded + stats.decode_errors >= self._decode_frames:
             return
         decoder = self._decoders.get(source)
