@@ -155,6 +155,13 @@ class MaterialsSettings(_Section):
     max_mb: int = Field(50, ge=1, le=1024)
 
 
+class ArchiveSettings(_Section):
+    """Archive exports made in the browser (server.services.export_jobs)."""
+
+    # A finished export (its zip under data_dir/exports) is removed this many days after it ended.
+    export_keep_days: int = Field(7, ge=1, le=3650)
+
+
 class RecordingSettings(_Section):
     auto_start: bool = False
     min_free_mb: int = Field(2048, ge=0)
@@ -180,6 +187,7 @@ class Settings(BaseSettings):
     signaling: SignalingSettings = SignalingSettings()
     recording: RecordingSettings = RecordingSettings()
     materials: MaterialsSettings = MaterialsSettings()
+    archive: ArchiveSettings = ArchiveSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -23,6 +23,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minutes.render import MEDIA_TYPES
+from record.events import (
+    MeetingStatusChanged,
+    ParticipantJoined,
+    ParticipantMuted,
+    ParticipantPaused,
+    ParticipantResumed,
+    ParticipantUnmuted,
+    parse_event,
+)
 from server.archive.dossier_out import (
     DossierCase,
     DossierEvent,
@@ -66,12 +75,14 @@ from server.services.minutes_reading import (
     Reader,
     notice_document,
     reader_for,
+    reader_notice,
     version_document,
 )
-from server.services.minutes_state import SEALED_STATUSES, canonical_json, load_state
+from server.services.minutes_state import SEALED_STATUSES, MinutesError, canonical_json, load_state
 from server.settings import PromisedLimits
 
 JSONL = "application/x-ndjson"
+MEDIA_TOGGLES = (ParticipantMuted, ParticipantUnmuted, ParticipantPaused, ParticipantResumed)
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # as server.domain.eventlog hashes it
 
 
@@ -187,10 +198,11 @@ class _Builder:
         recording_outs = [self.recording_out(prefix, r) for r in recordings]
         rows = list(await self.db.scalars(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting.id)
                                           .order_by(MeetingEvent.seq))) if whole else []
-        actors = {u.id: u.display_name for u in await self.db.scalars(
-            select(User).where(User.id.in_({r.actor_id for r in rows if r.actor_id is not None})))}
+        people = {r.actor_id for r in rows if r.actor_id is not None} | {
+            r.payload["user_id"] for r in rows if isinstance(r.payload.get("user_id"), int)}
+        names = {u.id: u.display_name for u in await self.db.scalars(select(User).where(User.id.in_(people)))}
         playback = {r.key: out.playback for r, out in zip(recordings, recording_outs, strict=True)}
-        events = [_event_out(row, actors, recordings, playback) for row in rows]
+        events = _events_out(rows, names, recordings, playback)
         stored = {r.key for r in recordings}
         logged = await logged_recording_keys(self.db, meeting.id) if whole else []
         missing = [key for key in logged if key not in stored]
@@ -226,9 +238,8 @@ class _Builder:
         outs = [DossierMinutesVersion(id=v.id, version=v.version, status=v.status, sha256=v.sha256, reason=v.reason,
                                       finalised_at=_local(v.finalised_at), finalise_note=v.finalise_note,
                                       files=self.minutes_files(prefix, v)) for v in versions]
-        final = reader.state.latest_final
-        if final is not None:
-            self.notice(prefix, final, reader)
+        if reader.state.latest_final is not None:
+            self.notice(prefix, reader)
         return DossierMinutes(number=reader.state.document.number, versions=outs)
 
     def minutes_files(self, prefix: str, version: MinutesVersion) -> list[str]:
@@ -246,16 +257,21 @@ class _Builder:
                 produce=partial(version_document, version, fmt, self.data_dir))))
         return names
 
-    def notice(self, prefix: str, final: MinutesVersion, reader: Reader) -> None:
+    def notice(self, prefix: str, reader: Reader) -> None:
+        """The 一次性告知书 issued with the final minutes, listed as the minutes page links it: a
+        document of its own, named by its number(s) (one letter per applicant), even when it asks
+        for no material (it then tells the applicant so)."""
         name = f"{prefix}/notice.pdf"
-        materials = final.content.get("materials") or []
-        if reader.own_cases is not None:  # an applicant's notice covers its own cases only
-            materials = [m for m in materials if m.get("project_code") in reader.own_cases]
-        if not materials:
-            self.gap(name, "本次会议未要求补正材料，未出具一次性告知书", "no material was requested: no notice")
+        try:
+            notice = reader_notice(reader)
+        except MinutesError as error:  # an applicant with no case in the meeting: none for them
+            zh, _, en = error.message.partition(" / ")
+            self.gap(name, zh, en or zh)
             return
+        numbers = [letter.number for letter in notice.letters]
         self.add(DossierFile(name, "application/pdf",
-                             Note(zh="补正材料一次性告知书", en="notice of materials to supplement"),
+                             Note(zh=f"补正材料一次性告知书 {'、'.join(numbers)}",
+                                  en=f"notice of materials to supplement {', '.join(numbers)}"),
                              produce=lambda: notice_document(reader, "pdf")))
 
     def recording_out(self, prefix: str, recording: Recording) -> DossierRecording:
@@ -307,20 +323,38 @@ def _media_type(name: str) -> str:
             ".json": "application/json"}.get(suffix, "application/octet-stream")
 
 
-def _event_out(row: MeetingEvent, actors: dict[int, str], recordings: list[Recording],
-               playback: dict[str, str | None]) -> DossierEvent:
-    passages = event_passages(row.type, row.payload)
-    jump = None
-    for recording in recordings:
-        at_ms = recording.at_ms(row.ts)
-        if at_ms is not None:
-            jump = DossierJump(recording_key=recording.key, at_ms=at_ms, playback=playback[recording.key])
-            break
-    return DossierEvent(seq=row.seq, at=row.ts.astimezone(CENTRE_TZ), type=row.type,
-                    actor=actors.get(row.actor_id) if row.actor_id is not None else
-                    row.payload.get("display_name"),
-                    title=passages[0].title if passages else "", text=passages[0].body if passages else "",
-                    jump=jump)
+def _events_out(rows: list[MeetingEvent], names: dict[int, str], recordings: list[Recording],
+                playback: dict[str, str | None]) -> list[DossierEvent]:
+    """The log's rows for the dossier. A media event names whose camera or microphone it is (the
+    actor of a mute is the chair, not the person muted): by account, or for a guest by the name
+    they joined under."""
+    joined: dict[str, str] = {}
+    out = []
+    for row in rows:
+        event = parse_event(row.type, row.payload)
+        if isinstance(event, ParticipantJoined):
+            joined[event.participant_id] = event.display_name
+        passages = event_passages(row.type, row.payload)
+        jump = None
+        for recording in recordings:
+            at_ms = recording.at_ms(row.ts)
+            if at_ms is not None:
+                jump = DossierJump(recording_key=recording.key, at_ms=at_ms, playback=playback[recording.key])
+                break
+        status = event if isinstance(event, MeetingStatusChanged) else None
+        media = event if isinstance(event, MEDIA_TOGGLES) else None
+        subject = None
+        if media is not None:
+            subject = names.get(media.user_id) if media.user_id is not None else joined.get(media.participant_id)
+        out.append(DossierEvent(
+            seq=row.seq, at=row.ts.astimezone(CENTRE_TZ), type=row.type,
+            actor=names.get(row.actor_id) if row.actor_id is not None else row.payload.get("display_name"),
+            item=getattr(event, "item_name", None) or None,
+            opinion_kind=passages[0].opinion_type or None if passages else None,
+            status_from=status.from_.value if status else None, status_to=status.to.value if status else None,
+            subject=subject, media=media.kind if media else None,
+            text=status.note if status else passages[0].body if passages else "", jump=jump))
+    return out
 
 
 def _constant(data: bytes) -> Callable[[], Awaitable[bytes]]:

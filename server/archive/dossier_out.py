@@ -130,12 +130,20 @@ class DossierJump(Out):
 
 
 class DossierEvent(Out):
+    """One logged event as the dossier lists it: codes and names, never a sentence in one
+    language, so the page words it in the reader's (its "what" column) and the API keeps the facts."""
+
     seq: int
     at: datetime
     type: str
     actor: str | None
-    title: str
-    text: str
+    item: str | None = Field(description="the agenda item the event concerns, by name")
+    opinion_kind: str | None = Field(description="an opinion's kind (record.vocab.OpinionKind)")
+    status_from: str | None = Field(description="a status change's old meeting status")
+    status_to: str | None = Field(description="a status change's new meeting status")
+    subject: str | None = Field(description="whose camera, microphone or screen a media event is about")
+    media: str | None = Field(description="audio, video or screen, for media events")
+    text: str = Field(description="the record's own words: opinion, decision, note, chat…")
     jump: DossierJump | None
 
 

@@ -131,8 +131,12 @@ class InvestmentCase(Base):
     funding_source: Mapped[str] = mapped_column(String(128), default="")
     planned_start: Mapped[date | None] = mapped_column(Date)
     planned_finish: Mapped[date | None] = mapped_column(Date)
+    # 审批部门: the department that approves (备案/核准/审批) the project for the centre and leads its
+    # meetings. Null only for cases registered before migration 0010 with nothing to fill it from.
+    approving_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+    approving_department: Mapped[Department | None] = relationship(lazy="joined")
     items: Mapped[list[ApprovalItem]] = relationship(
         back_populates="case", order_by="ApprovalItem.id", lazy="selectin"
     )
@@ -573,3 +577,28 @@ class RecordMigrationRow(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), index=True)
     new_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ExportJobRow(Base):
+    """An archive export started from the browser (server.services.export_jobs), kept so that a
+    restart still shows finished jobs and their zips, and a job cut off by one as interrupted.
+    ``bags`` holds each bag's validation report; ``error`` is a catalog code, ``error_detail``
+    what broke (an exception's text, for the operator)."""
+
+    __tablename__ = "export_jobs"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(40))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    state: Mapped[str] = mapped_column(String(8), index=True)
+    step: Mapped[str] = mapped_column(String(16))
+    current: Mapped[str] = mapped_column(String(24), default="")
+    steps_done: Mapped[int] = mapped_column(Integer)
+    steps_total: Mapped[int] = mapped_column(Integer)
+    bags: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    zip_name: Mapped[str | None] = mapped_column(String(128))
+    error: Mapped[str] = mapped_column(String(16), default="")
+    error_detail: Mapped[str] = mapped_column(Text, default="")

@@ -167,6 +167,7 @@ class Case:
     planned_start: date
     planned_finish: date
     lead_department_code: str
+    """The approving department (审批部门, cases.approving_department_id): it leads the case's meetings."""
     items: tuple[ApprovalItem, ...]
     agent_username: str | None = None
 

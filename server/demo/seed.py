@@ -137,7 +137,9 @@ async def _cases(db: AsyncSession, ids: _Ids, world: DemoWorld, now: datetime) -
                 funding_source=case.funding_source, planned_start=case.planned_start,
                 planned_finish=case.planned_finish, created_at=now)
             db.add(row)
-            await db.flush()
+        if row.approving_department_id is None:  # also a case loaded before cases stored it
+            row.approving_department_id = ids.departments[case.lead_department_code]
+        await db.flush()
         existing = {i.name: i.id for i in await db.scalars(
             select(ApprovalItem).where(ApprovalItem.case_id == row.id))}
         for item in case.items:

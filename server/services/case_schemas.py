@@ -80,7 +80,7 @@ Reason = Annotated[str, paragraphs(4000, 1)]
 
 class NewCase(Body):
     """A case as registered at the window (brief §2). total_investment in 万元, as a string or an
-    integer."""
+    integer; approving_department_id, the department that files, ratifies or approves it (审批部门)."""
 
     project_code: ProjectCodeText
     name: CaseName
@@ -96,10 +96,12 @@ class NewCase(Body):
     funding_source: Funding = ""
     planned_start: CentreDate | None = None
     planned_finish: CentreDate | None = None
+    approving_department_id: DbId | None = None
 
 
 class CaseChanges(Body):
-    """Fields to change; absent fields stay. Only the planned dates may be set to null."""
+    """Fields to change; absent fields stay. Only the planned dates and the approving department
+    may be set to null."""
 
     project_code: ProjectCodeText | None = None
     name: CaseName | None = None
@@ -115,6 +117,7 @@ class CaseChanges(Body):
     funding_source: Funding | None = None
     planned_start: CentreDate | None = None
     planned_finish: CentreDate | None = None
+    approving_department_id: DbId | None = None
 
 
 class NewItem(Body):
@@ -241,6 +244,10 @@ class CaseSummary(Out):
 
 
 class CaseDetail(CaseSummary):
+    """One case. approving_department (审批部门) leads its meetings by default; null for a case
+    registered without one."""
+
+    approving_department: DepartmentRef | None
     town: str
     address: str
     scale_content: str

@@ -76,7 +76,7 @@ class CaseError(Exception):
 
 # A chief representative records the outcome of their own department's items, nothing else.
 DECIDER_FIELDS = frozenset({"status", "result", "document_no", "decided_on"})
-NULLABLE_CASE_FIELDS = frozenset({"planned_start", "planned_finish"})
+NULLABLE_CASE_FIELDS = frozenset({"planned_start", "planned_finish", "approving_department_id"})
 NULLABLE_ITEM_FIELDS = frozenset({"accepted_on"})
 # Statuses that say the department has accepted the application: they need an acceptance date.
 _NEEDS_ACCEPTANCE = frozenset({ItemStatus.ACCEPTED, ItemStatus.IN_REVIEW, ItemStatus.SUSPENDED,
@@ -128,6 +128,7 @@ class CaseDesk:
         case_clock, item_clocks = await self.clocks(case)
         return CaseDetail.model_validate({
             **_columns(case), "organisation": case.organisation,
+            "approving_department": department_ref(case.approving_department) if case.approving_department else None,
             "items": [_item_out(item, item_clock) for item, item_clock in zip(case.items, item_clocks, strict=True)],
             "clock": case_clock,
             "meetings": await self._meetings(case.id),
@@ -334,6 +335,10 @@ class CaseDesk:
         if await self.db.get(Organisation, values["organisation_id"]) is None:
             raise CaseError(422, f"申请单位不存在: {values['organisation_id']} / unknown organisation",
                             field="organisation_id")
+        approving = values["approving_department_id"]
+        if approving is not None and await self.db.get(Department, approving) is None:
+            raise CaseError(422, f"审批部门不存在: {approving} / unknown approving department",
+                            field="approving_department_id")
         try:
             validate_category(ManagementCategory(values["category"]), InvestorType(values["investor_type"]))
             if values["planned_start"] is not None and values["planned_finish"] is not None:

@@ -7,10 +7,13 @@ threads) through the same code as `lianshen archive export`: `select_cases`, `bu
 would, offline) before the zip is offered, so the page can say 校验通过 and show each bag's
 Payload-Oxum.
 
-Job state lives in memory only (`ExportJobs`, one per application): a restart forgets the jobs
-(the files stay under data_dir/exports/<job>/ for an operator to remove) and a second process
-would not see them. That is enough for one centre's archivist; a table would be the next step if
-exports had to survive restarts.
+Each job is a row of `export_jobs`, written at every step, so the page reads the same state
+whatever happened to the process: a restart still shows finished jobs and serves their zips, and
+a job that was running when the process stopped is marked interrupted (`recover`, before this
+process first reads or starts a job: serving needs no database until exports are used; one
+process runs exports, as one centre's archivist needs). Finished jobs are pruned
+`archive.export_keep_days` after they ended, their files under data_dir/exports/<job>/ with them
+(`prune`, on that first use and whenever a job starts).
 """
 
 from __future__ import annotations
@@ -21,18 +24,19 @@ import secrets
 import shutil
 import zipfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 
 import bagit
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.archive.access import record_access
 from server.archive.bag import export_bag, verify_bag
 from server.archive.dossier import build_dossier, select_cases
 from server.auth.principal import Principal
-from server.db.models import InvestmentCase
+from server.db.models import ExportJobRow, InvestmentCase
 from server.domain.roles import Role
 from server.settings import Settings
 
@@ -43,6 +47,9 @@ EXPORTERS = frozenset({Role.ARCHIVIST, Role.ADMIN})
 ScopeKind = Literal["case", "meeting", "year"]
 State = Literal["running", "done", "failed"]
 Step = Literal["selecting", "dossier", "bag", "verify", "zip", "done", "failed"]
+# Why a job failed, a catalog code (archive.export.error.*): nothing matched, something broke
+# (the exception's text is kept in error_detail and the log), the process stopped under it.
+ErrorCode = Literal["", "nothing", "failed", "interrupted"]
 STEPS_PER_CASE = 3  # dossier, bag, verify; one more for the zip at the end
 
 
@@ -59,20 +66,29 @@ class BagReport:
 
 @dataclass
 class ExportJob:
+    """One job as its row holds it (`directory` is where its files live)."""
+
     id: str
     kind: ScopeKind
     value: str
     requested_by: str
     started_at: datetime
     directory: Path
+    requested_by_id: int | None = None
     state: State = "running"
     step: Step = "selecting"
     current: str = ""  # the project code being worked on
     steps_done: int = 0
     steps_total: int = 1
     bags: list[BagReport] = field(default_factory=list)
-    zip_path: Path | None = None
-    error: str = ""
+    zip_name: str | None = None
+    finished_at: datetime | None = None
+    error: ErrorCode = ""
+    error_detail: str = ""
+
+    @property
+    def zip_path(self) -> Path | None:
+        return self.directory / self.zip_name if self.zip_name else None
 
     @property
     def percent(self) -> int:
@@ -86,36 +102,84 @@ class ExportJob:
         self.step, self.current = step, current
         self.steps_done += 1
 
+    def fail(self, error: ErrorCode, detail: str = "") -> None:
+        self.state, self.step, self.error, self.error_detail = "failed", "failed", error, detail
+        self.finished_at = datetime.now(UTC)
+
 
 class ExportError(Exception):
-    """The request cannot start an export (nothing matches); the message is for people."""
+    """The request cannot start an export (nothing matches)."""
 
 
 class ExportJobs:
-    """The application's export jobs (in memory, see the module's note) and their tasks."""
+    """The application's export jobs: their rows, and the tasks this process runs them in."""
 
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.settings = settings
         self.sessions = sessions
-        self.jobs: dict[str, ExportJob] = {}
+        self.root = Path(settings.data_dir) / EXPORTS_DIR
         self.tasks: set[asyncio.Task[None]] = set()
+        self._recovery = asyncio.Lock()
+        self._recovered = False
 
-    def get(self, job_id: str) -> ExportJob | None:
-        return self.jobs.get(job_id)
+    async def get(self, job_id: str) -> ExportJob | None:
+        await self._recover_once()
+        async with self.sessions() as db:
+            row = await db.get(ExportJobRow, job_id)
+            return self._job(row) if row is not None else None
 
-    def start(self, principal: Principal, kind: ScopeKind, value: str, remote: str | None) -> ExportJob:
+    async def start(self, principal: Principal, kind: ScopeKind, value: str, remote: str | None) -> ExportJob:
+        await self._recover_once()
+        await self.prune()
         job_id = secrets.token_hex(8)
         job = ExportJob(id=job_id, kind=kind, value=value, requested_by=principal.display_name,
-                        started_at=datetime.now(UTC),
-                        directory=Path(self.settings.data_dir) / EXPORTS_DIR / job_id)
-        self.jobs[job_id] = job
+                        requested_by_id=principal.user_id, started_at=datetime.now(UTC),
+                        directory=self.root / job_id)
+        await self._save(job, new=True)
         task = asyncio.create_task(self._run(job, principal, remote), name=f"export-{job_id}")
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return job
 
+    async def _recover_once(self) -> None:
+        async with self._recovery:
+            if not self._recovered:
+                await self.recover()
+                self._recovered = True
+
+    async def recover(self) -> list[str]:
+        """Before this process runs a job: jobs still marked running were cut off by a stop (nothing
+        runs them any more): mark them interrupted and remove their partial files; then prune.
+        Returns their ids."""
+        now = datetime.now(UTC)
+        async with self.sessions() as db:
+            ids = list(await db.scalars(select(ExportJobRow.id).where(ExportJobRow.state == "running")))
+            if ids:
+                await db.execute(update(ExportJobRow).where(ExportJobRow.id.in_(ids)).values(
+                    state="failed", step="failed", error="interrupted", finished_at=now,
+                    error_detail="the server stopped while the export ran"))
+                await db.commit()
+        for job_id in ids:
+            await asyncio.to_thread(shutil.rmtree, self.root / job_id, True)
+        await self.prune(now)
+        return ids
+
+    async def prune(self, now: datetime | None = None) -> list[str]:
+        """Remove jobs finished more than `archive.export_keep_days` ago with their files, and
+        directories under exports/ that no job owns any more and that are as old (left by a crash
+        or by the in-memory jobs of earlier versions). Returns the removed job ids."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=self.settings.archive.export_keep_days)
+        async with self.sessions() as db:
+            old = list(await db.scalars(select(ExportJobRow.id).where(ExportJobRow.finished_at < cutoff)))
+            if old:
+                await db.execute(delete(ExportJobRow).where(ExportJobRow.id.in_(old)))
+                await db.commit()
+            owned = set(await db.scalars(select(ExportJobRow.id)))
+        await asyncio.to_thread(_remove_directories, self.root, set(old), owned, cutoff)
+        return old
+
     async def close(self) -> None:
-        """Cancel what is still running (the app is shutting down)."""
+        """Cancel what is still running (the app is shutting down); each job records that."""
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -124,33 +188,81 @@ class ExportJobs:
         try:
             await self._export(job, principal, remote)
         except asyncio.CancelledError:
-            job.state, job.step, job.error = "failed", "failed", "导出被中断 / the export was interrupted"
+            job.fail("interrupted", "the server stopped while the export ran")
+            await self._save_quietly(job)
             raise
+        except ExportError:
+            job.fail("nothing")
+            await self._save_quietly(job)
         except Exception as exc:  # a job must end in a state the page can show, whatever broke
             log.exception("archive export %s failed", job.id)
-            job.state, job.step, job.error = "failed", "failed", f"导出失败 / the export failed: {exc}"
+            job.fail("failed", f"{type(exc).__name__}: {exc}")
+            await self._save_quietly(job)
 
     async def _export(self, job: ExportJob, principal: Principal, remote: str | None) -> None:
         bags_dir = job.directory / "bags"
         async with self.sessions() as db:
             cases = await cases_in_scope(db, job.kind, job.value)
             if not cases:
-                raise ExportError("没有符合条件的项目 / no case matches")
+                raise ExportError(job.id)
             job.steps_total = len(cases) * STEPS_PER_CASE + 1
             for case in cases:
-                job.advance("dossier", case.project_code)
+                await self._step(job, "dossier", case.project_code)
                 dossier = await build_dossier(db, case, self.settings.data_dir, principal,
                                               self.settings.centre.promised_limits)
-                job.advance("bag", case.project_code)
+                await self._step(job, "bag", case.project_code)
                 result = await export_bag(dossier, bags_dir, self.settings.centre.name)
-                job.advance("verify", case.project_code)
+                await self._step(job, "verify", case.project_code)
                 job.bags.append(await asyncio.to_thread(_report, result.path))
                 await record_access(db, principal, "export", f"case:{case.id}",
                                     {"job": job.id, "bag": result.name}, remote)
                 await db.commit()
-        job.advance("zip")
-        job.zip_path = await asyncio.to_thread(_zip, bags_dir, job.directory / zip_name(job))
-        job.step, job.state = "done", "done"
+        await self._step(job, "zip")
+        await asyncio.to_thread(_zip, bags_dir, job.directory / zip_name(job))
+        job.zip_name = zip_name(job)
+        job.step, job.state, job.finished_at = "done", "done", datetime.now(UTC)
+        await self._save(job)
+
+    async def _step(self, job: ExportJob, step: Step, current: str = "") -> None:
+        job.advance(step, current)
+        await self._save(job)
+
+    async def _save(self, job: ExportJob, new: bool = False) -> None:
+        values = _row_values(job)
+        async with self.sessions() as db:
+            if new:
+                db.add(ExportJobRow(id=job.id, **values))
+            else:
+                await db.execute(update(ExportJobRow).where(ExportJobRow.id == job.id).values(**values))
+            await db.commit()
+
+    async def _save_quietly(self, job: ExportJob) -> None:
+        """Record a failure; if even that cannot be written (the database is going away with the
+        process), the next start's `recover` marks the job interrupted."""
+        try:
+            await self._save(job)
+        except Exception:  # recover() at the next start covers whatever this could not write
+            log.exception("could not record the end of archive export %s", job.id)
+
+    def _job(self, row: ExportJobRow) -> ExportJob:
+        """The job a row holds (its codes are this module's own: only it writes the table)."""
+        return ExportJob(
+            id=row.id, kind=cast(ScopeKind, row.kind), value=row.value, requested_by=row.requested_by,
+            requested_by_id=row.requested_by_id, started_at=row.started_at, directory=self.root / row.id,
+            state=cast(State, row.state), step=cast(Step, row.step), current=row.current,
+            steps_done=row.steps_done, steps_total=row.steps_total, bags=[BagReport(**bag) for bag in row.bags],
+            zip_name=row.zip_name, finished_at=row.finished_at, error=cast(ErrorCode, row.error),
+            error_detail=row.error_detail)
+
+
+def _row_values(job: ExportJob) -> dict[str, Any]:
+    return {"kind": job.kind, "value": job.value, "requested_by_id": job.requested_by_id,
+            "requested_by": job.requested_by[:64], "started_at": job.started_at, "finished_at": job.finished_at,
+            "state": job.state, "step": job.step, "current": job.current[:24], "steps_done": job.steps_done,
+            "steps_total": job.steps_total, "zip_name": job.zip_name, "error": job.error,
+            "error_detail": job.error_detail,
+            "bags": [{"name": b.name, "files": b.files, "payload_oxum": b.payload_oxum, "valid": b.valid,
+                      "problems": b.problems} for b in job.bags]}
 
 
 def zip_name(job: ExportJob) -> str:
@@ -191,3 +303,13 @@ def _zip(source: Path, target: Path) -> Path:
     shutil.rmtree(source)
     return target
 
+
+def _remove_directories(root: Path, pruned: set[str], owned: set[str], cutoff: datetime) -> None:
+    """The pruned jobs' directories, and those no job owns last changed before the cutoff."""
+    if not root.is_dir():
+        return
+    for path in root.iterdir():
+        if not path.is_dir() or path.name in owned:
+            continue
+        if path.name in pruned or datetime.fromtimestamp(path.stat().st_mtime, UTC) < cutoff:
+            shutil.rmtree(path, ignore_errors=True)

@@ -28,9 +28,13 @@ class CaseProposal:
 
 
 def approving_department(case: InvestmentCase) -> Department | None:
-    """The department that approves the project for the centre: the one handling the first item at
-    the case's own division (a case is registered with its 立项 — 备案, 核准 or 审批 — first when
-    that is done locally), else the one handling the case's first item; None for a case without items."""
+    """The department that approves the project for the centre: the one the case names (审批部门),
+    else, for a case registered before it was stored and never put before a meeting (migration
+    0010), a guess from its items: the one handling the first item at the case's own division (a
+    case is registered with its 立项 — 备案, 核准 or 审批 — first when that is done locally), else
+    the one handling the case's first item; None for such a case without items."""
+    if case.approving_department is not None:
+        return case.approving_department
     items = sorted(case.items, key=lambda item: item.id)
     local = [item for item in items if item.department.division_code == case.division_code]
     first = local or items

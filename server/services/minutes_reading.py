@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minutes.model import Minutes
-from minutes.notice import build_notice
+from minutes.notice import Notice, build_notice
 from minutes.render import MEDIA_TYPES, render, render_notice
 from server.auth.policy import visible_meetings
 from server.auth.principal import Principal
@@ -137,6 +137,14 @@ async def version_document(version: MinutesVersion, fmt: DocumentFormat, data_di
 
 async def notice_document(reader: Reader, fmt: NoticeFormat) -> bytes:
     """The 一次性告知书 of the newest final version, for the reader's own cases (applicants)."""
+    notice = reader_notice(reader)
+    return await asyncio.to_thread(render_notice, notice, fmt)
+
+
+def reader_notice(reader: Reader) -> Notice:
+    """The 一次性告知书 as this reader gets it (its letters and their numbers): issued with every
+    final version, cut down to the reader's own cases for applicants; a MinutesError (404) when
+    there is none to give."""
     state = require_state(reader)
     final = state.latest_final
     if final is None:
@@ -149,7 +157,7 @@ async def notice_document(reader: Reader, fmt: NoticeFormat) -> bytes:
                                     "none of your organisation's cases: there is no notice for you",
                                code="not_your_cases")
         minutes = _own_part(minutes, reader.own_cases)
-    return await asyncio.to_thread(render_notice, build_notice(minutes), fmt)
+    return build_notice(minutes)
 
 
 def _own_part(minutes: Minutes, codes: frozenset[str]) -> Minutes:

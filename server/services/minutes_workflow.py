@@ -386,7 +386,8 @@ async def answer(db: AsyncSession, actor: Principal, meeting_id: int, *, verdict
 async def finalise(db: AsyncSession, actor: Principal, meeting_id: int, note: str,
                    settings: Settings) -> MinutesVersion:
     """Seal the open version. Without every attending department's confirmation the chair must say
-    why (`note`); the confirmations (and that note) go into the sealed content."""
+    why (`note`); the confirmations (and that note) go into the sealed content. A note given when
+    all have confirmed is kept too (the minutes page and the dossier show it), not in the content."""
     meeting, state = await _open_version(db, meeting_id, chair=actor)
     version = state.current
     if version.status != AWAITING:
@@ -410,7 +411,7 @@ async def finalise(db: AsyncSession, actor: Principal, meeting_id: int, note: st
     version.status = FINAL
     version.finalised_by_id = actor.user_id
     version.finalised_at = now
-    version.finalise_note = note if missing else ""
+    version.finalise_note = note
     await db.flush()
     if previous is not None:
         previous.status = SUPERSEDED

@@ -305,3 +305,36 @@ async def test_future_dates_are_relative_to_today(client: TestClient, db_session
                                             "provisional": None} == {
         "state": "running", "used": 0, "left": 10, "overdue": False, "statutory_overdue": False,
         "suspended": False, "promised_deadline": None, "statutory_deadline": None, "provisional": None}
+
+
+async def test_the_approving_department_is_set_shown_changed_and_cleared(client: TestClient, db_sessions) -> None:
+    """A case names its approving department (审批部门): given on registration, shown with the
+    case, changed and cleared by PATCH; an unknown department is refused by the field."""
+    world = await world_with_calendar(db_sessions)
+    headers = await sign_in(client, "chair")
+    created = await client.post("/api/v1/cases", json=new_case(world, approving_department_id=world.dept_fgj),
+                                headers=headers)
+    assert created.status == 201, await created.text()
+    body = await created.json()
+    assert body["approving_department"] == {"id": world.dept_fgj, "code": "FQ-FGJ", "name": "凤庆县发展和改革局",
+                                            "short_name": "县发改局", "level": "county"}, body
+    url = f"/api/v1/cases/{body['id']}"
+    changed = await client.patch(url, json={"approving_department_id": world.dept_city}, headers=headers)
+    assert changed.status == 200 and (await changed.json())["approving_department"]["id"] == world.dept_city
+    assert (await (await client.get(url)).json())["approving_department"]["id"] == world.dept_city
+
+    before = await row_counts(db_sessions)
+    for send in (client.post("/api/v1/cases", json=new_case(world, code="2611-530921-04-01-712346",
+                                                             approving_department_id=999999), headers=headers),
+                 client.patch(url, json={"approving_department_id": 999999}, headers=headers)):
+        refused = await send
+        error = error_of(await refused.json())
+        assert refused.status == 422 and {d["field"] for d in error["details"]} == {"approving_department_id"}, error
+        assert "审批部门不存在" in error["message"]
+    assert await row_counts(db_sessions) == before
+
+    cleared = await client.patch(url, json={"approving_department_id": None}, headers=headers)
+    assert cleared.status == 200 and (await cleared.json())["approving_department"] is None
+    without = await client.post("/api/v1/cases", json=new_case(world, code="2611-530921-04-01-712347"),
+                                headers=headers)
+    assert without.status == 201 and (await without.json())["approving_department"] is None

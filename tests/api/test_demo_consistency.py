@@ -55,6 +55,8 @@ from server.demo.as_of import demo_world, shift_for
 from server.demo.seed import seed_demo
 from server.services.calendar import load_calendar, seed_calendar
 from server.services.eventlog import read_record, verify_meeting_log
+from server.services.meeting_proposal import propose
+from server.services.meetings import scheduling_choices
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 OFFICE_HOURS = (time(8, 30), time(18, 0))
@@ -309,3 +311,30 @@ async def test_each_rule_finds_its_break(db_sessions, settings) -> None:
     assert any("outside Beijing office hours" in line for line in rule_breaks(office_hours, fold(events, facts.agenda)))
     stranger = replace(facts, drafters=frozenset({"FQ-FGJ"}))
     assert any("not the issuing office" in line for line in rule_breaks(stranger, fold(events, facts.agenda)))
+
+
+async def test_each_demo_case_names_its_approving_department_and_meetings_are_led_by_it(db_sessions,
+                                                                                        settings) -> None:
+    """Every demo case stores the approving department its data names (审批部门); the meetings that
+    reviewed it were led by that department; and the scheduling form proposes it as the lead, for
+    the wind farm too, whose open items are all other departments' (核准 at province level)."""
+    await _held(db_sessions, settings, data.DATA_AS_OF)
+    async with db_sessions() as db:
+        cases = {c.project_code: c for c in await db.scalars(select(InvestmentCase))}
+        choices = await scheduling_choices(db)
+        open_items: dict[int, list[ApprovalItem]] = {}
+        for item, case in choices.items:
+            open_items.setdefault(case.id, []).append(item)
+        leads = dict((await db.execute(
+            select(ApprovalItem.case_id, Department.code).join(AgendaEntry, AgendaEntry.item_id == ApprovalItem.id)
+            .join(Meeting, Meeting.id == AgendaEntry.meeting_id)
+            .join(Department, Department.id == Meeting.lead_department_id))).all())
+    for demo_case in data.CASES:
+        row, code = cases[demo_case.project_code], demo_case.lead_department_code
+        assert row.approving_department is not None and row.approving_department.code == code
+        assert leads.get(row.id, code) == code, row.name
+        if row.id in open_items:
+            assert propose(row, open_items[row.id]).lead_department_id == row.approving_department_id, row.name
+    wind = cases[data.WIND]
+    assert wind.approving_department is not None and wind.approving_department.code == "FQ-FGJ"
+    assert "FQ-FGJ" not in {item.department.code for item in open_items[wind.id]}

@@ -1,6 +1,7 @@
 """What the whole-review walk (test_review_walk.py) needs beyond the shared world: a city
 department with its own item on case X and its A-post chief representative (the remote city
-site), the walk's numbered screenshots, and a room entry that times join → first remote frame.
+site), the walk's numbered screenshots with the language check of every page shot, and a room
+entry that times join → first remote frame.
 
 The world is arranged directly (it is the arrangement, not the thing under test); every step of
 the walk itself is done by a person's clicks in Chromium.
@@ -13,17 +14,43 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from playwright.async_api import Browser, BrowserContext, Page, TimeoutError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.db.models import ApprovalItem
+from minutes.notice import notice_number
+from server.db.models import (
+    AgentCommission,
+    ApprovalItem,
+    CaseMaterial,
+    ClockSuspension,
+    Department,
+    Division,
+    InvestmentCase,
+    Invitation,
+    Meeting,
+    MeetingSite,
+    MinutesDocument,
+    Organisation,
+    User,
+)
 from server.domain.roles import Post, Role
 from server.services.people import NewPerson, create_person
 from server.web.i18n import translate
+from tests.browser.language_check import page_findings
 from tests.browser.room_driver import WAIT_MS, RoomPage, screenshot_path, sign_in
 from tests.world import PASSWORD, World
 
 CITY_REP = "rep_city"
 CITY_ITEM = "固定资产投资项目节能审查"
+# The columns that hold proper data (names, titles, numbers people gave): a page shows them as they
+# are in either language, so the language check takes them out first. Codes and statuses are not here.
+DATA_COLUMNS = (Division.name, Department.name, Department.short_name, Organisation.name, Organisation.credit_code,
+                User.display_name, InvestmentCase.name, InvestmentCase.project_code, InvestmentCase.town,
+                InvestmentCase.address, InvestmentCase.industry, InvestmentCase.funding_source, ApprovalItem.name,
+                ApprovalItem.document_no, Meeting.title, Meeting.place, MeetingSite.name, CaseMaterial.title,
+                CaseMaterial.file_name, MinutesDocument.number, ClockSuspension.reason,
+                ClockSuspension.suspend_notice_no, ClockSuspension.resume_notice_no, Invitation.excused_reason,
+                AgentCommission.document_no)
 
 
 async def add_city_department_item(sessions: async_sessionmaker[AsyncSession], world: World) -> None:
@@ -39,18 +66,39 @@ async def add_city_department_item(sessions: async_sessionmaker[AsyncSession], w
 
 @dataclass
 class Walk:
-    """The walk in one language: its screenshots numbered in order, its texts from the catalog."""
+    """The walk in one language: its screenshots numbered in order, its texts from the catalog,
+    what its people typed (data, shown as typed in either language) and what the language check
+    found on the pages it shot (asserted empty at the end, so one run reports every page)."""
 
     lang: str
+    sessions: async_sessionmaker[AsyncSession]
     step: int = 0
     join_ms: dict[str, float] = field(default_factory=dict)
+    typed: set[str] = field(default_factory=set)
+    language_findings: list[str] = field(default_factory=list)
 
     def t(self, key: str, **values: object) -> str:
         return translate(self.lang, key, **values)
 
+    async def fill(self, page: Page, selector: str, text: str) -> None:
+        """Type ``text`` into a field, as a person does; it is data from then on."""
+        self.typed.add(text)
+        await page.fill(selector, text)
+
     async def shot(self, page: Page, name: str) -> None:
+        """Screenshot the page as step N and check that it speaks the walk's language."""
         self.step += 1
         await page.screenshot(path=screenshot_path(f"walk-{self.lang}-{self.step:02d}-{name}"), full_page=True)
+        await self.check_language(page, f"{self.step:02d}-{name}")
+
+    async def check_language(self, page: Page, name: str) -> None:
+        """Record what on ``page`` is not in the walk's language (data taken out first)."""
+        async with self.sessions() as db:
+            data = {value for column in DATA_COLUMNS for value in await db.scalars(select(column)) if value}
+            data |= {notice_number(number) for number in await db.scalars(select(MinutesDocument.number))}
+            data |= {name[0] for name in await db.scalars(select(User.display_name)) if name}  # a tile's initial
+        for finding in await page_findings(page, self.lang, data | self.typed):
+            self.language_findings.append(f"{name} {page.url}: {finding}")
 
     async def person(self, browser: Browser, base_url: str, username: str) -> BrowserContext:
         """A signed-in browser for ``username`` in the walk's language (the ``lang`` cookie, as
@@ -76,7 +124,7 @@ class Walk:
             try:
                 await room.wait_video(await first.participant_id())
             except TimeoutError:  # what the joiner saw instead, for the report
-                await self.shot(page, "no-remote-frame")
+                await page.screenshot(path=screenshot_path(f"walk-{self.lang}-no-remote-frame"), full_page=True)
                 raise
             self.join_ms[username] = (time.perf_counter() - started) * 1000
         return room

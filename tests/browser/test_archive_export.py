@@ -35,6 +35,7 @@ async def test_export_a_case_from_the_archive(live: LiveServer, browser: Browser
     assert await page.text_content("#export-verified") == "校验通过"
     cells = [await c.text_content() for c in await page.locator("#export-bags tr td").all()]
     assert cells[0] == PROJECT_X and int(cells[1] or 0) > 8 and (cells[2] or "").endswith(f".{cells[1]}")
+    assert "保留至" in (await page.text_content("#export-kept") or "")  # the poll says when it is removed
     await page.screenshot(path="/tmp/archive_export.png", full_page=True)
     await page.screenshot(path=screenshot_path("archive-export"), full_page=True)
 

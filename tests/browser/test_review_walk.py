@@ -4,8 +4,10 @@ uploads its PDF on the case page; chair, the county and the city chief represent
 applicant join; the chair starts; the applicant presents two pages; each representative gives
 its opinion; the chair records a decision and ends the meeting and lands on the draft minutes;
 the representatives confirm them; the chair finalises; the archivist finds the case, opens its
-dossier and exports its bag. Every step is screenshotted (test-artifacts/walk-<lang>-NN-*.png);
-the walk runs in Chinese and in English. It prints two timings (not asserted tightly): join →
+dossier and exports its bag. Every step is screenshotted (test-artifacts/walk-<lang>-NN-*.png)
+and every page shot is checked to speak the walk's language (tests/browser/language_check.py:
+no internal code or English word in Chinese, no Chinese or full-width punctuation in English,
+data aside); the walk runs in Chinese and in English. It prints two timings (not asserted tightly): join →
 first remote frame, and 结束会议 → draft minutes on screen.
 """
 
@@ -28,6 +30,8 @@ from tests.media.signaling_harness import LiveServer
 
 MATERIAL = "项目选址与平面布置图"
 DECISION = "同意该项目备案，申请人按节能审查意见落实节能措施后开工。"
+CLOSING_NOTE = "审议完毕。"
+FINALISE_NOTE = "各成员单位已确认。"
 PRESENTED = """([page, material]) => {
   const viewer = document.getElementById('document-viewer');
   return !viewer.hidden && viewer.dataset.page === String(page) && viewer.dataset.material === String(material);
@@ -54,21 +58,22 @@ async def _close_item(walk: Walk, chair: RoomPage, item_name: str) -> None:
                                        timeout=WAIT_MS)
 
 
-async def _give_opinion(rep: RoomPage, kind: str, text: str, chair: RoomPage, shown: int) -> None:
+async def _give_opinion(walk: Walk, rep: RoomPage, kind: str, text: str, chair: RoomPage, shown: int) -> None:
     await rep.page.wait_for_function(OPINION_OPEN, timeout=WAIT_MS)
     await rep.page.select_option("#opinion-kind", kind)
-    await rep.page.fill("#opinion-text", text)
+    await walk.fill(rep.page, "#opinion-text", text)
     await rep.page.click("#opinion-submit")
     await chair.page.wait_for_function("n => document.querySelectorAll('#opinion-list li[data-kind]').length >= n",
                                        arg=shown, timeout=WAIT_MS)
 
 
+@pytest.mark.timeout(360)  # the whole review, 18 pages: ~90 s alone, more on a shared machine
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_the_whole_review_in_the_browser(live: LiveServer, browser: Browser, tmp_path: Path,
                                                lang: str) -> None:
     world = live.world
     await add_city_department_item(live.sessions, world)
-    walk = Walk(lang)
+    walk = Walk(lang, live.sessions)
     chair_ctx = await walk.person(browser, live.url, "chair")
     applicant_ctx = await walk.person(browser, live.url, "applicant")
     rep_ctx = await walk.person(browser, live.url, "rep_a")
@@ -83,10 +88,10 @@ async def test_the_whole_review_in_the_browser(live: LiveServer, browser: Browse
     for department in (world.dept_fgj, world.dept_city):
         assert await page.input_value(f'select[name="invite_{department}"]') == "member"
     tomorrow = (datetime.now(UTC) + timedelta(hours=8) + timedelta(days=1)).date().isoformat()
-    await page.fill("#title", "小湾生态渔业鱼制品加工厂建设项目并联审批会（第二次）")
+    await walk.fill(page, "#title", "小湾生态渔业鱼制品加工厂建设项目并联审批会（第二次）")
     await page.fill("#date", tomorrow)
-    await page.fill("#place", "凤庆县政务服务中心三楼会商室")
-    await page.fill("#site_name_1", "临沧市发改委视频会商点")
+    await walk.fill(page, "#place", "凤庆县政务服务中心三楼会商室")
+    await walk.fill(page, "#site_name_1", "临沧市发改委视频会商点")
     await page.select_option("#site_division_1", "530900")
     await walk.shot(page, "new-meeting-form")
     await page.locator("form.meeting-form button[type=submit]").click()
@@ -99,7 +104,7 @@ async def test_the_whole_review_in_the_browser(live: LiveServer, browser: Browse
     # 2. the applicant uploads the PDF it will present, on the case page
     page = await applicant_ctx.new_page()
     await page.goto(f"{live.url}/cases/{world.case_x}")
-    await page.fill("#material-title", MATERIAL)
+    await walk.fill(page, "#material-title", MATERIAL)
     await page.set_input_files("#material-file", files=FilePayload(
         name="选址图.pdf", mimeType="application/pdf", buffer=pdf(2)))
     await page.wait_for_function("document.getElementById('material-progress').value === 100", timeout=WAIT_MS)
@@ -141,23 +146,24 @@ async def test_the_whole_review_in_the_browser(live: LiveServer, browser: Browse
 
     # 6. each representative gives its opinion on its department's item
     await _open_item(walk, chair, "企业投资项目备案")
-    await _give_opinion(rep, "agree", "符合产业政策和备案条件，同意备案。", chair, 1)
+    await _give_opinion(walk, rep, "agree", "符合产业政策和备案条件，同意备案。", chair, 1)
     await walk.shot(rep.page, "opinion-county")
     await _close_item(walk, chair, "企业投资项目备案")
     await _open_item(walk, chair, CITY_ITEM)
-    await _give_opinion(city, "agree_in_principle", "原则同意，节能措施须在初步设计中落实。", chair, 2)
+    await _give_opinion(walk, city, "agree_in_principle", "原则同意，节能措施须在初步设计中落实。", chair, 2)
     await walk.shot(chair.page, "opinions-seen-by-chair")
     await _close_item(walk, chair, CITY_ITEM)
 
     # 7. the chair records the decision and ends the meeting (one confirming dialog) → draft minutes
-    await chair.page.fill("#decision-text", DECISION)
+    await walk.fill(chair.page, "#decision-text", DECISION)
     await chair.page.locator("#decision-form button[type=submit]").click()
     await chair.page.locator("#decision-list li", has_text=DECISION).wait_for(timeout=WAIT_MS)
     await walk.shot(chair.page, "decision-recorded")
 
     async def confirm_end(dialog: Dialog) -> None:
-        await dialog.accept("审议完毕。")
+        await dialog.accept(CLOSING_NOTE)
 
+    walk.typed.add(CLOSING_NOTE)
     chair.page.once("dialog", confirm_end)
     ended = time.perf_counter()
     await chair.page.click("#meeting-end")
@@ -188,10 +194,13 @@ async def test_the_whole_review_in_the_browser(live: LiveServer, browser: Browse
         await page.close()
     await minutes.reload()
     assert await minutes.locator("#answers-title ~ div .badge.ok").count() == 2
-    await minutes.fill("#finalise-note", "各成员单位已确认。")
+    await walk.fill(minutes, "#finalise-note", FINALISE_NOTE)
     await minutes.get_by_role("button", name=walk.t("minutes.finalise")).click()
     await minutes.wait_for_load_state()
     await minutes.locator(".facts .badge.ok", has_text=walk.t("minutes.status.final")).wait_for(timeout=WAIT_MS)
+    assert FINALISE_NOTE in await minutes.inner_text("main")
+    notice = await minutes.inner_text(".notice-numbers")  # the notice, by its own number
+    assert re.search(r"告〔\d{4}〕\d+号", notice), notice
     await walk.shot(minutes, "minutes-final")
     for context in (chair_ctx, applicant_ctx, rep_ctx, city_ctx):
         await context.close()
@@ -200,17 +209,22 @@ async def test_the_whole_review_in_the_browser(live: LiveServer, browser: Browse
     archivist_ctx = await walk.person(browser, live.url, "archivist")
     page = await archivist_ctx.new_page()
     await page.goto(f"{live.url}/archive")
-    await page.fill("#q", "鱼制品加工厂")
+    await walk.fill(page, "#q", "鱼制品加工厂")
     await page.locator("form[role=search] button[type=submit]").click()
     hit = page.locator(f'.archive-hits a[href^="/archive/cases/{world.case_x}"]').first
     await hit.wait_for(timeout=WAIT_MS)
     await walk.shot(page, "archive-search")
     await hit.click()
     await page.wait_for_url(f"**/archive/cases/{world.case_x}*")
-    assert DECISION in await page.inner_text("main")
+    dossier = await page.inner_text("main")
+    assert DECISION in dossier and FINALISE_NOTE in dossier
+    # the notice the minutes page links is in the dossier's files too, not among the missing ones
+    await page.locator("#files-h ~ ul a", has_text=f"meeting-{meeting_id}/notice.pdf").wait_for(timeout=WAIT_MS)
     await walk.shot(page, "dossier")
     await page.goto(f"{live.url}/archive")
     await page.get_by_role("link", name=walk.t("archive.export.link")).click()
+    await page.wait_for_url("**/archive/export")
+    await walk.check_language(page, "export-form")
     project_code = "2603-530921-04-01-512345"
     await page.select_option("#export-case", project_code)
     await page.locator("form:has(#export-case) button[type=submit]").click()
@@ -227,6 +241,7 @@ async def test_the_whole_review_in_the_browser(live: LiveServer, browser: Browse
     check = verify_bag(tmp_path / "out" / project_code)
     assert check.valid, check.problems
     await archivist_ctx.close()
+    assert not walk.language_findings, "\n".join(walk.language_findings)
 
     joins = ", ".join(f"{who} {ms:.0f} ms" for who, ms in walk.join_ms.items())
     print(f"\n[walk {lang}] join → first remote frame: {joins}; "

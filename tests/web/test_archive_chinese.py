@@ -99,7 +99,42 @@ async def test_dossier_in_english_shows_the_english_notes(client: TestClient, db
     await sign_in(client, "archivist")
     english = _visible_text(await (await client.get(f"/archive/cases/{archived.world.case_x}?lang=en")).text())
     assert "event log, hash-chained" in english and "事件日志（哈希链" not in english
-    assert "（member）" in english and "（出席）" not in english
+    assert " (member)" in english and "（member）" not in english and "（出席）" not in english
+
+
+async def test_dossier_rows_tell_the_whole_truth(client: TestClient, db_sessions, settings: Settings) -> None:
+    """A status change reads from → to in the reader's language; a camera or microphone row names
+    whose it is (a mute's actor is the chair); the chair's finalise note and the notice (by its
+    number) are listed as the minutes page lists them."""
+    archived = await archived_case(db_sessions, settings)
+    meeting, rep = archived.meeting_1, archived.world.user_ids["rep_a"]
+    async with db_sessions() as db:
+        await append_event(db, meeting, rep, "participant_paused",
+                           {"participant_id": "p1", "user_id": rep, "kind": "video"})
+        await append_event(db, meeting, archived.world.user_ids["chair"], "participant_muted",
+                           {"participant_id": "p1", "user_id": rep, "kind": "audio"})
+        await db.commit()
+    await sign_in(client, "archivist")
+    api = await (await client.get(f"/api/v1/archive/cases/{archived.world.case_x}/dossier")).json()
+    events = api["meetings"][0]["events"]
+    muted = next(e for e in events if e["type"] == "participant_muted")
+    assert (muted["actor"], muted["subject"], muted["media"]) == ("李主任", "王发改", "audio")
+    started = next(e for e in events if e["type"] == "meeting_status_changed")
+    assert (started["status_from"], started["status_to"]) == ("scheduled", "live")
+    notice = next(f for f in api["files"] if f["name"] == f"meeting-{meeting}/notice.pdf")
+    number = api["meetings"][0]["minutes"]["number"].replace("纪", "告")
+    assert number in notice["note"]["zh"] and number in notice["note"]["en"]
+
+    for lang, rows in (("zh", ("已安排 → 进行中", "王发改 · 摄像头", "王发改 · 麦克风",
+                               "定稿说明：发改局未在期限内确认")),
+                       ("en", ("scheduled → live", "王发改 · camera", "王发改 · microphone",
+                               "Note on finalising: 发改局未在期限内确认"))):
+        # compared without white space: the page's elements split a row into several texts
+        text = "".join(_visible_text(await (await client.get(
+            f"/archive/cases/{archived.world.case_x}?lang={lang}")).text()).split())
+        for row in rows:
+            assert "".join(row.split()) in text, (lang, row)
+        assert number in text
 
 
 def test_every_event_type_has_a_label() -> None:

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
 
+from server.app import build_app
 from server.archive.bag import verify_bag
+from server.db.models import ExportJobRow
 from server.settings import Settings
 from server.web.pages.archive import EXPORT_JOBS
 from tests.api.archive_support import PROJECT_X, archived_case
@@ -88,7 +93,8 @@ async def test_bad_requests_are_answered_at_the_form(client: TestClient, db_sess
                                  ("case", "0000-000000-00-00-000000", "没有符合条件的项目")):
         response = await client.post("/archive/export", data={"csrf_token": token, "kind": kind, "value": value})
         assert response.status == 422 and message in await response.text(), (kind, value)
-    assert client.app is not None and not client.app[EXPORT_JOBS].jobs
+    async with db_sessions() as db:
+        assert await db.scalar(select(func.count()).select_from(ExportJobRow)) == 0
     assert (await client.get("/archive/export/0123456789abcdef/status")).status == 404
 
 
@@ -107,3 +113,74 @@ async def test_only_archivists_and_admins_export(client: TestClient, db_sessions
         assert 'href="/archive/export"' not in await (await client.get("/archive")).text()
     client.session.cookie_jar.clear()
     assert (await client.get(job_url, allow_redirects=False)).status == 302  # sign in first
+
+
+def _job_row(job_id: str, state: str, started: datetime, finished: datetime | None) -> ExportJobRow:
+    return ExportJobRow(id=job_id, kind="case", value=PROJECT_X, requested_by_id=None, requested_by="档案员",
+                        started_at=started, finished_at=finished, state=state, step="bag" if state == "running"
+                        else state, current=PROJECT_X, steps_done=2, steps_total=4, bags=[],
+                        zip_name=None if state == "running" else "old.zip", error="", error_detail="")
+
+
+async def test_a_restart_keeps_finished_jobs_interrupts_running_ones_and_prunes_old_ones(
+        client: TestClient, db_sessions, settings: Settings) -> None:
+    """Jobs are rows: after a restart (a second app on the same database and data directory) the
+    finished export still shows and downloads; one that was running when the process stopped says
+    it was interrupted and its partial files are gone; one finished longer ago than
+    archive.export_keep_days is gone with its files, and so is a directory no job owns that old."""
+    await archived_case(db_sessions, settings)
+    token = (await sign_in(client, "archivist"))["X-CSRF-Token"]
+    done_url = await _start(client, token, "case", PROJECT_X)
+    await _finished(client)
+
+    exports = settings.data_dir / "exports"
+    now = datetime.now(UTC)
+    long_ago = now - timedelta(days=settings.archive.export_keep_days, hours=1)
+    async with db_sessions() as db:
+        db.add(_job_row("aaaaaaaaaaaaaaaa", "running", now - timedelta(minutes=3), None))
+        db.add(_job_row("bbbbbbbbbbbbbbbb", "done", long_ago - timedelta(minutes=5), long_ago))
+        db.add(_job_row("cccccccccccccccc", "done", now - timedelta(days=1), now - timedelta(days=1)))
+        await db.commit()
+    for name, files in (("aaaaaaaaaaaaaaaa", ["bags/partial.txt"]), ("bbbbbbbbbbbbbbbb", ["old.zip"]),
+                        ("cccccccccccccccc", ["old.zip"]), ("orphan-from-before", ["x.zip"])):
+        for relative in files:
+            (exports / name / relative).parent.mkdir(parents=True, exist_ok=True)
+            (exports / name / relative).write_bytes(b"x")
+    old = long_ago.timestamp()
+    os.utime(exports / "orphan-from-before", (old, old))
+
+    async with TestClient(TestServer(build_app(settings), host="127.0.0.1")) as restarted:
+        await sign_in(restarted, "archivist")
+        status = await (await restarted.get(done_url + "/status")).json()
+        assert status["state"] == "done" and status["verified"] and status["kept_until"], status
+        assert (await restarted.get(status["download_url"])).status == 200
+
+        cut = await (await restarted.get("/archive/export/aaaaaaaaaaaaaaaa/status")).json()
+        assert cut["state"] == "failed" and "服务器在导出过程中停止" in cut["error"], cut
+        assert "interrupted" in (await (await restarted.get(
+            "/archive/export/aaaaaaaaaaaaaaaa/status?lang=en")).json())["error"]
+        page = await (await restarted.get("/archive/export/aaaaaaaaaaaaaaaa")).text()
+        assert "本次导出已中断" in page and 'http-equiv="refresh"' not in page
+        assert not (exports / "aaaaaaaaaaaaaaaa").exists()
+
+        assert (await restarted.get("/archive/export/bbbbbbbbbbbbbbbb/status")).status == 404
+        assert not (exports / "bbbbbbbbbbbbbbbb").exists() and not (exports / "orphan-from-before").exists()
+        assert (await restarted.get("/archive/export/cccccccccccccccc/status")).status == 200
+        assert (exports / "cccccccccccccccc" / "old.zip").is_file()
+
+
+async def test_a_job_that_breaks_says_so_in_the_persons_language(client: TestClient, db_sessions,
+                                                                 settings: Settings) -> None:
+    """An export whose bag cannot be written (the exports directory is a file) ends failed with a
+    sentence from the catalog, not the exception's English text (that goes to the log and the row)."""
+    await archived_case(db_sessions, settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "exports").write_bytes(b"not a directory")
+    token = (await sign_in(client, "archivist"))["X-CSRF-Token"]
+    job_url = await _start(client, token, "case", PROJECT_X)
+    await _finished(client)
+    status = await (await client.get(job_url + "/status")).json()
+    assert status["state"] == "failed" and status["error"].startswith("导出失败"), status
+    async with db_sessions() as db:
+        row = await db.get(ExportJobRow, job_url.rsplit("/", 1)[1])
+        assert row is not None and row.error == "failed" and row.error_detail and row.finished_at is not None

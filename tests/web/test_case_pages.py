@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from aiohttp.test_utils import TestClient
 
+from server.db.models import InvestmentCase
 from server.services.clock import centre_today
 from tests.api.case_world import new_case, new_item, row_counts, sign_in, world_with_calendar
 
@@ -145,3 +148,43 @@ async def test_new_case_form_shows_errors_beside_fields_and_writes_nothing(clien
     refused = await client.post("/cases/new", data=_form(headers, **new_case(world)), allow_redirects=False)
     assert refused.status == 403
     assert await row_counts(db_sessions) == before
+
+
+def _approving_select(html: str) -> str:
+    found = re.search(r'<select id="approving_department_id".*?</select>', html, re.S)
+    assert found, "the form has no approving department"
+    return found.group(0)
+
+
+async def test_new_case_form_proposes_the_usual_approving_department(client: TestClient, db_sessions) -> None:
+    """The form offers every department (the centre's own first) and preselects none before any
+    case names one, then the one most cases name; what is chosen is stored and shown on the case,
+    and an unknown one is refused beside the field."""
+    world = await world_with_calendar(db_sessions)
+    headers = await sign_in(client, "chair")
+    first = _approving_select(await _page(client, "/cases/new"))
+    assert "selected" not in first and first.index("凤庆县发展和改革局") < first.index("临沧市发展和改革委员会")
+
+    async with db_sessions() as db:
+        for case_id, department_id in ((world.case_x, world.dept_zrj), (world.case_y, world.dept_zrj)):
+            case = await db.get(InvestmentCase, case_id)
+            assert case is not None
+            case.approving_department_id = department_id
+        await db.commit()
+    usual = _approving_select(await _page(client, "/cases/new"))
+    assert re.search(rf'<option value="{world.dept_zrj}" selected>凤庆县自然资源局</option>', usual)
+
+    response = await client.post("/cases/new", data=_form(headers, **new_case(
+        world, approving_department_id=world.dept_fgj)), allow_redirects=False)
+    assert response.status == 303, (await response.text())[:500]
+    shown = await _page(client, response.headers["Location"])
+    assert '<dd id="approving-department">凤庆县发展和改革局</dd>' in shown
+
+    before = await row_counts(db_sessions)
+    refused = await client.post("/cases/new", data=_form(headers, **new_case(
+        world, code="2611-530921-04-01-712346", approving_department_id=999999)))
+    html = await refused.text()
+    assert refused.status == 422 and "审批部门不存在" in html[html.index('id="approving_department_id-error"'):]
+    assert await row_counts(db_sessions) == before
+    english = await _page(client, "/cases/new?lang=en")
+    assert '<label for="approving_department_id">Approving department</label>' in english

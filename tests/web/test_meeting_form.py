@@ -194,3 +194,23 @@ def test_an_event_type_without_a_label_is_not_shown_as_its_code() -> None:
     assert _event_label("zh", "some_future_event") == "其他记录"
     assert _event_label("en", "some_future_event") == "other record"
     assert _event_label("en", "invitation_excused") != "invitation_excused"
+
+
+async def test_the_lead_defaults_to_the_cases_approving_department(client: TestClient, world: World,
+                                                                   db_sessions) -> None:
+    """A case that names its approving department gets it as the proposed lead even when none of its
+    open items is that department's (the wind farm: 核准 at province level, led by the county 发改局);
+    it is then offered among the other departments, once."""
+    async with db_sessions() as db:
+        case = await db.get(InvestmentCase, world.case_y)
+        assert case is not None
+        case.approving_department_id = world.dept_fgj
+        await db.commit()
+    await sign_in(client, "chair")
+    html = await (await client.get(f"/meetings/new?case={world.case_y}")).text()
+    lead_select = re.search(r'<select id="lead_department_id".*?</select>', html, re.S)
+    assert lead_select is not None
+    lead = lead_select.group(0)
+    assert re.search(rf'<option value="{world.dept_fgj}" selected>凤庆县发展和改革局</option>', lead), lead
+    assert lead.count(f'<option value="{world.dept_fgj}"') == 1 and "selected" not in lead.replace(
+        f'<option value="{world.dept_fgj}" selected>', "")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -123,3 +125,51 @@ async def test_recent_events_use_labels(client: TestClient, world: World, db_ses
     events = html[html.index('id="events-title"'):]
     assert re.search(r"<td>1</td><td>[0-9-]+ [0-9:]+</td><td>王发改</td><td>加入会议</td>", events)
     assert re.search(r"<td>2</td><td>[0-9-]+ [0-9:]+</td><td>—</td><td>开启音视频</td>", events)
+
+
+def _beijing(moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+async def test_the_header_tells_when_the_meeting_was_held(client: TestClient, world: World, db_sessions) -> None:
+    """Once the meeting ran, its header shows the start and end its record holds (Beijing time), the
+    scheduled time beneath; and its room, no longer open, says so instead of offering to join."""
+    chair = await sign_in(client, "chair")
+    scheduled = "2026-12-08 09:30–11:30"
+    before = await _page(client, f"/meetings/{world.meeting_x}")
+    assert f'<span id="meeting-scheduled">{scheduled}</span>' in before and "召开时间" not in before
+
+    for status in ("live", "ended"):
+        moved = await client.post(f"/meetings/{world.meeting_x}/status", data=_form(chair, status=status),
+                                  allow_redirects=False)
+        assert moved.status == 302
+        async with db_sessions() as db:
+            changes = list(await db.scalars(select(MeetingEvent.ts).where(
+                MeetingEvent.meeting_id == world.meeting_x, MeetingEvent.type == "meeting_status_changed")
+                .order_by(MeetingEvent.seq)))
+        html = await _page(client, f"/meetings/{world.meeting_x}")
+        held = re.search(r'<span id="meeting-held">([^<]*)</span>', html)
+        assert held is not None and "<dt>召开时间</dt>" in html, html[:2000]
+        if status == "live":
+            assert held.group(1) == f"{_beijing(changes[0])} 开始，正在进行"
+        else:
+            start, end = _beijing(changes[0]), _beijing(changes[-1])
+            assert held.group(1) == f"{start}–{end[11:] if start[:10] == end[:10] else end}"
+        assert f'<div class="muted" id="meeting-scheduled">计划时间：{scheduled}</div>' in html
+
+    english = await _page(client, f"/meetings/{world.meeting_x}?lang=en")
+    assert "<dt>Held</dt>" in english and f"Scheduled: {scheduled}" in english
+
+    room = await client.get(f"/meetings/{world.meeting_x}/room?lang=zh")
+    page = await room.text()
+    assert room.status == 410 and "会议已结束" in page
+    assert f"本次会议已于 {_beijing(changes[-1])}（北京时间）结束" in page
+    assert 'href="/meetings"' in page and f'href="/meetings/{world.meeting_x}/minutes"' in page
+    assert 'id="room-config"' not in page and 'id="prejoin"' not in page  # no device check, no room
+
+    cancelled = await client.post(f"/meetings/{world.meeting_y}/status", data=_form(chair, status="cancelled"),
+                                  allow_redirects=False)
+    assert cancelled.status == 302
+    room = await client.get(f"/meetings/{world.meeting_y}/room")
+    page = await room.text()
+    assert room.status == 410 and "本次会议已取消" in page and "/minutes" not in page

@@ -42,6 +42,7 @@
     }));
     byId("export-download").href = status.download_url;
     byId("export-zip").textContent = status.zip_name;
+    byId("export-kept").textContent = status.kept_until;
     byId("export-result").hidden = false;
   }
 

@@ -17,7 +17,7 @@ export function describe(participant, everyone, config) {
   if (participant.post) {
     let post = config.labels.post[participant.post] || participant.post;
     const aPresent = everyone.some((p) => p.department_id === participant.department_id && p.post === "A");
-    if (participant.post === "B" && !aPresent) post = `${post}（${t("room.stands_in")}）`;
+    if (participant.post === "B" && !aPresent) post += t("punct.paren", { text: t("room.stands_in") });
     parts.push(post);
   }
   return parts.filter(Boolean).join(" · ");
@@ -88,7 +88,7 @@ export class Grid {
 
   label(tile, participant) {
     const self = participant.id === this.selfId;
-    tile.name.textContent = self ? `${participant.display_name}（${t("room.me")}）` : participant.display_name;
+    tile.name.textContent = self ? participant.display_name + t("punct.paren", { text: t("room.me") }) : participant.display_name;
     tile.meta.textContent = describe(participant, this.everyone(), this.config);
     tile.avatar.textContent = (participant.display_name || "?").slice(0, 1);
     const flags = [];
@@ -103,7 +103,7 @@ export class Grid {
     tile.flags.textContent = flags.join(" ");
     tile.root.classList.toggle("camera-off", cameraOff);
     tile.root.classList.toggle("reconnecting", participant.status === "reconnecting");
-    tile.root.setAttribute("aria-label", `${tile.name.textContent}，${tile.meta.textContent}${flags.length ? "，" + flags.join("，") : ""}`);
+    tile.root.setAttribute("aria-label", [tile.name.textContent, tile.meta.textContent, ...flags].join(t("punct.list")));
   }
 
   remove(participantId) {

@@ -36,7 +36,7 @@
 
   function show(status) {
     if (!state) return;
-    state.textContent = t("recordings.state." + status.state) + (status.message ? "：" + status.message : "");
+    state.textContent = t("recordings.state." + status.state) + (status.message ? t("punct.colon") + status.message : "");
     if (bar) {
       bar.hidden = !(status.state === "queued" || status.state === "running");
       bar.value = status.progress || 0;

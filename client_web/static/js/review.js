@@ -169,11 +169,11 @@ export class Review {
   fillDepartments() {
     const departments = Object.values(this.config.departments);
     for (const department of departments) {
-      this.$("task-department").append(element("option", { value: department.code, text: `${department.name}（${department.level_label}）` }));
+      this.$("task-department").append(element("option", { value: department.code, text: department.name + t("punct.paren", { text: department.level_label }) }));
     }
     // 需转报上级 goes to a province or city department: suggested, but any authority may be named
     for (const department of departments.filter((d) => d.level === "province" || d.level === "city")) {
-      this.$("higher-authorities").append(element("option", { value: department.code, label: `${department.name}（${department.level_label}）` }));
+      this.$("higher-authorities").append(element("option", { value: department.code, label: department.name + t("punct.paren", { text: department.level_label }) }));
     }
   }
 
@@ -228,7 +228,7 @@ export class Review {
     const others = this.room.grid.everyone().filter((p) => p.id !== this.me).map((p) => p.display_name);
     if (!this.isChair) banner.textContent = t("room.meeting.waiting");
     else if (others.length === 0) banner.textContent = t("room.meeting.waiting_nobody");
-    else banner.textContent = t("room.meeting.waiting_chair", { n: others.length, names: others.join("、") });
+    else banner.textContent = t("room.meeting.waiting_chair", { n: others.length, names: others.join(t("punct.list")) });
   }
 
   name(participantId) {
@@ -254,7 +254,7 @@ export class Review {
         element("span", { className: "muted", text: item.department_name }), " ", status, ...actions);
     }));
     const open = this.state.items.find((item) => item.id === this.state.open_item_id);
-    this.$("open-item").textContent = open ? `${open.item_name}（${open.department_name}）` : t("room.agenda.none_open");
+    this.$("open-item").textContent = open ? open.item_name + t("punct.paren", { text: open.department_name }) : t("room.agenda.none_open");
   }
 
   renderHands() {
@@ -322,16 +322,16 @@ export class Review {
     this.$("opinion-list").replaceChildren(...all.map((o) => {
       const item = this.state.items.find((i) => i.id === o.item_id);
       const details = [];
-      if (o.conditions && o.conditions.length) details.push(element("div", { className: "conditions", text: `${t("room.opinion.conditions")}：${o.conditions.join("；")}` }));
-      if (o.reasons) details.push(element("div", { text: `${t("room.opinion.reasons")}：${o.reasons}` }));
-      if (o.legal_basis) details.push(element("div", { text: `${t("room.opinion.legal_basis")}：${o.legal_basis}` }));
-      if (o.refer_to) details.push(element("div", { className: "refer-to", text: `${t("room.opinion.refer_to")}：${this.departmentName(o.refer_to)}` }));
+      if (o.conditions && o.conditions.length) details.push(element("div", { className: "conditions", text: t("room.opinion.conditions") + t("punct.colon") + o.conditions.join(t("punct.semicolon")) }));
+      if (o.reasons) details.push(element("div", { text: t("room.opinion.reasons") + t("punct.colon") + o.reasons }));
+      if (o.legal_basis) details.push(element("div", { text: t("room.opinion.legal_basis") + t("punct.colon") + o.legal_basis }));
+      if (o.refer_to) details.push(element("div", { className: "refer-to", text: t("room.opinion.refer_to") + t("punct.colon") + this.departmentName(o.refer_to) }));
       for (const m of o.materials || []) {
-        details.push(element("div", { text: `${t("room.opinion.material")}：${m.material}${m.detail ? `（${m.detail}）` : ""} · ${t("room.opinion.due_days", { days: m.due_working_days })}` }));
+        details.push(element("div", { text: `${t("room.opinion.material")}${t("punct.colon")}${m.material}${m.detail ? t("punct.paren", { text: m.detail }) : ""} · ${t("room.opinion.due_days", { days: m.due_working_days })}` }));
       }
       return element("li", { "data-opinion": o.opinion_id, "data-kind": o.kind },
         element("strong", { text: o.department_name }), " ",
-        element("span", { className: "badge", text: o.kind_label || this.config.labels.opinion[o.kind] }), " ",
+        element("span", { className: "badge", text: this.opinionLabel(o) }), " ",
         element("span", { className: "muted", text: `${item ? item.item_name : ""} · ${o.by} · ${o.post === "B" ? t("room.stands_in") : ""} ${t("room.opinion.revision", { n: o.revision })}` }),
         ...details);
     }));
@@ -341,6 +341,11 @@ export class Review {
     this.$("amendment-row").hidden = !mine;
     this.$("amendment-reason").required = Boolean(mine);
     this.renderConfirmations();
+  }
+
+  /** An opinion's kind in the page's language (the record's kind_label is the minutes' Chinese). */
+  opinionLabel(o) {
+    return this.config.labels.opinion[o.kind] || o.kind_label;
   }
 
   myDepartmentCode() {
@@ -369,8 +374,8 @@ export class Review {
         }, { disabled: blocked, "aria-label": `${t("room.minutes.confirm", { n: o.revision })} ${item ? item.item_name : ""}` });
       return element("li", { "data-opinion": o.opinion_id, "data-confirmed": confirmed ? "true" : "false" },
         element("strong", { text: item ? item.item_name : "" }), " ",
-        element("span", { className: "badge", text: o.kind_label || this.config.labels.opinion[o.kind] }), " ", status,
-        element("span", { className: "opinion-text muted", text: [o.text, ...(o.conditions || [])].filter(Boolean).join("；") }));
+        element("span", { className: "badge", text: this.opinionLabel(o) }), " ", status,
+        element("span", { className: "opinion-text muted", text: [o.text, ...(o.conditions || [])].filter(Boolean).join(t("punct.semicolon")) }));
     }));
   }
 
@@ -473,7 +478,7 @@ export class Review {
     const tasks = this.state.tasks || [];
     this.$("decision-list").replaceChildren(
       ...decisions.map((d) => element("li", { text: d.text })),
-      ...tasks.map((task) => element("li", { className: "task", text: `${t("room.task.label")}：${task.department_name || task.department_code} · ${task.text} · ${t("room.opinion.due_days", { days: task.due_working_days })}` })));
+      ...tasks.map((task) => element("li", { className: "task", text: `${t("room.task.label")}${t("punct.colon")}${task.department_name || task.department_code} · ${task.text} · ${t("room.opinion.due_days", { days: task.due_working_days })}` })));
   }
 
   // -- participants and moderation ------------------------------------------------------
@@ -539,7 +544,7 @@ export class Review {
       if (response.ok) materials.push(...await response.json());
     }
     list.replaceChildren(...materials.map((m) => element("li", {},
-      button(`${m.title}（${t("room.presentation.pages", { n: m.page_count })}）`, () => this.ask("presentation_open", { material_id: m.id })))));
+      button(m.title + t("punct.paren", { text: t("room.presentation.pages", { n: m.page_count }) }), () => this.ask("presentation_open", { material_id: m.id })))));
     this.$("material-empty").hidden = materials.length > 0;
   }
 

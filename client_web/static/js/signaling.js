@@ -1,6 +1,7 @@
 // The socket.io side of docs/protocol.md: requests with acknowledgements, server events, and a
 // connection that comes back by itself after a drop (the room then resumes with its secret).
 import { io } from "/vendor/socket.io/socket.io.esm.min.js";
+import { t } from "./i18n.js";
 
 const ACK_TIMEOUT_MS = 15000;
 
@@ -63,9 +64,9 @@ export class Signaling {
     try {
       ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, { meeting_id: this.meetingId, ...payload });
     } catch (error) {
-      throw new SignalingError({ code: "no_ack", message: `${event}: 服务器无应答 / no answer`, event });
+      throw new SignalingError({ code: "no_ack", message: t("room.no_answer"), event });
     }
-    if (!ack || !ack.ok) throw new SignalingError((ack && ack.error) || { code: "no_ack", event });
+    if (!ack || !ack.ok) throw new SignalingError((ack && ack.error) || { code: "no_ack", message: t("room.no_answer"), event });
     return ack;
   }
 

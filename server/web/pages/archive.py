@@ -9,6 +9,7 @@ validated bags can be downloaded.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,10 +29,10 @@ from server.services.export_jobs import EXPORTERS, ExportJob, ExportJobs, ScopeK
 from server.web import i18n
 from server.web.api.archive import load_dossier, run_search
 from server.web.api.registry import Call
-from server.web.context import CONTEXT, db
+from server.web.context import CONTEXT, context, db
 from server.web.errors import ApiError
 from server.web.ids import path_id
-from server.web.pages.display import label
+from server.web.pages.display import label, when
 from server.web.pages.render import render, require_page_user
 
 routes = web.RouteTableDef()
@@ -104,25 +105,32 @@ def _exporter(request: web.Request) -> Any:
     return principal
 
 
-def _job(request: web.Request) -> ExportJob:
-    job = request.app[EXPORT_JOBS].get(request.match_info["job"])
+async def _job(request: web.Request) -> ExportJob:
+    job = await request.app[EXPORT_JOBS].get(request.match_info["job"])
     if job is None:
-        raise ApiError(404, "没有这个导出任务（服务重启后任务记录不保留）/ no such export job "
-                            "(jobs are not kept across restarts)", code="not_found")
+        raise ApiError(404, "没有这个导出任务（已完成的任务只保留若干天）/ no such export job "
+                            "(finished jobs are kept for a few days)", code="not_found")
     return job
 
 
-def job_status(lang: str, job: ExportJob) -> dict[str, Any]:
-    """What the job page shows and its script polls (one shape for both)."""
+def job_status(lang: str, job: ExportJob, keep_days: int) -> dict[str, Any]:
+    """What the job page shows and its script polls (one shape for both); `kept_until`, the day
+    a finished job and its zip are removed (archive.export_keep_days)."""
+    removal = job.finished_at + timedelta(days=keep_days) if job.finished_at is not None else None
     return {
         "id": job.id, "state": job.state, "percent": job.percent, "verified": job.verified,
         "step": i18n.translate(lang, f"archive.export.step.{job.step}", case=job.current),
-        "error": job.error,
+        "error": i18n.translate(lang, f"archive.export.error.{job.error}") if job.error else "",
+        "kept_until": i18n.translate(lang, "archive.export.kept_until", day=when(removal)) if removal else "",
         "bags": [{"name": b.name, "files": b.files, "payload_oxum": b.payload_oxum, "valid": b.valid,
                   "problems": b.problems} for b in job.bags],
         "download_url": f"/archive/export/{job.id}/download" if job.zip_path is not None else None,
         "zip_name": zip_name(job) if job.zip_path is not None else None,
     }
+
+
+def _status(request: web.Request, job: ExportJob) -> dict[str, Any]:
+    return job_status(i18n.language(request), job, context(request).settings.archive.export_keep_days)
 
 
 async def _export_form(request: web.Request, kind: str = "", value: str = "", error: str = "",
@@ -154,15 +162,15 @@ async def export_start(request: web.Request) -> web.Response:
     # `kind in SCOPE_KINDS` narrowed kind to a ScopeKind
     if not await cases_in_scope(db(request), kind, value):
         return await _export_form(request, kind, value, i18n.translate(lang, "archive.export.nothing"), 422)
-    job = request.app[EXPORT_JOBS].start(principal, kind, value, request.remote)
+    job = await request.app[EXPORT_JOBS].start(principal, kind, value, request.remote)
     raise web.HTTPSeeOther(f"/archive/export/{job.id}")
 
 
 @routes.get(r"/archive/export/{job:[0-9a-f]{16}}")
 async def export_job_page(request: web.Request) -> web.Response:
     _exporter(request)
-    job = _job(request)
-    status = job_status(i18n.language(request), job)
+    job = await _job(request)
+    status = _status(request, job)
     return render(request, "archive/export_job.html", job=job, view=status, refresh_s=STATUS_REFRESH_S,
                   messages={k: v for k, v in i18n.catalog(i18n.language(request)).items()
                             if k.startswith("archive.export.")})
@@ -171,14 +179,14 @@ async def export_job_page(request: web.Request) -> web.Response:
 @routes.get(r"/archive/export/{job:[0-9a-f]{16}}/status")
 async def export_job_status(request: web.Request) -> web.Response:
     _exporter(request)
-    return web.json_response(job_status(i18n.language(request), _job(request)),
+    return web.json_response(_status(request, await _job(request)),
                              headers={"Cache-Control": "no-store"})
 
 
 @routes.get(r"/archive/export/{job:[0-9a-f]{16}}/download")
 async def export_job_download(request: web.Request) -> web.StreamResponse:
     principal = _exporter(request)
-    job = _job(request)
+    job = await _job(request)
     if job.zip_path is None or not job.zip_path.is_file():
         raise ApiError(404, "导出尚未完成 / the export is not finished", code="not_found")
     await record_access(db(request), principal, "download", f"export:{job.id}", {"zip": job.zip_path.name},

@@ -41,13 +41,15 @@ from server.web.pages.render import render, require_page_user
 routes = web.RouteTableDef()
 
 # Form fields that the models take as integers (strict: a browser sends every value as text).
-INTEGER_FIELDS = frozenset({"organisation_id", "department_id", "statutory_limit_wd", "promised_limit_wd"})
+INTEGER_FIELDS = frozenset({"organisation_id", "department_id", "statutory_limit_wd", "promised_limit_wd",
+                            "approving_department_id"})
 # The registration form's fields by the label the form shows them with (cases.field.*).
 FIELD_LABELS = {"organisation_id": "cases.field.organisation", "division_code": "cases.field.division",
+                "approving_department_id": "cases.field.approving_department",
                 **{name: f"cases.field.{name}" for name in (
                     "project_code", "name", "town", "address", "total_investment", "scale_content", "category",
                     "industry", "investor_type", "funding_source", "planned_start", "planned_finish")}}
-CHOSEN_FIELDS = frozenset({"organisation_id", "division_code", "category", "investor_type"})
+CHOSEN_FIELDS = frozenset({"organisation_id", "division_code", "category", "investor_type", "approving_department_id"})
 # The new-case form's procedure before any case is registered: most county projects are
 # enterprise filings (备案制), and the pair must agree (审批制 is for government investment only).
 FIRST_CASE_KIND = (ManagementCategory.FILING.value, InvestorType.ENTERPRISE.value)
@@ -108,7 +110,7 @@ async def new_case_form(request: web.Request) -> web.Response:
     _require_manager(principal)
     category, investor_type = await _usual_kind(request)
     defaults = {"division_code": context(request).settings.centre.division, "category": category,
-                "investor_type": investor_type}
+                "investor_type": investor_type, "approving_department_id": await _usual_approver(request)}
     return await _render_form(request, defaults, {})
 
 
@@ -120,6 +122,16 @@ async def _usual_kind(request: web.Request) -> tuple[str, str]:
         .group_by(InvestmentCase.category, InvestmentCase.investor_type))
     counts = Counter({(category, investor): n for category, investor, n in rows})
     return counts.most_common(1)[0][0] if counts else FIRST_CASE_KIND
+
+
+async def _usual_approver(request: web.Request) -> str:
+    """The department that approves most of the centre's cases (usually the county 发改局): the
+    likeliest approving department of a new one; "" (choose) before any case names one."""
+    most = await db(request).scalar(
+        select(InvestmentCase.approving_department_id).where(InvestmentCase.approving_department_id.is_not(None))
+        .group_by(InvestmentCase.approving_department_id)
+        .order_by(func.count().desc(), InvestmentCase.approving_department_id).limit(1))
+    return str(most) if most is not None else ""
 
 
 @routes.post("/cases/new")
@@ -209,5 +221,7 @@ async def _render_form(request: web.Request, form: Any, errors: dict[str, str]) 
         form={name: str(form.get(name, "")) for name in NewCase.model_fields}, errors=errors,
         general=[message for name, message in errors.items() if name not in NewCase.model_fields],
         organisations=await list_organisations(db(request)), divisions=await list_divisions(db(request)),
+        departments=sorted(await list_departments(db(request)),  # the centre's own first (stable sort)
+                           key=lambda d: d.division_code != context(request).settings.centre.division),
         labels=_labels(i18n.language(request)),
     )

@@ -17,6 +17,7 @@ from multidict import MultiDict, MultiDictProxy
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from record.reducer import fold
 from server.auth.policy import is_meeting_chair
 from server.auth.principal import Principal
 from server.db.models import ApprovalItem, InvestmentCase, Meeting, MeetingEvent, User
@@ -24,7 +25,7 @@ from server.domain.divisions import Level
 from server.domain.meetings import ALLOWED_TRANSITIONS, MeetingStatus
 from server.domain.roles import Post, Role
 from server.services.clock import CENTRE_TZ
-from server.services.eventlog import recent_events
+from server.services.eventlog import read_record, recent_events
 from server.services.meeting_proposal import a_post_names, propose
 from server.services.meetings import (
     EXCUSABLE_STATUSES,
@@ -150,6 +151,16 @@ async def _actor_names(request: web.Request, events: list[MeetingEvent]) -> dict
     return {user_id: name for user_id, name in rows}
 
 
+def _held(lang: str, started: datetime | None, ended: datetime | None) -> str:
+    """When the meeting really ran, as its record has it (the start and end the minutes print),
+    in Beijing time; "" before it started."""
+    if started is None:
+        return ""
+    if ended is None:
+        return i18n.translate(lang, "meetings.held_live", start=when(started))
+    return span(started, ended)
+
+
 @routes.get(r"/meetings/{id:\d+}")
 async def meeting_page(request: web.Request) -> web.Response:
     me = require_page_user(request)
@@ -177,9 +188,11 @@ async def meeting_page(request: web.Request) -> web.Response:
         })
     events = await recent_events(db(request), meeting.id, RECENT_EVENTS)
     actors = await _actor_names(request, events)
+    record = fold(await read_record(db(request), meeting.id))
     return render(
         request, "meetings/detail.html", meeting=meeting, meeting_status=_status_view(lang, meeting.status),
-        span=span(meeting.scheduled_start, meeting.scheduled_end), departments=departments,
+        span=span(meeting.scheduled_start, meeting.scheduled_end), held=_held(lang, record.started, record.ended),
+        departments=departments,
         applicants=applicants, cases=detail.cases, member=MEMBER,
         sites=[(label(lang, level), sites) for level, sites in sites_by_level(meeting)],
         events=[{"seq": e.seq, "when": when(e.ts),

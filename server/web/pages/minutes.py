@@ -22,9 +22,9 @@ from minutes.edit import TextEdit
 from server.auth.policy import is_meeting_chair
 from server.auth.principal import Principal
 from server.domain.opinions import OpinionKind
-from server.domain.roles import Role
+from server.domain.roles import Post, Role
 from server.services.meetings import MeetingError
-from server.services.minutes_reading import Reader, readable_version, reader_for
+from server.services.minutes_reading import Reader, readable_version, reader_for, reader_notice
 from server.services.minutes_state import AWAITING, OPEN_STATUSES, MinutesError, minutes_of
 from server.services.minutes_workflow import (
     AMENDMENT,
@@ -93,7 +93,7 @@ async def minutes_page(request: web.Request) -> web.Response:
     is_chair = is_meeting_chair(me, reader.meeting.chair_id)
     values: dict[str, Any] = {"meeting": reader.meeting, "state": state, "is_chair": is_chair,
                               "version": None, "editing": False, "editor": [], "own_opinions": [], "answers": [],
-                              "may_answer": False, "kinds": [], "notice": False, "whole": reader.whole_minutes,
+                              "may_answer": False, "kinds": [], "notice": [], "whole": reader.whole_minutes,
                               "saved": "saved" in request.query}
     if state is not None:
         raw = request.query.get("version", "")
@@ -110,16 +110,28 @@ async def minutes_page(request: web.Request) -> web.Response:
         values.update(
             version=shown, versions=reader.versions(), minutes=minutes, editing=editing,
             editor=editor_sections(minutes, t, lang) if editing else [],
-            answers=[{"department": a.department, "answer": a.answer, "when": when(a.answer.at) if a.answer else ""}
+            answers=[{"department": a.department, "answer": a.answer, "when": when(a.answer.at) if a.answer else "",
+                      "post": label(lang, Post(a.answer.post)) if a.answer else ""}
                      for a in state.answers] if reader.drafts else [],
             may_answer=(me.role == Role.CHIEF_REP and current.status == AWAITING and department_code is not None),
             own_opinions=_own_opinions(me, reader, department_code),
             kinds=[{"value": k.value, "label": label(lang, k)} for k in OpinionKind],
-            notice=state.latest_final is not None,
+            notice=_notice_numbers(reader),
             edit_batches=edit_batches(state.edits, latest, t, lang, EDIT) if reader.drafts else [],
             amendment_batches=edit_batches(state.edits, latest, t, lang, AMENDMENT) if reader.drafts else [],
         )
     return render(request, "minutes/page.html", **values)
+
+
+def _notice_numbers(reader: Reader) -> list[str]:
+    """The numbers of the 一次性告知书 this reader is given with the final minutes (a letter per
+    applicant), as the dossier lists it; none before the final or for a reader without a case in it."""
+    if reader.state is None or reader.state.latest_final is None:
+        return []
+    try:
+        return [letter.number for letter in reader_notice(reader).letters]
+    except MinutesError:
+        return []
 
 
 def _code_of(state: Any, department_id: int) -> str | None:

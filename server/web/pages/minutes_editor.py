@@ -24,10 +24,14 @@ Translate = Callable[..., str]
 
 @dataclass(frozen=True)
 class Line:
-    """A read-only line of the document shown for context: its label set apart, then the text."""
+    """A read-only line of the document shown for context: its label set apart, then the text.
+    What the document itself says is quoted as printed, in Chinese whatever the page's language
+    (the page declares it so): the text of a fact, the label and text of a department's words."""
 
     label: str
     text: str
+    quote_label: bool = False
+    quote_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,10 +88,11 @@ def editor_sections(minutes: Minutes, t: Translate, lang: str) -> list[Section]:
         text = texts[path]
         return EditField(path, text_label(text, t, lang), text.text, hint)
 
-    overview = Part(lines=[Line(t("minutes.editor.fact.meeting"), minutes.meeting_title),
-                           Line(t("minutes.editor.fact.time"), meeting_time(minutes)),
-                           Line(t("minutes.editor.fact.place"), minutes.place),
-                           Line(t("minutes.editor.fact.chair"), f"{minutes.chair_unit} {minutes.chair.name}")],
+    overview = Part(lines=[Line(t("minutes.editor.fact.meeting"), minutes.meeting_title, quote_text=True),
+                           Line(t("minutes.editor.fact.time"), meeting_time(minutes), quote_text=True),
+                           Line(t("minutes.editor.fact.place"), minutes.place, quote_text=True),
+                           Line(t("minutes.editor.fact.chair"), f"{minutes.chair_unit} {minutes.chair.name}",
+                                quote_text=True)],
                     fields=[field_of("summary")])
     sections = [("overview", [overview])]
     reviewed = [item for item in minutes.items if item.reviewed]
@@ -114,8 +119,8 @@ def editor_sections(minutes: Minutes, t: Translate, lang: str) -> list[Section]:
 def _item_lines(item: Item) -> list[Line]:
     """What the departments said on an item, as the document prints it (not editable here: an
     opinion changes only through its own department)."""
-    return ([Line(_speaker(o), _opinion_text(o)) for o in item.opinions]
-            + [Line(a.department, a.statement) for a in item.absent])
+    return ([Line(_speaker(o), _opinion_text(o), quote_label=True, quote_text=True) for o in item.opinions]
+            + [Line(a.department, a.statement, quote_label=True, quote_text=True) for a in item.absent])
 
 
 def _speaker(opinion: Opinion) -> str:

@@ -28,7 +28,7 @@ from server.web.pages.render import render, require_page_user
 
 routes = web.RouteTableDef()
 
-BROWSER_KEYS = ("recordings.",)
+BROWSER_KEYS = ("recordings.", "punct.")
 KIND_ICONS = {"agenda": "§", "opinion": "✎", "speaker": "🗣", "start": "▶"}
 
 
