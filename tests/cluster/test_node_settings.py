@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from server.settings import SettingsError, load_settings
+from server.settings import CONFIG_ENV, REPO_ROOT, SettingsError, load_settings
+from server.signaling.ice import parse_entries
 
 PG = {"url": "postgresql+asyncpg://lianshen@127.0.0.1:5432/lianshen"}
 NODE = {"id": "city-1", "level": "City", "signaling_url": "https://city.example:8443/",
@@ -42,3 +43,20 @@ def test_what_several_nodes_need_is_checked_at_start(tmp_path: Path, database: d
                                                      named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings(data_dir=tmp_path, database=database, auth=auth, node=node)
+
+
+EXAMPLES = sorted((REPO_ROOT / "config" / "cluster").glob("*.toml"))
+
+
+def test_the_three_node_example_is_one_system_of_three_levels(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIANSHEN_AUTH_TOKEN_SECRET", "the-same-secret-on-every-node")
+    nodes = []
+    for path in EXAMPLES:
+        monkeypatch.setenv(CONFIG_ENV, str(path))
+        settings = load_settings()
+        assert parse_entries(settings.sfu), path  # each node hands out its own segment's TURN server
+        nodes.append(settings)
+    assert sorted(s.node.level for s in nodes) == ["city", "county", "province"]
+    assert len({s.node.id for s in nodes}) == len({s.node.signaling_url for s in nodes}) == 3
+    assert len({(s.node.redis_url, s.node.namespace, s.database.url) for s in nodes}) == 1
+    assert all(s.node.media_addresses == s.sfu.ice_gather_addresses for s in nodes)
