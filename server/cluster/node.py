@@ -47,6 +47,8 @@ class ClusterNode:
         self._started_at = time.time()
         self.homes: set[int] = set()
         """Meetings whose home this node is (claimed at their first live join here)."""
+        self._unclaimed: set[int] = set()
+        """Meetings whose claim found the directory away: the next heartbeat claims them."""
         self._listening: set[int] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -70,17 +72,22 @@ class ClusterNode:
             self._listening.add(meeting.id)
             meeting.log.listen(self._logged)
         if meeting.id not in self.homes:
-            try:
-                if await self.directory.claim_home(meeting.id, self.settings.id) == self.settings.id:
-                    self.homes.add(meeting.id)
-                    logger.info("meeting %s: home node is %s", meeting.id, self.settings.id)
-            except DIRECTORY_ERRORS as exc:
-                logger.warning("meeting %s: the directory is away (%s); home not claimed yet", meeting.id, exc)
+            await self._claim(meeting.id)
         self._wake.set()
+
+    async def _claim(self, meeting_id: int) -> None:
+        try:
+            if await self.directory.claim_home(meeting_id, self.settings.id) == self.settings.id:
+                self.homes.add(meeting_id)
+                logger.info("meeting %s: home node is %s", meeting_id, self.settings.id)
+        except DIRECTORY_ERRORS as exc:
+            self._unclaimed.add(meeting_id)
+            logger.warning("meeting %s: the directory is away (%s); home not claimed yet", meeting_id, exc)
 
     async def closing(self, meeting: LiveMeeting) -> None:
         """The meeting ends here: its home (if ours) is free for the next first join."""
         self._listening.discard(meeting.id)
+        self._unclaimed.discard(meeting.id)
         if meeting.id in self.homes:
             self.homes.discard(meeting.id)
             try:
@@ -125,6 +132,10 @@ class ClusterNode:
 
     async def beat(self) -> None:
         """Write this node's entries once (the heartbeat loop's step; tests call it directly)."""
+        for meeting_id in sorted(self._unclaimed):
+            self._unclaimed.discard(meeting_id)
+            if meeting_id in self._signaling.meetings:
+                await self._claim(meeting_id)
         lost = await self.directory.announce(self.record, self.participants(), self.homes)
         for meeting_id in lost:
             logger.warning("meeting %s: home lease lost to another node", meeting_id)

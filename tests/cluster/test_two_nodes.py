@@ -104,10 +104,9 @@ async def test_two_nodes_one_system(tmp_path: Path, database_url: str, world: Wo
         answer = await rep_city_on_province.call("join", {"meeting_id": world.meeting_x})
         assert redirect_of(answer) == ("city", city.url)
         assert answer["room_url"] == f"{city.url}/meetings/{world.meeting_x}/room"
-        applicant = BotClient(province.url, world.meeting_x, cookie=applicant_on_city._cookie, name="applicant")
-        bots.append(applicant)
-        await applicant.connect()
+        applicant = await bot(city, "applicant")  # the bot follows the answer (as the room page does)
         assert (await applicant.join())["capacity"] == "applicant"
+        assert applicant.url == province.url
 
         # The directory and `lianshen node status` show who is where.
         async with asyncio.timeout(10):
