@@ -2,9 +2,9 @@
 
 Proves on real processes: a room broadcast crosses nodes both ways (socket.io's Redis manager);
 a participant who reaches a node that does not serve them is pointed to the one that does, and
-joins there with the same session; both nodes write one meeting's log without breaking its chain;
-`lianshen node status` shows both; a node killed with SIGKILL leaves the directory within its
-lease, and a node stopped cleanly leaves it at once.
+joins there with the same session; a join link issued on one node works on the other; both nodes
+write one meeting's log without breaking its chain; `lianshen node status` shows both; a node
+killed with SIGKILL leaves the directory within its lease, and one stopped cleanly at once.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 import pytest_asyncio
 
@@ -107,17 +108,25 @@ async def test_two_nodes_one_system(tmp_path: Path, database_url: str, world: Wo
         applicant = await bot(city, "applicant")  # the bot follows the answer (as the room page does)
         assert (await applicant.join())["capacity"] == "applicant"
         assert applicant.url == province.url
+        # A join link issued on one node works on every node, and a redirect does not use it up.
+        token = await _join_token(city.url, world.meeting_x,
+                                  {"guest_name": "省发改委联络员", "guest_unit": "云南省发改委"})
+        guest = BotClient(city.url, world.meeting_x, token=token, name="guest")
+        bots.append(guest)
+        await guest.connect()
+        assert (await guest.join())["capacity"] == "observer" and guest.url == province.url
 
         # The directory and `lianshen node status` show who is where.
         async with asyncio.timeout(10):
-            await until(lambda: _participant_count(directory, "prov", 2))
+            await until(lambda: _participant_count(directory, "prov", 3))
         assert [p.id for p in await directory.participants("city")] == [rep_city.participant_id]
         status, out, err = await province.command("node", "status", "--json")
         assert status == 0, err
         shown = {node["id"]: node for node in json.loads(out)["nodes"]}
         assert shown["prov"]["homes"] == [world.meeting_x] and shown["city"]["homes"] == []
         assert shown["city"]["level"] == "city" and shown["city"]["signaling_url"] == city.url
-        assert {p["display_name"] for p in shown["prov"]["participants"]} == {"李主任", "张峰"}
+        assert {p["display_name"] for p in shown["prov"]["participants"]} == {"李主任", "张峰", "省发改委联络员"}
+        assert shown["city"]["media_addresses"] == ["127.0.0.1"]
 
         # kill -9 the city node: its entries expire within the lease; the province node lives on.
         city.kill()
@@ -143,6 +152,17 @@ async def test_two_nodes_one_system(tmp_path: Path, database_url: str, world: Wo
         # A clean stop leaves the directory at once, without waiting for the lease.
         assert await province.stop() == 0
     assert await directory.nodes() == [] and await directory.home_of(world.meeting_x) is None
+
+
+async def _join_token(url: str, meeting_id: int, body: dict[str, str]) -> str:
+    """A join link from the real endpoint of the node at ``url``, as the meeting's chair."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        login = await http.post(f"{url}/api/v1/auth/login", json={"username": "chair", "password": PASSWORD})
+        csrf = (await login.json())["csrf_token"]
+        response = await http.post(f"{url}/api/v1/meetings/{meeting_id}/join-tokens", json=body,
+                                   headers={"X-CSRF-Token": csrf})
+        assert response.status == 201, await response.text()
+        return str((await response.json())["token"])
 
 
 async def _node_ids(directory: Directory, expected: set[str]) -> bool:
