@@ -19,7 +19,8 @@ from typing import Any
 
 from .conftest import RedisSpace
 
-READY_TIMEOUT_S = 90.0
+READY_TIMEOUT_S = 150.0
+"""Starting imports the whole server (aiortc, PyAV, WeasyPrint): seconds, or minutes on a loaded machine."""
 TOKEN_SECRET = "cluster-test-token-secret-0123456789"
 
 
@@ -77,8 +78,9 @@ def node_env(data_dir: Path, node_id: str, level: str, url: str, database_url: s
 
 
 async def start_node(base: Path, node_id: str, level: str, database_url: str, space: RedisSpace,
-                     lease_seconds: float) -> Node:
-    """Start a node and return once it serves (it prints its URL when listening)."""
+                     lease_seconds: float, started: list[Node]) -> Node:
+    """Start a node and return once it serves (it prints its URL when listening). It is added to
+    ``started`` at once, so the test's teardown ends it even if it never got ready."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     data_dir = base / node_id
@@ -89,6 +91,7 @@ async def start_node(base: Path, node_id: str, level: str, database_url: str, sp
             sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(port),
             env=env, stdout=asyncio.subprocess.PIPE, stderr=stderr)
     node = Node(node_id, level, url, env, process)
+    started.append(node)
     assert process.stdout is not None
     seen: list[str] = []
     async with asyncio.timeout(READY_TIMEOUT_S):

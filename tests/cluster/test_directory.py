@@ -56,7 +56,7 @@ async def test_a_silent_node_expires_within_its_lease(directory: Directory, redi
     async with asyncio.timeout(LEASE_S + 1.0):
         await until(lambda: _empty(redis_space))
 
-    assert time.monotonic() - start <= LEASE_S + 0.2  # Redis deletes expired keys within ~100 ms of their time
+    assert time.monotonic() - start <= LEASE_S + 0.5  # Redis deletes expired keys within ~100 ms of their time
     assert await directory.nodes() == [] and await directory.home_of(7) is None
 
 
