@@ -10,6 +10,7 @@ import jinja2
 from aiohttp import web
 
 from server.auth.passwords import configure_hashing
+from server.cluster.node import attach as attach_cluster
 from server.context import AppContext
 from server.db.engine import create_engine, session_factory
 from server.live_recording import attach as attach_recording
@@ -75,6 +76,8 @@ def build_app(settings: Settings) -> web.Application:
         await app[CONTEXT].engine.dispose()
 
     app.on_cleanup.append(_dispose)
-    attach_recording(app, context, attach_signaling(app, context))
+    signaling = attach_signaling(app, context)
+    attach_recording(app, context, signaling)
+    attach_cluster(app, signaling)
     attach_exports(app)
     return app

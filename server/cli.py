@@ -174,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     recording_commands(commands)
     from server.cli_backup import add_commands as backup_commands
     backup_commands(commands)
+    from server.cli_node import add_commands as node_commands
+    node_commands(commands)
     return parser
 
 

@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from server.cluster.settings import NodeSettings
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "default.toml"
 CONFIG_ENV = "LIANSHEN_CONFIG"
@@ -188,6 +190,16 @@ class Settings(BaseSettings):
     recording: RecordingSettings = RecordingSettings()
     materials: MaterialsSettings = MaterialsSettings()
     archive: ArchiveSettings = ArchiveSettings()
+    node: NodeSettings = NodeSettings()
+
+    @model_validator(mode="after")
+    def _nodes_share_their_state(self) -> Settings:
+        """Several nodes (Redis configured) must see one database and accept each other's join links."""
+        if self.node.clustered and not self.database.url.startswith("postgresql+asyncpg://"):
+            raise ValueError("node.redis_url: several nodes share one PostgreSQL database (database.url)")
+        if self.node.clustered and not self.auth.token_secret:
+            raise ValueError("node.redis_url: several nodes sign join links with one auth.token_secret")
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -31,7 +31,7 @@ COMMANDS = [["serve"], ["demo"], ["db"], ["db", "upgrade"], ["user"], ["user", "
             ["archive"], ["archive", "verify"], ["archive", "export"], ["archive", "verify-bag"],
             ["archive", "reindex"],
             ["recording"], ["recording", "list"], ["recording", "compose"], ["recording", "verify"],
-            ["backup"], ["backup", "verify"], ["restore"]]
+            ["backup"], ["backup", "verify"], ["restore"], ["node"], ["node", "status"]]
 
 
 def run(args: list[str], data_dir: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -129,3 +129,12 @@ async def test_demo_is_idempotent_and_writes_demo_json(tmp_path: Path) -> None:
     assert [m["minutes_number"] for m in drafted] == [f"凤联审纪〔{drafted[0]['scheduled_start'][:4]}〕1号"]
     assert all(meeting["cases"] and meeting["id"] and meeting["title"] for meeting in demo["meetings"])
     assert "URL: http://127.0.0.1:8080/" in first.stdout
+
+
+def test_node_status_on_a_single_node_says_there_is_no_cluster(tmp_path: Path) -> None:
+    env = {**os.environ, "LIANSHEN_DATA_DIR": str(tmp_path)}
+    env.pop("LIANSHEN_NODE_REDIS_URL", None)
+    single = subprocess.run([sys.executable, "-m", "server", "node", "status"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert single.returncode == 2
+    assert "no Redis is configured" in single.stderr and "单节点" in single.stderr

@@ -118,6 +118,11 @@ class BotClient:
         if resume is not None:
             request.update(resume=resume, keep_media=keep_media)
         ack = await self.call("join", request)
+        if ack["status"] == "redirect":  # another node serves us: join there, once
+            await self._move_to(ack["node"]["signaling_url"])
+            ack = await self.call("join", request)
+            if ack["status"] == "redirect":
+                raise BotError("redirect_loop", f"{self.url} sent us on to {ack['node']['signaling_url']}")
         if ack["status"] == "lobby":
             if lobby_timeout <= 0:
                 self.joined = ack
@@ -135,6 +140,15 @@ class BotClient:
                                            ice_servers=ack["ice_servers"])
         self._ready.set()
         return ack
+
+    async def _move_to(self, url: str) -> None:
+        """Reconnect to the node a join answer named (docs/protocol.md §3): the session cookie and
+        a join token are good on every node of the system."""
+        if url.rstrip("/") == self.url:
+            raise BotError("redirect_loop", f"the node at {url} sent us to itself")
+        await self.sio.disconnect()
+        self.url = url.rstrip("/")
+        await self.connect()
 
     async def publish(self, kinds: Sequence[str] = ("video", "audio")) -> dict[str, Any]:
         """Publish the looping clips: ``video``, ``audio`` and optionally a ``screen``."""

@@ -30,7 +30,7 @@ from server.services.live_meeting import LiveFacts, load_live_facts
 from server.sfu import Sfu
 from server.signaling import messages, sdp, tokens
 from server.signaling.admission import CHAIR, OBSERVER, OPEN_STATUSES, invited_capacity
-from server.signaling.auth import authenticate
+from server.signaling.auth import Identity, authenticate
 from server.signaling.connection import Connection, Handlers
 from server.signaling.errors import SignalingError
 from server.signaling.events import MeetingLog
@@ -54,6 +54,7 @@ UNDECODABLE_MESSAGE = ("事件数据无法解码：须为 [事件名, 数据]，
 
 
 MeetingHook = Callable[[LiveMeeting], Awaitable[None]]
+JoinRouter = Callable[[Identity, int], Awaitable[dict[str, Any] | None]]
 
 
 @dataclass
@@ -65,6 +66,9 @@ class MeetingHooks:
     """Awaited after each join has been admitted (before the join is answered)."""
     closing: list[MeetingHook] = field(default_factory=list)
     """Awaited when a live meeting closes (emptied, or the server shuts down), before it does."""
+    route: JoinRouter | None = None
+    """Asked before a new join is admitted: a join answer sending the person to another node
+    (server.cluster), or None to serve them here."""
 
 
 class Signaling:
@@ -76,6 +80,7 @@ class Signaling:
         self.sfu = sfu
         self._ice_entries = ice_entries
         self.spool = EventSpool(context.settings.data_dir / "eventlog-spool")
+        node = context.settings.node
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
             async_handlers=False,
@@ -89,6 +94,9 @@ class Signaling:
             logger=False,
             engineio_logger=False,
             serializer=TolerantPacket,  # undecodable packets are refused, not silently dropped
+            # Several nodes: room broadcasts and emits to a connection cross nodes through Redis.
+            client_manager=socketio.AsyncRedisManager(node.redis_url, channel=f"{node.namespace}:socketio")
+            if node.clustered else None,
         )
         answer_oversized(self.sio)
         self.sio.on("connect", self._connect)
@@ -345,6 +353,10 @@ class Signaling:
             raise SignalingError("unauthenticated")
         if identity.token is not None and identity.token.meeting_id != message.meeting_id:
             raise SignalingError("token_wrong_meeting")
+        if self.hooks.route is not None:
+            elsewhere = await self.hooks.route(identity, message.meeting_id)
+            if elsewhere is not None:
+                return elsewhere
         meeting = await self._live(message.meeting_id, create=True)
         assert meeting is not None
         try:

@@ -145,6 +145,7 @@ def _reaches(graph: dict[str, set[str]], module: str, prefix: str) -> list[str]:
 
 @pytest.mark.parametrize(("importer", "imported"), [
     ("server.signaling", "server.recording"),  # the composition root wires recording in
+    ("server.signaling", "server.cluster"),  # and the cluster (server.cluster.node.attach)
     ("server.recording", "server.signaling"),
     ("server.signaling", "server.web"),
     ("server.recording", "server.web"),

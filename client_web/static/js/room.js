@@ -158,6 +158,12 @@ class Room {
       this.setConnection("lobby");
       return; // lobby_admitted makes us join again
     }
+    if (ack.status === "redirect") {
+      // Another node serves this person (their level's node, or the meeting's home): its room page.
+      this.end("room.moved");
+      window.location.assign(ack.room_url);
+      return;
+    }
     this.applySnapshot(ack);
     this.startMedia(ack.ice_servers);
   }

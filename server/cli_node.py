@@ -1,0 +1,84 @@
+"""`lianshen node status`: the nodes of the system as the directory in Redis shows them.
+
+Read from Redis only (any node's settings will do: they name the same Redis and namespace), so it
+answers while a node is down, and shows what a participant's join is routed by. Exit status 2 when
+this is a single node (no Redis configured), 1 when Redis does not answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from dataclasses import asdict
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from server.cli_settings import settings_from
+from server.cluster.directory import Directory
+from server.cluster.settings import NodeSettings
+
+NO_REDIS = ("单节点运行，未配置 Redis（node.redis_url / LIANSHEN_NODE_REDIS_URL），没有其他节点可列出 / "
+            "a single node: no Redis is configured (node.redis_url / LIANSHEN_NODE_REDIS_URL), so there "
+            "are no other nodes to list")
+
+
+async def read_status(settings: NodeSettings) -> list[dict[str, Any]]:
+    """Every living node with its homes and participants, as plain data."""
+    directory = Directory.connect(settings.redis_url, settings.namespace, settings.lease_seconds)
+    try:
+        now = time.time()
+        return [{**asdict(node), "heartbeat_age_s": round(now - node.heartbeat_at, 1),
+                 "homes": await directory.homes(node.id),
+                 "participants": [asdict(p) for p in await directory.participants(node.id)]}
+                for node in await directory.nodes()]
+    finally:
+        await directory.close()
+
+
+def _table(nodes: list[dict[str, Any]]) -> list[str]:
+    header = ("node", "level", "signaling URL", "media", "heartbeat", "home of meetings", "participants")
+    rows = [(n["id"], n["level"] or "-", n["signaling_url"], ",".join(n["media_addresses"]) or "-",
+             f"{n['heartbeat_age_s']:.1f} s ago", ",".join(map(str, n["homes"])) or "-",
+             str(len(n["participants"]))) for n in nodes]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+             for row in [header, *rows]]
+    for node in nodes:
+        lines += [f"  {node['id']}: meeting {p['meeting_id']}: {p['display_name']}"
+                  f"{' (' + p['unit'] + ')' if p['unit'] else ''} [{p['id']}]" for p in node["participants"]]
+    return lines
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    node = settings_from(args).node
+    if not node.clustered:
+        print(NO_REDIS, file=sys.stderr)
+        return 2
+    try:
+        nodes = asyncio.run(read_status(node))
+    except (RedisError, OSError) as exc:
+        print(f"Redis 无法连接 / Redis does not answer at {node.redis_url}: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"namespace": node.namespace, "nodes": nodes}, ensure_ascii=False, indent=2))
+    elif not nodes:
+        print(f"no living node in namespace {node.namespace!r} (none has sent a heartbeat within its lease)")
+    else:
+        print("\n".join(_table(nodes)))
+    return 0
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    node = subparsers.add_parser("node", help="the nodes of a system of several (Redis)",
+                                 description="The nodes of a system of several, from the directory in Redis.")
+    commands = node.add_subparsers(dest="node_command", required=True, metavar="COMMAND")
+    p = commands.add_parser("status", help="list the living nodes, their meetings and participants",
+                            description="List the living nodes (id, level, URLs, last heartbeat, meetings "
+                                        "they are home of, participants). Exit 2 on a single node "
+                                        "(no Redis configured), 1 when Redis does not answer.")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_status)

@@ -1,0 +1,187 @@
+"""Two `lianshen serve` nodes, one system: a province node and a city node sharing PostgreSQL and Redis.
+
+Proves on real processes: a room broadcast crosses nodes both ways (socket.io's Redis manager);
+a participant who reaches a node that does not serve them is pointed to the one that does, and
+joins there with the same session; a join link issued on one node works on the other; both nodes
+write one meeting's log without breaking its chain; `lianshen node status` shows both; a node
+killed with SIGKILL leaves the directory within its lease, and one stopped cleanly at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from server.bot.media import audio_clip, video_clip
+from server.bot.signaling import BotClient, sign_in
+from server.cluster.directory import Directory
+from server.db.engine import create_engine, session_factory
+from server.db.models import Invitation
+from server.domain.roles import Post, Role
+from server.services.eventlog import verify_meeting_log
+from server.services.people import NewPerson, create_person
+from tests.world import PASSWORD, World, build_world
+
+from .conftest import RedisSpace, until
+from .nodes import Node, redirect_of, start_node
+
+LEASE_S = 3.0
+
+pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.timeout(420),
+              pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
+
+
+@pytest_asyncio.fixture
+async def world(database_url: str) -> AsyncIterator[World]:
+    """The test world, with the city's development commission invited to meeting X and its A post."""
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    world = await build_world(sessions)
+    async with sessions() as db:
+        db.add(Invitation(meeting_id=world.meeting_x, capacity="observer", department_id=world.dept_city))
+        user = await create_person(db, NewPerson("rep_city", "孙市发改", Role.CHIEF_REP, PASSWORD, "LC-FGW", Post.A))
+        world.user_ids["rep_city"] = user.id
+        await db.commit()
+    yield world
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def started() -> AsyncIterator[list[Node]]:
+    """The nodes a test started; whatever is still running at its end is killed."""
+    nodes: list[Node] = []
+    yield nodes
+    for node in nodes:
+        node.kill()
+        await node.process.wait()
+
+
+@pytest_asyncio.fixture
+async def directory(redis_space: RedisSpace) -> AsyncIterator[Directory]:
+    directory = Directory.connect(redis_space.url, redis_space.namespace, LEASE_S)
+    yield directory
+    await directory.close()
+
+
+async def test_two_nodes_one_system(tmp_path: Path, database_url: str, world: World, redis_space: RedisSpace,
+                                    directory: Directory, started: list[Node]) -> None:
+    province, city, *_clips = await asyncio.gather(
+        start_node(tmp_path, "prov", "province", database_url, redis_space, LEASE_S, started),
+        start_node(tmp_path, "city", "city", database_url, redis_space, LEASE_S, started),
+        # The bots' clips are encoded once, on first use: not on the event loop, where it would
+        # hold up the joined bots' heartbeats on a busy machine (and have them dropped).
+        asyncio.to_thread(video_clip), asyncio.to_thread(audio_clip))
+    bots: list[BotClient] = []
+
+    async def bot(node: Node, username: str) -> BotClient:
+        client = BotClient(node.url, world.meeting_x, cookie=await sign_in(node.url, username, PASSWORD),
+                           name=username)
+        bots.append(client)
+        await client.connect()
+        return client
+
+    try:
+        async with asyncio.timeout(10):
+            await until(lambda: _node_ids(directory, {"prov", "city"}))
+
+        # The chair (no level) reaches the province node first: it serves the meeting's first live
+        # join and becomes its home. The city's representative is served by the city node.
+        chair = await bot(province, "chair")
+        assert (await chair.join())["capacity"] == "chair"
+        assert await directory.home_of(world.meeting_x) == "prov"
+        rep_city = await bot(city, "rep_city")
+        joined = await rep_city.join()
+        assert joined["status"] == "joined" and joined["capacity"] == "observer"
+
+        # Room broadcasts cross nodes both ways.
+        await chair.wait_event(lambda name, data: name == "participant_joined"
+                               and data["participant"]["id"] == rep_city.participant_id)
+        await chair.call("chat_send", {"meeting_id": world.meeting_x, "text": "市里能听到吗？"})
+        _, chat = await rep_city.wait_event("chat_message")
+        assert (chat["text"], chat["participant_id"]) == ("市里能听到吗？", chair.participant_id)
+
+        # Who reaches a node that does not serve them is told where to go, and joins there with
+        # the same session: the applicant (no level) goes to the meeting's home, the county's
+        # representative too (no county node here), the city's representative to the city node.
+        applicant_on_city = await bot(city, "applicant")
+        assert redirect_of(await applicant_on_city.call("join", {"meeting_id": world.meeting_x})) == (
+            "prov", province.url)
+        rep_a_on_city = await bot(city, "rep_a")
+        assert redirect_of(await rep_a_on_city.call("join", {"meeting_id": world.meeting_x}))[0] == "prov"
+        rep_city_on_province = await bot(province, "rep_city")
+        answer = await rep_city_on_province.call("join", {"meeting_id": world.meeting_x})
+        assert redirect_of(answer) == ("city", city.url)
+        assert answer["room_url"] == f"{city.url}/meetings/{world.meeting_x}/room"
+        applicant = await bot(city, "applicant")  # the bot follows the answer (as the room page does)
+        assert (await applicant.join())["capacity"] == "applicant"
+        assert applicant.url == province.url
+        # A join link issued on one node works on every node, and a redirect does not use it up.
+        token = await _join_token(city.url, world.meeting_x,
+                                  {"guest_name": "省发改委联络员", "guest_unit": "云南省发改委"})
+        guest = BotClient(city.url, world.meeting_x, token=token, name="guest")
+        bots.append(guest)
+        await guest.connect()
+        assert (await guest.join())["capacity"] == "observer" and guest.url == province.url
+
+        # The directory and `lianshen node status` show who is where.
+        async with asyncio.timeout(10):
+            await until(lambda: _participant_count(directory, "prov", 3))
+        assert [p.id for p in await directory.participants("city")] == [rep_city.participant_id]
+        status, out, err = await province.command("node", "status", "--json")
+        assert status == 0, err
+        shown = {node["id"]: node for node in json.loads(out)["nodes"]}
+        assert shown["prov"]["homes"] == [world.meeting_x] and shown["city"]["homes"] == []
+        assert shown["city"]["level"] == "city" and shown["city"]["signaling_url"] == city.url
+        assert {p["display_name"] for p in shown["prov"]["participants"]} == {"李主任", "张峰", "省发改委联络员"}
+        assert shown["city"]["media_addresses"] == ["127.0.0.1"]
+
+        # kill -9 the city node: its entries expire within the lease; the province node lives on.
+        city.kill()
+        killed_at = time.monotonic()
+        async with asyncio.timeout(LEASE_S + 2):
+            await until(lambda: _node_ids(directory, {"prov"}))
+            await until(lambda: _participant_count(directory, "city", 0))
+        assert time.monotonic() - killed_at <= LEASE_S + 1.0  # the lease, and this test's own polling
+        assert await directory.home_of(world.meeting_x) == "prov"
+
+        # Both nodes wrote meeting X's log in the one database; its chain is intact.
+        engine = create_engine(database_url)
+        try:
+            async with session_factory(engine)() as db:
+                assert await verify_meeting_log(db, world.meeting_x) == []
+        finally:
+            await engine.dispose()
+    finally:
+        for client in bots:
+            await client.kill()
+        city.kill()
+        await city.process.wait()
+        # A clean stop leaves the directory at once, without waiting for the lease.
+        assert await province.stop() == 0
+    assert await directory.nodes() == [] and await directory.home_of(world.meeting_x) is None
+
+
+async def _join_token(url: str, meeting_id: int, body: dict[str, str]) -> str:
+    """A join link from the real endpoint of the node at ``url``, as the meeting's chair."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        login = await http.post(f"{url}/api/v1/auth/login", json={"username": "chair", "password": PASSWORD})
+        csrf = (await login.json())["csrf_token"]
+        response = await http.post(f"{url}/api/v1/meetings/{meeting_id}/join-tokens", json=body,
+                                   headers={"X-CSRF-Token": csrf})
+        assert response.status == 201, await response.text()
+        return str((await response.json())["token"])
+
+
+async def _node_ids(directory: Directory, expected: set[str]) -> bool:
+    return {node.id for node in await directory.nodes()} == expected
+
+
+async def _participant_count(directory: Directory, node_id: str, count: int) -> bool:
+    return len(await directory.participants(node_id)) == count
