@@ -7,6 +7,15 @@ Run by hand (about 1 minute per scenario and mode in --quick mode):
     .venv/bin/python bench/sfu.py --soak 10          # 6-party meeting for 10 minutes: memory
     .venv/bin/python bench/sfu.py --forwarding-ab 3 --scenarios fanout:10,fanout:25,fanout:50
                                                      # the real server's packet vs frame path, alternated
+    .venv/bin/python bench/sfu.py --against-janus --install-janus --reps 3 --duration 15 \
+        --scenarios fanout:10,fanout:25,fanout:50    # side by side with Janus VideoRoom (as root)
+
+--against-janus (bench/janus_bench.py) runs the real server and Debian's Janus 1.1.2 VideoRoom in
+turn, alternated within each repetition, in a server network namespace joined to the bots' client
+namespace by a veth pair (bench/netns.py: Janus's ICE skips loopback, so neither system serves on
+127.0.0.1 in this mode); Janus is driven over its HTTP API by bench/janus_client.py with the same
+clip and receivers. It ends with one JSON line per scenario: scenario, lianshen_cpu, janus_cpu,
+ratio (median of the per-repetition Lianshen / Janus ratios), lianshen_fps_min, janus_fps_min.
 
 Scenarios: ``mesh:N`` is an all-to-all meeting of N participants, each publishing video + audio and
 receiving everyone else (N*(N-1) forwarded streams); ``fanout:N`` is one publisher and N
@@ -63,7 +72,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +80,11 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path.insert(0, str(REPO))
 
-from sfu_clients import BotSpec, worker_main  # noqa: E402  (bench/ is the script's directory)
+from netns import Topology  # noqa: E402  (bench/ is the script's directory)
+from sfu_clients import BotSpec, worker_main  # noqa: E402
+
+sys.modules.setdefault("sfu", sys.modules[__name__])  # run as a script, `import sfu` (janus_bench) is this module
+import janus_bench  # noqa: E402
 
 NETNS_ENV = "LIANSHEN_BENCH_IN_NETNS"
 COMMAND_ENV = "LIANSHEN_BENCH_COMMAND"
@@ -85,23 +98,37 @@ TARGET_STREAMS, TARGET_LOSS_PCT, TARGET_RATIO, TARGET_JOIN_P95_S, TARGET_RSS_DRI
 
 @dataclass(frozen=True)
 class Scenario:
-    kind: str  # "mesh" | "fanout"
+    kind: str  # "mesh" | "fanout" | "both" (parts at once, e.g. fanout:100+mesh:9)
     size: int
+    parts: tuple[Scenario, ...] = ()
+    """Of "both": each part in its own meeting (meeting_x, meeting_y), on one server at once."""
 
     @property
     def label(self) -> str:
-        return f"{self.kind}:{self.size}"
+        return "+".join(p.label for p in self.parts) if self.parts else f"{self.kind}:{self.size}"
 
     @property
     def bots(self) -> int:
+        if self.parts:
+            return sum(p.bots for p in self.parts)
         return self.size if self.kind == "mesh" else self.size + 1
 
     @property
     def streams(self) -> int:
         """Forwarded (video + audio) streams."""
+        if self.parts:
+            return sum(p.streams for p in self.parts)
         return self.size * (self.size - 1) if self.kind == "mesh" else self.size
 
-    def specs(self, tokens: list[str]) -> list[BotSpec]:
+    def specs(self, tokens: list[str], meetings: tuple[int, ...] = ()) -> list[BotSpec]:
+        """The bots; a part after the first is named by its index (m1b0, ...) and joins its own meeting."""
+        if self.parts:
+            out, start = [], 0
+            for index, (part, meeting) in enumerate(zip(self.parts, meetings, strict=True)):
+                out += [replace(spec, name=f"m{index}{spec.name}" if index else spec.name, meeting_id=meeting)
+                        for spec in part.specs(tokens[start:start + part.bots])]
+                start += part.bots
+            return out
         if self.kind == "mesh":
             return [BotSpec(f"b{i}", tokens[i], True, 2 * (self.size - 1)) for i in range(self.size)]
         return [BotSpec("b0", tokens[0], True, 0)] + [
@@ -111,6 +138,12 @@ class Scenario:
 def parse_scenarios(text: str) -> list[Scenario]:
     out = []
     for item in filter(None, (part.strip() for part in text.split(","))):
+        if "+" in item:  # parts at once, each in its own meeting (the world has two)
+            parts = tuple(parse_scenarios(",".join(item.split("+"))))
+            if len(parts) != 2:
+                raise argparse.ArgumentTypeError(f"bad scenario {item!r}: two parts, e.g. fanout:100+mesh:9")
+            out.append(Scenario("both", 0, parts))
+            continue
         kind, _, size = item.partition(":")
         if kind not in ("mesh", "fanout") or not size.isdigit() or int(size) < (2 if kind == "mesh" else 1):
             raise argparse.ArgumentTypeError(f"bad scenario {item!r}: use mesh:N (N>=2) or fanout:N (N>=1)")
@@ -120,11 +153,16 @@ def parse_scenarios(text: str) -> list[Scenario]:
 
 # -- /proc readings --------------------------------------------------------------------------------
 
-def process_ticks(pid: int) -> int:
-    """utime + stime of a process, all threads, in clock ticks (/proc/<pid>/stat fields 14-15)."""
+def process_times(pid: int) -> tuple[int, int]:
+    """(utime, stime) of a process, all threads, in clock ticks (/proc/<pid>/stat fields 14-15)."""
     text = Path(f"/proc/{pid}/stat").read_text()
     fields = text[text.rindex(")") + 2:].split()
-    return int(fields[11]) + int(fields[12])
+    return int(fields[11]), int(fields[12])
+
+
+def process_ticks(pid: int) -> int:
+    """utime + stime of a process, all threads, in clock ticks."""
+    return sum(process_times(pid))
 
 
 def process_rss_mb(pid: int) -> float:
@@ -177,13 +215,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_listening(proc: subprocess.Popen[bytes], port: int, timeout: float) -> None:
+def wait_listening(proc: subprocess.Popen[bytes], port: int, timeout: float, host: str = "127.0.0.1") -> None:
     """Poll until the server accepts TCP connections (bounded), or fail if it exited."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode} before listening")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
             return
         time.sleep(0.1)
     raise RuntimeError(f"server not listening on {port} after {timeout}s")
@@ -205,6 +243,8 @@ class World:
     database_url: str
     meeting_id: int
     chair_id: int
+    second_meeting_id: int = 0
+    """meeting_y, for a scenario's second part."""
 
 
 def build_world(workdir: Path) -> World:
@@ -216,20 +256,30 @@ def build_world(workdir: Path) -> World:
     url = f"sqlite+aiosqlite:///{database}"
     upgrade(url)
 
-    async def seed() -> tuple[int, int]:
+    async def seed() -> tuple[int, int, int]:
         engine = create_engine(url)
         try:
             world = await build(session_factory(engine))
-            return world.meeting_x, world.user_ids["chair"]
+            return world.meeting_x, world.user_ids["chair"], world.meeting_y
         finally:
             await engine.dispose()
 
-    meeting_id, chair_id = asyncio.run(seed())
-    return World(workdir, url, meeting_id, chair_id)
+    meeting_id, chair_id, second_meeting_id = asyncio.run(seed())
+    return World(workdir, url, meeting_id, chair_id, second_meeting_id)
 
 
-def issue_tokens(world: World, count: int, run: str) -> list[str]:
-    """Single-use guest join tokens for meeting_x, issued as its chair (server.signaling.tokens)."""
+def scenario_tokens(world: World, scenario: Scenario, run: str) -> list[str]:
+    """Join tokens for every bot of ``scenario``, each part's for its own meeting."""
+    if not scenario.parts:
+        return issue_tokens(world, scenario.bots, run)
+    meetings = (world.meeting_id, world.second_meeting_id)
+    return [token for part, meeting in zip(scenario.parts, meetings, strict=False)
+            for token in issue_tokens(world, part.bots, run, meeting)]
+
+
+def issue_tokens(world: World, count: int, run: str, meeting_id: int | None = None) -> list[str]:
+    """Single-use guest join tokens for meeting_x (or ``meeting_id``), issued as its chair
+    (server.signaling.tokens)."""
     from server.db.engine import create_engine, session_factory
     from server.settings import load_settings
     from server.signaling import tokens
@@ -244,7 +294,7 @@ def issue_tokens(world: World, count: int, run: str) -> list[str]:
                 out = []
                 for i in range(count):
                     token, _row = await tokens.issue(
-                        db, secret, world.meeting_id, world.chair_id,
+                        db, secret, meeting_id or world.meeting_id, world.chair_id,
                         tokens.Invitee(guest_name=f"bench {run} {i}", guest_unit="bench"),
                         datetime.timedelta(hours=6))
                     out.append(token)
@@ -260,23 +310,26 @@ SERVER_MODES = ("passthrough", "frame", "packet")
 """Runs of the real server: with its configured forwarding, or with sfu.forwarding set to the mode."""
 
 
-def start_server(mode: str, world: World, port: int, log: Path, probe: bool = False) -> subprocess.Popen[bytes]:
+def start_server(mode: str, world: World, port: int, log: Path, probe: bool = False,
+                 net: Topology | None = None) -> subprocess.Popen[bytes]:
+    """The server for ``mode`` on loopback, or on the server namespace's veth address given ``net``."""
     env = dict(os.environ)
     if mode in ("frame", "packet"):
         env["LIANSHEN_SFU_FORWARDING"] = mode
+    host, network = (net.server_address, net.network) if net else ("127.0.0.1", "127.0.0.0/8")
     if mode in SERVER_MODES:
         env.update({
             "LIANSHEN_DATA_DIR": str(world.workdir / "data"),
             "LIANSHEN_DATABASE_URL": world.database_url,
-            "LIANSHEN_SFU_ICE_GATHER_ADDRESSES": '["127.0.0.1"]',
-            "LIANSHEN_SFU_ALLOWED_NETWORKS": '["127.0.0.0/8"]',
+            "LIANSHEN_SFU_ICE_GATHER_ADDRESSES": json.dumps([host]),
+            "LIANSHEN_SFU_ALLOWED_NETWORKS": json.dumps([network]),
             "LIANSHEN_SFU_DENIED_NETWORKS": '["169.254.0.0/16", "224.0.0.0/4", "0.0.0.0/8"]',
         })
         entry = [str(BENCH_DIR / "sfu_probe.py")] if probe else ["-m", "server"]
         if probe:  # the same server, plus counters (bench/sfu_probe.py) written next to the log
             env["LIANSHEN_PROBE_OUT"] = str(log.with_suffix(".probe.jsonl"))
-        argv = [sys.executable, *entry, "serve", "--host", "127.0.0.1", "--port", str(port),
-                "--data-dir", str(world.workdir / "data")]
+        argv = [*(net.exec_prefix() if net else []), sys.executable, *entry, "serve", "--host", host,
+                "--port", str(port), "--data-dir", str(world.workdir / "data")]
     else:
         argv = [sys.executable, str(BENCH_DIR / "naive_relay.py"), "--port", str(port)]
     handle = log.open("wb")
@@ -288,7 +341,8 @@ def start_server(mode: str, world: World, port: int, log: Path, probe: bool = Fa
 class Workers:
     """Client processes, each holding some bots; commands go to all and replies are awaited."""
 
-    def __init__(self, url: str, meeting_id: int, specs: list[BotSpec], count: int, light: bool = True) -> None:
+    def __init__(self, url: str, meeting_id: int, specs: list[BotSpec], count: int, light: bool = True,
+                 client: str = "lianshen") -> None:
         ctx = multiprocessing.get_context("spawn")
         count = max(1, min(count, len(specs)))
         self.groups: list[list[BotSpec]] = [specs[i::count] for i in range(count)]
@@ -296,7 +350,8 @@ class Workers:
         self.procs = []
         for group in self.groups:
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=worker_main, args=(child, url, meeting_id, group, light), daemon=True)
+            proc = ctx.Process(target=worker_main, args=(child, url, meeting_id, group, light, client),
+                               daemon=True)
             proc.start()
             child.close()
             self.pipes.append(parent)
@@ -356,6 +411,8 @@ class Result:
     mode: str
     window_s: float = 0.0
     server_cpu_pct: float = math.nan
+    server_user_pct: float = math.nan
+    server_system_pct: float = math.nan
     client_cpu_pct: float = math.nan
     machine_busy_pct: float = math.nan
     rss_start_mb: float = math.nan
@@ -403,28 +460,39 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_once(scenario: Scenario, mode: str, world: World, args: argparse.Namespace,
-             duration: float, rss_every: float = 0.0) -> Result:
+             duration: float, rss_every: float = 0.0, net: Topology | None = None) -> Result:
+    """One scenario against one server: ``mode`` is one of SERVER_MODES, ``baseline`` or ``janus``
+    (bench/janus_bench.py); with ``net`` the server runs in its namespace and the bots reach it
+    over the veth pair (the bench process is then in the client namespace)."""
     result = Result(scenario, mode)
     run = f"{scenario.label}-{mode}-{int(time.time())}"
     try:
-        tokens = issue_tokens(world, scenario.bots, run) if mode in SERVER_MODES else ["-"] * scenario.bots
+        tokens = scenario_tokens(world, scenario, run) if mode in SERVER_MODES else ["-"] * scenario.bots
     except Exception as exc:  # noqa: BLE001 - e.g. settings changed under a long run
         result.error = f"issuing join tokens: {type(exc).__name__}: {exc}"[:400]
         return result
-    specs = scenario.specs(tokens)
-    port = free_port()
-    server = start_server(mode, world, port, world.workdir / f"{run}.log", args.probe)
+    specs = scenario.specs(tokens, (world.meeting_id, world.second_meeting_id)[:len(scenario.parts)])
+    host = net.server_address if net else "127.0.0.1"
+    meeting_id, client, log = world.meeting_id, "lianshen", world.workdir / f"{run}.log"
+    if mode == "janus":
+        assert net is not None, "Janus serves only in a namespace (its ICE skips loopback)"
+        port, meeting_id, client = janus_bench.HTTP_PORT, janus_bench.ROOM, "janus"
+        url = janus_bench.api_url(net)
+        server = janus_bench.start(net, world.workdir / run, log)
+    else:
+        port, url = free_port(), ""
+        server = start_server(mode, world, port, log, args.probe, net)
     workers: Workers | None = None
     try:
-        wait_listening(server, port, 60)
-        url = f"http://127.0.0.1:{port}"
-        workers = Workers(url, world.meeting_id, specs, args.workers, args.light)
+        wait_listening(server, port, 60, host)
+        url = url or f"http://{host}:{port}"
+        workers = Workers(url, meeting_id, specs, args.workers, args.light, client)
         for index in range(len(workers.groups)):
-            workers.recv(index, "ready", 120)
+            workers.recv(index, "ready", 300)  # each worker encodes the clip: slow on a loaded machine
         join_timeout = 60 + 3 * scenario.bots
         names = {i: [s.name for s in group] for i, group in enumerate(workers.groups)}
         joined: dict[str, Any] = {}
-        if scenario.kind == "fanout":  # the publisher first, then the audience
+        if "fanout" in (scenario.kind, scenario.parts[0].kind if scenario.parts else ""):  # publisher first
             first = workers.worker_of("b0")
             joined.update(workers.ask([first], ("join", ["b0"]), "joined", join_timeout))
             names[first].remove("b0")
@@ -436,7 +504,7 @@ def run_once(scenario: Scenario, mode: str, world: World, args: argparse.Namespa
         time.sleep(args.warmup)  # let the join burst (keyframes, negotiation) settle
 
         all_workers = list(range(len(workers.groups)))
-        cpu0, client0, busy0, rss0 = (process_ticks(server.pid), workers.cpu_ticks(), machine_ticks(),
+        cpu0, client0, busy0, rss0 = (process_times(server.pid), workers.cpu_ticks(), machine_ticks(),
                                       process_rss_mb(server.pid))
         t0 = time.monotonic()
         start = workers.ask(all_workers, ("mark",), "marked", 30)
@@ -449,17 +517,20 @@ def run_once(scenario: Scenario, mode: str, world: World, args: argparse.Namespa
         end = workers.ask(all_workers, ("mark",), "marked", 30)
         if args.probe:  # the clients' side of the counters: frames received, sent, loop lateness
             (world.workdir / f"{run}.marks.json").write_text(json.dumps({"start": start, "end": end}))
-        cpu1, client1, busy1, rss1 = (process_ticks(server.pid), workers.cpu_ticks(), machine_ticks(),
+        cpu1, client1, busy1, rss1 = (process_times(server.pid), workers.cpu_ticks(), machine_ticks(),
                                       process_rss_mb(server.pid))
         t1 = time.monotonic()
         result.rss_samples.append((t1 - t0, rss1))
-        result.non_loopback_udp = udp_local_addresses() - {"127.0.0.1", "0.0.0.0"}
+        expected = {"127.0.0.1", "0.0.0.0", *([net.client_address] if net else [])}
+        result.non_loopback_udp = udp_local_addresses() - expected
         result.loadavg = Path("/proc/loadavg").read_text().split()[0]
         finished = workers.ask(all_workers, ("finish",), "finished", 120)
 
         window = t1 - t0
         result.window_s = window
-        result.server_cpu_pct = (cpu1 - cpu0) / CLK_TCK / window * 100
+        result.server_user_pct = (cpu1[0] - cpu0[0]) / CLK_TCK / window * 100
+        result.server_system_pct = (cpu1[1] - cpu0[1]) / CLK_TCK / window * 100
+        result.server_cpu_pct = result.server_user_pct + result.server_system_pct
         result.client_cpu_pct = (client1 - client0) / CLK_TCK / window * 100
         result.machine_busy_pct = (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]) * 100 * len(
             os.sched_getaffinity(0))
@@ -711,17 +782,24 @@ def targets(results: list[Result], ratios: list[float], soak: Result | None) -> 
     return lines
 
 
+def netns_note(args: argparse.Namespace) -> str:
+    if args.against_janus:
+        return "server and bots in two namespaces joined by a veth pair (bench/netns.py)"
+    return "yes (unshare -n, lo only)" if os.environ.get(NETNS_ENV) else "NO"
+
+
 def write_results(path: Path, args: argparse.Namespace, results: list[Result], soak: Result | None,
                   started: datetime.datetime, elapsed: float) -> str:
     info = machine()
     nproc = int(info["nproc"])
     lines = [f"## {started:%Y-%m-%d %H:%M %Z} — `{os.environ.get(COMMAND_ENV, shlex.join(sys.argv))}`", "",
              f"- Machine: {info['nproc']} CPUs ({info['cpu']}), {info['ram']} RAM, Linux {info['kernel']}, "
-             f"Python {info['python']}; {versions()}.",
+             f"Python {info['python']}; {versions()}"
+             f"{'; Janus ' + janus_bench.version() if args.against_janus else ''}.",
              f"- Window {args.duration if soak is None else soak.window_s:g} s per run after a {args.warmup:g} s "
              f"warm-up; {args.workers} client "
              f"processes at most; nice {os.getpriority(os.PRIO_PROCESS, 0)}; "
-             f"netns: {'yes (unshare -n, lo only)' if os.environ.get(NETNS_ENV) else 'NO'}; "
+             f"netns: {netns_note(args)}; "
              f"total wall time {elapsed / 60:.1f} min; bot receivers: "
              f"{'counted off the socket after a 90-frame decode sample (bench/sfu_light.py)' if args.light else 'full aiortc stack'}.",
              "- passthrough = the real server (`python -m server serve`, SQLite, tests/world.py meeting_x, "
@@ -741,7 +819,9 @@ def write_results(path: Path, args: argparse.Namespace, results: list[Result], s
         body += ["Soak (mesh:6, pass-through), server RSS MB over time: " + ", ".join(
             f"{t / 60:.1f} min {v:.0f}" for t, v in soak.rss_samples), ""]
         body += table([soak], nproc) + [""]
-    if args.forwarding_ab:  # the targets are about pass-through vs baseline, not measured here
+    if args.against_janus:
+        body += janus_bench.section(results)
+    elif args.forwarding_ab:  # the targets are about pass-through vs baseline, not measured here
         body += ["Packet vs frame forwarding (the real server, `sfu.forwarding` switched per run, the two "
                  "alternated in each repetition):", "", *forwarding_table(results), ""]
     else:
@@ -778,6 +858,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--forwarding-ab", type=int, default=0, metavar="REPS",
                         help="instead of pass-through vs baseline: the real server with sfu.forwarding = frame "
                              "and = packet, REPS times per scenario, alternating which goes first")
+    parser.add_argument("--against-janus", action="store_true",
+                        help="instead of pass-through vs baseline: the real server and Janus VideoRoom side by "
+                             "side (fanout scenarios only; needs root: network namespaces)")
+    parser.add_argument("--install-janus", action="store_true",
+                        help="with --against-janus: apt-get install Debian's janus first if it is missing")
+    parser.add_argument("--loopback-too", action="store_true",
+                        help="with --against-janus: also run Lianshen on loopback in each repetition (what the "
+                             "veth topology changes)")
+    parser.add_argument("--reps", type=int, default=1,
+                        help="with --against-janus: repetitions per scenario, alternating which system goes first")
     parser.add_argument("--results", type=Path, default=BENCH_DIR / "RESULTS.md")
     parser.add_argument("--no-netns", action="store_true", help="do not re-run inside `unshare -n`")
     parser.add_argument("--nice", type=int, default=0,
@@ -792,6 +882,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.duration, args.warmup = 10.0, 2.0
     if args.probe:
         args.keep = True
+    if args.against_janus and any(s.kind != "fanout" for s in args.scenarios):
+        parser.error("--against-janus compares fanout:N scenarios (one publisher, N subscribers)")
     return args
 
 
@@ -807,10 +899,12 @@ def reexec_in_netns(argv: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    if not args.no_netns:
+    if not args.no_netns and not args.against_janus:  # --against-janus makes its own namespaces
         reexec_in_netns(argv)
     if args.nice:
         os.setpriority(os.PRIO_PROCESS, 0, args.nice)  # inherited by the server and the workers
+    if args.install_janus:
+        janus_bench.install()
     started = datetime.datetime.now().astimezone()
     t_start = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="lianshen-bench-"))
@@ -823,6 +917,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"soak: {scenario.label} pass-through for {args.soak:g} min", flush=True)
             soak = run_once(scenario, "passthrough", world, args, args.soak * 60, rss_every=30.0)
             print(progress(soak, 1, 1), flush=True)
+        elif args.against_janus:
+            results = janus_bench.run(args, world)
         elif args.forwarding_ab:
             plan = [(s, mode) for s in args.scenarios for rep in range(args.forwarding_ab)
                     for mode in (("frame", "packet") if rep % 2 == 0 else ("packet", "frame"))]
@@ -841,6 +937,9 @@ def main(argv: list[str] | None = None) -> int:
         text = write_results(args.results, args, results, soak, started, time.monotonic() - t_start)
         print()
         print(text)
+        if args.against_janus:  # the machine-readable end of the run
+            for row in janus_bench.comparison(results):
+                print(json.dumps(row, ensure_ascii=False))
     finally:
         if args.keep:
             print(f"work directory kept: {workdir}")

@@ -35,17 +35,28 @@ class BotSpec:
     token: str
     publish: bool
     expect_sources: int
+    meeting_id: int | None = None
+    """Its own meeting instead of the worker's (a scenario's second part)."""
 
 
 class Worker:
-    def __init__(self, url: str, meeting_id: int, specs: list[BotSpec], light: bool = True) -> None:
+    def __init__(self, url: str, meeting_id: int, specs: list[BotSpec], light: bool = True,
+                 client: str = "lianshen") -> None:
+        """``client`` is ``lianshen`` (socket.io bots) or ``janus`` (bench/janus_client.py: a VideoRoom
+        at ``url``, room ``meeting_id``); both carry the same Participant, so the rest is shared."""
         from server.bot.signaling import BotClient
 
         self.light = light
         self.light_receivers: dict[str, Any] = {}
         self.specs = {spec.name: spec for spec in specs}
-        self.bots = {spec.name: BotClient(url, meeting_id, token=spec.token, name=spec.name)
-                     for spec in specs}
+        if client == "janus":
+            from janus_client import JanusBot
+
+            self.bots: dict[str, Any] = {spec.name: JanusBot(url, meeting_id, name=spec.name, publish=spec.publish)
+                                         for spec in specs}
+        else:
+            self.bots = {spec.name: BotClient(url, spec.meeting_id or meeting_id, token=spec.token, name=spec.name)
+                         for spec in specs}
         self.published_at: dict[str, float] = {}
         self.loop_lag = LoopLag()
 
@@ -181,11 +192,12 @@ class LoopLag:
                 "cpu_s": times.user + times.system}
 
 
-async def _serve(conn: Connection, url: str, meeting_id: int, specs: list[BotSpec], light: bool) -> None:
+async def _serve(conn: Connection, url: str, meeting_id: int, specs: list[BotSpec], light: bool,
+                 client: str) -> None:
     from server.bot.media import audio_clip, video_clip
 
     video_clip(), audio_clip()  # encode once, before anything is measured
-    worker = Worker(url, meeting_id, specs, light)
+    worker = Worker(url, meeting_id, specs, light, client)
     loop = asyncio.get_running_loop()
     conn.send(("ready", None))
     while True:
@@ -207,13 +219,14 @@ async def _serve(conn: Connection, url: str, meeting_id: int, specs: list[BotSpe
         conn.send(reply)
 
 
-def worker_main(conn: Connection, url: str, meeting_id: int, specs: list[BotSpec], light: bool = True) -> None:
+def worker_main(conn: Connection, url: str, meeting_id: int, specs: list[BotSpec], light: bool = True,
+                client: str = "lianshen") -> None:
     """Process entry point (multiprocessing, spawn)."""
     import logging
 
     logging.basicConfig(level=logging.ERROR)
     try:
-        asyncio.run(_serve(conn, url, meeting_id, specs, light))
+        asyncio.run(_serve(conn, url, meeting_id, specs, light, client))
     except Exception:  # noqa: BLE001
         conn.send(("error", traceback.format_exc()))
     finally:

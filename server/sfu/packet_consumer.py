@@ -1,9 +1,13 @@
 """One producer's packets on their way to one subscriber's m-line (the packet path)."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from .packets import SEQ_MOD, TS_MOD, ForwardedPacket, PacketCache, seq_newer_or_equal
+from .packets import SEQ_MOD, TS_MOD, ForwardedPacket, PacketCache, mapped_sender_clock, seq_newer_or_equal
 from .rtp_forward import ReceiverReport, RtpOut
+
+PublisherClock = Callable[[], tuple[int, int] | None]
+"""(NTP, RTP timestamp) of the publisher's newest sender report, None before the first."""
 
 RUN_WINDOW = 1 << 13
 """How far back from the newest packet a late one still belongs to the run.
@@ -13,11 +17,30 @@ any number of times in a long run; far more than any NACK or reordering reaches 
 """
 
 
+@dataclass(frozen=True)
+class ConsumerStats:
+    """What one subscriber gets of one producer: counts since the consumer started, and reports."""
+
+    producer_id: str
+    forwarded: int
+    waiting_dropped: int
+    """Packets skipped while waiting for a keyframe (or a new run)."""
+    send_dropped: int
+    """Packets dropped at the subscriber's full socket buffer (the m-line's, across producers)."""
+    send_failures: int
+    nacks_answered: int
+    nacks_missed: int
+    retransmitted: int
+    receiver_report: ReceiverReport | None
+    remb_bps: int | None
+
+
 class PacketConsumer:
     """Rewrites a producer's packets for one subscriber and sends them at once.
 
     Nothing is queued: a packet is rewritten and handed to the kernel in the publisher's receive
-    task, so there is no backlog to bound (the frame path's ``Consumer`` needs one). What stays
+    task, and what the kernel cannot take at once is dropped and counted (``datagrams.py``), so
+    a slow subscriber's backlog is its socket buffer, no more. What stays
     from the frame path is the keyframe gate: a video run starts only at the first packet of a
     keyframe (asking for one when it starts waiting), because a decoder cannot start on a delta
     frame. A run is a stretch of packets forwarded without a break; each run starts right after
@@ -34,6 +57,7 @@ class PacketConsumer:
         request_keyframe: Callable[[], None],
         nack_upstream: Callable[[int], None],
         on_closed: Callable[["PacketConsumer"], None],
+        publisher_clock: PublisherClock,
     ) -> None:
         self.producer_id = producer_id
         self._video = video
@@ -43,6 +67,7 @@ class PacketConsumer:
         """Asks the producer's publisher for a keyframe (throttled upstream)."""
         self._nack_upstream = nack_upstream
         self._on_closed = on_closed
+        self._publisher_clock = publisher_clock
         self._waiting = True
         self._run_start = 0
         self._seq_offset = 0
@@ -60,6 +85,28 @@ class PacketConsumer:
     def receiver_report(self) -> ReceiverReport | None:
         """The subscriber's latest report (loss, jitter) on the m-line this consumer sends on."""
         return self._out.receiver_report
+
+    def stats(self) -> ConsumerStats:
+        out = self._out
+        return ConsumerStats(
+            producer_id=self.producer_id,
+            forwarded=self.forwarded,
+            waiting_dropped=self.dropped,
+            send_dropped=out.send_dropped,
+            send_failures=out.send_failures,
+            nacks_answered=self.nacks_answered,
+            nacks_missed=self.nacks_missed,
+            retransmitted=out.retransmitted,
+            receiver_report=out.receiver_report,
+            remb_bps=out.remb_bps,
+        )
+
+    def sender_clock(self) -> tuple[int, int] | None:
+        """The publisher's sender-report pair in this subscriber's timeline (for its SRs)."""
+        clock = self._publisher_clock()
+        if clock is None:
+            return None
+        return mapped_sender_clock(clock[0], clock[1], self._ts_offset)
 
     def forward(self, packet: ForwardedPacket) -> None:
         """Send ``packet`` to the subscriber, or drop it while waiting for a keyframe."""
@@ -116,4 +163,5 @@ class PacketConsumer:
         self._seq_offset = (out.next_seq - packet.sequence_number) % SEQ_MOD
         if out.timeline_owner is not self:  # a new producer on this m-line, or its first
             out.timeline_owner = self
+            out.sender_clock = self.sender_clock
             self._ts_offset = (out.next_timestamp() - packet.timestamp) % TS_MOD

@@ -9,6 +9,7 @@ and the original payload. Nothing here touches aiortc internals; only the wire f
 
 import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from aiortc.rtp import pack_header_extensions
 
@@ -91,9 +92,13 @@ def _h264_starts_keyframe(payload: bytes) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class ExtensionLayout:
-    """The header extensions one subscriber negotiated, by id (None: not negotiated)."""
+class ExtensionLayout(NamedTuple):
+    """The header extensions one subscriber negotiated, by id (None: not negotiated).
+
+    A tuple rather than a frozen dataclass: it keys each packet's block cache, looked up once per
+    packet per subscriber, and a tuple hashes in C (a dataclass's ``__hash__`` builds a tuple in
+    Python first, which was half the cost of rewriting a header).
+    """
 
     mid_id: int | None
     mid: bytes
@@ -167,6 +172,17 @@ def rtp_bytes(
 def rtx_payload(packet: ForwardedPacket, original_sequence_number: int) -> bytes:
     """An RTX payload: the sequence number the subscriber missed, then the payload."""
     return RTX_OSN.pack(original_sequence_number) + packet.payload
+
+
+def mapped_sender_clock(ntp: int, rtp_timestamp: int, timestamp_offset: int) -> tuple[int, int]:
+    """A publisher's sender-report clock pair as a subscriber's copy of the stream carries it.
+
+    The NTP half stays the publisher's: audio and video of one publisher are lined up by
+    comparing their NTP times, so both must come from the same clock (the publisher's), and an
+    exact pair the publisher stated is better than one re-estimated here. The RTP half moves by
+    the same offset as every forwarded packet's timestamp.
+    """
+    return ntp, (rtp_timestamp + timestamp_offset) % TS_MOD
 
 
 def unwrap_rtx_payload(payload: bytes) -> tuple[int, bytes] | None:

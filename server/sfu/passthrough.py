@@ -6,9 +6,15 @@ global with a dispatcher lets chosen receivers get a "decoder" that only wraps
 each reassembled frame into an ``av.Packet``, so their track yields encoded
 packets the SFU can forward. Receivers are chosen one by one, so every other
 connection in the process (a test client, the bot) still decodes normally.
+
+The packet path needs those frames only while a recording taps the producer,
+and handing each frame to the
+decoder thread costs a thread wake-up and a trip back to the event loop per
+frame. :class:`FrameGate` closes that hand-off while nobody reads the frames.
 """
 
 import fractions
+import queue
 import threading
 import weakref
 from collections.abc import Callable
@@ -19,6 +25,11 @@ from aiortc import RTCRtpReceiver
 from aiortc.codecs.base import Decoder
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
+"""aiortc 1.16 internal: the ``queue.Queue`` from which a receiver's decoder thread takes
+(codec, frame) pairs; ``_handle_rtp_packet`` puts each reassembled frame in it, ``receive()``
+hands it to the thread it starts and ``__stop_decoder`` puts the ``None`` that ends it."""
 
 H264_NAL_IDR = 5
 H264_START_CODE = b"\x00\x00\x01"
@@ -95,3 +106,27 @@ def pass_through(receiver: RTCRtpReceiver) -> None:
         if getattr(aiortc.rtcrtpreceiver, HOOK) is not _get_decoder:
             setattr(aiortc.rtcrtpreceiver, HOOK, _get_decoder)
         _chosen.add(receiver)
+
+
+class FrameGate:
+    """Stands in for a receiver's decoder queue and drops frames while closed.
+
+    The jitter buffer still reassembles (aiortc also reads it for loss and keyframe
+    requests), but a closed gate costs no thread hand-off. The end-of-stream ``None`` always
+    passes, so the decoder thread and the track still end. Works whether or not the receiver
+    has started its decoder thread: the thread reads from the queue behind the gate.
+    """
+
+    def __init__(self, receiver: RTCRtpReceiver, is_open: bool) -> None:
+        self.open = is_open
+        inner = getattr(receiver, DECODER_QUEUE)
+        assert isinstance(inner, queue.Queue), "aiortc's receiver internals changed"
+        self._queue: queue.Queue[object] = inner
+        setattr(receiver, DECODER_QUEUE, self)
+
+    def put(self, item: object) -> None:
+        if self.open or item is None:
+            self._queue.put(item)
+
+    def get(self) -> object:
+        return self._queue.get()

@@ -15,8 +15,9 @@ from aiortc.rtp import RtpPacket
 
 from .consumer import Consumer
 from .keyframes import KeyframeRequester
-from .packet_consumer import PacketConsumer
+from .packet_consumer import ConsumerStats, PacketConsumer
 from .packets import ForwardedPacket, PacketCache, starts_keyframe, unwrap_rtx_payload
+from .passthrough import FrameGate
 from .rtp_forward import RtpOut
 from .rtptap import RtpTap
 from .settings import Forwarding
@@ -57,9 +58,11 @@ class Producer:
 
     With frame forwarding, each encoded frame goes to every :class:`Consumer`; with packet
     forwarding, each RTP packet goes to every :class:`PacketConsumer` as it arrives. Frames
-    are reassembled once in both cases, for the sinks (the recording) and the audio-size
-    speaker fallback. Server-side mute (moderation) stops the hand-out at this one place; on
-    unmute video consumers restart at a keyframe so nobody decodes garbage.
+    are reassembled once, for the frame path and the sinks (the recording); on the packet
+    path only while a sink needs them (:class:`FrameGate`), and the audio-size speaker
+    fallback reads packet sizes (an Opus packet is one frame). Server-side mute (moderation)
+    stops the hand-out at this one place; on unmute video consumers restart at a keyframe so
+    nobody decodes garbage.
     """
 
     def __init__(
@@ -100,17 +103,21 @@ class Producer:
         self._on_ended = on_ended
         self.audio_level_seen = False
         """Whether the publisher sends RFC 6464 audio levels (browsers do)."""
+        self._sender_report: tuple[int, int] | None = None
         self.keyframes = KeyframeRequester(receiver, keyframe_min_interval_s)
+        self._packet_path = forwarding == "packet"
         self._tap = RtpTap(
             receiver,
             media_payload_types,
             on_media_ssrc=self._set_media_ssrc,
             on_audio_level=self._audio_level if kind == "audio" else None,
-            on_packet=self._forward_packet if forwarding == "packet" else None,
+            on_packet=self._forward_packet if self._packet_path else None,
+            on_sender_report=self._set_sender_report,
         )
         self.frames = 0
-        """Frames received from the publisher."""
+        """Frames reassembled from the publisher's packets (on the packet path: while gated open)."""
         self._sinks: tuple[PacketSink, ...] = ()
+        self._frames = FrameGate(receiver, self._frames_needed())
         self._pump_task = asyncio.get_running_loop().create_task(self._pump())
 
     @property
@@ -149,16 +156,28 @@ class Producer:
             self.request_keyframe,
             self._nack_upstream,
             self._packet_consumers.discard,
+            self._publisher_clock,
         )
         self._packet_consumers.add(consumer)
         return consumer
 
+    def consumer_stats(self) -> list[ConsumerStats]:
+        """Per packet-path consumer: what it forwarded, dropped and retransmitted, and what its
+        subscriber reports (loss, jitter, REMB)."""
+        return [consumer.stats() for consumer in self._packet_consumers]
+
     def add_sink(self, sink: PacketSink) -> None:
         """Also hand every forwarded frame to ``sink`` (the same ``av.Packet``: read it, don't change it)."""
         self._sinks += (sink,)
+        self._frames.open = self._frames_needed()
 
     def remove_sink(self, sink: PacketSink) -> None:
         self._sinks = tuple(s for s in self._sinks if s is not sink)
+        self._frames.open = self._frames_needed()
+
+    def _frames_needed(self) -> bool:
+        """Whether anyone reads reassembled frames: the frame path or a sink."""
+        return not self._packet_path or bool(self._sinks)
 
     def request_keyframe(self) -> None:
         if self.kind != "audio":
@@ -196,6 +215,12 @@ class Producer:
     def _set_media_ssrc(self, ssrc: int) -> None:
         self.keyframes.media_ssrc = ssrc
 
+    def _set_sender_report(self, ntp: int, rtp_timestamp: int) -> None:
+        self._sender_report = (ntp, rtp_timestamp)
+
+    def _publisher_clock(self) -> tuple[int, int] | None:
+        return self._sender_report
+
     def _audio_level(self, dbov: int) -> None:
         self.audio_level_seen = True
         if not self.muted:
@@ -227,6 +252,10 @@ class Producer:
             keyframe_start = opens_frame and starts_keyframe(self.codec.mimeType, payload)
             if not retransmitted:
                 self._last_timestamp = packet.timestamp
+            if keyframe_start:
+                # Every consumer waiting gets this keyframe, so a deferred request is moot; said
+                # at its first packet, a request made after it is still served by the next one.
+                self.keyframes.keyframe_arrived()
         forwarded = ForwardedPacket(
             sequence_number,
             packet.timestamp,
@@ -239,6 +268,8 @@ class Producer:
         self._cache.add(forwarded)
         if self.muted:
             return
+        if not self._video and not self.audio_level_seen and not retransmitted:
+            self._on_activity(self.peer_id, activity_from_opus_size(len(payload)))
         for consumer in self._packet_consumers:
             consumer.forward(forwarded)
 
@@ -277,11 +308,11 @@ class Producer:
                 packet = await self._track.recv()
                 assert isinstance(packet, av.Packet), "receiver is not pass-through"
                 self.frames += 1
-                if packet.is_keyframe:
+                if packet.is_keyframe and not self._packet_path:  # the packet path tells earlier
                     self.keyframes.keyframe_arrived()
                 if self.muted:
                     continue
-                if self.kind == "audio" and not self.audio_level_seen:
+                if self.kind == "audio" and not self.audio_level_seen and not self._packet_path:
                     self._on_activity(self.peer_id, activity_from_opus_size(packet.size))
                 for consumer in self._consumers:
                     consumer.push(packet)

@@ -14,12 +14,14 @@ Depends on aiortc 1.16 / aioice 0.13 internals, all in this module (the receive 
 - ``RTCDtlsTransport._tx_srtp`` (a ``pylibsrtp.Session``) protects; ``_send_rtp`` would do the
   same but is a coroutine ending in ``aioice.Connection.sendto``, itself a coroutine around the
   nominated pair's datagram transport (``Connection._nominated[1]``: ``.protocol.transport``,
-  ``.remote_addr``), which is called here directly.
+  ``.remote_addr``); its socket (CPython 3.11 ``_SelectorDatagramTransport._sock``) is written
+  here directly, so a full send buffer drops the packet (counted) instead of queueing it in
+  asyncio's unbounded buffer.
 - ``RTCRtpSender._retransmit(seq)`` is awaited by ``_handle_rtcp_packet`` for each sequence number
   of a subscriber's NACK; ``_send_rtcp(packets)`` sends the sender report built by ``_run_rtcp``
   from private counters that only ``_run_rtp`` updates; ``_handle_rtcp_packet(packet)`` is how
-  ``RTCDtlsTransport`` hands the sender the subscriber's receiver reports. All three are shadowed
-  per instance.
+  ``RTCDtlsTransport`` hands the sender the subscriber's receiver reports and REMB. All three are
+  shadowed per instance.
 """
 
 import time
@@ -32,9 +34,19 @@ from aiortc import RTCRtpSender
 from aiortc.codecs import is_rtx
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcrtpparameters import RTCRtpSendParameters
-from aiortc.rtp import AnyRtcpPacket, RtcpRrPacket, RtcpSenderInfo, RtcpSrPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    AnyRtcpPacket,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpRtpfbPacket,
+    RtcpSenderInfo,
+    RtcpSrPacket,
+    unpack_remb_fci,
+)
 from aiortc.utils import random16, random32
 
+from .datagrams import DatagramSender
 from .packets import SEQ_MOD, TS_MOD, ExtensionLayout, ForwardedPacket, rtp_bytes, rtx_payload, seq_newer_or_equal
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
@@ -42,6 +54,11 @@ ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 ICE_COMPONENT_RTP = 1
 SR_NTP_TO_LSR_SHIFT = 16
+RTCP_RTPFB_TRANSPORT_CC = 15
+"""Transport-wide congestion control feedback (draft-holmer-rmcat-transport-wide-cc-extensions)."""
+
+SenderClock = Callable[[], tuple[int, int] | None]
+"""(NTP, RTP timestamp) of the newest publisher sender report, already in this m-line's timeline."""
 
 
 @dataclass(frozen=True)
@@ -91,18 +108,26 @@ class RtpOut:
         self._layout = ExtensionLayout(None, b"", None, None)
         self._srtp: pylibsrtp.Session | None = None
         self._ice_nominated: dict[int, Any] = {}
+        self._pair: Any = None
+        self._datagrams = DatagramSender()
         self._dtls: RTCDtlsTransport | None = None
         self.next_seq = _random_sequence_number()
         self._rtx_seq = _random_sequence_number()
         self.last_timestamp: int | None = None
         self.timeline_owner: object = None
         """Whose timestamp offset the last packet used: a new owner starts after it."""
+        self.sender_clock: SenderClock | None = None
+        """Set by the timeline owner: its publisher's clock, for lip-synced sender reports."""
         self._last_ntp = 0
         self.packets = 0
         self.octets = 0
         self.retransmitted = 0
-        self.send_failures = 0
+        self._srtp_failures = 0
         self.receiver_report: ReceiverReport | None = None
+        self.remb_bps: int | None = None
+        """The subscriber's latest REMB estimate covering this m-line (kept for congestion control)."""
+        self.transport_cc: RtcpRtpfbPacket | None = None
+        """The latest transport-wide feedback, if the subscriber sends any (aiortc does not offer it)."""
 
         send = sender.send
         send_rtcp = sender._send_rtcp
@@ -122,6 +147,11 @@ class RtpOut:
         async def read_rtcp(packet: AnyRtcpPacket) -> None:
             if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
                 self._read_receiver_report(packet)
+            elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+                self._read_remb(packet.fci)
+            elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_TRANSPORT_CC:
+                self.transport_cc = packet
+                return  # aiortc would read it as a NACK
             await handle_rtcp(packet)
 
         # aiortc 1.16 internal: see the module docstring.
@@ -203,20 +233,47 @@ class RtpOut:
             return random32()
         return (self.last_timestamp + self.clock_rate // 50) % TS_MOD
 
+    @property
+    def send_dropped(self) -> int:
+        """Packets dropped because the subscriber's socket buffer was full (the backlog bound)."""
+        return self._datagrams.dropped
+
+    @property
+    def send_failures(self) -> int:
+        """Packets that could not be protected or that the socket refused otherwise."""
+        return self._srtp_failures + self._datagrams.failed
+
     def _transmit(self, data: bytes) -> bool:
         srtp, dtls = self._srtp, self._dtls
         pair = self._ice_nominated.get(ICE_COMPONENT_RTP)
         # aiortc 1.16 internal: RTCDtlsTransport._state (the public .state builds a string).
         if srtp is None or dtls is None or pair is None or dtls._state is not State.CONNECTED:
             return False
+        datagrams = self._datagrams
+        if pair is not self._pair:
+            # aioice 0.13 internal: CandidatePair.protocol (a StunProtocol) and .remote_addr;
+            # CPython 3.11 internal: the datagram transport's socket (see the module docstring).
+            transport = pair.protocol.transport
+            if transport is None or transport.is_closing():
+                return False
+            self._pair = pair
+            # A relayed (TURN) pair has no socket of its own: its transport wraps the relay.
+            sock = getattr(transport, "_sock", None)
+            datagrams.aim(sock.sendto if sock is not None else transport.sendto, pair.remote_addr)
         try:
             protected = srtp.protect(data)
         except pylibsrtp.Error:
-            self.send_failures += 1
+            self._srtp_failures += 1
             return False
-        # aioice 0.13 internal: CandidatePair.protocol (a StunProtocol) and .remote_addr.
-        pair.protocol.transport.sendto(protected, pair.remote_addr)
-        return True
+        return datagrams.send(protected)
+
+    def _read_remb(self, fci: bytes) -> None:
+        try:
+            bitrate, ssrcs = unpack_remb_fci(fci)
+        except ValueError:
+            return
+        if self.ssrc in ssrcs:
+            self.remb_bps = bitrate
 
     def _read_receiver_report(self, packet: RtcpRrPacket | RtcpSrPacket) -> None:
         for report in packet.reports:
@@ -229,21 +286,28 @@ class RtpOut:
                 )
 
     def _fill_sender_report(self, packets: list[AnyRtcpPacket]) -> None:
-        """Put this m-line's real counters in aiortc's sender report (its own stay at zero)."""
+        """Put this m-line's real counters in aiortc's sender report (its own stay at zero).
+
+        The NTP/RTP pair is the publisher's own latest one mapped into this m-line's timeline,
+        so a subscriber lines up the publisher's audio and video exactly as the publisher
+        stated; until the publisher has sent a report, the last packet's arrival time stands in.
+        """
         if self.last_timestamp is None:
             return
+        clock = self.sender_clock() if self.sender_clock is not None else None
+        ntp, rtp = clock if clock is not None else (self._last_ntp, self.last_timestamp)
         for packet in packets:
             if isinstance(packet, RtcpSrPacket) and packet.ssrc == self.ssrc:
                 packet.sender_info = RtcpSenderInfo(
-                    ntp_timestamp=self._last_ntp,
-                    rtp_timestamp=self.last_timestamp,
+                    ntp_timestamp=ntp,
+                    rtp_timestamp=rtp,
                     packet_count=self.packets & 0xFFFFFFFF,
                     octet_count=self.octets & 0xFFFFFFFF,
                 )
                 # aiortc 1.16 internal: the fields RTCRtpSender matches receiver reports
                 # against (round-trip time) and reports in getStats().
                 sender = self._sender
-                sender._RTCRtpSender__lsr = (self._last_ntp >> SR_NTP_TO_LSR_SHIFT) & 0xFFFFFFFF  # type: ignore[attr-defined]
+                sender._RTCRtpSender__lsr = (ntp >> SR_NTP_TO_LSR_SHIFT) & 0xFFFFFFFF  # type: ignore[attr-defined]
                 sender._RTCRtpSender__lsr_time = time.time()  # type: ignore[attr-defined]
                 sender._RTCRtpSender__packet_count = self.packets  # type: ignore[attr-defined]
                 sender._RTCRtpSender__octet_count = self.octets  # type: ignore[attr-defined]

@@ -4,14 +4,16 @@ Two facts the SFU needs are lost once packets become frames: the publisher's
 media SSRC (a PLI must name it; RTX packets carry another) and the per-packet
 audio level header extension (RFC 6464) that browsers send for speaker
 detection. And the packet path forwards the packets themselves from here,
-before aiortc's receiver reassembles them.
+before aiortc's receiver reassembles them, and maps the publisher's sender
+reports (its NTP/RTP clock pair, read here too) into every subscriber's
+timeline so that subscribers keep its audio and video in sync.
 """
 
 import logging
 from collections.abc import Callable, Collection
 
 from aiortc import RTCRtpReceiver
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import AnyRtcpPacket, RtcpSrPacket, RtpPacket
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +28,9 @@ class RtpTap:
         on_media_ssrc: Callable[[int], None],
         on_audio_level: Callable[[int], None] | None = None,
         on_packet: Callable[[RtpPacket], None] | None = None,
+        on_sender_report: Callable[[int, int], None] | None = None,
     ) -> None:
+        """``on_sender_report`` receives (NTP timestamp, RTP timestamp) of each media sender report."""
         self._receiver = receiver
         self._media_payload_types = frozenset(media_payload_types)
         self._on_media_ssrc = on_media_ssrc
@@ -39,6 +43,12 @@ class RtpTap:
         # the instance, so an instance attribute wraps it for this receiver only.
         self._handle = receiver._handle_rtp_packet
         receiver._handle_rtp_packet = self._tapped  # type: ignore[method-assign]
+        self._on_sender_report = on_sender_report
+        # aiortc 1.16 internal: RTCDtlsTransport hands the publisher's RTCP to
+        # receiver._handle_rtcp_packet(packet), looked up on the instance as well.
+        self._handle_rtcp = receiver._handle_rtcp_packet
+        if on_sender_report is not None:
+            receiver._handle_rtcp_packet = self._tapped_rtcp  # type: ignore[method-assign]
 
     async def _tapped(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         if packet.payload_type in self._media_payload_types:
@@ -55,6 +65,17 @@ class RtpTap:
                 logger.exception("RTP packet observer failed on %s", packet)
         await self._handle(packet, arrival_time_ms)
 
+    async def _tapped_rtcp(self, packet: AnyRtcpPacket) -> None:
+        if (
+            isinstance(packet, RtcpSrPacket)
+            and packet.ssrc == self._media_ssrc
+            and self._on_sender_report is not None
+        ):
+            info = packet.sender_info
+            self._on_sender_report(info.ntp_timestamp, info.rtp_timestamp)
+        await self._handle_rtcp(packet)
+
     def detach(self) -> None:
-        if self._receiver.__dict__.get("_handle_rtp_packet") == self._tapped:
-            del self._receiver._handle_rtp_packet
+        for name, tapped in (("_handle_rtp_packet", self._tapped), ("_handle_rtcp_packet", self._tapped_rtcp)):
+            if self._receiver.__dict__.get(name) == tapped:
+                delattr(self._receiver, name)

@@ -71,6 +71,12 @@ async def test_packets_reach_subscribers_without_the_frame_path(meeting: Meeting
         report = slot.consumer.receiver_report
         assert report is not None and report.packets_lost == 0 and report.fraction_lost == 0, kind
         assert 0 <= report.jitter_s < 0.1, kind
+        # the publisher's sender reports are mapped into the subscriber's timeline
+        publisher_clock = slot.consumer.sender_clock()
+        assert publisher_clock is not None and out.sender_clock == slot.consumer.sender_clock, kind
+        (stats_of_bob,) = producer.consumer_stats()
+        assert stats_of_bob.forwarded == slot.consumer.forwarded and stats_of_bob.receiver_report == report
+        assert stats_of_bob.send_dropped == 0 and stats_of_bob.send_failures == 0
     for source in wanted:
         assert bob.receiver.stats[source].decode_errors == 0
 
@@ -166,3 +172,30 @@ async def test_lost_packets_are_resent_from_the_cache(meeting: Meeting) -> None:
         stats = participant.receiver.stats[video]
         assert stats.decode_errors == 0 and stats.decoded >= stats.frames - 2
     print(f"{len(lost)} packets lost to bob, {out.retransmitted} resent")
+
+
+@packet_path
+@pytest.mark.asyncio
+@pytest.mark.timeout(60)
+async def test_frames_are_reassembled_only_while_someone_reads_them(meeting: Meeting) -> None:
+    await meeting.join("alice")
+    bob = await meeting.join("bob", publish=False)
+    video = source_name("alice", "video")
+    await bob.receiver.wait_for_frames([video], FRAMES, timeout=15)
+    producer = meeting.peers["alice"].producers["video"]
+    assert producer.frames == 0  # forwarded packet by packet, no frame handed to the decoder thread
+
+    frames: list[object] = []
+    enough = asyncio.Event()
+
+    def sink(packet: object) -> None:  # e.g. the recorder's tap
+        frames.append(packet)
+        if len(frames) >= 10:
+            enough.set()
+
+    producer.add_sink(sink)
+    await asyncio.wait_for(enough.wait(), 10)
+    producer.remove_sink(sink)
+    count = bob.receiver.frames(video)
+    await bob.receiver.wait_for_frames([video], count + 15, timeout=10)
+    assert producer.frames - len(frames) <= 2  # the gate closed again (a frame or two in flight)

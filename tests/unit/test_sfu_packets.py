@@ -15,9 +15,11 @@ from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 from server.bot.media import video_clip
 from server.sfu.packet_consumer import PacketConsumer
 from server.sfu.packets import (
+    TS_MOD,
     ExtensionLayout,
     ForwardedPacket,
     PacketCache,
+    mapped_sender_clock,
     rtp_bytes,
     rtx_payload,
     seq_newer_or_equal,
@@ -121,6 +123,7 @@ class FakeOut:
     last_timestamp: int | None = None
     clock_rate: int = 90000
     timeline_owner: object = None
+    sender_clock: object = None
     sent: list[tuple[int, int, bytes]] = field(default_factory=list)
     resent: list[tuple[int, int, bytes]] = field(default_factory=list)
 
@@ -141,12 +144,13 @@ class Upstream:
     nacks: list[int] = field(default_factory=list)
 
 
-def consumer_on(out: FakeOut, cache: PacketCache, upstream: Upstream, video: bool = True) -> PacketConsumer:
+def consumer_on(out: FakeOut, cache: PacketCache, upstream: Upstream, video: bool = True,
+                publisher_clock: tuple[int, int] | None = None) -> PacketConsumer:
     def request() -> None:
         upstream.keyframes += 1
 
     return PacketConsumer("p", video, out, cache, request, upstream.nacks.append,  # type: ignore[arg-type]
-                          lambda consumer: None)
+                          lambda consumer: None, lambda: publisher_clock)
 
 
 def test_a_video_run_starts_at_a_keyframe_and_continues_the_m_lines_numbers() -> None:
@@ -192,3 +196,17 @@ def test_a_long_run_survives_sequence_number_wrap_arounds() -> None:
     for seq in range(3 * 65536):
         consumer.forward(forwarded(seq % 65536, seq))
     assert len(out.sent) == 3 * 65536
+
+
+def test_a_publishers_sender_clock_moves_with_the_timestamps() -> None:
+    assert mapped_sender_clock(123 << 32, TS_MOD - 10, 30) == (123 << 32, 20)  # wraps like timestamps
+    out, cache, upstream = FakeOut(), PacketCache(64), Upstream()
+    # the publisher said: RTP 7_000_000 is NTP 3.5 s
+    consumer = consumer_on(out, cache, upstream, video=False, publisher_clock=((3 << 32) | (1 << 31), 7_000_000))
+    assert consumer.sender_clock() == ((3 << 32) | (1 << 31), 7_000_000)  # no run yet: no offset
+    consumer.forward(forwarded(30000, 6_999_040))
+    consumer.forward(forwarded(30001, 7_000_000))
+    # the sender report a subscriber gets pairs the same instant with that packet's new timestamp
+    assert out.sender_clock == consumer.sender_clock  # the m-line's reports follow its timeline owner
+    assert consumer.sender_clock() == ((3 << 32) | (1 << 31), out.sent[-1][1])
+    assert consumer_on(out, cache, upstream).sender_clock() is None  # before the publisher's first report
