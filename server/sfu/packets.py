@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 from aiortc.rtp import pack_header_extensions
 
+VP8_START_CODE = b"\x9d\x01\x2a"
+
 HEADER = struct.Struct("!BBHLL")
 """The fixed RTP header: V/P/X/CC, M/PT, sequence number, timestamp, SSRC."""
 RTP_VERSION_2 = 0x80
@@ -68,7 +70,17 @@ def _vp8_starts_keyframe(payload: bytes) -> bool:
             index += 1
         if flags & 0x30:  # T or K: TID/Y/KEYIDX
             index += 1
-    return len(payload) > index and payload[index] & 0x01 == 0
+    return vp8_is_key_frame(payload, index)
+
+
+def vp8_is_key_frame(data: bytes, start: int = 0) -> bool:
+    """Whether the VP8 frame beginning at ``data[start]`` is a key frame (RFC 6386 section 9.1).
+
+    Bit 0 of the frame tag alone is not enough: a delta frame whose first packet was lost starts
+    with arbitrary bytes, half of which would pass; a key frame also carries the start code
+    9d 01 2a right after its 3-byte tag, which a gate on the tag bit alone would let garbage past.
+    """
+    return len(data) >= start + 6 and data[start] & 0x01 == 0 and data[start + 3:start + 6] == VP8_START_CODE
 
 
 def _h264_starts_keyframe(payload: bytes) -> bool:

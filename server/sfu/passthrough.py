@@ -26,6 +26,8 @@ from aiortc.codecs.base import Decoder
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
+from .packets import vp8_is_key_frame
+
 DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 """aiortc 1.16 internal: the ``queue.Queue`` from which a receiver's decoder thread takes
 (codec, frame) pairs; ``_handle_rtp_packet`` puts each reassembled frame in it, ``receive()``
@@ -39,8 +41,7 @@ def is_keyframe(mime_type: str, data: bytes) -> bool:
     """Whether an encoded frame can be decoded without any earlier frame."""
     mime = mime_type.lower()
     if mime == "video/vp8":
-        # RFC 6386 section 9.1: bit 0 of the frame tag is 0 for a key frame.
-        return len(data) > 0 and data[0] & 1 == 0
+        return vp8_is_key_frame(data)
     if mime == "video/h264":
         return _has_h264_idr(data)
     return True  # audio frames stand alone

@@ -26,6 +26,7 @@ from server.sfu.packets import (
     starts_keyframe,
     unwrap_rtx_payload,
 )
+from server.sfu.passthrough import is_keyframe
 from server.sfu.settings import SfuSettings
 
 
@@ -57,6 +58,18 @@ def test_truncated_payloads_are_not_keyframes() -> None:
         assert not starts_keyframe("video/VP8", payload)
     for payload in (b"", b"\x7c", b"\x18\x00", b"\x18\x00\x05"):  # FU-A, STAP-A cut short
         assert not starts_keyframe("video/H264", payload)
+
+
+def test_a_vp8_frame_without_the_start_code_is_not_a_keyframe() -> None:
+    """A delta frame whose first packet was lost starts anywhere; its tag bit alone passes half the time."""
+    key = next(payloads[0] for keyframe, payloads in packetised("video/VP8") if keyframe)
+    code = key.index(b"\x9d\x01\x2a")
+    headless = key[:code] + b"\x00\x00\x00" + key[code + 3:]  # descriptor + tag kept, start code gone
+    assert starts_keyframe("video/VP8", key)
+    assert not starts_keyframe("video/VP8", headless)
+    clip = video_clip("video/VP8")
+    assert is_keyframe("video/VP8", clip.frames[0]) and clip.keyframes[0]
+    assert not is_keyframe("video/VP8", b"\x00" + clip.frames[1][1:])  # tag bit forced to 'key'
 
 
 def forwarded(seq: int, ts: int = 0, keyframe: bool = False, payload: bytes = b"media") -> ForwardedPacket:
