@@ -30,6 +30,8 @@ from record.events import (
     ParticipantPaused,
     ParticipantResumed,
     ParticipantUnmuted,
+    ProducerPublished,
+    ProducerUnpublished,
     parse_event,
 )
 from server.archive.dossier_out import (
@@ -83,6 +85,9 @@ from server.settings import PromisedLimits
 
 JSONL = "application/x-ndjson"
 MEDIA_TOGGLES = (ParticipantMuted, ParticipantUnmuted, ParticipantPaused, ParticipantResumed)
+MEDIA_EVENTS = (*MEDIA_TOGGLES, ProducerPublished, ProducerUnpublished)
+"""Events about one person's camera, microphone or screen; a track closed as its owner leaves has no
+actor, so the row must name the owner from the event itself."""
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # as server.domain.eventlog hashes it
 
 
@@ -342,10 +347,11 @@ def _events_out(rows: list[MeetingEvent], names: dict[int, str], recordings: lis
                 jump = DossierJump(recording_key=recording.key, at_ms=at_ms, playback=playback[recording.key])
                 break
         status = event if isinstance(event, MeetingStatusChanged) else None
-        media = event if isinstance(event, MEDIA_TOGGLES) else None
+        media = event if isinstance(event, MEDIA_EVENTS) else None
         subject = None
         if media is not None:
-            subject = names.get(media.user_id) if media.user_id is not None else joined.get(media.participant_id)
+            user_id = getattr(media, "user_id", None)
+            subject = names.get(user_id) if user_id is not None else joined.get(media.participant_id)
         out.append(DossierEvent(
             seq=row.seq, at=row.ts.astimezone(CENTRE_TZ), type=row.type,
             actor=names.get(row.actor_id) if row.actor_id is not None else row.payload.get("display_name"),

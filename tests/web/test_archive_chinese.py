@@ -113,21 +113,30 @@ async def test_dossier_rows_tell_the_whole_truth(client: TestClient, db_sessions
                            {"participant_id": "p1", "user_id": rep, "kind": "video"})
         await append_event(db, meeting, archived.world.user_ids["chair"], "participant_muted",
                            {"participant_id": "p1", "user_id": rep, "kind": "audio"})
+        await append_event(db, meeting, rep, "participant_joined", {
+            "participant_id": "p2", "user_id": rep, "display_name": "王发改", "unit": "凤庆县发展和改革局",
+            "capacity": "member", "department_id": archived.world.dept_fgj, "post": "A", "token_id": None,
+            "via": "session"})
+        # the server closes a leaver's tracks itself: no actor, the row still names whose they were
+        await append_event(db, meeting, None, "producer_unpublished",
+                           {"participant_id": "p2", "producer_id": "x2", "kind": "screen"})
         await db.commit()
     await sign_in(client, "archivist")
     api = await (await client.get(f"/api/v1/archive/cases/{archived.world.case_x}/dossier")).json()
     events = api["meetings"][0]["events"]
     muted = next(e for e in events if e["type"] == "participant_muted")
     assert (muted["actor"], muted["subject"], muted["media"]) == ("李主任", "王发改", "audio")
+    closed = next(e for e in events if e["type"] == "producer_unpublished")
+    assert (closed["actor"], closed["subject"], closed["media"]) == (None, "王发改", "screen")
     started = next(e for e in events if e["type"] == "meeting_status_changed")
     assert (started["status_from"], started["status_to"]) == ("scheduled", "live")
     notice = next(f for f in api["files"] if f["name"] == f"meeting-{meeting}/notice.pdf")
     number = api["meetings"][0]["minutes"]["number"].replace("纪", "告")
     assert number in notice["note"]["zh"] and number in notice["note"]["en"]
 
-    for lang, rows in (("zh", ("已安排 → 进行中", "王发改 · 摄像头", "王发改 · 麦克风",
+    for lang, rows in (("zh", ("已安排 → 进行中", "王发改 · 摄像头", "王发改 · 麦克风", "王发改 · 屏幕共享",
                                "定稿说明：发改局未在期限内确认")),
-                       ("en", ("scheduled → live", "王发改 · camera", "王发改 · microphone",
+                       ("en", ("scheduled → live", "王发改 · camera", "王发改 · microphone", "王发改 · screen sharing",
                                "Note on finalising: 发改局未在期限内确认"))):
         # compared without white space: the page's elements split a row into several texts
         text = "".join(_visible_text(await (await client.get(
