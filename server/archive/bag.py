@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,7 +134,7 @@ async def export_bag(dossier: Dossier, out_dir: Path, source_organization: str) 
     try:
         result.files, result.bytes = await _write_payload(dossier, partial)
         heads = [f"meeting {m.id}: {m.log.head_hash}" for m in dossier.out.meetings if m.log.head_hash]
-        await asyncio.to_thread(bagit.make_bag, str(partial), bag_info={
+        await asyncio.to_thread(_make_bag_alone, partial, bag_info={
             "Source-Organization": source_organization,
             "External-Identifier": case.project_code,
             "External-Description": f"{case.name} / {case.applicant}",
@@ -157,6 +158,18 @@ class BagCheck:
     @property
     def valid(self) -> bool:
         return not self.problems
+
+
+BAGIT_CWD = threading.Lock()
+"""bagit.make_bag changes the process's working directory while it writes and restores it after.
+Two at once in worker threads (a meeting and a year exported together) interleave: one restores
+the other's bag directory, which is then renamed and removed, leaving the whole process in a
+directory that no longer exists. So bags are made one at a time."""
+
+
+def _make_bag_alone(path: Path, **options: Any) -> bagit.Bag:
+    with BAGIT_CWD:
+        return bagit.make_bag(str(path), **options)
 
 
 def _bagit_problems(error: bagit.BagValidationError) -> list[str]:

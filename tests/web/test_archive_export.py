@@ -76,9 +76,12 @@ async def test_export_a_case_in_the_browser(client: TestClient, db_sessions, set
 async def test_export_by_meeting_and_year(client: TestClient, db_sessions, settings: Settings) -> None:
     archived = await archived_case(db_sessions, settings)
     token = (await sign_in(client, "admin"))["X-CSRF-Token"]
+    cwd = os.getcwd()
     meeting_job = await _start(client, token, "meeting", str(archived.meeting_1))
     year_job = await _start(client, token, "year", "2026")
     await _finished(client)
+    # bagit moves the process's working directory while it writes: two jobs at once must leave it home
+    assert os.getcwd() == cwd and os.path.isdir(cwd)
     by_meeting = await (await client.get(meeting_job + "/status")).json()
     by_year = await (await client.get(year_job + "/status")).json()
     assert [b["name"] for b in by_meeting["bags"]] == [PROJECT_X] and by_meeting["verified"]
