@@ -85,7 +85,21 @@ def _when(value: Any) -> str | None:
 
 def read_status(recording_dir: Path) -> dict[str, Any]:
     """The job status (state, progress, message, started_at, finished_at), whatever status.json
-    holds; a running state whose composer is gone reads as failed."""
+    holds; a running state whose composer is gone reads as failed.
+
+    The composer writes its last status before it lets go of the lock, so a "running" read just
+    before it finished and a lock found gone just after would look like a composer that died:
+    the status is read again once the lock is found gone, and only a second "running" is one."""
+    status = _stored_status(recording_dir)
+    if status["state"] == "running" and lock_holder(recording_dir) is None:
+        status = _stored_status(recording_dir)
+        if status["state"] == "running":
+            status.update(state="failed", message="合成被中断 / the composition was interrupted")
+    return status
+
+
+def _stored_status(recording_dir: Path) -> dict[str, Any]:
+    """What status.json holds, normalised (anything unreadable is a failure saying so)."""
     try:
         raw = json.loads((composed_dir(recording_dir) / STATUS_NAME).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -99,8 +113,6 @@ def read_status(recording_dir: Path) -> dict[str, Any]:
     status = {"state": raw["state"], "message": str(raw.get("message") or ""),
               "progress": min(1.0, max(0.0, float(progress))) if isinstance(progress, (int, float)) else 0.0,
               "started_at": _when(raw.get("started_at")), "finished_at": _when(raw.get("finished_at"))}
-    if status["state"] == "running" and lock_holder(recording_dir) is None:
-        status.update(state="failed", message="合成被中断 / the composition was interrupted")
     return status
 
 

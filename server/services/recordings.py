@@ -149,10 +149,13 @@ async def find(db: AsyncSession, principal: Principal, data_dir: Path, meeting_i
 
 
 def compose_status(directory: Path) -> dict[str, Any]:
+    """The composition's status; "queued" with no child and no composer is one that never ran (read
+    twice, as read_status does, so a child that finished between the reads is not taken for one)."""
     status = read_status(directory)
-    child = _CHILDREN.get(directory)
-    if status.get("state") == "queued" and child is None and lock_holder(directory) is None:
-        status.update(state="failed", message="合成被中断 / the composition was interrupted")
+    if status.get("state") == "queued" and _CHILDREN.get(directory) is None and lock_holder(directory) is None:
+        status = read_status(directory)
+        if status.get("state") == "queued":
+            status.update(state="failed", message="合成被中断 / the composition was interrupted")
     return status
 
 

@@ -171,3 +171,23 @@ def test_stale_lock_of_a_dead_composer_is_taken_over(tmp_path: Path) -> None:
     (recording / "composed" / "status.json").write_text('{"state": "running", "progress": 0.4}')
     assert read_status(recording)["state"] == "failed"  # its composer is gone
     assert compose(recording).is_file()
+
+
+def test_a_composition_ending_between_two_reads_is_not_taken_for_a_dead_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The composer writes "done" and then lets go of the lock; a reader that saw "running" and then
+    found no lock must not report the composition interrupted (seen in CI as a flaky compose test)."""
+    import recorder.compose.job as job
+
+    recording = tmp_path / "rec"
+    recording.mkdir()
+    job.write_status(recording, state="running", progress=0.5, message="", started_at=None, finished_at=None)
+
+    def composer_finishes_meanwhile(recording_dir: Path) -> None:
+        job.write_status(recording_dir, state="done", progress=1.0, message="", started_at=None, finished_at=None)
+
+    monkeypatch.setattr(job, "lock_holder", composer_finishes_meanwhile)
+    assert read_status(recording)["state"] == "done"
+    job.write_status(recording, state="running", progress=0.5, message="", started_at=None, finished_at=None)
+    monkeypatch.setattr(job, "lock_holder", lambda _recording_dir: None)  # the composer died
+    assert read_status(recording)["state"] == "failed"
