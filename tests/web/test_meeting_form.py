@@ -79,6 +79,8 @@ async def test_proposes_the_cases_departments_and_lead(client: TestClient, world
     assert re.search(rf'value="{world.item_x}" checked', html) and not re.search(rf'value="{world.item_y}" checked',
                                                                                    html)
     assert 'data-filter-list="#other-departments"' in html
+    site_region = re.search(r'<select id="site_division_1".*?</select>', html, re.S)
+    assert site_region is not None and re.search(r'<option value="530921" selected>', site_region.group(0))
     other = await (await client.get(f"/meetings/new?case={world.case_y}")).text()
     assert re.search(rf'<option value="{world.dept_zrj}" selected>', other)
     assert "钱自然" in other  # the A post of the proposed department

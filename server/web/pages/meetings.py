@@ -418,6 +418,7 @@ async def _form_page(request: web.Request, me: Principal, form: MultiDictProxy[A
         value=lambda name, default="": str(values.get(name, default)),
         lead=str(values.get("lead_department_id", default_lead)), me_id=str(me.user_id),
         site_rows=range(1, SITE_ROWS + 1), member=MEMBER, observer=OBSERVER,
+        centre_division=context(request).settings.centre.division,  # a new site row's region: the centre's own
     )
 
 
