@@ -160,8 +160,9 @@ def compose_status(directory: Path) -> dict[str, Any]:
 
 
 def running(directory: Path) -> bool:
-    child = _CHILDREN.get(directory)
-    return (child is not None and child.returncode is None) or lock_holder(directory) is not None
+    """Whether a composition is queued or under way, by its status (a child that has written "done"
+    and let go of the lock but not yet exited is finished: composing again may start)."""
+    return compose_status(directory)["state"] in ("queued", "running")
 
 
 async def start_compose(actor: Principal, recording: Recording, *, force: bool) -> dict[str, Any]:
