@@ -28,9 +28,9 @@ CLIENT_WEB = Path(__file__).resolve().parent.parent / "client_web"
 
 # Importing these modules declares their endpoints on API / their page routes.
 API_MODULES = ("session", "meta", "calendar", "cases", "meetings", "people", "join_tokens", "materials",
-               "minutes", "archive", "recordings")
+               "minutes", "archive", "recordings", "links")
 PAGE_MODULES = ("auth", "home", "cases", "meetings", "people", "room", "archive", "recordings",
-                "minutes")
+                "minutes", "metrics")
 
 
 def _load(package: str, names: tuple[str, ...]) -> list[object]:

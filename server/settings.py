@@ -39,6 +39,8 @@ class ServerSettings(_Section):
     # HTTPS served by the server itself: PEM certificate (chain) and key files; both empty: HTTP.
     tls_certificate: str = ""
     tls_key: str = ""
+    # Lets a scraper read /metrics with "Authorization: Bearer <token>"; empty: administrators only.
+    metrics_token: str = ""
 
     @field_validator("trusted_proxies")
     @classmethod

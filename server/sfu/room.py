@@ -6,6 +6,7 @@ from typing import Any
 from pyee.asyncio import AsyncIOEventEmitter
 
 from .candidates import NetworkPolicy
+from .link_stats import LinkSampler, RoomLinks
 from .peer import OfferCallback, Peer
 from .producer import Producer, ProducerInfo
 from .settings import SfuSettings
@@ -41,6 +42,7 @@ class Room(AsyncIOEventEmitter):
             settings.speaker_hold_s,
             on_change=self._speaker_changed,
         )
+        self._links = LinkSampler()
 
     @property
     def peers(self) -> dict[str, Peer]:
@@ -49,6 +51,10 @@ class Room(AsyncIOEventEmitter):
     @property
     def speaker(self) -> str | None:
         return self._speaker.speaker
+
+    async def link_snapshot(self) -> RoomLinks:
+        """Every peer's link state now; rates cover the time since the previous snapshot."""
+        return await self._links.snapshot(self.meeting_id, list(self._peers.values()))
 
     def producers(self) -> list[ProducerInfo]:
         return [producer.info for producer in self._producers.values()]

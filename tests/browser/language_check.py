@@ -24,7 +24,7 @@ from playwright.async_api import Page
 # Latin words a Chinese interface shows as they are: file formats, the hash's name, the bag format,
 # units, and the names printed on keys. Compared case-insensitively.
 ZH_ALLOWED_WORDS = frozenset({"pdf", "docx", "html", "json", "sha", "url", "bagit", "id", "mb", "kb", "gb",
-                              "ms", "zip", "ctrl", "enter", "esc", "shift", "alt", "tab"})
+                              "ms", "kbps", "zip", "ctrl", "enter", "esc", "shift", "alt", "tab"})
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Ideographic punctuation (、。「」〔〕…) and full-width forms (：（），；～！？).
 FULL_WIDTH = re.compile(r"[\u3000-\u303f\uff01-\uff5e]")

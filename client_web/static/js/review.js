@@ -4,6 +4,7 @@
 // here renders the server's `review_state` snapshot (the server decides; the page only asks), so a
 // page that missed an event is right again with the next snapshot.
 import { t } from "./i18n.js";
+import { LinkState } from "./link_state.js";
 import { LiveMinutes } from "./live_minutes.js";
 import { SignalingError } from "./signaling.js";
 import { firstOverLimit, limitField, recount, showProblem } from "./text_limits.js";
@@ -59,6 +60,7 @@ export class Review {
     this.pdf = null;
     this.wire();
     this.minutes = new LiveMinutes(this);
+    this.links = new LinkState(this.config.meeting_id, this.config.lang);
   }
 
   get me() {
@@ -164,6 +166,7 @@ export class Review {
   setChair(isChair) {
     this.isChair = isChair;
     document.body.classList.toggle("is-chair", isChair);
+    this.links.schedule();
   }
 
   fillDepartments() {
