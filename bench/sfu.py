@@ -827,9 +827,17 @@ def write_results(path: Path, args: argparse.Namespace, results: list[Result], s
     else:
         body += ["Targets:", ""] + targets(results, ratios, soak) + [""]
     text = "\n".join(lines + body) + "\n"
-    existing = path.read_text() if path.exists() else "# Benchmark results\n\n"
-    path.write_text(existing.rstrip("\n") + "\n\n" + text)
+    append_section(path, text)
     return text
+
+
+def append_section(path: Path, text: str) -> None:
+    """Add ``text`` at the end of the results file in one append: other benchmarks append their
+    sections to the same file, maybe while this one runs, and a rewrite of the whole file (read,
+    then write) would drop whatever they added in between."""
+    header = "" if path.exists() else "# Benchmark results\n"
+    with path.open("a", encoding="utf-8") as out:
+        out.write(header + "\n" + text)
 
 
 # -- main ------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from record.events import (
     ProducerUnpublished,
     parse_event,
 )
+from record.reducer import fold
 from server.archive.dossier_out import (
     DossierCase,
     DossierEvent,
@@ -70,7 +71,7 @@ from server.domain.cases import ManagementCategory
 from server.recording.store import logged_recording_keys
 from server.services.calendar import load_calendar
 from server.services.clock import CENTRE_TZ, case_clocks, centre_today, promised_limit
-from server.services.eventlog import check_meeting_log
+from server.services.eventlog import check_meeting_log, logged
 from server.services.materials import material_path
 from server.services.minutes_reading import (
     DocumentFormat,
@@ -201,16 +202,20 @@ class _Builder:
                      "recordings are not given to applicants; the notice covers their own cases only")
         recordings = meeting_recordings(self.data_dir, meeting.id) if whole else []
         recording_outs = [self.recording_out(prefix, r) for r in recordings]
-        rows = list(await self.db.scalars(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting.id)
-                                          .order_by(MeetingEvent.seq))) if whole else []
+        log = list(await self.db.scalars(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting.id)
+                                         .order_by(MeetingEvent.seq)))
+        # when it was held, read from the record as the meeting page reads it (anyone who may see
+        # the meeting sees that); the events themselves only for a reader of the whole minutes
+        record = fold(logged(row) for row in log)
+        rows = log if whole else []
         people = {r.actor_id for r in rows if r.actor_id is not None} | {
             r.payload["user_id"] for r in rows if isinstance(r.payload.get("user_id"), int)}
         names = {u.id: u.display_name for u in await self.db.scalars(select(User).where(User.id.in_(people)))}
         playback = {r.key: out.playback for r, out in zip(recordings, recording_outs, strict=True)}
         events = _events_out(rows, names, recordings, playback)
         stored = {r.key for r in recordings}
-        logged = await logged_recording_keys(self.db, meeting.id) if whole else []
-        missing = [key for key in logged if key not in stored]
+        recorded = await logged_recording_keys(self.db, meeting.id) if whole else []
+        missing = [key for key in recorded if key not in stored]
         for key in missing:
             self.gap(f"{prefix}/recordings/{key}", "事件日志记有此录像，但存储中没有其录像文件",
                      "the event log records this recording, but storage holds no files for it")
@@ -223,6 +228,7 @@ class _Builder:
         return DossierMeeting(
             id=meeting.id, title=meeting.title, status=meeting.status,
             scheduled_start=_local(meeting.scheduled_start), scheduled_end=_local(meeting.scheduled_end),
+            started=_local(record.started), ended=_local(record.ended),
             place=meeting.place, chair=meeting.chair.display_name, lead_department=meeting.lead_department.name,
             units=[_unit(inv) for inv in meeting.invitations],
             minutes=await self.minutes_out(prefix, meeting, reader), recordings=recording_outs,

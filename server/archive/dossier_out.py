@@ -168,6 +168,8 @@ class DossierMeeting(Out):
     status: str
     scheduled_start: datetime
     scheduled_end: datetime
+    started: datetime | None = Field(description="when the record has it go live (local time); null before")
+    ended: datetime | None = Field(description="when the record has it end (local time); null before")
     place: str
     chair: str
     lead_department: str

@@ -1,14 +1,16 @@
 """`lianshen bot`: a synthetic participant for tests, load and operations.
 
 Signs in (or uses a join token), joins, publishes a moving test pattern and a tone from clips encoded
-once at start, receives everyone, and after ``--duration`` seconds prints one JSON object with what
-it received per remote source. Exit status 0 when it joined, 1 when it could not.
+once at start, receives everyone, and after ``--duration`` seconds (or, with ``--frames N``, once
+every source present at the join has given N decoded frames) prints one JSON object with what it
+received per remote source. Exit status 0 when it joined, 1 when it could not.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from typing import Any
@@ -24,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     who.add_argument("--token", help="a join token issued by the meeting's chair")
     parser.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds to stay (default 10)")
+    parser.add_argument("--frames", type=int, default=0,
+                        help="leave as soon as every source present at the join has given this many decoded "
+                             "frames; --duration is then the most it stays (default 0: stay --duration)")
     parser.add_argument("--publish", default="video,audio",
                         help="what to publish: comma-separated video,audio,screen; empty for nothing")
     parser.add_argument("--name", default="bot", help="a label for logs")
@@ -53,7 +58,13 @@ async def _run(args: argparse.Namespace, password: str | None) -> dict[str, Any]
         kinds = _kinds(args.publish)
         if kinds:
             await bot.publish(kinds)
-        await asyncio.sleep(args.duration)  # the bot's job is to stay this long
+        if args.frames > 0:  # as soon as it has seen enough (on a busy machine that takes longer)
+            sources = [(p["participant_id"], p["kind"]) for p in bot.joined.get("producers", [])]
+            with contextlib.suppress(TimeoutError):  # the report says how many came
+                await bot.wait_frames(lambda b: all(b.frames(*source) >= args.frames for source in sources),
+                                      args.duration)
+        else:
+            await asyncio.sleep(args.duration)  # the bot's job is to stay this long
         return bot.report()
     finally:
         await bot.close()

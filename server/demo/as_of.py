@@ -4,8 +4,10 @@ The data describes the world on ``DATA_AS_OF`` (a meeting held eleven days befor
 week after, cases part-way through their clocks). Loaded months later as it stood, every case would
 be long overdue and the "coming" meeting long past, so the loader takes the same world moved to the
 day it is loaded: every date and time moves by the same whole number of weeks. Whole weeks keep the
-weekdays (meetings stay on working days, a Friday decision stays a Friday), so the clocks read as
-they do on ``DATA_AS_OF``, give or take the holidays the moved dates now cross.
+weekdays (a Friday decision stays a Friday), so the clocks read as they do on ``DATA_AS_OF``, give
+or take the holidays the moved dates now cross. A weekday can still be a public holiday (a meeting
+moved onto 1 January): ``shift_for`` asks the working-day calendar and takes the nearest whole
+number of weeks that keeps every meeting on a working day.
 
 What moves (``demo_world``, the one place that applies the shift):
 - every ``date`` and ``datetime`` field of the cases, commissions and meetings (acceptance,
@@ -31,8 +33,10 @@ from typing import Any, TypeVar
 from server.demo import data
 from server.demo.records import Case, Commission, Meeting
 from server.domain.project_code import parse_project_code
+from server.domain.workcalendar import WorkCalendar
 
 WEEK = timedelta(days=7)
+SEARCH_WEEKS = 4  # how far from the nearest week shift_for looks; holidays last at most about a week
 T = TypeVar("T")
 
 _FULL_OR_MONTH = re.compile(r"(\d{4})年(\d{1,2})月(?:(\d{1,2})日)?")
@@ -56,9 +60,27 @@ class DemoWorld:
         return data.DATA_AS_OF + self.shift
 
 
-def shift_for(today: date) -> timedelta:
-    """The whole number of weeks nearest to ``today - DATA_AS_OF``."""
-    return WEEK * round((today - data.DATA_AS_OF).days / 7)
+def shift_for(today: date, calendar: WorkCalendar) -> timedelta:
+    """The whole number of weeks nearest to ``today - DATA_AS_OF`` that puts every meeting day on
+    a working day of ``calendar``; when the nearest would not, a week later, then a week earlier,
+    and so on out to ``SEARCH_WEEKS`` (later first: the coming meeting should still be to come).
+    ValueError if none does (a calendar that cannot be right)."""
+    nearest = round((today - data.DATA_AS_OF).days / 7)
+    days = _meeting_days()
+    for distance in range(SEARCH_WEEKS + 1):
+        for weeks in dict.fromkeys((nearest + distance, nearest - distance)):
+            shift = WEEK * weeks
+            if all(calendar.is_working_day(day + shift) for day in days):
+                return shift
+    raise ValueError(f"演示会议在{today}前后{SEARCH_WEEKS}周内都落在节假日 / no shift within {SEARCH_WEEKS} "
+                     f"weeks of {today} puts the demo's meetings on working days")
+
+
+def _meeting_days() -> frozenset[date]:
+    """The days the demo's meetings are scheduled or held on (local dates, as the data gives them)."""
+    return frozenset(moment.date() for meeting in data.MEETINGS
+                     for moment in (meeting.scheduled_start, meeting.scheduled_end,
+                                    meeting.actual_start, meeting.actual_end) if moment is not None)
 
 
 def demo_world(shift: timedelta) -> DemoWorld:

@@ -49,6 +49,7 @@ from server.demo.materials import seed_materials
 from server.demo.record_events import record_events
 from server.domain.meetings import MeetingStatus
 from server.domain.roles import Post, Role
+from server.services.calendar import load_calendar
 from server.services.clock import centre_today
 from server.services.eventlog import append_event
 from server.services.minutes_workflow import find_document, generate_draft
@@ -237,7 +238,7 @@ async def seed_demo(db: AsyncSession, settings: Settings, today: date | None = N
     (`lianshen db upgrade`): the minutes count due dates in working days."""
     now = datetime.now(UTC)
     shift = await _loaded_shift(db)
-    world = demo_world(shift if shift is not None else shift_for(today or centre_today()))
+    world = demo_world(shift if shift is not None else shift_for(today or centre_today(), await load_calendar(db)))
     ids = _Ids()
     await _divisions(db)
     await _departments(db, ids)

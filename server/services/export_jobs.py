@@ -10,10 +10,11 @@ Payload-Oxum.
 Each job is a row of `export_jobs`, written at every step, so the page reads the same state
 whatever happened to the process: a restart still shows finished jobs and serves their zips, and
 a job that was running when the process stopped is marked interrupted (`recover`, before this
-process first reads or starts a job: serving needs no database until exports are used; one
-process runs exports, as one centre's archivist needs). Finished jobs are pruned
-`archive.export_keep_days` after they ended, their files under data_dir/exports/<job>/ with them
-(`prune`, on that first use and whenever a job starts).
+process first reads or starts a job; one process runs exports, as one centre's archivist needs).
+Finished jobs are pruned `archive.export_keep_days` after they ended, their files under
+data_dir/exports/<job>/ with them (`prune`: when the application starts, so a restart frees the
+disk without waiting for someone to open an export page, and a database not reachable yet does
+not stop the start; again on that first use and whenever a job starts).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any, Literal, cast
 
 import bagit
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.archive.access import record_access
@@ -177,6 +179,18 @@ class ExportJobs:
             owned = set(await db.scalars(select(ExportJobRow.id)))
         await asyncio.to_thread(_remove_directories, self.root, set(old), owned, cutoff)
         return old
+
+    async def prune_at_start(self) -> None:
+        """`prune` as the application starts; a failure is logged, not raised: serving must not
+        wait on housekeeping, and the first export prunes again."""
+        try:
+            removed = await self.prune()
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("old archive export jobs not pruned at start-up (again at the first export): %s", exc)
+            return
+        if removed:
+            log.info("pruned %d archive export jobs older than %d days", len(removed),
+                        self.settings.archive.export_keep_days)
 
     async def close(self) -> None:
         """Cancel what is still running (the app is shutting down); each job records that."""

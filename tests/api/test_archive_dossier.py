@@ -5,11 +5,16 @@ name; who may open it; the access log."""
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from sqlalchemy import select
 
 from recorder.manifest import Manifest
+from server.db.models import MeetingEvent
+from server.services.clock import CENTRE_TZ
 from server.services.minutes_state import content_sha256
 from server.settings import Settings
 from tests.api.archive_support import RECORDING_KEY, archived_case
@@ -150,3 +155,48 @@ async def test_a_forged_recording_manifest_opens_nothing_outside(client: TestCli
         response = await client.get(f"/api/v1/archive/cases/{archived.world.case_x}/file",
                                     params={"name": f"{base}/{track.file}"})
         assert response.status == 404 and b"not for the archive" not in await response.read()
+
+
+SCHEDULED_LABEL = "计划时间："
+
+
+def _held_spans(html: str, meeting_id: int) -> tuple[str, str]:
+    """The dossier's held and scheduled times of one meeting ("" if it shows no held time)."""
+    section = html[html.index(f'id="meeting-{meeting_id}"'):]
+    held = re.search(rf'<span id="meeting-{meeting_id}-held">([^<]*)</span>', section[:3000])
+    scheduled = re.search(rf'{SCHEDULED_LABEL}<span id="meeting-{meeting_id}-scheduled">([^<]*)</span>',
+                          section[:3000])
+    assert scheduled is not None, section[:3000]
+    return (held.group(1) if held else ""), scheduled.group(1)
+
+
+async def test_the_dossier_header_tells_when_each_meeting_was_held(client: TestClient, db_sessions,
+                                                                   settings: Settings) -> None:
+    """Each meeting's header in the dossier tells what its meeting page tells: when the record says
+    it was held (Beijing time; "in progress" while live), its scheduled time beneath; the API gives
+    the same moments."""
+    archived = await archived_case(db_sessions, settings)
+    world = archived.world
+    await sign_in(client, "archivist")
+    for case_id, meeting_ids in ((world.case_x, (archived.meeting_1, archived.meeting_2)),
+                                 (world.case_y, (world.meeting_y,))):
+        page = await (await client.get(f"/archive/cases/{case_id}?lang=zh")).text()
+        api = {m["id"]: m for m in (await _dossier(client, case_id))["meetings"]}
+        for meeting_id in meeting_ids:
+            async with db_sessions() as db:
+                changes = {row.payload["to"]: row.ts for row in await db.scalars(select(MeetingEvent).where(
+                    MeetingEvent.meeting_id == meeting_id, MeetingEvent.type == "meeting_status_changed"))}
+            meeting_page = await (await client.get(f"/meetings/{meeting_id}?lang=zh")).text()
+            on_meeting_page = re.search(r'<span id="meeting-held">([^<]*)</span>', meeting_page)
+            scheduled_there = re.search(r'id="meeting-scheduled">计划时间：([^<]*)</div>', meeting_page)
+            assert on_meeting_page is not None and scheduled_there is not None
+            held, scheduled = _held_spans(page, meeting_id)
+            assert (held, scheduled) == (on_meeting_page.group(1), scheduled_there.group(1))
+            start = changes["live"].astimezone(CENTRE_TZ).strftime("%Y-%m-%d %H:%M")
+            assert held.startswith(start) and scheduled != held
+            live = meeting_id == world.meeting_y
+            assert held.endswith("开始，正在进行") == live
+            assert datetime.fromisoformat(api[meeting_id]["started"]) == changes["live"]
+            assert (api[meeting_id]["ended"] is None) == live
+            if not live:
+                assert datetime.fromisoformat(api[meeting_id]["ended"]) == changes["ended"]

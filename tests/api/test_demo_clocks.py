@@ -24,7 +24,7 @@ from server.demo import data
 from server.demo.as_of import demo_world, shift_for
 from server.demo.seed import seed_demo
 from server.domain.roles import Role
-from server.services.calendar import seed_calendar
+from server.services.calendar import load_calendar, seed_calendar
 from server.services.case_schemas import CaseQuery
 from server.services.cases import CaseDesk
 
@@ -51,8 +51,8 @@ EXPECTED_MONDAY_TO_FRIDAY: Figures = {
 async def _clocks(db_sessions, settings, today: date) -> Figures:
     """Load the demo as of ``today`` and read each case's clock on the day its world describes,
     keyed by the reference (unmoved) project code; checks the stored decision dates too."""
-    world = demo_world(shift_for(today))
     async with db_sessions() as db:
+        world = demo_world(shift_for(today, await load_calendar(db)))
         summary = await seed_demo(db, settings, today=today)
         await db.commit()
     assert summary["as_of"] == world.as_of.isoformat()

@@ -225,7 +225,8 @@ async def _held(db_sessions, settings, today: date) -> list[tuple[Facts, list[Lo
                          ids=["as-of", "three-weeks-later"])
 async def test_the_demo_keeps_the_records_rules(db_sessions, settings, today: date) -> None:
     held = await _held(db_sessions, settings, today)
-    world = demo_world(shift_for(today))
+    async with db_sessions() as db:
+        world = demo_world(shift_for(today, await load_calendar(db)))
     assert len(held) == sum(1 for m in world.meetings if m.events) >= 1
     for (facts, events), meeting in zip(held, [m for m in world.meetings if m.events], strict=True):
         state = fold(events, facts.agenda)

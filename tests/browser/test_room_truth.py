@@ -100,12 +100,12 @@ async def test_muted_by_the_chair_shows_on_ones_own_button_and_a_hand_asks_to_sp
     rep = await enter_room(browser, live.url, live.world.meeting_x, "rep_a")
     rep_id = await rep.participant_id()
     meeting = live.signaling.meetings[live.world.meeting_x]
-    assert await rep.page.text_content("#mic-toggle") == "麦克风：开"
+    await shows(rep, "#mic-toggle", "麦克风：开")  # once the microphone's track is up
 
     await row_button(chair, "#participant-list", rep_id, "静音 王发改").click()
     await shows(rep, "#mic-toggle", "麦克风：已被主持人静音")
     assert await rep.page.is_disabled("#mic-toggle")
-    assert await rep.page.text_content("#hand-toggle") == "举手申请发言"
+    await shows(rep, "#hand-toggle", "举手申请发言")
     await rep.page.click("#hand-toggle")
     entry = chair.page.locator(f'#hand-queue li[data-participant="{rep_id}"]')
     await entry.wait_for(timeout=WAIT_MS)
@@ -122,7 +122,8 @@ async def test_muted_by_the_chair_shows_on_ones_own_button_and_a_hand_asks_to_sp
     await chair.page.wait_for_selector(f'#hand-queue li[data-participant="{rep_id}"]', state="detached",
                                        timeout=WAIT_MS)
     await rep.page.wait_for_selector('#hand-toggle[aria-pressed="false"]', timeout=WAIT_MS)
-    assert await rep.page.text_content("#hand-toggle") == "举手"
+    await rep.page.wait_for_function("document.getElementById('hand-toggle').textContent === '举手'",
+                                     timeout=WAIT_MS)
     assert meeting.participants[rep_id].muted == set()
 
     # an ordinary hand still reads as a plain name under the list's own number

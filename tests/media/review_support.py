@@ -14,6 +14,9 @@ CONDITIONAL = {"kind": "conditional", "text": "原则支持项目建设",
                               "due_working_days": 5}]}
 
 
+ACK_WAIT_S = 30.0  # an answer or a broadcast: generous, for a loaded two-core machine
+
+
 class Seat:
     """A joined participant (no media) that sends review requests for its meeting."""
 
@@ -33,7 +36,7 @@ class Seat:
 
     async def ask(self, event: str, **payload: Any) -> dict[str, Any]:
         """The raw ack (ok or refused)."""
-        return await self.bot.sio.call(event, {"meeting_id": self.bot.meeting_id, **payload}, timeout=10)
+        return await self.bot.sio.call(event, {"meeting_id": self.bot.meeting_id, **payload}, timeout=ACK_WAIT_S)
 
     async def do(self, event: str, **payload: Any) -> dict[str, Any]:
         ack = await self.ask(event, **payload)
@@ -45,7 +48,7 @@ class Seat:
         assert not ack["ok"] and ack["error"]["code"] == code, (event, ack)
         return ack["error"]
 
-    async def state_where(self, test: Any, timeout: float = 10.0) -> dict[str, Any]:
+    async def state_where(self, test: Any, timeout: float = ACK_WAIT_S) -> dict[str, Any]:
         """The first broadcast review_state satisfying ``test`` (past or future)."""
         _, state = await self.bot.wait_event(lambda n, d: n == "review_state" and test(d), timeout)
         return state

@@ -31,6 +31,12 @@ from server.signaling import SIGNALING, Signaling
 from tests.world import PASSWORD, World, build_world
 
 FRAMES = 45  # 1.5 s of video
+# The bots' socket.io client (python-engineio) gives up when it has sent nothing for
+# max(ping interval, ping timeout) + 5 s, i.e. when the server's ping (every 10 s) is 5 s late: on a
+# loaded two-core machine, with the server and the bots on one event loop, it can be, and a seated
+# participant was dropped between two steps of a test. The tests' server waits longer for a pong,
+# which gives the clients that much more patience too (a module's own overrides still win).
+HEARTBEAT = {"ping_timeout_seconds": 60}
 
 
 @dataclass
@@ -108,7 +114,7 @@ async def live(tmp_path: Path, sqlite_template: Path,
         database={"url": f"sqlite+aiosqlite:///{database}"},
         sfu={"ice_gather_addresses": ["127.0.0.1"], "allowed_networks": ["127.0.0.0/8"],
              "denied_networks": ["10.0.0.0/8", "169.254.0.0/16"]},
-        signaling=signaling_overrides,
+        signaling={**HEARTBEAT, **signaling_overrides},
     )
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)

@@ -9,6 +9,7 @@ import pytest
 
 from server.demo import data
 from server.demo.as_of import demo_world, shift_for
+from server.domain.workcalendar import CalendarYear, WorkCalendar, library_years, seed_years_from_library
 
 
 def _dates(value: object) -> list[date]:
@@ -24,9 +25,57 @@ def _dates(value: object) -> list[date]:
     return []
 
 
+MONDAY_TO_FRIDAY = WorkCalendar([])  # less the holidays fixed by date (1 January, 1-3 October, ...)
+
+
+def _meeting_days(world_shift: timedelta) -> list[date]:
+    moments = [m for meeting in demo_world(world_shift).meetings
+               for m in (meeting.scheduled_start, meeting.scheduled_end, meeting.actual_start, meeting.actual_end)]
+    return [moment.date() for moment in moments if moment is not None]
+
+
 @pytest.mark.parametrize(("days", "weeks"), [(0, 0), (3, 0), (4, 1), (-4, -1), (5, 1), (24, 3), (-365, -52)])
 def test_the_shift_is_the_nearest_whole_number_of_weeks(days: int, weeks: int) -> None:
-    assert shift_for(data.DATA_AS_OF + timedelta(days=days)) == timedelta(weeks=weeks)
+    assert shift_for(data.DATA_AS_OF + timedelta(days=days), MONDAY_TO_FRIDAY) == timedelta(weeks=weeks)
+
+
+def test_a_meeting_is_not_moved_onto_a_public_holiday() -> None:
+    """Six weeks on, the held meeting (a Friday) would fall on New Year's Day: the demo moves a
+    week further, and both meetings are on working days."""
+    today = data.DATA_AS_OF + timedelta(weeks=6)
+    assert not MONDAY_TO_FRIDAY.is_working_day(data.MEETINGS[0].scheduled_start.date() + timedelta(weeks=6))
+    shift = shift_for(today, MONDAY_TO_FRIDAY)
+    assert shift == timedelta(weeks=7)
+    assert all(MONDAY_TO_FRIDAY.is_working_day(day) for day in _meeting_days(shift))
+
+
+def test_on_the_real_calendar_every_week_of_the_years_puts_the_meetings_on_working_days() -> None:
+    """Loaded on any day of the years chinesecalendar covers (Spring Festival, National Day and
+    their make-up days included), the demo's meetings are on working days, at most a week or two
+    from the nearest shift."""
+    years = [year for year in library_years() if year >= data.DATA_AS_OF.year - 2]
+    calendar = WorkCalendar(seed_years_from_library(years))
+    day, last = date(years[0], 1, 1), date(years[-1], 12, 31) - timedelta(weeks=4)
+    moved = 0
+    while day <= last:
+        nearest = timedelta(weeks=round((day - data.DATA_AS_OF).days / 7))
+        shift = shift_for(day, calendar)
+        assert abs(shift - nearest) <= timedelta(weeks=2), day
+        assert all(calendar.is_working_day(d) for d in _meeting_days(shift)), day
+        moved += shift != nearest
+        day += timedelta(days=7)
+    assert moved > 0  # some week would have put a meeting on a holiday: the check can fail
+
+
+def _every_day_of(year: int) -> frozenset[date]:
+    return frozenset(date.fromordinal(n) for n in range(date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal()))
+
+
+def test_no_working_shift_is_refused() -> None:
+    everything_off = WorkCalendar(CalendarYear(year=year, holidays=_every_day_of(year), workdays=frozenset(),
+                                               confirmed=True, source="test: all holidays") for year in (2026, 2027))
+    with pytest.raises(ValueError, match="working days"):
+        shift_for(data.DATA_AS_OF, everything_off)
 
 
 def test_unmoved_is_the_reference_data() -> None:

@@ -12,13 +12,14 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from server.app import build_app
 from server.archive.bag import verify_bag
 from server.db.models import ExportJobRow
-from server.settings import Settings
+from server.settings import Settings, load_settings
 from server.web.pages.archive import EXPORT_JOBS
 from tests.api.archive_support import PROJECT_X, archived_case
 from tests.api.meetings_support import sign_in
@@ -187,3 +188,39 @@ async def test_a_job_that_breaks_says_so_in_the_persons_language(client: TestCli
     async with db_sessions() as db:
         row = await db.get(ExportJobRow, job_url.rsplit("/", 1)[1])
         assert row is not None and row.error == "failed" and row.error_detail and row.finished_at is not None
+
+
+async def test_old_jobs_are_pruned_when_the_app_starts(client: TestClient, db_sessions, settings: Settings) -> None:
+    """Starting the application removes jobs finished longer ago than archive.export_keep_days, with
+    their files, before anyone opens an export page; younger ones and a running one stay (running
+    jobs are recovered on first use)."""
+    exports = settings.data_dir / "exports"
+    now = datetime.now(UTC)
+    long_ago = now - timedelta(days=settings.archive.export_keep_days, hours=1)
+    rows = {"dddddddddddddddd": ("done", long_ago - timedelta(minutes=5), long_ago),
+            "eeeeeeeeeeeeeeee": ("failed", long_ago - timedelta(minutes=5), long_ago),
+            "ffffffffffffffff": ("done", now - timedelta(days=1), now - timedelta(days=1)),
+            "0000000000000000": ("running", now - timedelta(minutes=3), None)}
+    async with db_sessions() as db:
+        db.add_all(_job_row(job_id, state, started, finished) for job_id, (state, started, finished) in rows.items())
+        await db.commit()
+    for job_id in rows:
+        (exports / job_id).mkdir(parents=True, exist_ok=True)
+        (exports / job_id / "old.zip").write_bytes(b"x")
+
+    async with TestServer(build_app(settings), host="127.0.0.1"):
+        async with db_sessions() as db:
+            kept = set(await db.scalars(select(ExportJobRow.id)))
+    assert kept == {"ffffffffffffffff", "0000000000000000"}
+    assert sorted(path.name for path in exports.iterdir()) == ["0000000000000000", "ffffffffffffffff"]
+
+
+async def test_a_database_away_at_start_up_does_not_stop_the_start(tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """Pruning is housekeeping: with the database not reachable yet the application still starts,
+    and says it did not prune (the first export prunes again)."""
+    away = load_settings(data_dir=tmp_path / "data",
+                         database={"url": f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'lianshen.db'}"})
+    async with TestClient(TestServer(build_app(away), host="127.0.0.1")) as started:
+        assert (await started.get("/healthz")).status == 200
+    assert "not pruned at start-up" in caplog.text

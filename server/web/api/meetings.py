@@ -358,7 +358,7 @@ async def api_change_status(call: Call) -> MeetingOut:
                                                    call.body.note, context(call.request).settings)
     except MeetingError as error:
         raise refusal(error) from None
-    await meeting_changed(call.request.app, meeting.id, call.db)
+    # a live meeting hears of it from the record once committed (services.log_hub), not before
     return await _detail_out(call, meeting)
 
 

@@ -32,7 +32,7 @@ from server.web.api.registry import Call
 from server.web.context import CONTEXT, context, db
 from server.web.errors import ApiError
 from server.web.ids import path_id
-from server.web.pages.display import label, when
+from server.web.pages.display import held, label, span, when
 from server.web.pages.render import render, require_page_user
 
 routes = web.RouteTableDef()
@@ -42,13 +42,19 @@ STATUS_REFRESH_S = 2  # the no-script page reloads this often while the job runs
 
 
 def attach_exports(app: web.Application) -> None:
-    """Give the app its export jobs (composition root); running jobs are cancelled on shutdown."""
+    """Give the app its export jobs (composition root): old finished jobs are pruned on start-up
+    (jobs left running are recovered on first use, see export_jobs); running jobs are cancelled on
+    shutdown."""
     context = app[CONTEXT]
     app[EXPORT_JOBS] = ExportJobs(context.settings, context.sessions)
+
+    async def prune(app: web.Application) -> None:
+        await app[EXPORT_JOBS].prune_at_start()
 
     async def close(app: web.Application) -> None:
         await app[EXPORT_JOBS].close()
 
+    app.on_startup.append(prune)
     app.on_shutdown.append(close)
 
 
@@ -89,9 +95,11 @@ async def archive_dossier_page(request: web.Request) -> web.Response:
     dossier = await load_dossier(call, case_id)
     await record_access(call.db, call.principal, "view", f"case:{case_id}", {"page": True}, request.remote)
     file_url = f"/api/v1/archive/cases/{case_id}/file?"
+    lang = i18n.language(request)
     return render(request, "archive/dossier.html", dossier=dossier.out,
                   file_url=lambda name: file_url + urlencode({"name": name}),
-                  choices=_choices(i18n.language(request)))
+                  held=lambda meeting: held(lang, meeting.started, meeting.ended), span=span,
+                  choices=_choices(lang))
 
 
 # ---------------------------------------------------------------- export in the browser

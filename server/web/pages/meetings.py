@@ -46,14 +46,13 @@ from server.services.meetings import (
     sites_by_level,
 )
 from server.services.minutes_workflow import WORKFLOW_STATUSES, change_status_with_minutes
-from server.signaling.server import meeting_changed
 from server.web import i18n
 from server.web.api.meetings import MeetingIn
 from server.web.context import context, db
 from server.web.errors import ApiError
 from server.web.form_errors import GENERAL, FieldErrors, Labels, catalog_labels, in_language, validation_errors
 from server.web.ids import parse_id, path_id
-from server.web.pages.display import label, span, when
+from server.web.pages.display import held, label, span, when
 from server.web.pages.render import render, require_page_user
 
 routes = web.RouteTableDef()
@@ -151,16 +150,6 @@ async def _actor_names(request: web.Request, events: list[MeetingEvent]) -> dict
     return {user_id: name for user_id, name in rows}
 
 
-def _held(lang: str, started: datetime | None, ended: datetime | None) -> str:
-    """When the meeting really ran, as its record has it (the start and end the minutes print),
-    in Beijing time; "" before it started."""
-    if started is None:
-        return ""
-    if ended is None:
-        return i18n.translate(lang, "meetings.held_live", start=when(started))
-    return span(started, ended)
-
-
 @routes.get(r"/meetings/{id:\d+}")
 async def meeting_page(request: web.Request) -> web.Response:
     me = require_page_user(request)
@@ -191,7 +180,7 @@ async def meeting_page(request: web.Request) -> web.Response:
     record = fold(await read_record(db(request), meeting.id))
     return render(
         request, "meetings/detail.html", meeting=meeting, meeting_status=_status_view(lang, meeting.status),
-        span=span(meeting.scheduled_start, meeting.scheduled_end), held=_held(lang, record.started, record.ended),
+        span=span(meeting.scheduled_start, meeting.scheduled_end), held=held(lang, record.started, record.ended),
         departments=departments,
         applicants=applicants, cases=detail.cases, member=MEMBER,
         sites=[(label(lang, level), sites) for level, sites in sites_by_level(meeting)],
@@ -215,9 +204,9 @@ async def status_submit(request: web.Request) -> web.Response:
         target = MeetingStatus(str(form.get("status", "")))
     except ValueError:
         raise ApiError(422, "未知的会议状态 / unknown meeting status") from None
+    # a live meeting hears of it from the record once committed (services.log_hub), not before
     await _or_refuse(change_status_with_minutes(db(request), me, meeting.id, target, str(form.get("note", "")),
                                                 context(request).settings))
-    await meeting_changed(request.app, meeting.id, db(request))
     raise web.HTTPFound(f"/meetings/{meeting.id}")
 
 
