@@ -26,27 +26,49 @@ NO_REDIS = ("单节点运行，未配置 Redis（node.redis_url / LIANSHEN_NODE_
             "are no other nodes to list")
 
 
-async def read_status(settings: NodeSettings) -> list[dict[str, Any]]:
-    """Every living node with its homes and participants, as plain data."""
+async def read_status(settings: NodeSettings) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every living node with its homes and participants, and every live meeting with its home,
+    the nodes holding its participants (id -> how many) and its media links, as plain data."""
     directory = Directory.connect(settings.redis_url, settings.namespace, settings.lease_seconds)
     try:
         now = time.time()
-        return [{**asdict(node), "heartbeat_age_s": round(now - node.heartbeat_at, 1),
-                 "homes": await directory.homes(node.id),
-                 "participants": [asdict(p) for p in await directory.participants(node.id)]}
-                for node in await directory.nodes()]
+        nodes = [{**asdict(node), "heartbeat_age_s": round(now - node.heartbeat_at, 1),
+                  "homes": await directory.homes(node.id),
+                  "participants": [asdict(p) for p in await directory.participants(node.id)]}
+                 for node in await directory.nodes()]
+        held: dict[int, dict[str, int]] = {}
+        for node in nodes:
+            for participant in node["participants"]:
+                counts = held.setdefault(participant["meeting_id"], {})
+                counts[node["id"]] = counts.get(node["id"], 0) + 1
+        for node in nodes:
+            for meeting_id in node["homes"]:
+                held.setdefault(meeting_id, {})
+        meetings = [{"meeting_id": meeting_id, "home": await directory.home_of(meeting_id),
+                     "nodes": dict(sorted(counts.items())), "links": await directory.links(meeting_id)}
+                    for meeting_id, counts in sorted(held.items())]
+        return nodes, meetings
     finally:
         await directory.close()
 
 
-def _table(nodes: list[dict[str, Any]]) -> list[str]:
-    header = ("node", "level", "signaling URL", "media", "heartbeat", "home of meetings", "participants")
-    rows = [(n["id"], n["level"] or "-", n["signaling_url"], ",".join(n["media_addresses"]) or "-",
-             f"{n['heartbeat_age_s']:.1f} s ago", ",".join(map(str, n["homes"])) or "-",
-             str(len(n["participants"]))) for n in nodes]
+def _columns(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-             for row in [header, *rows]]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in [header, *rows]]
+
+
+def _table(nodes: list[dict[str, Any]], meetings: list[dict[str, Any]]) -> list[str]:
+    lines = _columns(("node", "level", "signaling URL", "media", "heartbeat", "home of meetings", "participants"),
+                     [(n["id"], n["level"] or "-", n["signaling_url"], ",".join(n["media_addresses"]) or "-",
+                       f"{n['heartbeat_age_s']:.1f} s ago", ",".join(map(str, n["homes"])) or "-",
+                       str(len(n["participants"]))) for n in nodes])
+    if meetings:
+        lines += ["", *_columns(("meeting", "home", "nodes (participants)", "links"),
+                                [(str(m["meeting_id"]), m["home"] or "-",
+                                  ",".join(f"{node}({count})" for node, count in m["nodes"].items()) or "-",
+                                  ",".join(f"{link}:{state}" for link, state in m["links"].items()) or "-")
+                                 for m in meetings])]
     for node in nodes:
         lines += [f"  {node['id']}: meeting {p['meeting_id']}: {p['display_name']}"
                   f"{' (' + p['unit'] + ')' if p['unit'] else ''} [{p['id']}]" for p in node["participants"]]
@@ -59,16 +81,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(NO_REDIS, file=sys.stderr)
         return 2
     try:
-        nodes = asyncio.run(read_status(node))
+        nodes, meetings = asyncio.run(read_status(node))
     except (RedisError, OSError) as exc:
         print(f"Redis 无法连接 / Redis does not answer at {node.redis_url}: {exc}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps({"namespace": node.namespace, "nodes": nodes}, ensure_ascii=False, indent=2))
+        print(json.dumps({"namespace": node.namespace, "nodes": nodes, "meetings": meetings},
+                         ensure_ascii=False, indent=2))
     elif not nodes:
         print(f"no living node in namespace {node.namespace!r} (none has sent a heartbeat within its lease)")
     else:
-        print("\n".join(_table(nodes)))
+        print("\n".join(_table(nodes, meetings)))
     return 0
 
 
@@ -78,7 +101,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     commands = node.add_subparsers(dest="node_command", required=True, metavar="COMMAND")
     p = commands.add_parser("status", help="list the living nodes, their meetings and participants",
                             description="List the living nodes (id, level, URLs, last heartbeat, meetings "
-                                        "they are home of, participants). Exit 2 on a single node "
-                                        "(no Redis configured), 1 when Redis does not answer.")
+                                        "they are home of, participants), then each live meeting: its home, "
+                                        "the nodes holding its participants and its media links. Exit 2 on a "
+                                        "single node (no Redis configured), 1 when Redis does not answer.")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_status)

@@ -10,7 +10,9 @@ Keys (``ns`` is the configured namespace; a node id holds no ':'):
 - ``ns:node:<id>:participants`` hash: participant id -> JSON (meeting_id, display_name, unit);
 - ``ns:node:<id>:homes`` set: the meetings whose home this node is;
 - ``ns:meeting:<id>:home`` string: the home node's id (the node of the meeting's first live join),
-  claimed only when free and kept only by its holder (``CLAIM``).
+  claimed only when free and kept only by its holder (``CLAIM``);
+- ``ns:meeting:<id>:links`` hash: the media cascade's links of the meeting, "<node>><node>" -> its
+  state (written by the cascade, leased like the rest; read here for `lianshen node status`).
 """
 
 from __future__ import annotations
@@ -83,6 +85,11 @@ class Directory:
         """A directory over a new client (it connects on first use); close() releases it."""
         return cls(Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5),
                    namespace, lease_seconds)
+
+    @property
+    def redis(self) -> Redis:
+        """The client (the live feed publishes and subscribes through it)."""
+        return self._redis
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -166,6 +173,14 @@ class Directory:
         entries = await self._redis.hgetall(f"{self._node(node_id)}:participants")
         return sorted((ParticipantRecord(id=str(pid), **json.loads(value)) for pid, value in entries.items()),
                       key=lambda p: (p.meeting_id, p.id))
+
+    async def links(self, meeting_id: int) -> dict[str, str]:
+        """The media cascade's links of a meeting ("prov>city" -> "connected"); whoever builds the
+        cascade keeps them under ``links_key``. Empty when there is none (no cascade yet)."""
+        return {str(k): str(v) for k, v in (await self._redis.hgetall(self.links_key(meeting_id))).items()}
+
+    def links_key(self, meeting_id: int) -> str:
+        return f"{self._ns}:meeting:{meeting_id}:links"
 
     async def homes(self, node_id: str) -> list[int]:
         return sorted(int(m) for m in await self._redis.smembers(f"{self._node(node_id)}:homes"))

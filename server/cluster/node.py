@@ -5,6 +5,18 @@ not know the cluster. The heartbeat task writes, every third of the lease, the n
 participants of its live meetings and the meetings it is home of; a join, a leave or a meeting
 closing wakes it at once, so the directory follows within a round trip rather than a beat. A Redis
 that is away is logged and retried on the next beat: meetings go on, served where they are.
+
+A meeting live on several nodes has one home: the node of its first live join, which keeps the
+claim on each beat. When the home dies (its lease runs out), another node holding the meeting live
+claims it once it has found it without a home on two beats running (``_take_over_homes``): the
+meeting goes on there, and that node takes over what only the home does. Today the home is
+(1) where joins of people with no level node go (routing), (2) who tells the room of events
+written over HTTP on a node where the meeting is not live (server.cluster.feed), and (3) who
+records that the participants of a node that died left (``_heal_roster``). Recording and
+closing are not the home's today: each node's recording desk follows its own live meeting, and
+each node closes its own when its last participant leaves; ``is_home`` is the question a
+home-only recorder would ask.
+The live state of a meeting across nodes follows its log: server.cluster.feed.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from record.events import Logged, ParticipantJoined, ParticipantLeft
 from server.cluster.directory import Directory, NodeRecord, ParticipantRecord
+from server.cluster.feed import LiveFeed, remote_participant
 from server.cluster.routing import serving_node
 from server.cluster.settings import NodeSettings
 from server.db.models import Department, Division
@@ -46,9 +59,16 @@ class ClusterNode:
         self._sessions = sessions
         self._started_at = time.time()
         self.homes: set[int] = set()
-        """Meetings whose home this node is (claimed at their first live join here)."""
+        """Meetings whose home this node is (claimed at their first live join here, or taken over
+        on a heartbeat when their home's lease ran out)."""
         self._unclaimed: set[int] = set()
-        """Meetings whose claim found the directory away: the next heartbeat claims them."""
+        """Meetings whose claim at their first join here found the directory away: the next
+        heartbeat claims them."""
+        self._homeless: set[int] = set()
+        """Live meetings here that had no home at the last heartbeat: claimed if still homeless at
+        the next (their own home, back after a Redis restart, re-claims on its first beat)."""
+        self.feed = LiveFeed(settings.id, settings.namespace, directory.redis, signaling,
+                             signaling.context.log_hub, self.is_home)
         self._listening: set[int] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -66,16 +86,43 @@ class ClusterNode:
 
     # -- signaling hooks --------------------------------------------------------------
 
+    def is_home(self, meeting_id: int) -> bool:
+        return meeting_id in self.homes
+
     async def joined(self, meeting: LiveMeeting) -> None:
-        """After an admitted join: the meeting's first live join anywhere makes this node its home."""
+        """After an admitted join: the meeting's first live join anywhere makes this node its home,
+        and the meeting takes the events the other nodes write from now on."""
         if meeting.id not in self._listening:
             self._listening.add(meeting.id)
             meeting.log.listen(self._logged)
+        if self.feed.follow(meeting):
+            await self._seed_roster(meeting)
         if meeting.id not in self.homes:
             await self._claim(meeting.id)
         self._wake.set()
 
+    async def _seed_roster(self, meeting: LiveMeeting) -> None:
+        """A meeting just gone live here: whoever other nodes serve in it (the directory says who,
+        their join on the record says as whom) is in its roster before the first join is answered.
+        Later joins and leaves elsewhere come through the feed."""
+        joins = {logged.event.participant_id: (logged, logged.event)
+                 for logged in self._signaling.review.review(meeting).log
+                 if isinstance(logged.event, ParticipantJoined)}
+        try:
+            for node in await self.directory.nodes():
+                if node.id == self.settings.id:
+                    continue
+                for participant in await self.directory.participants(node.id):
+                    found = joins.get(participant.id)
+                    if participant.meeting_id == meeting.id and found is not None \
+                            and participant.id not in meeting.participants:
+                        meeting.remote[participant.id] = remote_participant(*found, node=node.id, level=node.level)
+        except DIRECTORY_ERRORS as exc:  # the feed and the heartbeat fill it in later
+            logger.warning("meeting %s: the directory is away (%s); roster of other nodes not read", meeting.id, exc)
+
     async def _claim(self, meeting_id: int) -> None:
+        """Claim the meeting's home if it has none (the next heartbeat tries again if the
+        directory is away)."""
         try:
             if await self.directory.claim_home(meeting_id, self.settings.id) == self.settings.id:
                 self.homes.add(meeting_id)
@@ -88,6 +135,8 @@ class ClusterNode:
         """The meeting ends here: its home (if ours) is free for the next first join."""
         self._listening.discard(meeting.id)
         self._unclaimed.discard(meeting.id)
+        self._homeless.discard(meeting.id)
+        self.feed.unfollow(meeting)
         if meeting.id in self.homes:
             self.homes.discard(meeting.id)
             try:
@@ -131,15 +180,60 @@ class ClusterNode:
     # -- the heartbeat ----------------------------------------------------------------------
 
     async def beat(self) -> None:
-        """Write this node's entries once (the heartbeat loop's step; tests call it directly)."""
+        """Write this node's entries once (the heartbeat loop's step; tests call it directly).
+        A live meeting here without a home is claimed (never claimed because the directory was
+        away, or its home died: ``_take_over_homes``); every followed meeting's log is read from
+        its cursor (what a lost announcement did not wake); the roster of other nodes' participants
+        is checked."""
+        self.feed.wake()
         for meeting_id in sorted(self._unclaimed):
             self._unclaimed.discard(meeting_id)
             if meeting_id in self._signaling.meetings:
                 await self._claim(meeting_id)
+        await self._take_over_homes()
         lost = await self.directory.announce(self.record, self.participants(), self.homes)
         for meeting_id in lost:
             logger.warning("meeting %s: home lease lost to another node", meeting_id)
         self.homes -= lost
+        await self._heal_roster()
+
+    async def _take_over_homes(self) -> None:
+        """Claim the home of a live meeting here that has had none for two heartbeats: its home
+        died (its lease ran out). Waiting one beat lets a home that is alive but was briefly
+        without Redis (a restart empties it) claim its own meetings back first."""
+        homeless = set()
+        for meeting_id in sorted(set(self._signaling.meetings) - self.homes):
+            if await self.directory.home_of(meeting_id) is not None:
+                continue
+            if meeting_id in self._homeless:
+                await self._claim(meeting_id)
+                if meeting_id in self.homes:
+                    logger.warning("meeting %s: its home node is gone; %s took over", meeting_id, self.settings.id)
+                    continue
+            homeless.add(meeting_id)
+        self._homeless = homeless
+
+    async def _heal_roster(self) -> None:
+        """Name the node and level of other nodes' participants in each live meeting's roster,
+        and, in the meetings this node is home of, record as gone those whose node has died
+        (no goodbye came: a node killed, a cut cable) once they are older than a lease."""
+        remote = [meeting for meeting in self._signaling.meetings.values() if meeting.remote]
+        if not remote:
+            return
+        where: dict[str, NodeRecord] = {}
+        for node in await self.directory.nodes():
+            if node.id != self.settings.id:
+                where.update((p.id, node) for p in await self.directory.participants(node.id))
+        stale = time.time() - self.settings.lease_seconds
+        for meeting in remote:
+            for participant in list(meeting.remote.values()):
+                serving = where.get(participant.id)
+                if serving is not None:
+                    participant.node, participant.level = serving.id, serving.level
+                elif meeting.id in self.homes and participant.joined_at.timestamp() < stale:
+                    logger.warning("meeting %s: %s's node (%s) is gone; recorded as left", meeting.id,
+                                   participant.id, participant.node or "?")
+                    meeting.remote_lost(participant.id, "node_lost")
 
     async def _heartbeat(self) -> None:
         while True:
@@ -152,6 +246,7 @@ class ClusterNode:
                 await asyncio.wait_for(self._wake.wait(), self.settings.heartbeat_seconds)
 
     async def start(self, _app: web.Application | None = None) -> None:
+        self.feed.start()
         self._task = asyncio.get_running_loop().create_task(self._heartbeat(), name="cluster heartbeat")
 
     async def stop(self, _app: web.Application | None = None) -> None:
@@ -159,6 +254,7 @@ class ClusterNode:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        await self.feed.stop()
         try:
             await self.directory.withdraw(self.settings.id, self.homes)
         except DIRECTORY_ERRORS as exc:

@@ -84,7 +84,10 @@ def refuse(code: str, message: str | None = None, **details: Any) -> SignalingEr
 
 
 def _present(meeting: LiveMeeting) -> list[Present]:
-    return [Present(p.id, p.capacity) for p in meeting.participants.values()]
+    """Everyone in the meeting, those other nodes of a cluster serve included (the default
+    presenter, the hands shown), so that every node tells the room the same review."""
+    return [Present(p.id, p.capacity) for p in meeting.participants.values()] + [
+        Present(r.id, str(r.public_fields.get("capacity", ""))) for r in meeting.remote.values()]
 
 
 def _require_chair(participant: Participant) -> None:

@@ -8,7 +8,8 @@ the meeting or its lobby and is dropped when the last one goes.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -84,6 +85,23 @@ class Participant:
 
 
 @dataclass(eq=False)
+class RemoteParticipant:
+    """Someone in the meeting served by another node of the cluster (server.cluster.feed learns of
+    them from the meeting's log): shown in this node's roster, not served here. ``node`` and
+    ``level`` say where they are ("" until the directory has been asked)."""
+
+    id: str
+    public_fields: dict[str, Any]
+    joined_at: datetime
+    user_id: int | None = None
+    node: str = ""
+    level: str = ""
+
+    def public(self) -> dict[str, Any]:
+        return {**self.public_fields, "node": self.node, "level": self.level}
+
+
+@dataclass(eq=False)
 class LobbyEntry:
     """Someone signed in but not invited, waiting for the chair's decision."""
 
@@ -116,6 +134,9 @@ class LiveMeeting:
         self.refused: dict[str, str] = {}
         """Identity key -> error code for people rejected from the lobby or removed."""
         self.locked = False
+        self.remote: dict[str, RemoteParticipant] = {}
+        """Participants served by other nodes of the cluster (empty on a single node)."""
+        self._quiet = False
         self._last_speaker: str | None = None
         self._outbox = SerialQueue(f"broadcasts of meeting {facts.id}")
         room.on("producer_added", self._producer_added)
@@ -127,9 +148,23 @@ class LiveMeeting:
     # -- telling clients ------------------------------------------------------
 
     def broadcast(self, event: str, data: dict[str, Any], skip_sid: str | None = None) -> None:
-        """To every connected participant, in order with every other broadcast."""
+        """To every connected participant, in order with every other broadcast (nothing while
+        ``quietly``)."""
+        if self._quiet:
+            return
         payload = {"meeting_id": self.id, **data}
         self._outbox.submit(lambda: self._sink.broadcast(event, payload, skip=skip_sid))
+
+    @contextmanager
+    def quietly(self) -> Iterator[None]:
+        """Change the live state without broadcasting: for events another node of the cluster
+        wrote, whose room broadcasts already reached every node's connections (socket.io's Redis
+        manager shares the meeting's room). Only for synchronous work: nothing may await inside."""
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
 
     def tell(self, sid: str | None, event: str, data: dict[str, Any]) -> None:
         """To one connection, in order with the broadcasts."""
@@ -161,7 +196,8 @@ class LiveMeeting:
             "meeting": {"id": self.id, "title": self.facts.title, "locked": self.locked},
             "participant_id": participant.id,
             "capacity": participant.capacity,
-            "participants": [p.public() for p in self.participants.values()],
+            "participants": [p.public() for p in self.participants.values()]
+                            + [r.public() for r in self.remote.values()],
             "producers": [producer_payload(info) for info in self.room.producers()],
             "speaker": self.room.speaker,
             "grace_seconds": self._settings.grace_seconds,
@@ -269,6 +305,18 @@ class LiveMeeting:
                        duration_ms=int(duration.total_seconds() * 1000))
         self.broadcast("participant_left", {"participant_id": participant.id, "reason": reason})
         self.close_if_empty()
+
+    def remote_lost(self, participant_id: str, reason: str) -> None:
+        """A participant of another node that died without a goodbye (the home node writes this
+        on their behalf, so that the record says they left and every node's roster drops them)."""
+        remote = self.remote.pop(participant_id, None)
+        if remote is None:
+            return
+        duration = datetime.now(UTC) - remote.joined_at
+        self.log.write("participant_left", remote.user_id, participant_id=participant_id,
+                       user_id=remote.user_id, display_name=remote.public_fields.get("display_name", ""),
+                       reason=reason, duration_ms=max(0, int(duration.total_seconds() * 1000)))
+        self.broadcast("participant_left", {"participant_id": participant_id, "reason": reason})
 
     def close_if_empty(self) -> None:
         if not self.participants and not self.lobby:

@@ -4,7 +4,8 @@ Proves on real processes: a room broadcast crosses nodes both ways (socket.io's 
 a participant who reaches a node that does not serve them is pointed to the one that does, and
 joins there with the same session; a join link issued on one node works on the other; both nodes
 write one meeting's log without breaking its chain; `lianshen node status` shows both; a node
-killed with SIGKILL leaves the directory within its lease, and one stopped cleanly at once.
+killed with SIGKILL leaves the directory within its lease (and the home records its participants
+as gone), and one stopped cleanly at once.
 """
 
 from __future__ import annotations
@@ -12,62 +13,23 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
-import pytest_asyncio
 
 from server.bot.media import audio_clip, video_clip
 from server.bot.signaling import BotClient, sign_in
 from server.cluster.directory import Directory
 from server.db.engine import create_engine, session_factory
-from server.db.models import Invitation
-from server.domain.roles import Post, Role
 from server.services.eventlog import verify_meeting_log
-from server.services.people import NewPerson, create_person
-from tests.world import PASSWORD, World, build_world
+from tests.world import PASSWORD, World
 
-from .conftest import RedisSpace, until
+from .conftest import LEASE_S, RedisSpace, until
 from .nodes import Node, redirect_of, start_node
-
-LEASE_S = 3.0
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.timeout(420),
               pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
-
-
-@pytest_asyncio.fixture
-async def world(database_url: str) -> AsyncIterator[World]:
-    """The test world, with the city's development commission invited to meeting X and its A post."""
-    engine = create_engine(database_url)
-    sessions = session_factory(engine)
-    world = await build_world(sessions)
-    async with sessions() as db:
-        db.add(Invitation(meeting_id=world.meeting_x, capacity="observer", department_id=world.dept_city))
-        user = await create_person(db, NewPerson("rep_city", "孙市发改", Role.CHIEF_REP, PASSWORD, "LC-FGW", Post.A))
-        world.user_ids["rep_city"] = user.id
-        await db.commit()
-    yield world
-    await engine.dispose()
-
-
-@pytest_asyncio.fixture
-async def started() -> AsyncIterator[list[Node]]:
-    """The nodes a test started; whatever is still running at its end is killed."""
-    nodes: list[Node] = []
-    yield nodes
-    for node in nodes:
-        node.kill()
-        await node.process.wait()
-
-
-@pytest_asyncio.fixture
-async def directory(redis_space: RedisSpace) -> AsyncIterator[Directory]:
-    directory = Directory.connect(redis_space.url, redis_space.namespace, LEASE_S)
-    yield directory
-    await directory.close()
 
 
 async def test_two_nodes_one_system(tmp_path: Path, database_url: str, world: World, redis_space: RedisSpace,
@@ -150,6 +112,10 @@ async def test_two_nodes_one_system(tmp_path: Path, database_url: str, world: Wo
             await until(lambda: _participant_count(directory, "city", 0))
         assert time.monotonic() - killed_at <= LEASE_S + 1.0  # the lease, and this test's own polling
         assert await directory.home_of(world.meeting_x) == "prov"
+        # The home records the city's participant as gone (no goodbye came), and everyone is told.
+        _, left = await chair.wait_event(lambda name, data: name == "participant_left"
+                                         and data["participant_id"] == rep_city.participant_id, LEASE_S * 2 + 5)
+        assert left["reason"] == "node_lost"
 
         # Both nodes wrote meeting X's log in the one database; its chain is intact.
         engine = create_engine(database_url)
