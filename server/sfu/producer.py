@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import av
-from aiortc import RTCRtpReceiver, clock
+from aiortc import RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
@@ -16,7 +16,7 @@ from aiortc.rtp import RtpPacket
 from .consumer import Consumer
 from .keyframes import KeyframeRequester
 from .packet_consumer import ConsumerStats, PacketConsumer
-from .packets import ForwardedPacket, PacketCache, starts_keyframe, unwrap_rtx_payload
+from .packets import ForwardedPacket, PacketCache, ntp_now, starts_keyframe, unwrap_rtx_payload
 from .passthrough import FrameGate
 from .rtp_forward import RtpOut
 from .rtptap import RtpTap
@@ -262,7 +262,7 @@ class Producer:
             packet.marker,
             payload,
             packet.extensions.audio_level,
-            clock.current_ntp_time(),
+            ntp_now(),
             keyframe_start,
         )
         self._cache.add(forwarded)
