@@ -59,9 +59,11 @@ def _columns(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def _table(nodes: list[dict[str, Any]], meetings: list[dict[str, Any]]) -> list[str]:
-    lines = _columns(("node", "level", "signaling URL", "media", "heartbeat", "home of meetings", "participants"),
+    lines = _columns(("node", "level", "signaling URL", "media", "heartbeat", "hears broadcasts", "home of meetings",
+                      "participants"),
                      [(n["id"], n["level"] or "-", n["signaling_url"], ",".join(n["media_addresses"]) or "-",
-                       f"{n['heartbeat_age_s']:.1f} s ago", ",".join(map(str, n["homes"])) or "-",
+                       f"{n['heartbeat_age_s']:.1f} s ago", "yes" if n["listening"] else "NO",
+                       ",".join(map(str, n["homes"])) or "-",
                        str(len(n["participants"]))) for n in nodes])
     if meetings:
         lines += ["", *_columns(("meeting", "home", "nodes (participants)", "links"),
@@ -100,9 +102,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                                  description="The nodes of a system of several, from the directory in Redis.")
     commands = node.add_subparsers(dest="node_command", required=True, metavar="COMMAND")
     p = commands.add_parser("status", help="list the living nodes, their meetings and participants",
-                            description="List the living nodes (id, level, URLs, last heartbeat, meetings "
-                                        "they are home of, participants), then each live meeting: its home, "
-                                        "the nodes holding its participants and its media links. Exit 2 on a "
-                                        "single node (no Redis configured), 1 when Redis does not answer.")
+                            description="List the living nodes (id, level, URLs, last heartbeat, whether "
+                                        "broadcasts from other nodes reach it (its socket.io subscription to "
+                                        "Redis is up), meetings they are home of, participants), then each "
+                                        "live meeting: its home, the nodes holding its participants and its "
+                                        "media links. Exit 2 on a single node (no Redis configured), 1 when "
+                                        "Redis does not answer.")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_status)

@@ -6,7 +6,8 @@ directory by itself, and a Redis that restarted empty is filled again by the nex
 Keys (``ns`` is the configured namespace; a node id holds no ':'):
 
 - ``ns:node:<id>`` hash: level, signaling_url, media_addresses (JSON), started_at, heartbeat_at,
-  participants (a count, for choosing among nodes of one level);
+  participants (a count, for choosing among nodes of one level), listening (1 when its socket.io
+  subscription is up: broadcasts from other nodes reach it);
 - ``ns:node:<id>:participants`` hash: participant id -> JSON (meeting_id, display_name, unit);
 - ``ns:node:<id>:homes`` set: the meetings whose home this node is;
 - ``ns:meeting:<id>:home`` string: the home node's id (the node of the meeting's first live join),
@@ -58,6 +59,9 @@ class NodeRecord:
     started_at: float = 0.0
     heartbeat_at: float = 0.0
     participants: int = 0
+    listening: bool = False
+    """Its socket.io Redis subscription was up at its last heartbeat: room broadcasts from other
+    nodes reach its connections (after Redis restarts, not before it has subscribed again)."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,8 @@ class Directory:
         fields: dict[FieldT, EncodableT] = {
             "level": node.level, "signaling_url": node.signaling_url,
             "media_addresses": json.dumps(list(node.media_addresses)),
-            "started_at": node.started_at, "heartbeat_at": time.time(), "participants": len(participants)}
+            "started_at": node.started_at, "heartbeat_at": time.time(), "participants": len(participants),
+            "listening": int(node.listening)}
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping=fields)
             pipe.pexpire(key, self.lease_ms)
@@ -166,7 +171,8 @@ class Directory:
                     media_addresses=tuple(json.loads(fields.get("media_addresses", "[]"))),
                     started_at=float(fields.get("started_at", 0)),
                     heartbeat_at=float(fields.get("heartbeat_at", 0)),
-                    participants=int(fields.get("participants", 0))))
+                    participants=int(fields.get("participants", 0)),
+                    listening=fields.get("listening") == "1"))
         return found
 
     async def participants(self, node_id: str) -> list[ParticipantRecord]:

@@ -87,8 +87,10 @@ class ClusterNode:
     @property
     def record(self) -> NodeRecord:
         node = self.settings
+        manager = self._signaling.redis_manager
         return NodeRecord(id=node.id, level=node.level, signaling_url=node.signaling_url,
-                          media_addresses=tuple(node.media_addresses), started_at=self._started_at)
+                          media_addresses=tuple(node.media_addresses), started_at=self._started_at,
+                          listening=manager is not None and manager.subscribed)
 
     def participants(self) -> list[ParticipantRecord]:
         """Everyone in this node's live meetings (reconnecting ones included: they keep their place)."""

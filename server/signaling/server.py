@@ -40,6 +40,7 @@ from server.signaling.moderation import Action, Relayable, RemoteChair, apply_he
 from server.signaling.origin import same_origin
 from server.signaling.packets import UNDECODABLE, TolerantPacket
 from server.signaling.ratelimit import EventBudget, Verdict
+from server.signaling.redis_manager import RedisManager
 from server.signaling.review_handlers import ReviewDesk
 from server.signaling.room_state import LiveMeeting, Participant, producer_payload
 from server.signaling.sio_sink import SocketIoSink
@@ -86,6 +87,8 @@ class Signaling:
         self._ice_entries = ice_entries
         self.spool = EventSpool(context.settings.data_dir / "eventlog-spool")
         node = context.settings.node
+        self.redis_manager = RedisManager(node.redis_url, f"{node.namespace}:socketio") if node.clustered else None
+        """Several nodes: room broadcasts and emits to a connection cross nodes through Redis."""
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
             async_handlers=False,
@@ -99,9 +102,7 @@ class Signaling:
             logger=False,
             engineio_logger=False,
             serializer=TolerantPacket,  # undecodable packets are refused, not silently dropped
-            # Several nodes: room broadcasts and emits to a connection cross nodes through Redis.
-            client_manager=socketio.AsyncRedisManager(node.redis_url, channel=f"{node.namespace}:socketio")
-            if node.clustered else None,
+            client_manager=self.redis_manager,
         )
         answer_oversized(self.sio)
         self.sio.on("connect", self._connect)
