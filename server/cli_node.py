@@ -33,6 +33,7 @@ async def read_status(settings: NodeSettings) -> list[dict[str, Any]]:
         now = time.time()
         return [{**asdict(node), "heartbeat_age_s": round(now - node.heartbeat_at, 1),
                  "homes": await directory.homes(node.id),
+                 "links": await directory.links(node.id),
                  "participants": [asdict(p) for p in await directory.participants(node.id)]}
                 for node in await directory.nodes()]
     finally:
@@ -50,7 +51,24 @@ def _table(nodes: list[dict[str, Any]]) -> list[str]:
     for node in nodes:
         lines += [f"  {node['id']}: meeting {p['meeting_id']}: {p['display_name']}"
                   f"{' (' + p['unit'] + ')' if p['unit'] else ''} [{p['id']}]" for p in node["participants"]]
+        lines += [f"  {node['id']}: {_link_line(link)}" for link in node["links"]]
     return lines
+
+
+def _link_line(link: dict[str, Any]) -> str:
+    """A cascade link: its ends, state, and per direction tracks, bitrate, loss and round trip."""
+    arrow = "->" if link["role"] == "edge" else "<-"
+    parts = [f"meeting {link['meeting_id']}: link {arrow} {link['peer_node']} {link['status']}"]
+    if link["error"]:
+        parts.append(f"({link['error']})")
+    for direction in ("sent", "received"):
+        counters, bps = link[direction], link[f"{direction}_bps"]
+        if counters:
+            rtt = f", rtt {counters['rtt_s'] * 1000:.0f} ms" if counters["rtt_s"] is not None else ""
+            rate = f"{bps / 1000:.0f} kbit/s" if bps is not None else "- kbit/s"
+            parts.append(f"{direction} {counters['tracks']} tracks {rate} {counters['payload_bytes']} B, "
+                         f"lost {counters['packets_lost']}{rtt};")
+    return " ".join(parts).rstrip(";")
 
 
 def cmd_status(args: argparse.Namespace) -> int:

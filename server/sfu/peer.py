@@ -20,7 +20,6 @@ from aiortc import (
     RTCRtpTransceiver,
     sdp as aiortc_sdp,
 )
-from aiortc.codecs import is_rtx
 from aiortc.exceptions import InvalidStateError
 from aiortc.mediastreams import MediaStreamTrack
 
@@ -31,6 +30,7 @@ from .ice import gathering_on
 from .keyframes import intercept_keyframe_requests
 from .passthrough import pass_through
 from .producer import PRODUCER_KINDS, Producer, ProducerInfo, ProducerKind, media_kind
+from .receiving import receiving_producer
 from .slot import Slot
 from .sockets import drain_sockets
 
@@ -185,26 +185,7 @@ class Peer:
         media: aiortc_sdp.MediaDescription,
         kind: ProducerKind,
     ) -> None:
-        codecs = [c for c in media.rtp.codecs if not is_rtx(c)]
-        rtx = {
-            c.payloadType: apt
-            for c in media.rtp.codecs
-            if is_rtx(c) and c.payloadType is not None and isinstance(apt := c.parameters.get("apt"), int)
-        }
-        producer = Producer(
-            peer_id=self.id,
-            kind=kind,
-            track=transceiver.receiver.track,
-            receiver=transceiver.receiver,
-            codec=codecs[0],
-            media_payload_types={c.payloadType for c in codecs if c.payloadType is not None},
-            rtx_payload_types=rtx,
-            keyframe_min_interval_s=self._settings.keyframe_min_interval_s,
-            forwarding=self._settings.forwarding,
-            nack_cache_packets=self._settings.nack_cache_packets,
-            on_activity=self._room.observe_activity,
-            on_ended=self._room.forget_producer,
-        )
+        producer = receiving_producer(self._room, transceiver, media, kind, self.id)
         assert transceiver.mid is not None
         self._producers[transceiver.mid] = producer
         self._room.add_producer(producer)

@@ -38,6 +38,9 @@ class RtpTap:
         self._on_packet = on_packet
         """Sees every packet (media and RTX, SRTP already removed), first; must not block."""
         self._media_ssrc: int | None = None
+        self.packets = 0
+        self.payload_bytes = 0
+        """Packets (media and RTX) and their RTP payload bytes seen: a cascade link's counters."""
         # aiortc 1.16 internal: RTCDtlsTransport routes each RTP packet to
         # receiver._handle_rtp_packet(packet, arrival_time_ms=...), looked up on
         # the instance, so an instance attribute wraps it for this receiver only.
@@ -51,6 +54,8 @@ class RtpTap:
             receiver._handle_rtcp_packet = self._tapped_rtcp  # type: ignore[method-assign]
 
     async def _tapped(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        self.packets += 1
+        self.payload_bytes += len(packet.payload)
         if packet.payload_type in self._media_payload_types:
             if packet.ssrc != self._media_ssrc:
                 self._media_ssrc = packet.ssrc
