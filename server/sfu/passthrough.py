@@ -121,6 +121,8 @@ class FrameGate:
     def __init__(self, receiver: RTCRtpReceiver, is_open: bool) -> None:
         self.open = is_open
         inner = getattr(receiver, DECODER_QUEUE)
+        if isinstance(inner, FrameGate):  # a cascade link's m-line, taken over by its next producer
+            inner = inner._queue
         assert isinstance(inner, queue.Queue), "aiortc's receiver internals changed"
         self._queue: queue.Queue[object] = inner
         setattr(receiver, DECODER_QUEUE, self)

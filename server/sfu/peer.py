@@ -20,7 +20,6 @@ from aiortc import (
     RTCRtpTransceiver,
     sdp as aiortc_sdp,
 )
-from aiortc.codecs import is_rtx
 from aiortc.exceptions import InvalidStateError
 from aiortc.mediastreams import MediaStreamTrack
 
@@ -34,6 +33,7 @@ from .layers import negotiate_rid_extensions
 from .packet_consumer import PacketConsumer
 from .passthrough import pass_through
 from .producer import PRODUCER_KINDS, Producer, ProducerInfo, ProducerKind, media_kind
+from .receiving import receiving_producer
 from .simulcast_sdp import SimulcastOffer, accept_simulcast, read_simulcast
 from .slot import Slot
 from .sockets import drain_sockets
@@ -196,27 +196,7 @@ class Peer:
         kind: ProducerKind,
         simulcast: SimulcastOffer | None,
     ) -> None:
-        codecs = [c for c in media.rtp.codecs if not is_rtx(c)]
-        rtx = {
-            c.payloadType: apt
-            for c in media.rtp.codecs
-            if is_rtx(c) and c.payloadType is not None and isinstance(apt := c.parameters.get("apt"), int)
-        }
-        producer = Producer(
-            peer_id=self.id,
-            kind=kind,
-            track=transceiver.receiver.track,
-            receiver=transceiver.receiver,
-            codec=codecs[0],
-            media_payload_types={c.payloadType for c in codecs if c.payloadType is not None},
-            rtx_payload_types=rtx,
-            keyframe_min_interval_s=self._settings.keyframe_min_interval_s,
-            forwarding=self._settings.forwarding,
-            nack_cache_packets=self._settings.nack_cache_packets,
-            on_activity=self._room.observe_activity,
-            on_ended=self._room.forget_producer,
-            simulcast=simulcast,
-        )
+        producer = receiving_producer(self._room, transceiver, media, kind, self.id, simulcast=simulcast)
         assert transceiver.mid is not None
         self._producers[transceiver.mid] = producer
         self._room.add_producer(producer)

@@ -56,6 +56,8 @@ class ProducerInfo:
     kind: ProducerKind
     mime_type: str
     muted: bool
+    origin: str | None = None
+    """The cascade link it arrived by (``link:<node id>``); None when its publisher is on this node."""
 
 
 class Producer:
@@ -85,10 +87,16 @@ class Producer:
         on_activity: ActivityCallback,
         on_ended: Callable[["Producer"], None],
         simulcast: SimulcastOffer | None = None,
+        producer_id: str | None = None,
+        origin: str | None = None,
     ) -> None:
         """``rtx_payload_types`` maps each negotiated RTX payload type to its media one;
-        ``simulcast``: the publisher sends layers (``layers.py``), each consumer forwards one."""
-        self.id = uuid.uuid4().hex
+        ``simulcast``: the publisher sends layers (``layers.py``), each consumer forwards one. A
+        track that came over a cascade link keeps the id its publisher's node gave it
+        (``producer_id``), so clients on every node name it alike, and says which link
+        (``origin``)."""
+        self.id = producer_id or uuid.uuid4().hex
+        self.origin = origin
         self.peer_id = peer_id
         self.kind = kind
         self.codec = codec
@@ -138,7 +146,7 @@ class Producer:
 
     @property
     def info(self) -> ProducerInfo:
-        return ProducerInfo(self.id, self.peer_id, self.kind, self.codec.mimeType, self.muted)
+        return ProducerInfo(self.id, self.peer_id, self.kind, self.codec.mimeType, self.muted, self.origin)
 
     @property
     def capability(self) -> RTCRtpCodecCapability:
@@ -194,6 +202,11 @@ class Producer:
         if self._chooser is not None:
             self._chooser.remove(consumer)
 
+    @property
+    def received(self) -> tuple[int, int]:
+        """Packets and RTP payload bytes received from the publisher (or the cascade link)."""
+        return self._tap.packets, self._tap.payload_bytes
+
     def consumer_stats(self) -> list[ConsumerStats]:
         """Per packet-path consumer: what it forwarded, dropped and retransmitted, and what its
         subscriber reports (loss, jitter, REMB)."""
@@ -229,16 +242,18 @@ class Producer:
             for consumer in self._consumers:
                 consumer.resync()
 
-    async def close(self) -> None:
-        """Stop forwarding and receiving; consumers see their end."""
+    async def close(self, stop_receiver: bool = True) -> None:
+        """Stop forwarding and receiving; consumers see their end. A cascade link keeps the
+        receiver (``stop_receiver=False``) when its m-line goes on with another producer."""
         self._pump_task.cancel()
         await asyncio.gather(self._pump_task, return_exceptions=True)
         self._shut()
         if self._chooser is not None:
             await self._chooser.stopped()
-        # The publisher may keep sending; a stopped receiver drops those packets
-        # instead of queueing them forever in a track nobody reads.
-        await self._receiver.stop()
+        if stop_receiver:
+            # The publisher may keep sending; a stopped receiver drops those packets
+            # instead of queueing them forever in a track nobody reads.
+            await self._receiver.stop()
 
     def _shut(self) -> None:
         self._tap.detach()

@@ -39,6 +39,9 @@ class RtpTap:
         """Sees every packet (media and RTX, SRTP already removed), first; must not block.
         False: the receiver does not follow this packet's stream (a lower simulcast layer)."""
         self._media_ssrc: int | None = None
+        self.packets = 0
+        self.payload_bytes = 0
+        """Packets (media and RTX) and their RTP payload bytes seen: a cascade link's counters."""
         # aiortc 1.16 internal: RTCDtlsTransport routes each RTP packet to
         # receiver._handle_rtp_packet(packet, arrival_time_ms=...), looked up on
         # the instance, so an instance attribute wraps it for this receiver only.
@@ -52,6 +55,8 @@ class RtpTap:
             receiver._handle_rtcp_packet = self._tapped_rtcp  # type: ignore[method-assign]
 
     async def _tapped(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        self.packets += 1
+        self.payload_bytes += len(packet.payload)
         if self._on_packet is not None:
             try:
                 if self._on_packet(packet) is False:
