@@ -77,7 +77,9 @@ def build_app(settings: Settings) -> web.Application:
 
     app.on_cleanup.append(_dispose)
     signaling = attach_signaling(app, context)
-    attach_recording(app, context, signaling)
-    attach_cluster(app, signaling)
+    recording = attach_recording(app, context, signaling)
+    node = attach_cluster(app, signaling)
+    if node is not None:
+        node.records_on_home(recording)
     attach_exports(app)
     return app

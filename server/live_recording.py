@@ -7,11 +7,18 @@ record, the room's messages), hooks the desk into the live meetings' life (autom
 join, stop when a meeting closes) and adds the chair's start/stop events to signaling's dispatch
 table. The media side needs nothing here: the recording's bridge follows the SFU room's producer
 events (added, removed, paused) itself.
+
+On several nodes only the meeting's home records (``RecordingWiring.records``, set by the
+composition root to ``ClusterNode.is_home``): a chair's start or stop on another node is relayed
+to the home (``relay``), and a node that takes over the home of a meeting whose home died while
+recording starts a new segment (``home_taken``). The home records the tracks its SFU room has:
+its own participants', and other nodes' once the media cascade brings them to it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import TypeAdapter
@@ -48,6 +55,12 @@ def refusal(refused: RecordingRefused) -> SignalingError:
     return SignalingError(refused.code, refused.message, **refused.details)
 
 
+RecordingVerb = Literal["start", "stop"]
+Relay = Callable[[LiveMeeting, RecordingVerb, int | None, str | None], Awaitable[dict[str, Any]]]
+"""Sends a chair's recording start/stop to the node that records the meeting (its home); the
+home's answer is the chair's ack."""
+
+
 class RecordedLiveMeeting:
     """A live meeting as recording sees it (server.recording.live.RecordedMeeting)."""
 
@@ -81,6 +94,10 @@ class RecordedLiveMeeting:
     def announce(self, event: str, data: dict[str, Any]) -> None:
         self._meeting.broadcast(event, data)
 
+    @property
+    def recording_keys(self) -> set[str]:
+        return set(self._review.review(self._meeting).state.recordings)
+
     def warn_chairs(self, problem: RecordingRefused) -> None:
         for participant in self._meeting.participants.values():
             if participant.is_chair:
@@ -93,6 +110,9 @@ class RecordingWiring:
     def __init__(self, desk: RecordingDesk, signaling: Signaling) -> None:
         self.desk = desk
         self._signaling = signaling
+        self.records: Callable[[int], bool] = lambda _meeting_id: True
+        """Whether this node records the meeting: always on one node, its home on several."""
+        self.relay: Relay | None = None
 
     def recorded(self, meeting: LiveMeeting) -> RecordedLiveMeeting:
         return RecordedLiveMeeting(meeting, self._signaling.review)
@@ -109,30 +129,59 @@ class RecordingWiring:
 
     async def _start_event(self, connection: Connection, message: RecordingStart) -> dict[str, Any]:
         meeting, participant = self._chair(connection, message.meeting_id)
-        try:
-            key = await self.desk.start(self.recorded(meeting), participant.user_id,
-                                        message.consent_notice or CONSENT_NOTICE)
-        except RecordingRefused as refused:
-            raise refusal(refused) from None
-        return {"recording_key": key}
+        if self.relay is not None and not self.records(meeting.id):
+            return await self.relay(meeting, "start", participant.user_id, message.consent_notice)
+        return await self.act(meeting, "start", participant.user_id, message.consent_notice)
 
     async def _stop_event(self, connection: Connection, message: RecordingStop) -> dict[str, Any]:
         meeting, participant = self._chair(connection, message.meeting_id)
-        manifest = await self.desk.stop(self.recorded(meeting), participant.user_id)
+        if self.relay is not None and not self.records(meeting.id):
+            return await self.relay(meeting, "stop", participant.user_id, None)
+        return await self.act(meeting, "stop", participant.user_id, None)
+
+    async def act(self, meeting: LiveMeeting, verb: RecordingVerb, actor_id: int | None,
+                  notice: str | None) -> dict[str, Any]:
+        """A chair's start or stop, on the node that records the meeting (the chair's checked by
+        the chair's own node); the chair's ack, or the refusal."""
+        if verb == "start":
+            try:
+                key = await self.desk.start(self.recorded(meeting), actor_id, notice or CONSENT_NOTICE)
+            except RecordingRefused as refused:
+                raise refusal(refused) from None
+            return {"recording_key": key}
+        manifest = await self.desk.stop(self.recorded(meeting), actor_id)
         if manifest is None:
             raise refusal(RecordingRefused("not_recording"))
         return {"recording_key": manifest.recording_key, "tracks": len(manifest.tracks),
                 "duration_ms": manifest.duration_ms}
 
     async def joined(self, meeting: LiveMeeting) -> None:
-        await self.desk.joined(self.recorded(meeting))
+        if self.records(meeting.id):
+            await self.desk.joined(self.recorded(meeting))
+
+    async def home_taken(self, meeting: LiveMeeting) -> None:
+        """This node has become the home of a meeting whose home died: a recording the old home
+        left open on the record ends there (its files are on the dead node; recovered when it
+        starts again) and a new segment starts here; otherwise the automatic start applies."""
+        review = self._signaling.review.review(meeting)
+        open_spans = [span for span in review.state.recordings.values() if span.stopped is None]
+        if not open_spans or meeting.id in self.desk.active:
+            await self.joined(meeting)
+            return
+        for span in open_spans:
+            await self._signaling.review.record(meeting, None, "recording_stopped", recording_key=span.key)
+        try:
+            await self.desk.start(self.recorded(meeting), None, open_spans[-1].consent_notice)
+        except RecordingRefused as refused:
+            self.recorded(meeting).warn_chairs(refused)
 
     async def closing(self, meeting: LiveMeeting) -> None:
         await self.desk.closing(self.recorded(meeting))
 
 
-def attach(app: web.Application, context: AppContext, signaling: Signaling) -> RecordingDesk:
-    """Add recording to the app's live meetings (after signaling is attached)."""
+def attach(app: web.Application, context: AppContext, signaling: Signaling) -> RecordingWiring:
+    """Add recording to the app's live meetings (after signaling is attached); the wiring, for a
+    cluster to make recording its homes' (ClusterNode.records_on_home)."""
     desk = RecordingDesk(context)
     wiring = RecordingWiring(desk, signaling)
     signaling.add_handlers(wiring.handlers())
@@ -144,4 +193,4 @@ def attach(app: web.Application, context: AppContext, signaling: Signaling) -> R
 
     app[RECORDING] = desk
     app.on_startup.append(recover)  # after the signaling's own startup (spooled events)
-    return desk
+    return wiring

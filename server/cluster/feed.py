@@ -22,7 +22,9 @@ node's review, its draft minutes and its roster too. So:
 
 Participants of other nodes enter this node's roster (``LiveMeeting.remote``) from the
 ParticipantJoined and ParticipantLeft events read here; the heartbeat names their node and level
-from the directory (server.cluster.node).
+from the directory (server.cluster.node). The chair's acts on the room that are on the record hold
+on every node from their events (``door``): a lock or unlock, a removal (the person cannot come
+back through another node) and a lobby decision (the person admitted may join through any node).
 """
 
 from __future__ import annotations
@@ -38,7 +40,19 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from record.events import InvitationExcused, Logged, MeetingUpdated, ParticipantJoined, ParticipantLeft, payload_of
+from record.events import (
+    InvitationExcused,
+    LobbyAdmitted,
+    LobbyRejected,
+    Logged,
+    MeetingLocked,
+    MeetingUnlocked,
+    MeetingUpdated,
+    ParticipantJoined,
+    ParticipantLeft,
+    ParticipantRemoved,
+    payload_of,
+)
 from server.services.eventlog import logged as logged_row, read_events
 from server.services.log_hub import LogHub
 from server.signaling.room_state import LiveMeeting, RemoteParticipant
@@ -276,6 +290,7 @@ class LiveFeed:
             meeting.remote[event.participant_id] = remote_participant(logged, event)
         elif isinstance(event, ParticipantLeft):
             meeting.remote.pop(event.participant_id, None)
+        door(meeting, event, self._signaling.review.review(meeting).log)
 
     # -- life ------------------------------------------------------------------------------
 
@@ -290,3 +305,39 @@ class LiveFeed:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+
+
+def door(meeting: LiveMeeting, event: object, log: Iterable[Logged]) -> None:
+    """Who may come in, after another node's chair locked, removed or decided on the lobby."""
+    if isinstance(event, MeetingLocked | MeetingUnlocked):
+        meeting.locked = isinstance(event, MeetingLocked)
+    elif isinstance(event, ParticipantRemoved):
+        key = identity_key(event.user_id, event.participant_id, log)
+        if key is not None:
+            meeting.refused[key] = "removed"
+    elif isinstance(event, LobbyAdmitted | LobbyRejected) and event.user_id is not None:
+        key = f"user:{event.user_id}"
+        if isinstance(event, LobbyAdmitted):
+            meeting.admitted.add(key)
+        else:
+            meeting.refused[key] = "lobby_rejected"
+
+
+def identity_key(user_id: int | None, participant_id: str, log: Iterable[Logged]) -> str | None:
+    """The person's identity key (server.signaling.auth): their account, or the join link they
+    came by (from their join on the record)."""
+    if user_id is not None:
+        return f"user:{user_id}"
+    token_id = next((logged.event.token_id for logged in log if isinstance(logged.event, ParticipantJoined)
+                     and logged.event.participant_id == participant_id), None)
+    return f"token:{token_id}" if token_id is not None else None
+
+
+def locked_now(log: Iterable[Logged], since: datetime) -> bool:
+    """Whether the room is locked, for a node joining a session that began at ``since``: the
+    last lock or unlock of this session (a new session starts unlocked, as on one node)."""
+    locked = False
+    for logged in log:
+        if isinstance(logged.event, MeetingLocked | MeetingUnlocked) and logged.ts >= since:
+            locked = isinstance(logged.event, MeetingLocked)
+    return locked

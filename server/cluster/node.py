@@ -11,12 +11,14 @@ claim on each beat. When the home dies (its lease runs out), another node holdin
 claims it once it has found it without a home on two beats running (``_take_over_homes``): the
 meeting goes on there, and that node takes over what only the home does. Today the home is
 (1) where joins of people with no level node go (routing), (2) who tells the room of events
-written over HTTP on a node where the meeting is not live (server.cluster.feed), and (3) who
-records that the participants of a node that died left (``_heal_roster``). Recording and
-closing are not the home's today: each node's recording desk follows its own live meeting, and
-each node closes its own when its last participant leaves; ``is_home`` is the question a
-home-only recorder would ask.
-The live state of a meeting across nodes follows its log: server.cluster.feed.
+written over HTTP on a node where the meeting is not live (server.cluster.feed), (3) who
+records that the participants of a node that died left (``_heal_roster``), and (4) the node that
+records the meeting (``records_on_home``: a chair's start or stop elsewhere is relayed there; a
+node taking over the home of a meeting being recorded starts a new segment). Closing is not the
+home's: each node closes its own live meeting when its last participant leaves.
+The live state of a meeting across nodes follows its log (server.cluster.feed) and, for what is
+not on the record, the room's shared state (server.cluster.room_share); a chair's act on someone
+another node serves goes to that node (server.cluster.control).
 """
 
 from __future__ import annotations
@@ -34,13 +36,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from record.events import Logged, ParticipantJoined, ParticipantLeft
 from server.cluster.cascade import LINK_PATH, Cascade
+from server.cluster.control import Asked, ControlChannel, RecordingRequest, Request
 from server.cluster.directory import Directory, NodeRecord, ParticipantRecord
-from server.cluster.feed import LiveFeed, remote_participant
+from server.cluster.feed import LiveFeed, locked_now, remote_participant
+from server.cluster.room_share import RoomShare
 from server.cluster.routing import serving_node
 from server.cluster.settings import NodeSettings
 from server.db.models import Department, Division
+from server.live_recording import RecordingVerb, RecordingWiring
+from server.signaling import messages
 from server.signaling.auth import Identity
-from server.signaling.room_state import LiveMeeting
+from server.signaling.errors import SignalingError
+from server.signaling.moderation import Relayable, RemoteChair
+from server.signaling.room_state import LiveMeeting, Participant
 from server.signaling.server import Signaling
 
 logger = logging.getLogger(__name__)
@@ -70,6 +78,9 @@ class ClusterNode:
         the next (their own home, back after a Redis restart, re-claims on its first beat)."""
         self.feed = LiveFeed(settings.id, settings.namespace, directory.redis, signaling,
                              signaling.context.log_hub, self.is_home)
+        self.share = RoomShare(settings.id, settings.namespace, directory.redis, signaling)
+        self.control = ControlChannel(settings.id, settings.namespace, directory.redis, self._control)
+        self._recording: RecordingWiring | None = None
         self._listening: set[int] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -98,6 +109,10 @@ class ClusterNode:
             meeting.log.listen(self._logged)
         if self.feed.follow(meeting):
             await self._seed_roster(meeting)
+            if meeting.remote:
+                meeting.locked = locked_now(self._signaling.review.review(meeting).log,
+                                            min(r.joined_at for r in meeting.remote.values()))
+            await self.share.began(meeting)
         if meeting.id not in self.homes:
             await self._claim(meeting.id)
         self._wake.set()
@@ -138,6 +153,7 @@ class ClusterNode:
         self._unclaimed.discard(meeting.id)
         self._homeless.discard(meeting.id)
         self.feed.unfollow(meeting)
+        await self.share.ended(meeting)
         if meeting.id in self.homes:
             self.homes.discard(meeting.id)
             try:
@@ -178,6 +194,71 @@ class ClusterNode:
                 Department, Department.division_code == Division.code).where(Department.id == department_id))
         return level or ""
 
+    # -- acts across nodes ----------------------------------------------------------------
+
+    async def moderate_elsewhere(self, meeting: LiveMeeting, chair: Participant,
+                                 action: Relayable) -> dict[str, Any]:
+        """A chair's act on someone another node serves: sent to that node (the directory says
+        which, now: a node that died has left it), whose answer is the chair's ack."""
+        target = action.lobby_id if isinstance(action, messages.LobbyDecision) else action.participant_id
+        try:
+            if isinstance(action, messages.LobbyDecision):
+                node = str(meeting.lobby_elsewhere[target]["node"])
+                serving = node if node in {n.id for n in await self.directory.nodes()} else None
+            else:
+                serving = await self._serving(target)
+        except DIRECTORY_ERRORS as exc:
+            raise SignalingError("cluster_unavailable", f"集群目录不可用 / the directory is away: {exc}") from None
+        if serving is None:
+            raise SignalingError("node_gone", "其所在节点不在线 / the node serving them is not running",
+                                 target=target)
+        request = Request(id=self.control.new_id(), sender=self.settings.id, meeting_id=meeting.id,
+                          chair_id=chair.id, chair_user_id=chair.user_id, action=action)
+        logger.info("meeting %s: %s of %s sent to node %s", meeting.id, action.action, target, serving)
+        return await self.control.ask(serving, request)
+
+    async def _serving(self, participant_id: str) -> str | None:
+        """The living node serving the participant, from the directory (None: on no living node)."""
+        for node in await self.directory.nodes():
+            if node.id != self.settings.id and any(
+                    p.id == participant_id for p in await self.directory.participants(node.id)):
+                return node.id
+        return None
+
+    def records_on_home(self, recording: RecordingWiring) -> None:
+        """Only the home of a meeting records it: a chair's start or stop elsewhere is sent to the
+        home, and a node taking over the home of a meeting being recorded records it on."""
+        self._recording = recording
+        recording.records = self.is_home
+        recording.relay = self.relay_recording
+
+    async def relay_recording(self, meeting: LiveMeeting, verb: RecordingVerb, actor_id: int | None,
+                              notice: str | None) -> dict[str, Any]:
+        try:
+            home = await self.directory.home_of(meeting.id)
+        except DIRECTORY_ERRORS as exc:
+            raise SignalingError("cluster_unavailable", f"集群目录不可用 / the directory is away: {exc}") from None
+        if home is None or home == self.settings.id:  # a hand-over under way: the chair tries again
+            raise SignalingError("bad_state", "会议主节点正在交接，请稍后重试 / the meeting's home node is "
+                                 "being handed over; try again in a moment")
+        request = RecordingRequest(id=self.control.new_id(), sender=self.settings.id, meeting_id=meeting.id,
+                                   verb=verb, actor_user_id=actor_id, consent_notice=notice)
+        return await self.control.ask(home, request)
+
+    async def _control(self, request: Asked) -> dict[str, Any]:
+        """Another node's chair acts here (checked a chair there): on someone served here (who
+        is gone is refused as on one node), or on the recording of a meeting this node is home of."""
+        meeting = self._signaling.meetings.get(request.meeting_id)
+        if isinstance(request, RecordingRequest):
+            if meeting is None or self._recording is None or not self.is_home(meeting.id):
+                raise SignalingError("bad_state", "该节点不是会议主节点 / this node is not the meeting's home")
+            return await self._recording.act(meeting, request.verb, request.actor_user_id,
+                                             request.consent_notice)
+        if meeting is None:  # it closed here meanwhile: whoever was aimed at is gone
+            raise SignalingError("unknown_participant")
+        return await self._signaling.moderate_here(meeting, RemoteChair(request.chair_id, request.chair_user_id),
+                                                   request.action)
+
     # -- the heartbeat ----------------------------------------------------------------------
 
     async def beat(self) -> None:
@@ -197,6 +278,7 @@ class ClusterNode:
             logger.warning("meeting %s: home lease lost to another node", meeting_id)
         self.homes -= lost
         await self._heal_roster()
+        await self.share.read_all()
 
     async def _take_over_homes(self) -> None:
         """Claim the home of a live meeting here that has had none for two heartbeats: its home
@@ -210,6 +292,9 @@ class ClusterNode:
                 await self._claim(meeting_id)
                 if meeting_id in self.homes:
                     logger.warning("meeting %s: its home node is gone; %s took over", meeting_id, self.settings.id)
+                    meeting = self._signaling.meetings.get(meeting_id)
+                    if self._recording is not None and meeting is not None:
+                        await self._recording.home_taken(meeting)
                     continue
             homeless.add(meeting_id)
         self._homeless = homeless
@@ -248,6 +333,8 @@ class ClusterNode:
 
     async def start(self, _app: web.Application | None = None) -> None:
         self.feed.start()
+        self.control.start()
+        self.share.start()
         self._task = asyncio.get_running_loop().create_task(self._heartbeat(), name="cluster heartbeat")
 
     async def stop(self, _app: web.Application | None = None) -> None:
@@ -256,6 +343,8 @@ class ClusterNode:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self.feed.stop()
+        await self.control.stop()
+        await self.share.stop()
         try:
             await self.directory.withdraw(self.settings.id, self.homes)
         except DIRECTORY_ERRORS as exc:
@@ -274,9 +363,11 @@ def attach(app: web.Application, signaling: Signaling) -> ClusterNode | None:
         return None
     directory = Directory.connect(settings.redis_url, settings.namespace, settings.lease_seconds)
     node = app[CLUSTER] = ClusterNode(settings, directory, signaling, signaling.context.sessions)
-    signaling.hooks.joined.append(node.joined)
+    signaling.hooks.joined.insert(0, node.joined)  # the home is claimed before recording asks
     signaling.hooks.closing.append(node.closing)
     signaling.hooks.route = node.route
+    signaling.hooks.moderate_elsewhere = node.moderate_elsewhere
+    signaling.review.shared = node.share
     cascade = app[CASCADE] = Cascade(node, signaling, signaling.context.settings.auth.token_secret.encode())
     signaling.hooks.joined.append(cascade.joined)  # after node.joined: the home is known by then
     signaling.hooks.closing.append(cascade.closing)

@@ -85,7 +85,7 @@ class RecordingDesk:
         if available < self._settings.min_free_mb:
             raise RecordingRefused("disk_low", free_mb=available, min_free_mb=self._settings.min_free_mb)
         facts = meeting.facts
-        key = new_key(self.root, meeting.id, datetime.now(UTC))
+        key = new_key(self.root, meeting.id, datetime.now(UTC), meeting.recording_keys)
         session = RecordingSession(self.root / str(meeting.id) / key,
                                    RecordingInfo(key, meeting.id, facts.title, facts.case_codes))
         try:

@@ -68,3 +68,8 @@ class RecordedMeeting(Protocol):
 
     def warn_chairs(self, problem: RecordingRefused) -> None:
         """Tell the chair about a problem nobody asked about (automatic start, a filling disk)."""
+
+    @property
+    def recording_keys(self) -> set[str]:
+        """The keys of the meeting's recordings on the record, wherever they were made (a node
+        taking over a meeting's home must not reuse the key of one made on the node that died)."""

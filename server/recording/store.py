@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -28,15 +29,15 @@ def recordings_root(data_dir: Path) -> Path:
     return Path(data_dir) / RECORDINGS
 
 
-def new_key(root: Path, meeting_id: int, now: datetime) -> str:
+def new_key(root: Path, meeting_id: int, now: datetime, taken: Iterable[str] = ()) -> str:
     """The next key of the meeting's recordings that day, in the demo data's style (M7-20261129-R2).
 
     The day is the centre's (Beijing) date, the one people read on the meeting and the minutes:
     a recording made at 00:30 on 12-07 in Beijing is still 12-06 in UTC but is keyed 20261207.
-    `now` must be timezone-aware."""
+    `now` must be timezone-aware. ``taken``: keys in use elsewhere (on another node)."""
     prefix = f"M{meeting_id}-{now.astimezone(CENTRE_TZ):%Y%m%d}-R"
     folder = root / str(meeting_id)
-    taken = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+    taken = set(taken) | ({p.name for p in folder.iterdir()} if folder.is_dir() else set())
     number = 1
     while f"{prefix}{number}" in taken:
         number += 1

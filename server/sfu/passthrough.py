@@ -7,10 +7,13 @@ each reassembled frame into an ``av.Packet``, so their track yields encoded
 packets the SFU can forward. Receivers are chosen one by one, so every other
 connection in the process (a test client, the bot) still decodes normally.
 
-The packet path needs those frames only while a recording taps the producer,
-and handing each frame to the
-decoder thread costs a thread wake-up and a trip back to the event loop per
-frame. :class:`FrameGate` closes that hand-off while nobody reads the frames.
+The packet path needs those frames only while a recording taps the producer.
+Reassembling them costs a jitter-buffer insert per packet (aiortc scans the
+buffer from its oldest packet on every insert, and joins every frame's payloads)
+and a decoder-thread wake-up plus a trip back to the event loop per frame.
+:class:`FrameGate` closes both while nobody reads the frames; aiortc's other
+per-packet work (receiver statistics for its reports, NACKs and REMB to the
+publisher) goes on.
 """
 
 import fractions
@@ -23,8 +26,9 @@ import aiortc.rtcrtpreceiver
 import av
 from aiortc import RTCRtpReceiver
 from aiortc.codecs.base import Decoder
-from aiortc.jitterbuffer import JitterFrame
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RtpPacket
 
 from .packets import vp8_is_key_frame
 
@@ -32,6 +36,11 @@ DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 """aiortc 1.16 internal: the ``queue.Queue`` from which a receiver's decoder thread takes
 (codec, frame) pairs; ``_handle_rtp_packet`` puts each reassembled frame in it, ``receive()``
 hands it to the thread it starts and ``__stop_decoder`` puts the ``None`` that ends it."""
+
+JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+"""aiortc 1.16 internal: the receiver's ``JitterBuffer``, whose ``add(packet)`` returns
+``(pli_flag, frame or None)``; ``_handle_rtp_packet`` calls it for every media packet (after
+statistics, RTX unwrapping and NACKs) and puts each returned frame in the decoder queue."""
 
 H264_NAL_IDR = 5
 H264_START_CODE = b"\x00\x00\x01"
@@ -110,25 +119,52 @@ def pass_through(receiver: RTCRtpReceiver) -> None:
 
 
 class FrameGate:
-    """Stands in for a receiver's decoder queue and drops frames while closed.
+    """Stands in for a receiver's jitter buffer and decoder queue; while closed, reassembles nothing.
 
-    The jitter buffer still reassembles (aiortc also reads it for loss and keyframe
-    requests), but a closed gate costs no thread hand-off. The end-of-stream ``None`` always
-    passes, so the decoder thread and the track still end. Works whether or not the receiver
+    Closed, a packet costs aiortc no jitter-buffer insert and no frame: ``add`` keeps nothing
+    and tells of no loss (the packet path's subscribers ask for keyframes themselves). Opened
+    again, reassembly restarts from an empty buffer, as at a receiver's start: sequence numbers
+    that moved on (or wrapped) meanwhile are not taken for late packets or a gap, and the first
+    frame may lack its opening packets (a recording waits for a keyframe anyway; audio frames
+    are single packets). The end-of-stream ``None`` always passes the
+    queue, so the decoder thread and the track still end. Works whether or not the receiver
     has started its decoder thread: the thread reads from the queue behind the gate.
     """
 
     def __init__(self, receiver: RTCRtpReceiver, is_open: bool) -> None:
-        self.open = is_open
+        self._open = is_open
         inner = getattr(receiver, DECODER_QUEUE)
+        jitter_buffer = getattr(receiver, JITTER_BUFFER)
         if isinstance(inner, FrameGate):  # a cascade link's m-line, taken over by its next producer
-            inner = inner._queue
+            inner, jitter_buffer = inner._queue, inner._jitter_buffer
         assert isinstance(inner, queue.Queue), "aiortc's receiver internals changed"
+        assert isinstance(jitter_buffer, JitterBuffer), "aiortc's receiver internals changed"
         self._queue: queue.Queue[object] = inner
+        self._jitter_buffer = jitter_buffer
+        # aiortc 1.16 internal: the buffer's own settings, as the receiver made it.
+        self._jitter_settings = (jitter_buffer.capacity, jitter_buffer._prefetch, jitter_buffer._is_video)
         setattr(receiver, DECODER_QUEUE, self)
+        setattr(receiver, JITTER_BUFFER, self)
+
+    @property
+    def open(self) -> bool:
+        return self._open
+
+    @open.setter
+    def open(self, value: bool) -> None:
+        if value and not self._open:
+            capacity, prefetch, is_video = self._jitter_settings
+            self._jitter_buffer = JitterBuffer(capacity, prefetch, is_video)
+        self._open = value
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        """aiortc's ``JitterBuffer.add``: (ask for a keyframe, a reassembled frame or None)."""
+        if self._open:
+            return self._jitter_buffer.add(packet)
+        return False, None
 
     def put(self, item: object) -> None:
-        if self.open or item is None:
+        if self._open or item is None:
             self._queue.put(item)
 
     def get(self) -> object:

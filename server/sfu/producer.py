@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import av
-from aiortc import RTCRtpReceiver, clock
+from aiortc import RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
@@ -19,7 +19,7 @@ from .keyframes import KeyframeRequester
 from .layer_choice import LayerChoice, LayerChooser, View
 from .layers import LayerIn, SimulcastLayers
 from .packet_consumer import ConsumerStats, PacketConsumer
-from .packets import ForwardedPacket, PacketCache, starts_keyframe, unwrap_rtx_payload
+from .packets import ForwardedPacket, PacketCache, ntp_now, starts_keyframe, unwrap_rtx_payload
 from .passthrough import FrameGate
 from .rtp_forward import RtpOut
 from .rtptap import RtpTap
@@ -339,7 +339,7 @@ class Producer:
             packet.marker,
             payload,
             packet.extensions.audio_level,
-            clock.current_ntp_time(),
+            ntp_now(),
             keyframe_start,
             layer.index,
         )

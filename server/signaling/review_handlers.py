@@ -6,7 +6,10 @@ the meeting's log, which hands the very same event to the live state as it is wr
 (server.signaling.review takes it through the record's reducer), and broadcasts the new
 ``review_state``. Database look-ups come first and the check-and-change
 after them runs without awaiting, so two people acting at once cannot both pass a check that only
-one of them should (two openings of items, an amendment racing the item's close).
+one of them should (two openings of items, an amendment racing the item's close). What is not on
+the record (hands, floor, chat switch, presenter, presentation: server.signaling.off_record) is
+changed by a function that checks and changes in one step, on the meeting's shared state when it
+is live on several nodes.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import secrets
 import time
 import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +43,7 @@ from server.settings import Settings
 from server.signaling import review_messages as rm
 from server.signaling.errors import SignalingError
 from server.signaling.live_minutes import INTERVAL_S, LiveDraft, Preview, is_quiet
+from server.signaling.off_record import Change, OffRecord, SharedOffRecord, off_record, put_off_record
 from server.signaling.review import Present, Presentation, Review, load_review, next_id
 from server.signaling.room_state import LiveMeeting, Participant
 
@@ -90,6 +95,10 @@ def _present(meeting: LiveMeeting) -> list[Present]:
         Present(r.id, str(r.public_fields.get("capacity", ""))) for r in meeting.remote.values()]
 
 
+def _present_ids(meeting: LiveMeeting) -> set[str]:
+    return set(meeting.participants) | set(meeting.remote)
+
+
 def _require_chair(participant: Participant) -> None:
     if not participant.is_chair:
         raise SignalingError("not_chair")
@@ -114,6 +123,9 @@ class ReviewDesk:
         self._hinted: weakref.WeakKeyDictionary[LiveMeeting, float] = weakref.WeakKeyDictionary()
         """When each meeting's room was last told that its draft minutes changed."""
         self._hint_due: weakref.WeakSet[LiveMeeting] = weakref.WeakSet()
+        self.shared: SharedOffRecord | None = None
+        """Where the off-record state is kept when the meeting may be live on several nodes
+        (server.cluster sets it); None: in each meeting's review."""
 
     def handlers(self) -> dict[str, tuple[TypeAdapter[Any], Handler]]:
         """Event name -> (payload adapter, handler), for the signaling server's dispatch table."""
@@ -276,6 +288,37 @@ class ReviewDesk:
         review.last_broadcast = state
         meeting.broadcast("review_state", {key: value for key, value in state.items() if key != "meeting_id"})
 
+    async def _change(self, meeting: LiveMeeting, review: Review, change: Change,
+                      logged: Callable[[OffRecord], None] | None = None) -> None:
+        """Change the off-record state (hands, floor, chat switch, presenter, presentation) here,
+        or for the whole room when it is shared across nodes (then atomically there: two hands
+        raised at once on two nodes are both queued); ``logged`` writes the events the change
+        makes (given the state as the change found it), then everyone is told if it changed."""
+        found: list[OffRecord] = []
+
+        def noting(state: OffRecord) -> None:
+            found[:] = [state.copy()]
+            change(state)
+
+        here = off_record(review)
+        if self.shared is None:
+            state = off_record(review)
+            noting(state)
+        else:
+            state = await self.shared.change(meeting.id, noting, here)
+        put_off_record(review, state)
+        if logged is not None:
+            logged(found[0])
+        if state != here:
+            await self._settled(meeting, review)
+
+    def off_record_elsewhere(self, meeting: LiveMeeting, state: OffRecord) -> None:
+        """Another node changed the shared off-record state and told the room already: this
+        node's review takes it quietly (what it would tell is what the room was told)."""
+        review = self.review(meeting)
+        put_off_record(review, state)
+        review.last_broadcast = review.public(_present(meeting))
+
     async def _enter(self, connection: Connection, meeting_id: int) -> tuple[LiveMeeting, Participant, Review]:
         meeting, participant = self._joined(connection, meeting_id)
         return meeting, participant, self.review(meeting)
@@ -284,9 +327,11 @@ class ReviewDesk:
         """The chair unmuted someone: a raised hand (a muted person asking to speak) is answered
         by it, so it comes down; everyone's queue follows."""
         review = self.review(meeting)
-        if participant_id in review.hands:
-            review.hands = [pid for pid in review.hands if pid != participant_id]
-            await self._settled(meeting, review)
+
+        def lower(state: OffRecord) -> None:
+            state.hands = [pid for pid in state.hands if pid != participant_id]
+
+        await self._change(meeting, review, lower)
 
     async def record(self, meeting: LiveMeeting, actor_id: int | None, type: str,
                      **payload: Any) -> None:
@@ -346,32 +391,43 @@ class ReviewDesk:
 
     async def _hand_raise(self, connection: Connection, message: rm.HandRaise) -> dict[str, Any]:
         meeting, participant, review = await self._enter(connection, message.meeting_id)
-        review.hands = [pid for pid in review.hands if pid in meeting.participants]
-        if participant.id not in review.hands:
-            review.hands.append(participant.id)
-            self._record(meeting, participant, "hand_raised", purpose=message.purpose.strip())
-            await self._settled(meeting, review)
+        present = _present_ids(meeting)
+
+        def raise_hand(state: OffRecord) -> None:
+            state.hands = [pid for pid in state.hands if pid in present]
+            if participant.id not in state.hands:
+                state.hands.append(participant.id)
+
+        def log(found: OffRecord) -> None:
+            if participant.id not in found.hands:
+                self._record(meeting, participant, "hand_raised", purpose=message.purpose.strip())
+
+        await self._change(meeting, review, raise_hand, log)
         return {"position": review.hands.index(participant.id) + 1}
 
     async def _hand_lower(self, connection: Connection, message: rm.HandLower) -> dict[str, Any]:
         meeting, participant, review = await self._enter(connection, message.meeting_id)
-        if participant.id in review.hands or review.floor == participant.id:
-            review.hands = [pid for pid in review.hands if pid != participant.id]
-            if review.floor == participant.id:
-                review.floor = None
-            await self._settled(meeting, review)
+
+        def lower(state: OffRecord) -> None:
+            state.hands = [pid for pid in state.hands if pid != participant.id]
+            if state.floor == participant.id:
+                state.floor = None
+
+        await self._change(meeting, review, lower)
         return {}
 
     async def _hand_next(self, connection: Connection, message: rm.HandNext) -> dict[str, Any]:
         meeting, participant, review = await self._enter(connection, message.meeting_id)
         _require_chair(participant)
-        waiting = [pid for pid in review.hands if pid in meeting.participants]
-        if not waiting:
-            review.hands = []
-            raise refuse("no_hands")
-        review.floor = waiting[0]
-        review.hands = waiting[1:]
-        await self._settled(meeting, review)
+        present = _present_ids(meeting)
+
+        def next_hand(state: OffRecord) -> None:
+            waiting = [pid for pid in state.hands if pid in present]
+            if not waiting:
+                raise refuse("no_hands")
+            state.floor, state.hands = waiting[0], waiting[1:]
+
+        await self._change(meeting, review, next_hand)
         return {"floor": review.floor}
 
     # -- chat -----------------------------------------------------------------------
@@ -394,9 +450,11 @@ class ReviewDesk:
     async def _chat_enable(self, connection: Connection, message: rm.ChatEnable) -> dict[str, Any]:
         meeting, participant, review = await self._enter(connection, message.meeting_id)
         _require_chair(participant)
-        if review.chat_enabled != message.enabled:
-            review.chat_enabled = message.enabled
-            await self._settled(meeting, review)
+
+        def switch(state: OffRecord) -> None:
+            state.chat_enabled = message.enabled
+
+        await self._change(meeting, review, switch)
         return {}
 
     # -- opinions -------------------------------------------------------------------
@@ -544,10 +602,13 @@ class ReviewDesk:
     async def _presenter_set(self, connection: Connection, message: rm.PresenterSet) -> dict[str, Any]:
         meeting, participant, review = await self._enter(connection, message.meeting_id)
         _require_chair(participant)
-        if message.participant_id is not None and message.participant_id not in meeting.participants:
+        if message.participant_id is not None and message.participant_id not in _present_ids(meeting):
             raise SignalingError("unknown_participant")
-        review.presenter_choice = message.participant_id
-        await self._settled(meeting, review)
+
+        def choose(state: OffRecord) -> None:
+            state.presenter_choice = message.participant_id
+
+        await self._change(meeting, review, choose)
         return {"presenter": review.presenter(_present(meeting))}
 
     def _require_presenter(self, meeting: LiveMeeting, review: Review, participant: Participant) -> None:
@@ -564,41 +625,51 @@ class ReviewDesk:
         if material is None:
             raise refuse("unknown_material")
         self._require_presenter(meeting, review, participant)  # may have changed while we read
-        self._stop_presentation(meeting, review, participant)
-        review.presentation = Presentation(material.id, material.title, material.file_name,
-                                           material.page_count)
-        self._record(meeting, participant, "presentation_started", title=material.title,
-                     file_name=material.file_name, page_count=material.page_count)
-        await self._settled(meeting, review)
-        return {"presentation": review.presentation.public(meeting.id)}
+        shown = Presentation(material.id, material.title, material.file_name, material.page_count)
+
+        def show(state: OffRecord) -> None:
+            state.presentation = replace(shown)
+
+        def log(found: OffRecord) -> None:
+            if found.presentation is not None:
+                self._record(meeting, participant, "presentation_stopped", title=found.presentation.title)
+            self._record(meeting, participant, "presentation_started", title=material.title,
+                         file_name=material.file_name, page_count=material.page_count)
+
+        await self._change(meeting, review, show, log)
+        return {"presentation": shown.public(meeting.id)}
 
     async def _presentation_page(self, connection: Connection,
                                  message: rm.PresentationPage) -> dict[str, Any]:
         meeting, participant, review = await self._enter(connection, message.meeting_id)
         self._require_presenter(meeting, review, participant)
-        if review.presentation is None:
-            raise refuse("no_presentation")
-        if message.page > review.presentation.page_count:
-            raise refuse("bad_page", page_count=review.presentation.page_count)
-        if review.presentation.page != message.page:
-            review.presentation.page = message.page
-            await self._settled(meeting, review)
+
+        def turn(state: OffRecord) -> None:
+            if state.presentation is None:
+                raise refuse("no_presentation")
+            if message.page > state.presentation.page_count:
+                raise refuse("bad_page", page_count=state.presentation.page_count)
+            state.presentation.page = message.page
+
+        await self._change(meeting, review, turn)
         return {}
 
     async def _presentation_close(self, connection: Connection,
                                   message: rm.PresentationClose) -> dict[str, Any]:
         meeting, participant, review = await self._enter(connection, message.meeting_id)
         self._require_presenter(meeting, review, participant)
-        if review.presentation is None:
-            raise refuse("no_presentation")
-        self._stop_presentation(meeting, review, participant)
-        await self._settled(meeting, review)
-        return {}
 
-    def _stop_presentation(self, meeting: LiveMeeting, review: Review, participant: Participant) -> None:
-        if review.presentation is not None:
-            self._record(meeting, participant, "presentation_stopped", title=review.presentation.title)
-            review.presentation = None
+        def close(state: OffRecord) -> None:
+            if state.presentation is None:
+                raise refuse("no_presentation")
+            state.presentation = None
+
+        def log(found: OffRecord) -> None:
+            if found.presentation is not None:  # always: ``close`` refuses otherwise
+                self._record(meeting, participant, "presentation_stopped", title=found.presentation.title)
+
+        await self._change(meeting, review, close, log)
+        return {}
 
 
 def _checked_opinion(message: rm.OpinionSubmit) -> Opinion:

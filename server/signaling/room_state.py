@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from server.services.live_meeting import LiveFacts
 from server.settings import SignalingSettings
@@ -101,6 +101,17 @@ class RemoteParticipant:
         return {**self.public_fields, "node": self.node, "level": self.level}
 
 
+class Acting(Protocol):
+    """Who acts: a chair's participant here, or a chair on another node of the cluster
+    (server.signaling.moderation.RemoteChair)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def user_id(self) -> int | None: ...
+
+
 @dataclass(eq=False)
 class LobbyEntry:
     """Someone signed in but not invited, waiting for the chair's decision."""
@@ -136,6 +147,11 @@ class LiveMeeting:
         self.locked = False
         self.remote: dict[str, RemoteParticipant] = {}
         """Participants served by other nodes of the cluster (empty on a single node)."""
+        self.lobby_elsewhere: dict[str, dict[str, Any]] = {}
+        """Lobby entries other nodes of the cluster hold (id -> public entry with its ``node``):
+        shown to this node's chairs too, decided on the entry's node."""
+        self.on_lobby: Callable[[LiveMeeting], None] | None = None
+        """Told when this node's lobby changes (server.cluster shares it with the other nodes)."""
         self._quiet = False
         self._last_speaker: str | None = None
         self._outbox = SerialQueue(f"broadcasts of meeting {facts.id}")
@@ -173,8 +189,23 @@ class LiveMeeting:
         payload = {"meeting_id": self.id, **data}
         self._outbox.submit(lambda: self._sink.send(sid, event, payload))
 
+    def lobby_public(self) -> list[dict[str, Any]]:
+        """Everyone waiting for the chair: here, then on other nodes of the cluster."""
+        return [entry.public() for entry in self.lobby.values()] + list(self.lobby_elsewhere.values())
+
+    def lobby_told(self, elsewhere: dict[str, dict[str, Any]]) -> None:
+        """Other nodes' lobby entries changed (server.cluster): this node's chairs are told."""
+        if elsewhere != self.lobby_elsewhere:
+            self.lobby_elsewhere = elsewhere
+            self._tell_chairs()
+
+    def _lobby_changed(self) -> None:
+        self._tell_chairs()
+        if self.on_lobby is not None:
+            self.on_lobby(self)
+
     def _tell_chairs(self) -> None:
-        entries = [entry.public() for entry in self.lobby.values()]
+        entries = self.lobby_public()
         for participant in self.participants.values():
             if participant.is_chair:
                 self.tell(participant.sid, "lobby_changed", {"lobby": entries})
@@ -203,7 +234,7 @@ class LiveMeeting:
             "grace_seconds": self._settings.grace_seconds,
         }
         if participant.is_chair:
-            state["lobby"] = [entry.public() for entry in self.lobby.values()]
+            state["lobby"] = self.lobby_public()
         return state
 
     def by_identity(self, key: str) -> Participant | None:
@@ -337,15 +368,15 @@ class LiveMeeting:
         else:
             entry = LobbyEntry(secrets.token_hex(8), sid, identity)
             self.lobby[entry.id] = entry
-        self._tell_chairs()
+        self._lobby_changed()
         return entry
 
     def leave_lobby(self, entry_id: str) -> None:
         if self.lobby.pop(entry_id, None) is not None:
-            self._tell_chairs()
+            self._lobby_changed()
             self.close_if_empty()
 
-    def decide(self, entry_id: str, admit: bool, chair: Participant) -> None:
+    def decide(self, entry_id: str, admit: bool, chair: Acting) -> None:
         entry = self.lobby.pop(entry_id, None)
         if entry is None:
             raise SignalingError("unknown_lobby_entry")
@@ -357,7 +388,7 @@ class LiveMeeting:
         self.log.write("lobby_admitted" if admit else "lobby_rejected", chair.user_id,
                        user_id=identity.user_id, display_name=identity.display_name, unit=identity.unit)
         self.tell(entry.sid, "lobby_admitted" if admit else "lobby_rejected", {})
-        self._tell_chairs()
+        self._lobby_changed()
 
     # -- SFU callbacks (synchronous: queue, never wait) -------------------------
 

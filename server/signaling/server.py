@@ -36,7 +36,7 @@ from server.signaling.errors import SignalingError
 from server.signaling.events import MeetingLog
 from server.signaling.frame_limit import answer_oversized
 from server.signaling.ice import IceServerEntry, client_ice_servers, parse_entries, sfu_settings
-from server.signaling.moderation import Action, moderate
+from server.signaling.moderation import Action, Relayable, RemoteChair, apply_here, elsewhere, moderate, require_chair
 from server.signaling.origin import same_origin
 from server.signaling.packets import UNDECODABLE, TolerantPacket
 from server.signaling.ratelimit import EventBudget, Verdict
@@ -55,6 +55,7 @@ UNDECODABLE_MESSAGE = ("事件数据无法解码：须为 [事件名, 数据]，
 
 MeetingHook = Callable[[LiveMeeting], Awaitable[None]]
 JoinRouter = Callable[[Identity, int], Awaitable[dict[str, Any] | None]]
+RemoteModeration = Callable[[LiveMeeting, Participant, Relayable], Awaitable[dict[str, Any]]]
 
 
 @dataclass
@@ -69,6 +70,10 @@ class MeetingHooks:
     route: JoinRouter | None = None
     """Asked before a new join is admitted: a join answer sending the person to another node
     (server.cluster), or None to serve them here."""
+    moderate_elsewhere: RemoteModeration | None = None
+    """A chair's act on someone another node serves (a participant in ``LiveMeeting.remote``, an
+    entry of ``LiveMeeting.lobby_elsewhere``): sent to that node (server.cluster.control); its
+    answer is the chair's ack."""
 
 
 class Signaling:
@@ -492,8 +497,23 @@ class Signaling:
 
     async def _moderate(self, connection: Connection, action: Action) -> dict[str, Any]:
         meeting, participant = self.joined(connection, action.meeting_id)
+        if self.hooks.moderate_elsewhere is not None and elsewhere(action, meeting):
+            require_chair(meeting, participant, action)
+            return await self.hooks.moderate_elsewhere(meeting, participant, action)
         answered = _hand_answered_by(meeting, action)
         result = await moderate(meeting, participant, action)
+        return await self._moderated(meeting, answered, result)
+
+    async def moderate_here(self, meeting: LiveMeeting, chair: RemoteChair,
+                            action: Relayable) -> dict[str, Any]:
+        """A chair on another node acts on someone served here (server.cluster.control):
+        applied as the chair's own act would be, the chair's ack is the answer."""
+        answered = _hand_answered_by(meeting, action)
+        return await self._moderated(meeting, answered, await apply_here(meeting, chair, action))
+
+    async def _moderated(self, meeting: LiveMeeting, answered: str | None,
+                         result: dict[str, Any]) -> dict[str, Any]:
+        """After a chair's act: the hand it answered comes down, the removed connection closes."""
         if answered is not None:
             await self.review.hand_answered(meeting, answered)
         removed_sid = result.pop("disconnect", None)
