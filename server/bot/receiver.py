@@ -111,6 +111,10 @@ class MediaReceiver:
         wanted = tuple(sources)
         await self.wait_for(lambda: all(self.frames(s) >= count for s in wanted), timeout)
 
+    def source(self, mid: str) -> str | None:
+        """The source ``mid`` carries now (None: none)."""
+        return self._sources.get(mid)
+
     def frames(self, source: str) -> int:
         stats = self.stats.get(source)
         return stats.frames if stats is not None else 0

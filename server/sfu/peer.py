@@ -283,7 +283,11 @@ class Peer:
         wanted = {p.id: p for p in self._room.producers_for(self.id)}
         changed = False
         for slot in self._slots:
-            if slot.producer_id is not None and slot.producer_id not in wanted:
+            # A slot offered and answered has its consumer; one without (or with a closed one)
+            # lost its producer, even if one of the same id is back (a cascade link that came
+            # again keeps the ids): it is offered anew, for the new producer to be attached.
+            ended = slot.consumer is None or slot.consumer.closed
+            if slot.producer_id is not None and (slot.producer_id not in wanted or ended):
                 slot.detach()
                 slot.producer_id = None
                 assert slot.transceiver is not None
