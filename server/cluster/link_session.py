@@ -92,6 +92,10 @@ class LinkSession:
         self.receiver.connection.on("connectionstatechange", self._receiver_state)
         try:
             self.peer = await self.room.join(self.link, {"link": self.other}, self._send_offer)
+            if self._closed:  # closed while joining: the close found no peer to take out of the room
+                if self.room.peers.get(self.link) is self.peer:
+                    await self.room.leave(self.link)
+                return "closed while joining"
             reading = asyncio.ensure_future(self._read())
             failed = asyncio.ensure_future(self._failed.wait())
             try:

@@ -78,7 +78,7 @@ class Room(AsyncIOEventEmitter):
         ``on_subscribe_offer`` is awaited with every offer for the peer's
         subscribe connection; answer each with :meth:`Peer.subscribe_answer`.
         """
-        if peer_id in self._peers:
+        while peer_id in self._peers:  # looped: another join of the same id may enter while one leaves
             await self.leave(peer_id)
         peer = Peer(self, peer_id, info, on_subscribe_offer)
         self._peers[peer_id] = peer
