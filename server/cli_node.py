@@ -34,6 +34,7 @@ async def read_status(settings: NodeSettings) -> tuple[list[dict[str, Any]], lis
         now = time.time()
         nodes = [{**asdict(node), "heartbeat_age_s": round(now - node.heartbeat_at, 1),
                   "homes": await directory.homes(node.id),
+                  "links": await directory.links(node.id),
                   "participants": [asdict(p) for p in await directory.participants(node.id)]}
                  for node in await directory.nodes()]
         held: dict[int, dict[str, int]] = {}
@@ -44,12 +45,27 @@ async def read_status(settings: NodeSettings) -> tuple[list[dict[str, Any]], lis
         for node in nodes:
             for meeting_id in node["homes"]:
                 held.setdefault(meeting_id, {})
+        links = _meeting_links(nodes)
         meetings = [{"meeting_id": meeting_id, "home": await directory.home_of(meeting_id),
-                     "nodes": dict(sorted(counts.items())), "links": await directory.links(meeting_id)}
+                     "nodes": dict(sorted(counts.items())), "links": links.get(meeting_id, {})}
                     for meeting_id, counts in sorted(held.items())]
         return nodes, meetings
     finally:
         await directory.close()
+
+
+def _meeting_links(nodes: list[dict[str, Any]]) -> dict[int, dict[str, str]]:
+    """Per meeting, its cascade links as "<edge>><home>" -> status, from the nodes' own link
+    entries (each link is written by both of its ends; the edge's word, which opened it, wins)."""
+    found: dict[int, dict[str, str]] = {}
+    for node in nodes:
+        for link in node["links"]:
+            edge = link["role"] == "edge"
+            name = f"{node['id']}>{link['peer_node']}" if edge else f"{link['peer_node']}>{node['id']}"
+            known = found.setdefault(link["meeting_id"], {})
+            if edge or name not in known:
+                known[name] = link["status"]
+    return {meeting_id: dict(sorted(links.items())) for meeting_id, links in found.items()}
 
 
 def _columns(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
@@ -74,7 +90,24 @@ def _table(nodes: list[dict[str, Any]], meetings: list[dict[str, Any]]) -> list[
     for node in nodes:
         lines += [f"  {node['id']}: meeting {p['meeting_id']}: {p['display_name']}"
                   f"{' (' + p['unit'] + ')' if p['unit'] else ''} [{p['id']}]" for p in node["participants"]]
+        lines += [f"  {node['id']}: {_link_line(link)}" for link in node["links"]]
     return lines
+
+
+def _link_line(link: dict[str, Any]) -> str:
+    """A cascade link: its ends, state, and per direction tracks, bitrate, loss and round trip."""
+    arrow = "->" if link["role"] == "edge" else "<-"
+    parts = [f"meeting {link['meeting_id']}: link {arrow} {link['peer_node']} {link['status']}"]
+    if link["error"]:
+        parts.append(f"({link['error']})")
+    for direction in ("sent", "received"):
+        counters, bps = link[direction], link[f"{direction}_bps"]
+        if counters:
+            rtt = f", rtt {counters['rtt_s'] * 1000:.0f} ms" if counters["rtt_s"] is not None else ""
+            rate = f"{bps / 1000:.0f} kbit/s" if bps is not None else "- kbit/s"
+            parts.append(f"{direction} {counters['tracks']} tracks {rate} {counters['payload_bytes']} B, "
+                         f"lost {counters['packets_lost']}{rtt};")
+    return " ".join(parts).rstrip(";")
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ from server.sfu.sockets import drain_sockets
 
 from .media import ClipTrack, EncodedClip, audio_clip, video_clip
 from .receiver import MediaReceiver
+from .simulcast import SimulcastCamera
 
 
 def codec_preferences(mime_type: str) -> list[RTCRtpCodecCapability]:
@@ -49,7 +50,9 @@ class Participant:
         video: EncodedClip | None = None,
         audio: EncodedClip | None = None,
         decode_frames: int = 90,
+        simulcast: SimulcastCamera | None = None,
     ) -> None:
+        """``simulcast``: publish the camera as layers (then ``video`` is not sent)."""
         self.name = name
         self._gather_addresses = tuple(gather_addresses)
         self._configuration = RTCConfiguration(
@@ -59,6 +62,7 @@ class Participant:
         self.video = ClipTrack(video or video_clip())
         self.audio = ClipTrack(audio or audio_clip())
         self.screen: ClipTrack | None = None
+        self.simulcast = simulcast
         self._published: dict[str, ProducerKind] = {}  # mid -> what it carries
         self.publish_pc = RTCPeerConnection(self._configuration)
         self.subscribe_pc = RTCPeerConnection(self._configuration)
@@ -94,10 +98,13 @@ class Participant:
         added = []
         for kind, track in tracks:
             if track is not None and kind not in self._published.values():
-                transceiver = self.publish_pc.addTransceiver(track, direction="sendonly")
+                layered = kind == "video" and self.simulcast is not None
+                sent = self.simulcast.track if layered and self.simulcast else track
+                transceiver = self.publish_pc.addTransceiver(sent, direction="sendonly")
                 # packets are already encoded: only their codec may be negotiated
                 transceiver.setCodecPreferences(codec_preferences(track.clip.mime_type))
-                intercept_keyframe_requests(transceiver.sender, track.request_keyframe)
+                if not layered:
+                    intercept_keyframe_requests(transceiver.sender, track.request_keyframe)
                 added.append((kind, transceiver))
         with gathering_on(self._gather_addresses):
             await self.publish_pc.setLocalDescription(await self.publish_pc.createOffer())
@@ -105,10 +112,21 @@ class Participant:
         for kind, transceiver in added:
             assert transceiver.mid is not None
             self._published[transceiver.mid] = kind
-        return self.publish_pc.localDescription.sdp
+        offer = self.publish_pc.localDescription.sdp
+        video_mid = self._mid_of("video")
+        if self.simulcast is not None and video_mid is not None:
+            offer = self.simulcast.offer(offer, video_mid)
+        return offer
 
     async def publish_answer(self, sdp: str) -> None:
         await self.publish_pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
+        video_mid = self._mid_of("video")
+        if self.simulcast is not None and video_mid is not None:
+            transceiver = next(t for t in self.publish_pc.getTransceivers() if t.mid == video_mid)
+            self.simulcast.start(transceiver, sdp)
+
+    def _mid_of(self, kind: ProducerKind) -> str | None:
+        return next((mid for mid, published in self._published.items() if published == kind), None)
 
     async def subscribe_offer(self, sdp: str, sources: Mapping[str, str]) -> str:
         """Answer the SFU's subscribe offer; ``sources`` names each active mid."""
@@ -123,6 +141,8 @@ class Participant:
         return pc.localDescription.sdp
 
     async def close(self) -> None:
+        if self.simulcast is not None:
+            await self.simulcast.stop()
         await self.receiver.close()
         await self.publish_pc.close()
         await self.subscribe_pc.close()

@@ -50,6 +50,8 @@ class SourceStats:
     receiver's jitter buffer until they are resent)."""
     first_decoded_at: float | None = None
     """When the first frame decoded into a picture/samples (monotonic clock)."""
+    width: int | None = None
+    """The newest decoded picture's width (which simulcast layer arrives)."""
 
     @property
     def first_decoded_after_s(self) -> float | None:
@@ -109,6 +111,10 @@ class MediaReceiver:
         wanted = tuple(sources)
         await self.wait_for(lambda: all(self.frames(s) >= count for s in wanted), timeout)
 
+    def source(self, mid: str) -> str | None:
+        """The source ``mid`` carries now (None: none)."""
+        return self._sources.get(mid)
+
     def frames(self, source: str) -> int:
         stats = self.stats.get(source)
         return stats.frames if stats is not None else 0
@@ -158,5 +164,7 @@ class MediaReceiver:
             return
         if frames:
             stats.decoded += len(frames)
+            if isinstance(frames[-1], av.VideoFrame):
+                stats.width = frames[-1].width
             if stats.first_decoded_at is None:
                 stats.first_decoded_at = now

@@ -261,6 +261,7 @@ class BotClient:
                 "name": self.names.get(participant_id, ""),
                 "kind": kind,
                 "frames": stats.frames,
+                "bytes": stats.bytes,
                 "fps": round(stats.frames / span, 1) if span > 0 else 0.0,
                 "decode_errors": stats.decode_errors,
                 "first_frame_s": round(first, 3) if first is not None else None,

@@ -10,18 +10,20 @@ Keys (``ns`` is the configured namespace; a node id holds no ':'):
   subscription is up: broadcasts from other nodes reach it);
 - ``ns:node:<id>:participants`` hash: participant id -> JSON (meeting_id, display_name, unit);
 - ``ns:node:<id>:homes`` set: the meetings whose home this node is;
+- ``ns:node:<id>:links`` hash: link name -> JSON, the node's cascade links and their counters
+  (the one place links are kept: written by the node's cascade, read by `lianshen node status`,
+  which also shows them per meeting);
 - ``ns:meeting:<id>:home`` string: the home node's id (the node of the meeting's first live join),
-  claimed only when free and kept only by its holder (``CLAIM``);
-- ``ns:meeting:<id>:links`` hash: the media cascade's links of the meeting, "<node>><node>" -> its
-  state (written by the cascade, leased like the rest; read here for `lianshen node status`).
+  claimed only when free and kept only by its holder (``CLAIM``).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
@@ -141,7 +143,19 @@ class Directory:
         for meeting_id in homes:
             await self.release_home(meeting_id, node_id)
         key = self._node(node_id)
-        await self._redis.delete(key, f"{key}:participants", f"{key}:homes")
+        await self._redis.delete(key, f"{key}:participants", f"{key}:homes", f"{key}:links")
+
+    async def put_links(self, node_id: str, links: Mapping[str, str]) -> None:
+        """A node's cascade links now (name -> JSON state, server.cluster.links), leased like the
+        node itself: a dead node's links vanish with it."""
+        key = f"{self._node(node_id)}:links"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            if links:
+                fields: dict[FieldT, EncodableT] = {name: value for name, value in links.items()}
+                pipe.hset(key, mapping=fields)
+                pipe.pexpire(key, self.lease_ms)
+            await pipe.execute()
 
     async def claim_home(self, meeting_id: int, node_id: str) -> str:
         """Make ``node_id`` the meeting's home if it has none; answer the home node's id."""
@@ -180,13 +194,10 @@ class Directory:
         return sorted((ParticipantRecord(id=str(pid), **json.loads(value)) for pid, value in entries.items()),
                       key=lambda p: (p.meeting_id, p.id))
 
-    async def links(self, meeting_id: int) -> dict[str, str]:
-        """The media cascade's links of a meeting ("prov>city" -> "connected"); whoever builds the
-        cascade keeps them under ``links_key``. Empty when there is none (no cascade yet)."""
-        return {str(k): str(v) for k, v in (await self._redis.hgetall(self.links_key(meeting_id))).items()}
-
-    def links_key(self, meeting_id: int) -> str:
-        return f"{self._ns}:meeting:{meeting_id}:links"
+    async def links(self, node_id: str) -> list[dict[str, Any]]:
+        """A node's cascade links as it last wrote them, by name."""
+        entries = await self._redis.hgetall(f"{self._node(node_id)}:links")
+        return [json.loads(entries[name]) for name in sorted(entries)]
 
     async def homes(self, node_id: str) -> list[int]:
         return sorted(int(m) for m in await self._redis.smembers(f"{self._node(node_id)}:homes"))

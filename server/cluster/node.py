@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from record.events import Logged, ParticipantJoined, ParticipantLeft
+from server.cluster.cascade import LINK_PATH, Cascade
 from server.cluster.control import Asked, ControlChannel, RecordingRequest, Request
 from server.cluster.directory import Directory, NodeRecord, ParticipantRecord
 from server.cluster.feed import LiveFeed, locked_now, remote_participant
@@ -354,6 +355,7 @@ class ClusterNode:
 
 
 CLUSTER = web.AppKey("lianshen_cluster", ClusterNode)
+CASCADE = web.AppKey("lianshen_cascade", Cascade)
 
 
 def attach(app: web.Application, signaling: Signaling) -> ClusterNode | None:
@@ -368,6 +370,12 @@ def attach(app: web.Application, signaling: Signaling) -> ClusterNode | None:
     signaling.hooks.route = node.route
     signaling.hooks.moderate_elsewhere = node.moderate_elsewhere
     signaling.review.shared = node.share
+    cascade = app[CASCADE] = Cascade(node, signaling, signaling.context.settings.auth.token_secret.encode())
+    signaling.hooks.joined.append(cascade.joined)  # after node.joined: the home is known by then
+    signaling.hooks.closing.append(cascade.closing)
+    app.router.add_get(LINK_PATH, cascade.accept)
     app.on_startup.append(node.start)
+    app.on_startup.append(cascade.start)
+    app.on_shutdown.append(cascade.stop)  # before node.stop, which closes the directory
     app.on_shutdown.append(node.stop)
     return node

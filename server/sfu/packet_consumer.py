@@ -1,13 +1,20 @@
 """One producer's packets on their way to one subscriber's m-line (the packet path)."""
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .packets import SEQ_MOD, TS_MOD, ForwardedPacket, PacketCache, mapped_sender_clock, seq_newer_or_equal
+from .layers import LayerIn
+from .packets import SEQ_MOD, TS_MOD, ForwardedPacket, mapped_sender_clock, seq_newer_or_equal
 from .rtp_forward import ReceiverReport, RtpOut
+from .vp8 import PictureNumbering
 
-PublisherClock = Callable[[], tuple[int, int] | None]
-"""(NTP, RTP timestamp) of the publisher's newest sender report, None before the first."""
+PublisherClock = Callable[[int], tuple[int, int] | None]
+"""(NTP, RTP timestamp) of a layer's newest sender report from the publisher, None before the first."""
+
+RESEND_HOLD_MIN_S = 0.05
+RESEND_HOLD_MAX_S = 0.5
+RESENT_REMEMBERED = 512
 
 RUN_WINDOW = 1 << 13
 """How far back from the newest packet a late one still belongs to the run.
@@ -33,6 +40,14 @@ class ConsumerStats:
     retransmitted: int
     receiver_report: ReceiverReport | None
     remb_bps: int | None
+    layer: int | None = None
+    """The simulcast layer forwarded (0 = lowest); None: the producer sends no layers."""
+    target_layer: int | None = None
+    """The layer chosen for this subscriber; differs from ``layer`` until its next keyframe."""
+    layers: int = 1
+    layer_switches: int = 0
+    probed_bytes: int = 0
+    """Resent to probe for a higher layer (counted in ``retransmitted`` too)."""
 
 
 class PacketConsumer:
@@ -53,18 +68,28 @@ class PacketConsumer:
         producer_id: str,
         video: bool,
         out: RtpOut,
-        cache: PacketCache,
-        request_keyframe: Callable[[], None],
-        nack_upstream: Callable[[int], None],
+        layers: Sequence[LayerIn],
+        request_keyframe: Callable[[int], None],
+        nack_upstream: Callable[[int, int], None],
         on_closed: Callable[["PacketConsumer"], None],
         publisher_clock: PublisherClock,
+        mime_type: str = "",
     ) -> None:
         self.producer_id = producer_id
         self._video = video
         self._out = out
-        self._cache = cache
-        self.request_keyframe = request_keyframe
-        """Asks the producer's publisher for a keyframe (throttled upstream)."""
+        self._layers = layers
+        self._request_keyframe = request_keyframe
+        self.layer = len(layers) - 1
+        """The layer forwarded (simulcast); a switch to ``target_layer`` waits for its keyframe."""
+        self.target_layer = self.layer
+        self.layer_switches = 0
+        self.probed_bytes = 0
+        self._resent: dict[int, float] = {}
+        self._retime = False
+        self._pictures = (
+            PictureNumbering() if len(layers) > 1 and mime_type.lower() == "video/vp8" else None
+        )
         self._nack_upstream = nack_upstream
         self._on_closed = on_closed
         self._publisher_clock = publisher_clock
@@ -86,8 +111,50 @@ class PacketConsumer:
         """The subscriber's latest report (loss, jitter) on the m-line this consumer sends on."""
         return self._out.receiver_report
 
+    def request_keyframe(self) -> None:
+        """Ask the publisher for a keyframe of the layer wanted (throttled upstream)."""
+        self._request_keyframe(self.target_layer)
+
+    def set_target_layer(self, layer: int) -> None:
+        """Forward ``layer`` from its next keyframe on (asked for while the switch is pending)."""
+        if not 0 <= layer < len(self._layers):
+            raise ValueError(f"no layer {layer}: the producer sends {len(self._layers)}")
+        self.target_layer = layer
+        if layer != self.layer:
+            self.request_keyframe()
+
+    @property
+    def remb_bps(self) -> int | None:
+        """The subscriber's latest bandwidth estimate for the m-line this consumer sends on."""
+        return self._out.remb_bps
+
+    def probe(self, size: int) -> None:
+        """Resend recent packets worth ``size`` bytes (as RTX): tries whether the link carries more.
+
+        Resent packets are ones the subscriber already has (it drops them), so a probe that the
+        link cannot carry costs the picture little; ``layer_choice.py`` reads the result.
+        """
+        if self.closed or self._waiting or not self._out.ready:
+            return
+        cache = self._layers[self.layer].cache
+        last = (self._out.next_seq - 1 - self._seq_offset) % SEQ_MOD
+        sent = 0
+        for back in range(cache.size):
+            if sent >= size:
+                break
+            original = (last - back) % SEQ_MOD
+            if not seq_newer_or_equal(original, self._run_start):
+                break
+            packet = cache.get(original)
+            if packet is None:
+                continue
+            self._resend(packet, (original + self._seq_offset) % SEQ_MOD)
+            sent += len(packet.payload)
+        self.probed_bytes += sent
+
     def stats(self) -> ConsumerStats:
         out = self._out
+        layered = len(self._layers) > 1
         return ConsumerStats(
             producer_id=self.producer_id,
             forwarded=self.forwarded,
@@ -99,11 +166,16 @@ class PacketConsumer:
             retransmitted=out.retransmitted,
             receiver_report=out.receiver_report,
             remb_bps=out.remb_bps,
+            layer=self.layer if layered else None,
+            target_layer=self.target_layer if layered else None,
+            layers=len(self._layers),
+            layer_switches=self.layer_switches,
+            probed_bytes=self.probed_bytes,
         )
 
     def sender_clock(self) -> tuple[int, int] | None:
         """The publisher's sender-report pair in this subscriber's timeline (for its SRs)."""
-        clock = self._publisher_clock()
+        clock = self._publisher_clock(self.layer)
         if clock is None:
             return None
         return mapped_sender_clock(clock[0], clock[1], self._ts_offset)
@@ -112,6 +184,12 @@ class PacketConsumer:
         """Send ``packet`` to the subscriber, or drop it while waiting for a keyframe."""
         if self.closed or not self._out.ready:
             return
+        if packet.layer != self.layer:  # simulcast: switch at the target layer's keyframe
+            if packet.layer != self.target_layer or not packet.starts_keyframe:
+                return
+            self.layer = packet.layer
+            self.layer_switches += 1
+            self._waiting = self._retime = True
         if self._waiting:
             if self._video and not packet.starts_keyframe:
                 self.dropped += 1
@@ -122,11 +200,12 @@ class PacketConsumer:
                 self._run_start = (packet.sequence_number - RUN_WINDOW) % SEQ_MOD
         else:
             return  # a late packet from before this run
-        self._out.send(
-            packet,
-            (packet.sequence_number + self._seq_offset) % SEQ_MOD,
-            (packet.timestamp + self._ts_offset) % TS_MOD,
-        )
+        sequence_number = (packet.sequence_number + self._seq_offset) % SEQ_MOD
+        timestamp = (packet.timestamp + self._ts_offset) % TS_MOD
+        if self._pictures is None:
+            self._out.send(packet, sequence_number, timestamp)
+        else:
+            self._out.send(packet, sequence_number, timestamp, self._pictures.rewrite(packet.payload))
         self.forwarded += 1
 
     def restart(self) -> None:
@@ -142,13 +221,39 @@ class PacketConsumer:
         original = (sequence_number - self._seq_offset) % SEQ_MOD
         if not seq_newer_or_equal(original, self._run_start):
             return  # sent in an earlier run, under other numbers
-        packet = self._cache.get(original)
+        if self._resent_lately(sequence_number):
+            return
+        packet = self._layers[self.layer].cache.get(original)
         if packet is None:
             self.nacks_missed += 1
-            self._nack_upstream(original)
+            self._nack_upstream(self.layer, original)
             return
         self.nacks_answered += 1
-        self._out.resend(packet, sequence_number, (packet.timestamp + self._ts_offset) % TS_MOD)
+        self._resend(packet, sequence_number)
+
+    def _resend(self, packet: ForwardedPacket, sequence_number: int) -> None:
+        timestamp = (packet.timestamp + self._ts_offset) % TS_MOD
+        if self._pictures is None:
+            self._out.resend(packet, sequence_number, timestamp)
+        else:
+            self._out.resend(packet, sequence_number, timestamp, self._pictures.rewrite(packet.payload, sent=False))
+
+    def _resent_lately(self, sequence_number: int) -> bool:
+        """Whether this packet was resent less than a round trip ago (the copy may be on its way).
+
+        A subscriber repeats a NACK until the packet arrives; on a link that queues (a shaper) the
+        repeats come faster than the copies, and answering each would fill the queue further.
+        """
+        now = time.monotonic()
+        report = self._out.receiver_report
+        rtt = report.rtt_s if report is not None and report.rtt_s is not None else 0.0
+        hold = min(RESEND_HOLD_MAX_S, max(RESEND_HOLD_MIN_S, rtt))
+        if now - self._resent.get(sequence_number, -hold) < hold:
+            return True
+        if len(self._resent) >= RESENT_REMEMBERED:
+            self._resent = {seq: at for seq, at in self._resent.items() if now - at < RESEND_HOLD_MAX_S}
+        self._resent[sequence_number] = now
+        return False
 
     def close(self) -> None:
         if self.closed:
@@ -161,7 +266,10 @@ class PacketConsumer:
         out = self._out
         self._run_start = packet.sequence_number
         self._seq_offset = (out.next_seq - packet.sequence_number) % SEQ_MOD
-        if out.timeline_owner is not self:  # a new producer on this m-line, or its first
+        if out.timeline_owner is not self or self._retime:  # a new producer or layer, or the first
             out.timeline_owner = self
             out.sender_clock = self.sender_clock
             self._ts_offset = (out.next_timestamp() - packet.timestamp) % TS_MOD
+            self._retime = False
+        if self._pictures is not None:
+            self._pictures.continue_from_here(packet.payload)

@@ -150,6 +150,8 @@ class ForwardedPacket:
     audio_level: tuple[bool, int] | None
     ntp: int
     starts_keyframe: bool
+    layer: int = 0
+    """The simulcast layer it came in (0 = lowest; always 0 without simulcast)."""
     _blocks: dict[ExtensionLayout, bytes] = field(default_factory=dict)
 
     def extension_block(self, layout: ExtensionLayout) -> bytes:
@@ -197,9 +199,9 @@ def rtp_bytes(
     return b"".join((header, block, packet.payload if payload is None else payload))
 
 
-def rtx_payload(packet: ForwardedPacket, original_sequence_number: int) -> bytes:
-    """An RTX payload: the sequence number the subscriber missed, then the payload."""
-    return RTX_OSN.pack(original_sequence_number) + packet.payload
+def rtx_payload(packet: ForwardedPacket, original_sequence_number: int, payload: bytes | None = None) -> bytes:
+    """An RTX payload: the sequence number the subscriber missed, then the payload (or ``payload``)."""
+    return RTX_OSN.pack(original_sequence_number) + (packet.payload if payload is None else payload)
 
 
 def mapped_sender_clock(ntp: int, rtp_timestamp: int, timestamp_offset: int) -> tuple[int, int]:

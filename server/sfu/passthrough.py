@@ -135,10 +135,13 @@ class FrameGate:
         self._open = is_open
         inner = getattr(receiver, DECODER_QUEUE)
         jitter_buffer = getattr(receiver, JITTER_BUFFER)
+        if isinstance(inner, FrameGate):  # a cascade link's m-line, taken over by its next producer
+            jitter_buffer = inner._jitter_buffer
+            inner = inner._queue
         assert isinstance(inner, queue.Queue), "aiortc's receiver internals changed"
         assert isinstance(jitter_buffer, JitterBuffer), "aiortc's receiver internals changed"
         self._queue: queue.Queue[object] = inner
-        self._jitter_buffer = jitter_buffer
+        self._jitter_buffer: JitterBuffer = jitter_buffer
         # aiortc 1.16 internal: the buffer's own settings, as the receiver made it.
         self._jitter_settings = (jitter_buffer.capacity, jitter_buffer._prefetch, jitter_buffer._is_video)
         setattr(receiver, DECODER_QUEUE, self)

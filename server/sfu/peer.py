@@ -20,7 +20,6 @@ from aiortc import (
     RTCRtpTransceiver,
     sdp as aiortc_sdp,
 )
-from aiortc.codecs import is_rtx
 from aiortc.exceptions import InvalidStateError
 from aiortc.mediastreams import MediaStreamTrack
 
@@ -29,8 +28,13 @@ from .codecs import prefer_publish_codecs, subscribe_preferences
 from .host import PeerHost
 from .ice import gathering_on
 from .keyframes import intercept_keyframe_requests
+from .layer_choice import View
+from .layers import negotiate_rid_extensions
+from .packet_consumer import PacketConsumer
 from .passthrough import pass_through
 from .producer import PRODUCER_KINDS, Producer, ProducerInfo, ProducerKind, media_kind
+from .receiving import receiving_producer
+from .simulcast_sdp import SimulcastOffer, accept_simulcast, read_simulcast
 from .slot import Slot
 from .sockets import drain_sockets
 
@@ -118,17 +122,22 @@ class Peer:
         for kind in (sources or {}).values():
             if kind not in PRODUCER_KINDS:
                 raise ValueError(f"unknown producer kind {kind!r}")
+        # Simulcast needs the packet path: the frame path reassembles one stream per m-line.
+        simulcast = read_simulcast(offer_sdp) if self._settings.forwarding == "packet" else {}
         async with self._publish_lock:  # one offer/answer at a time
             pc = self._publish_connection()
             await self._remote["publish"].set_remote_description(offer_sdp, "offer")
             for transceiver in pc.getTransceivers():
                 prefer_publish_codecs(transceiver, self._settings.video_codecs)
+                offer = simulcast.get(transceiver.mid or "")
+                if offer is not None and transceiver.receiver.transport is not None:
+                    negotiate_rid_extensions(transceiver.receiver.transport, offer)
             with gathering_on(self._settings.ice_gather_addresses):
                 await pc.setLocalDescription(await pc.createAnswer())
             drain_sockets(pc)
             answer = aiortc_sdp.SessionDescription.parse(pc.localDescription.sdp)
-            await self._sync_producers(pc, answer, sources or {})
-            return self._outgoing(pc.localDescription.sdp)
+            await self._sync_producers(pc, answer, sources or {}, simulcast)
+            return self._outgoing(accept_simulcast(pc.localDescription.sdp, simulcast))
 
     def _publish_connection(self) -> RTCPeerConnection:
         """The publish connection; its receivers yield encoded frames.
@@ -154,6 +163,7 @@ class Peer:
         pc: RTCPeerConnection,
         answer: aiortc_sdp.SessionDescription,
         sources: Mapping[str, ProducerKind],
+        simulcast: Mapping[str, SimulcastOffer],
     ) -> None:
         for transceiver in pc.getTransceivers():
             mid = transceiver.mid
@@ -172,7 +182,7 @@ class Peer:
                 if replaced is not None:
                     await self._room.close_producer(replaced)
                 media = next(m for m in answer.media if m.rtp.muxId == mid)
-                self._add_producer(transceiver, media, kind)
+                self._add_producer(transceiver, media, kind, simulcast.get(mid))
 
     def _free_kind(self, kind: str) -> ProducerKind | None:
         """The default kind for an unlabelled m-line: audio; video, then screen."""
@@ -184,27 +194,9 @@ class Peer:
         transceiver: RTCRtpTransceiver,
         media: aiortc_sdp.MediaDescription,
         kind: ProducerKind,
+        simulcast: SimulcastOffer | None,
     ) -> None:
-        codecs = [c for c in media.rtp.codecs if not is_rtx(c)]
-        rtx = {
-            c.payloadType: apt
-            for c in media.rtp.codecs
-            if is_rtx(c) and c.payloadType is not None and isinstance(apt := c.parameters.get("apt"), int)
-        }
-        producer = Producer(
-            peer_id=self.id,
-            kind=kind,
-            track=transceiver.receiver.track,
-            receiver=transceiver.receiver,
-            codec=codecs[0],
-            media_payload_types={c.payloadType for c in codecs if c.payloadType is not None},
-            rtx_payload_types=rtx,
-            keyframe_min_interval_s=self._settings.keyframe_min_interval_s,
-            forwarding=self._settings.forwarding,
-            nack_cache_packets=self._settings.nack_cache_packets,
-            on_activity=self._room.observe_activity,
-            on_ended=self._room.forget_producer,
-        )
+        producer = receiving_producer(self._room, transceiver, media, kind, self.id, simulcast=simulcast)
         assert transceiver.mid is not None
         self._producers[transceiver.mid] = producer
         self._room.add_producer(producer)
@@ -291,7 +283,11 @@ class Peer:
         wanted = {p.id: p for p in self._room.producers_for(self.id)}
         changed = False
         for slot in self._slots:
-            if slot.producer_id is not None and slot.producer_id not in wanted:
+            # A slot offered and answered has its consumer; one without (or with a closed one)
+            # lost its producer, even if one of the same id is back (a cascade link that came
+            # again keeps the ids): it is offered anew, for the new producer to be attached.
+            ended = slot.consumer is None or slot.consumer.closed
+            if slot.producer_id is not None and (slot.producer_id not in wanted or ended):
                 slot.detach()
                 slot.producer_id = None
                 assert slot.transceiver is not None
@@ -341,9 +337,25 @@ class Peer:
             if producer is None:
                 continue
             if slot.out is not None:
-                slot.attach(producer.consume_packets(slot.out))
+                slot.attach(producer.consume_packets(slot.out, self.id))
             else:
                 slot.attach(producer.consume(self._settings.consumer_queue_max))
+
+    def set_view(self, producer_id: str, width: int, height: int, visible: bool) -> bool:
+        """How this subscriber's client shows a video (tile size in device pixels, shown or not).
+
+        It caps the simulcast layer forwarded to it (``layer_choice.py``); other producers take
+        no layers and ignore it. False if this peer does not receive ``producer_id``.
+        """
+        if width < 0 or height < 0:
+            raise ValueError(f"tile size must not be negative: {width}x{height}")
+        producer = self._room.producer(producer_id)
+        slot = next((s for s in self._slots if s.producer_id == producer_id), None)
+        if producer is None or slot is None:
+            return False
+        if isinstance(slot.consumer, PacketConsumer):
+            producer.set_view(slot.consumer, View(width, height, visible))
+        return True
 
     def _subscribe_connection(self) -> RTCPeerConnection:
         if self._subscribe_pc is None:

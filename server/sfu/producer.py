@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,13 +16,17 @@ from aiortc.rtp import RtpPacket
 
 from .consumer import Consumer
 from .keyframes import KeyframeRequester
+from .layer_choice import LayerChoice, LayerChooser, View
+from .layers import LayerIn, SimulcastLayers
 from .packet_consumer import ConsumerStats, PacketConsumer
 from .packets import ForwardedPacket, PacketCache, ntp_now, starts_keyframe, unwrap_rtx_payload
 from .passthrough import FrameGate
 from .rtp_forward import RtpOut
 from .rtptap import RtpTap
 from .settings import Forwarding
+from .simulcast_sdp import SimulcastOffer
 from .speaker import activity_from_level, activity_from_opus_size
+from .vp8 import keyframe_size
 
 ProducerKind = Literal["audio", "video", "screen"]
 PRODUCER_KINDS: tuple[ProducerKind, ...] = ("audio", "video", "screen")
@@ -51,6 +56,8 @@ class ProducerInfo:
     kind: ProducerKind
     mime_type: str
     muted: bool
+    origin: str | None = None
+    """The cascade link it arrived by (``link:<node id>``); None when its publisher is on this node."""
 
 
 class Producer:
@@ -79,9 +86,17 @@ class Producer:
         nack_cache_packets: int,
         on_activity: ActivityCallback,
         on_ended: Callable[["Producer"], None],
+        simulcast: SimulcastOffer | None = None,
+        producer_id: str | None = None,
+        origin: str | None = None,
     ) -> None:
-        """``rtx_payload_types`` maps each negotiated RTX payload type to its media one."""
-        self.id = uuid.uuid4().hex
+        """``rtx_payload_types`` maps each negotiated RTX payload type to its media one;
+        ``simulcast``: the publisher sends layers (``layers.py``), each consumer forwards one. A
+        track that came over a cascade link keeps the id its publisher's node gave it
+        (``producer_id``), so clients on every node name it alike, and says which link
+        (``origin``)."""
+        self.id = producer_id or uuid.uuid4().hex
+        self.origin = origin
         self.peer_id = peer_id
         self.kind = kind
         self.codec = codec
@@ -93,9 +108,18 @@ class Producer:
         self._media_payload_types = frozenset(media_payload_types)
         self._rtx_payload_types = dict(rtx_payload_types)
         self._video = kind != "audio"
-        self._cache = PacketCache(nack_cache_packets)
-        self._last_timestamp: int | None = None
-        self._upstream_nacks: dict[int, float] = {}
+        self._vp8 = codec.mimeType.lower() == "video/vp8"
+        rids: tuple[str | None, ...] = simulcast.rids if simulcast is not None else (None,)
+        self.layers: tuple[LayerIn, ...] = tuple(
+            LayerIn(index, rid, PacketCache(nack_cache_packets), KeyframeRequester(receiver, keyframe_min_interval_s))
+            for index, rid in enumerate(rids)
+        )
+        """Incoming layers, lowest first; one without simulcast."""
+        self._simulcast = (
+            None if simulcast is None else SimulcastLayers(simulcast, receiver, list(self.layers), codec.clockRate)
+        )
+        self._chooser = LayerChooser() if simulcast is not None and forwarding == "packet" else None
+        self._upstream_nacks: dict[tuple[int, int], float] = {}
         self._nacking: set[asyncio.Task[None]] = set()
         self.upstream_nacks = 0
         """NACKs sent to the publisher for packets missing from the cache."""
@@ -103,8 +127,8 @@ class Producer:
         self._on_ended = on_ended
         self.audio_level_seen = False
         """Whether the publisher sends RFC 6464 audio levels (browsers do)."""
-        self._sender_report: tuple[int, int] | None = None
-        self.keyframes = KeyframeRequester(receiver, keyframe_min_interval_s)
+        self.keyframes = self.layers[-1].keyframes
+        """Keyframe requests for the top layer (the recording's; the only one without simulcast)."""
         self._packet_path = forwarding == "packet"
         self._tap = RtpTap(
             receiver,
@@ -122,7 +146,7 @@ class Producer:
 
     @property
     def info(self) -> ProducerInfo:
-        return ProducerInfo(self.id, self.peer_id, self.kind, self.codec.mimeType, self.muted)
+        return ProducerInfo(self.id, self.peer_id, self.kind, self.codec.mimeType, self.muted, self.origin)
 
     @property
     def capability(self) -> RTCRtpCodecCapability:
@@ -146,20 +170,42 @@ class Producer:
         self._consumers.add(consumer)
         return consumer
 
-    def consume_packets(self, out: RtpOut) -> PacketConsumer:
+    def consume_packets(self, out: RtpOut, subscriber: str = "") -> PacketConsumer:
         """A packet-path consumer sending through ``out`` (``forwarding == "packet"``)."""
         consumer = PacketConsumer(
             self.id,
             self._video,
             out,
-            self._cache,
+            self.layers,
             self.request_keyframe,
             self._nack_upstream,
-            self._packet_consumers.discard,
+            self._consumer_closed,
             self._publisher_clock,
+            self.codec.mimeType,
         )
         self._packet_consumers.add(consumer)
+        if self._chooser is not None:
+            describe = f"{self.peer_id}'s {self.kind} to {subscriber or 'a subscriber'}"
+            self._chooser.add(LayerChoice(consumer, self.layers, describe))
         return consumer
+
+    def set_view(self, consumer: PacketConsumer, view: View) -> None:
+        """How the consumer's subscriber shows this video (it caps the layer chosen)."""
+        if self._chooser is not None and consumer in self._chooser.choices:
+            self._chooser.choices[consumer].set_view(view)
+
+    def layer_choice(self, consumer: PacketConsumer) -> LayerChoice | None:
+        return None if self._chooser is None else self._chooser.choices.get(consumer)
+
+    def _consumer_closed(self, consumer: PacketConsumer) -> None:
+        self._packet_consumers.discard(consumer)
+        if self._chooser is not None:
+            self._chooser.remove(consumer)
+
+    @property
+    def received(self) -> tuple[int, int]:
+        """Packets and RTP payload bytes received from the publisher (or the cascade link)."""
+        return self._tap.packets, self._tap.payload_bytes
 
     def consumer_stats(self) -> list[ConsumerStats]:
         """Per packet-path consumer: what it forwarded, dropped and retransmitted, and what its
@@ -179,9 +225,10 @@ class Producer:
         """Whether anyone reads reassembled frames: the frame path or a sink."""
         return not self._packet_path or bool(self._sinks)
 
-    def request_keyframe(self) -> None:
+    def request_keyframe(self, layer: int | None = None) -> None:
+        """Ask the publisher for a keyframe of ``layer`` (default: the top one)."""
         if self.kind != "audio":
-            self.keyframes.request()
+            self.layers[-1 if layer is None else layer].keyframes.request()
 
     def set_muted(self, muted: bool) -> None:
         if muted == self.muted:
@@ -195,18 +242,27 @@ class Producer:
             for consumer in self._consumers:
                 consumer.resync()
 
-    async def close(self) -> None:
-        """Stop forwarding and receiving; consumers see their end."""
+    async def close(self, stop_receiver: bool = True) -> None:
+        """Stop forwarding and receiving; consumers see their end. A cascade link keeps the
+        receiver (``stop_receiver=False``) when its m-line goes on with another producer."""
         self._pump_task.cancel()
         await asyncio.gather(self._pump_task, return_exceptions=True)
         self._shut()
-        # The publisher may keep sending; a stopped receiver drops those packets
-        # instead of queueing them forever in a track nobody reads.
-        await self._receiver.stop()
+        if self._chooser is not None:
+            await self._chooser.stopped()
+        if stop_receiver:
+            # The publisher may keep sending; a stopped receiver drops those packets
+            # instead of queueing them forever in a track nobody reads.
+            await self._receiver.stop()
 
     def _shut(self) -> None:
         self._tap.detach()
-        self.keyframes.close()
+        for layer in self.layers:
+            layer.keyframes.close()
+        if self._simulcast is not None:
+            self._simulcast.close()
+        if self._chooser is not None:
+            self._chooser.stop()
         for task in self._nacking:
             task.cancel()
         for consumer in list(self.consumers):
@@ -215,47 +271,68 @@ class Producer:
     def _set_media_ssrc(self, ssrc: int) -> None:
         self.keyframes.media_ssrc = ssrc
 
-    def _set_sender_report(self, ntp: int, rtp_timestamp: int) -> None:
-        self._sender_report = (ntp, rtp_timestamp)
+    def _set_sender_report(self, ssrc: int, ntp: int, rtp_timestamp: int) -> None:
+        if self._simulcast is not None:
+            layer = self._simulcast.media_ssrc(ssrc)
+        else:
+            layer = self.layers[0] if ssrc == self.keyframes.media_ssrc else None  # not RTX's
+        if layer is not None:
+            layer.sender_report = (ntp, rtp_timestamp)
 
-    def _publisher_clock(self) -> tuple[int, int] | None:
-        return self._sender_report
+    def _publisher_clock(self, layer: int) -> tuple[int, int] | None:
+        return self.layers[layer].sender_report
 
     def _audio_level(self, dbov: int) -> None:
         self.audio_level_seen = True
         if not self.muted:
             self._on_activity(self.peer_id, activity_from_level(dbov))
 
-    def _forward_packet(self, packet: RtpPacket) -> None:
-        """The packet path: one received packet to every packet consumer, right now."""
+    def _forward_packet(self, packet: RtpPacket) -> bool:
+        """The packet path: one received packet to every packet consumer, right now.
+
+        False for a packet aiortc's receiver must not see: a simulcast layer below the top.
+        """
         payload_type = packet.payload_type
         sequence_number = packet.sequence_number
         payload = packet.payload
         retransmitted = payload_type in self._rtx_payload_types
+        if not retransmitted and payload_type not in self._media_payload_types:
+            return True
+        if self._simulcast is None:
+            layer = self.layers[0]
+            ours = True
+        else:
+            found = self._simulcast.layer_of(packet, retransmitted)
+            if found is None:
+                return False  # a layer not named yet
+            layer, ours = found, found is self._simulcast.top
+            layer.meter.add(len(payload), time.monotonic())
+            if not ours and not retransmitted:
+                self._simulcast.keep_up(layer, packet)
         if retransmitted:
             unwrapped = unwrap_rtx_payload(payload)
             if unwrapped is None:
-                return
+                return ours
             sequence_number, payload = unwrapped
-            if self._cache.get(sequence_number) is not None:
-                return  # already forwarded: a retransmission nobody here asked for
-        elif payload_type not in self._media_payload_types:
-            return
+            if layer.cache.get(sequence_number) is not None:
+                return ours  # already forwarded: a retransmission nobody here asked for
         if not payload:
-            return  # padding only (bandwidth probing)
+            return ours  # padding only (bandwidth probing)
         if not self._video:
             keyframe_start = True
         else:
             # A run may start only where a frame starts (a packet with a new timestamp), and
             # never at a late retransmission.
-            opens_frame = not retransmitted and packet.timestamp != self._last_timestamp
+            opens_frame = not retransmitted and packet.timestamp != layer.last_timestamp
             keyframe_start = opens_frame and starts_keyframe(self.codec.mimeType, payload)
             if not retransmitted:
-                self._last_timestamp = packet.timestamp
+                layer.last_timestamp = packet.timestamp
             if keyframe_start:
                 # Every consumer waiting gets this keyframe, so a deferred request is moot; said
                 # at its first packet, a request made after it is still served by the next one.
-                self.keyframes.keyframe_arrived()
+                layer.keyframes.keyframe_arrived()
+                if self._simulcast is not None and self._vp8:
+                    layer.size = keyframe_size(payload)
         forwarded = ForwardedPacket(
             sequence_number,
             packet.timestamp,
@@ -264,28 +341,31 @@ class Producer:
             packet.extensions.audio_level,
             ntp_now(),
             keyframe_start,
+            layer.index,
         )
-        self._cache.add(forwarded)
+        layer.cache.add(forwarded)
         if self.muted:
-            return
+            return ours
         if not self._video and not self.audio_level_seen and not retransmitted:
             self._on_activity(self.peer_id, activity_from_opus_size(len(payload)))
         for consumer in self._packet_consumers:
             consumer.forward(forwarded)
+        return ours
 
-    def _nack_upstream(self, sequence_number: int) -> None:
+    def _nack_upstream(self, layer: int, sequence_number: int) -> None:
         """Ask the publisher for a packet a subscriber missed and the cache does not hold."""
-        media_ssrc = self.keyframes.media_ssrc
+        media_ssrc = self.layers[layer].keyframes.media_ssrc
         if media_ssrc is None:
             return
         now = asyncio.get_running_loop().time()
-        if now - self._upstream_nacks.get(sequence_number, -UPSTREAM_NACK_HOLD_S) < UPSTREAM_NACK_HOLD_S:
+        key = (layer, sequence_number)
+        if now - self._upstream_nacks.get(key, -UPSTREAM_NACK_HOLD_S) < UPSTREAM_NACK_HOLD_S:
             return
-        if len(self._upstream_nacks) > self._cache.size:
+        if len(self._upstream_nacks) > self.layers[0].cache.size:
             self._upstream_nacks = {
                 seq: at for seq, at in self._upstream_nacks.items() if now - at < UPSTREAM_NACK_HOLD_S
             }
-        self._upstream_nacks[sequence_number] = now
+        self._upstream_nacks[key] = now
         self.upstream_nacks += 1
         # aiortc 1.16 internal: RTCRtpReceiver._send_rtcp_nack(media_ssrc, lost) sends an
         # RTPFB NACK from the receiver's RTCP SSRC (keyframes.py uses its PLI sibling).

@@ -37,6 +37,9 @@ class Room(AsyncIOEventEmitter):
         self.network_policy = NetworkPolicy(settings.allowed_networks, settings.denied_networks)
         self._peers: dict[str, Peer] = {}
         self._producers: dict[str, Producer] = {}
+        self.detects_speaker = True
+        """False on a cascade edge: the meeting's home node, which receives every track, names
+        the speaker for all nodes (its broadcast reaches every node's clients)."""
         self._speaker = ActiveSpeakerDetector(
             settings.speaker_interval_s,
             settings.speaker_hold_s,
@@ -63,8 +66,9 @@ class Room(AsyncIOEventEmitter):
         return self._producers.get(producer_id)
 
     def producers_for(self, peer_id: str) -> list[Producer]:
-        """Everything ``peer_id`` should receive: every other peer's producers."""
-        return [p for p in self._producers.values() if p.peer_id != peer_id]
+        """Everything ``peer_id`` should receive: every other peer's producers (for a cascade
+        link's peer, all but those that came over that same link: no echo)."""
+        return [p for p in self._producers.values() if p.peer_id != peer_id and p.origin != peer_id]
 
     async def join(
         self, peer_id: str, info: dict[str, Any], on_subscribe_offer: OfferCallback
@@ -74,7 +78,7 @@ class Room(AsyncIOEventEmitter):
         ``on_subscribe_offer`` is awaited with every offer for the peer's
         subscribe connection; answer each with :meth:`Peer.subscribe_answer`.
         """
-        if peer_id in self._peers:
+        while peer_id in self._peers:  # looped: another join of the same id may enter while one leaves
             await self.leave(peer_id)
         peer = Peer(self, peer_id, info, on_subscribe_offer)
         self._peers[peer_id] = peer
@@ -135,7 +139,8 @@ class Room(AsyncIOEventEmitter):
         return peer is not None and info.kind in peer.paused
 
     def observe_activity(self, peer_id: str, activity: float) -> None:
-        self._speaker.observe(peer_id, activity)
+        if self.detects_speaker:
+            self._speaker.observe(peer_id, activity)
 
     def peer_failed(self, peer_id: str, reason: str) -> None:
         logger.warning("room %s: peer %s failed: %s", self.meeting_id, peer_id, reason)

@@ -72,6 +72,14 @@ class ReceiverReport:
     jitter_s: float
     received_at: float
     """time.monotonic() when the report arrived."""
+    rtt_s: float | None = None
+    """Round trip from the SFU's sender report it answers (None: none answered yet); grows as a
+    queue on the path fills, before that queue overflows into loss (``layer_choice.py``)."""
+    answered_sent_at: float | None = None
+    """time.monotonic() when the sender report it answers went out (what its round trip saw)."""
+
+
+REPORTS_REMEMBERED = 8
 
 
 def _random_sequence_number() -> int:
@@ -125,6 +133,8 @@ class RtpOut:
         self._srtp_failures = 0
         self.receiver_report: ReceiverReport | None = None
         self.remb_bps: int | None = None
+        self._reports_sent: dict[int, float] = {}
+        """When each recent sender report went out, by its middle 32 NTP bits (for round trips)."""
         """The subscriber's latest REMB estimate covering this m-line (kept for congestion control)."""
         self.transport_cc: RtcpRtpfbPacket | None = None
         """The latest transport-wide feedback, if the subscriber sends any (aiortc does not offer it)."""
@@ -189,12 +199,15 @@ class RtpOut:
         self.ready = True
         self._on_ready()
 
-    def send(self, packet: ForwardedPacket, sequence_number: int, timestamp: int) -> None:
-        """Send ``packet`` with this m-line's SSRC and payload type and the given numbers."""
+    def send(
+        self, packet: ForwardedPacket, sequence_number: int, timestamp: int, payload: bytes | None = None
+    ) -> None:
+        """Send ``packet`` with this m-line's SSRC and payload type and the given numbers
+        (and ``payload`` instead of its own: VP8 picture ids renumbered after a layer switch)."""
         if not self.ready:
             return
         data = rtp_bytes(
-            packet, self._layout, self.payload_type, sequence_number, timestamp, self.ssrc
+            packet, self._layout, self.payload_type, sequence_number, timestamp, self.ssrc, payload
         )
         if not self._transmit(data):
             return
@@ -205,13 +218,15 @@ class RtpOut:
         self.packets += 1
         self.octets += len(packet.payload)
 
-    def resend(self, packet: ForwardedPacket, sequence_number: int, timestamp: int) -> None:
+    def resend(
+        self, packet: ForwardedPacket, sequence_number: int, timestamp: int, payload: bytes | None = None
+    ) -> None:
         """Send ``packet`` again for a NACK: as RTX when negotiated (RFC 4588), else as it was."""
         if not self.ready:
             return
         if self._rtx_payload_type is None:
             data = rtp_bytes(
-                packet, self._layout, self.payload_type, sequence_number, timestamp, self.ssrc
+                packet, self._layout, self.payload_type, sequence_number, timestamp, self.ssrc, payload
             )
         else:
             data = rtp_bytes(
@@ -221,7 +236,7 @@ class RtpOut:
                 self._rtx_seq,
                 timestamp,
                 self._rtx_ssrc,
-                rtx_payload(packet, sequence_number),
+                rtx_payload(packet, sequence_number, payload),
             )
             self._rtx_seq = (self._rtx_seq + 1) % SEQ_MOD
         if self._transmit(data):
@@ -275,14 +290,23 @@ class RtpOut:
         if self.ssrc in ssrcs:
             self.remb_bps = bitrate
 
+    def _round_trip(self, lsr: int, dlsr: int, now: float) -> float | None:
+        sent = self._reports_sent.get(lsr)
+        if sent is None or not dlsr:
+            return None
+        return max(0.0, now - sent - dlsr / 65536)
+
     def _read_receiver_report(self, packet: RtcpRrPacket | RtcpSrPacket) -> None:
+        now = time.monotonic()
         for report in packet.reports:
             if report.ssrc == self.ssrc and self.clock_rate:
                 self.receiver_report = ReceiverReport(
                     fraction_lost=report.fraction_lost / 256,
                     packets_lost=report.packets_lost,
                     jitter_s=report.jitter / self.clock_rate,
-                    received_at=time.monotonic(),
+                    received_at=now,
+                    rtt_s=self._round_trip(report.lsr, report.dlsr, now),
+                    answered_sent_at=self._reports_sent.get(report.lsr),
                 )
 
     def _fill_sender_report(self, packets: list[AnyRtcpPacket]) -> None:
@@ -307,7 +331,11 @@ class RtpOut:
                 # aiortc 1.16 internal: the fields RTCRtpSender matches receiver reports
                 # against (round-trip time) and reports in getStats().
                 sender = self._sender
-                sender._RTCRtpSender__lsr = (ntp >> SR_NTP_TO_LSR_SHIFT) & 0xFFFFFFFF  # type: ignore[attr-defined]
+                lsr = (ntp >> SR_NTP_TO_LSR_SHIFT) & 0xFFFFFFFF
+                self._reports_sent[lsr] = time.monotonic()
+                if len(self._reports_sent) > REPORTS_REMEMBERED:
+                    del self._reports_sent[next(iter(self._reports_sent))]
+                sender._RTCRtpSender__lsr = lsr  # type: ignore[attr-defined]
                 sender._RTCRtpSender__lsr_time = time.time()  # type: ignore[attr-defined]
                 sender._RTCRtpSender__packet_count = self.packets  # type: ignore[attr-defined]
                 sender._RTCRtpSender__octet_count = self.octets  # type: ignore[attr-defined]

@@ -27,17 +27,21 @@ class RtpTap:
         media_payload_types: Collection[int],
         on_media_ssrc: Callable[[int], None],
         on_audio_level: Callable[[int], None] | None = None,
-        on_packet: Callable[[RtpPacket], None] | None = None,
-        on_sender_report: Callable[[int, int], None] | None = None,
+        on_packet: Callable[[RtpPacket], bool] | None = None,
+        on_sender_report: Callable[[int, int, int], None] | None = None,
     ) -> None:
-        """``on_sender_report`` receives (NTP timestamp, RTP timestamp) of each media sender report."""
+        """``on_sender_report`` receives (SSRC, NTP timestamp, RTP timestamp) of each sender report."""
         self._receiver = receiver
         self._media_payload_types = frozenset(media_payload_types)
         self._on_media_ssrc = on_media_ssrc
         self._on_audio_level = on_audio_level
         self._on_packet = on_packet
-        """Sees every packet (media and RTX, SRTP already removed), first; must not block."""
+        """Sees every packet (media and RTX, SRTP already removed), first; must not block.
+        False: the receiver does not follow this packet's stream (a lower simulcast layer)."""
         self._media_ssrc: int | None = None
+        self.packets = 0
+        self.payload_bytes = 0
+        """Packets (media and RTX) and their RTP payload bytes seen: a cascade link's counters."""
         # aiortc 1.16 internal: RTCDtlsTransport routes each RTP packet to
         # receiver._handle_rtp_packet(packet, arrival_time_ms=...), looked up on
         # the instance, so an instance attribute wraps it for this receiver only.
@@ -51,6 +55,14 @@ class RtpTap:
             receiver._handle_rtcp_packet = self._tapped_rtcp  # type: ignore[method-assign]
 
     async def _tapped(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        self.packets += 1
+        self.payload_bytes += len(packet.payload)
+        if self._on_packet is not None:
+            try:
+                if self._on_packet(packet) is False:
+                    return
+            except Exception:  # the publisher's whole connection would go down with it
+                logger.exception("RTP packet observer failed on %s", packet)
         if packet.payload_type in self._media_payload_types:
             if packet.ssrc != self._media_ssrc:
                 self._media_ssrc = packet.ssrc
@@ -58,21 +70,12 @@ class RtpTap:
             level = packet.extensions.audio_level
             if level is not None and self._on_audio_level is not None:
                 self._on_audio_level(-level[1])  # the extension carries -dBov
-        if self._on_packet is not None:
-            try:
-                self._on_packet(packet)
-            except Exception:  # the publisher's whole connection would go down with it
-                logger.exception("RTP packet observer failed on %s", packet)
         await self._handle(packet, arrival_time_ms)
 
     async def _tapped_rtcp(self, packet: AnyRtcpPacket) -> None:
-        if (
-            isinstance(packet, RtcpSrPacket)
-            and packet.ssrc == self._media_ssrc
-            and self._on_sender_report is not None
-        ):
+        if isinstance(packet, RtcpSrPacket) and self._on_sender_report is not None:
             info = packet.sender_info
-            self._on_sender_report(info.ntp_timestamp, info.rtp_timestamp)
+            self._on_sender_report(packet.ssrc, info.ntp_timestamp, info.rtp_timestamp)
         await self._handle_rtcp(packet)
 
     def detach(self) -> None:

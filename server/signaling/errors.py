@@ -27,6 +27,7 @@ MESSAGES: dict[str, str] = {
     "not_chair": "只有主持人可以执行此操作 / only the chair may do this",
     "unknown_participant": "参会者不存在 / no such participant in this meeting",
     "unknown_lobby_entry": "等候室中没有该人员 / no such person in the lobby",
+    "unknown_producer": "未收到该视频 / this connection does not receive that video",
     "not_sharing": "该参会者未共享屏幕 / the participant is not sharing a screen",
     "bad_sdp": "会话描述（SDP）无效 / the session description (SDP) was refused",
     "bad_state": "当前状态不允许此操作 / not possible in the current state",

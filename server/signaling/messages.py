@@ -54,6 +54,15 @@ class Pause(InMeeting):
     """True: the participant switched this source off (camera off, microphone off)."""
 
 
+class LayerHint(InMeeting):
+    """How large the client shows one received video (device pixels), or that it hides it."""
+
+    producer_id: Id
+    width: int = Field(ge=0, le=16_384)
+    height: int = Field(ge=0, le=16_384)
+    visible: bool
+
+
 class SubscribeAnswer(InMeeting):
     sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
 

@@ -403,6 +403,8 @@ class LiveMeeting:
             participant.peer.set_muted(info.kind, True)
 
     def _producer_removed(self, info: ProducerInfo) -> None:
+        if info.origin is not None:
+            return  # a track of another node (cascade): its own node logs and tells
         participant = self.participants.get(info.peer_id)
         self.log.write("producer_unpublished", participant.user_id if participant else None,
                        participant_id=info.peer_id, producer_id=info.id, kind=info.kind)

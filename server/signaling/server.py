@@ -120,6 +120,7 @@ class Signaling:
             "publish": (TypeAdapter(messages.Publish), self._publish),
             "unpublish": (TypeAdapter(messages.Unpublish), self._unpublish),
             "pause": (TypeAdapter(messages.Pause), self._pause),
+            "layer_hint": (TypeAdapter(messages.LayerHint), self._layer_hint),
             "subscribe_answer": (TypeAdapter(messages.SubscribeAnswer), self._subscribe_answer),
             "ice_candidate": (TypeAdapter(messages.IceCandidate), self._ice_candidate),
             "moderate": (messages.MODERATION, self._moderate),
@@ -459,6 +460,14 @@ class Signaling:
                               participant.user_id, participant_id=participant.id,
                               user_id=participant.user_id, kind=message.kind)
             meeting.broadcast("participant_updated", {"participant": participant.public()})
+        return {}
+
+    async def _layer_hint(self, connection: Connection, message: messages.LayerHint) -> dict[str, Any]:
+        """A tile's size changed, or it was hidden: the SFU sends that video's fitting simulcast layer
+        (only to this participant: it can only name what it receives itself)."""
+        _meeting, participant = self.joined(connection, message.meeting_id)
+        if not participant.peer.set_view(message.producer_id, message.width, message.height, message.visible):
+            raise SignalingError("unknown_producer", producer_id=message.producer_id)
         return {}
 
     async def _subscribe_answer(self, connection: Connection,

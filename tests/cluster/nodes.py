@@ -2,7 +2,8 @@
 
 Each node is the installed command in a process of its own (its own data directory and port),
 configured through LIANSHEN_* variables as an operator would; the nodes share the test's PostgreSQL
-database and its Redis namespace. Only signalling runs here: no media is sent.
+database and its Redis namespace. Their SFUs gather on 127.0.0.1 only, so what media the cascade
+tests send (bots and node-to-node links) stays on loopback.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,17 +80,22 @@ def node_env(data_dir: Path, node_id: str, level: str, url: str, database_url: s
 
 
 async def start_node(base: Path, node_id: str, level: str, database_url: str, space: RedisSpace,
-                     lease_seconds: float, started: list[Node]) -> Node:
+                     lease_seconds: float, started: list[Node], port: int | None = None,
+                     host: str = "127.0.0.1", prefix: Sequence[str] = (),
+                     overrides: Mapping[str, str] | None = None) -> Node:
     """Start a node and return once it serves (it prints its URL when listening). It is added to
-    ``started`` at once, so the test's teardown ends it even if it never got ready."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    ``started`` at once, so the test's teardown ends it even if it never got ready. A node started
+    again (after a kill) passes its old ``port`` and keeps its data directory. ``prefix`` runs it
+    elsewhere (``ip netns exec NS``, which execs: the process is the node's), on ``host``, with
+    ``overrides`` of its environment."""
+    port = port or free_port()
+    url = f"http://{host}:{port}"
     data_dir = base / node_id
-    data_dir.mkdir(parents=True)
-    env = node_env(data_dir, node_id, level, url, database_url, space, lease_seconds)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {**node_env(data_dir, node_id, level, url, database_url, space, lease_seconds), **(overrides or {})}
     with (data_dir / "stderr.txt").open("wb") as stderr:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(port),
+            *prefix, sys.executable, "-m", "server", "serve", "--host", host, "--port", str(port),
             env=env, stdout=asyncio.subprocess.PIPE, stderr=stderr)
     node = Node(node_id, level, url, env, process)
     started.append(node)

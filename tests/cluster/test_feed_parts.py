@@ -4,12 +4,14 @@ the media cascade's links)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from record.events import ChatMessage, Logged
 from server.cli_node import _table, read_status
 from server.cluster.directory import Directory, NodeRecord, ParticipantRecord
 from server.cluster.feed import first_gap, key_of
+from server.cluster.links import LinkState
 from server.cluster.settings import NodeSettings
 
 from .conftest import RedisSpace
@@ -43,12 +45,14 @@ async def test_node_status_shows_each_meeting_its_home_nodes_and_links(redis_spa
                                  [ParticipantRecord("p1", 7, "李主任"), ParticipantRecord("p2", 7, "王发改")], {7})
         await directory.announce(NodeRecord("city", "city", "http://127.0.0.1:2"),
                                  [ParticipantRecord("p3", 7, "孙市发改")], set())
-        # what the media cascade keeps of its links (server.cluster: a hook, no cascade here)
-        await redis_space.client.hset(directory.links_key(7), mapping={"prov>city": "connected"})
+        # what each end's cascade writes of the link the city opened to the home (no cascade here)
+        for node_id, state in (("city", LinkState(7, "prov", "edge", "connected")),
+                               ("prov", LinkState(7, "city", "home", "connecting"))):
+            await directory.put_links(node_id, {state.name: json.dumps(state.as_dict())})
         nodes, meetings = await read_status(settings)
     finally:
         await directory.close()
     assert meetings == [{"meeting_id": 7, "home": "prov", "nodes": {"city": 1, "prov": 2},
-                         "links": {"prov>city": "connected"}}]
+                         "links": {"city>prov": "connected"}}]
     lines = _table(nodes, meetings)
-    assert any(line.split() == ["7", "prov", "city(1),prov(2)", "prov>city:connected"] for line in lines), lines
+    assert any(line.split() == ["7", "prov", "city(1),prov(2)", "city>prov:connected"] for line in lines), lines

@@ -1,5 +1,7 @@
 """Participants wired straight to a room: the signaling layer, in-process."""
 
+import asyncio
+
 from server.bot.participant import Participant
 from server.sfu import Peer, Room, SubscribeOffer
 
@@ -22,10 +24,14 @@ class Meeting:
         self.participants: dict[str, Participant] = {}
         self.peers: dict[str, Peer] = {}
 
-    async def join(self, name: str, publish: bool = True, **media: object) -> Participant:
+    async def join(self, name: str, publish: bool = True, answers: asyncio.Event | None = None,
+                   **media: object) -> Participant:
+        """``answers``: while it is clear, subscribe offers wait for their answer (a slow client)."""
         participant = Participant(name, gather_addresses=LOOPBACK, **media)  # type: ignore[arg-type]
 
         async def on_offer(offer: SubscribeOffer) -> None:
+            if answers is not None:
+                await answers.wait()
             sources = {mid: source_name(i.peer_id, i.kind) for mid, i in offer.tracks.items()}
             answer = await participant.subscribe_offer(offer.sdp, sources)
             await self.peers[name].subscribe_answer(answer)

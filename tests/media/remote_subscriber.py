@@ -7,15 +7,18 @@ that crosses the namespace boundary without a server. One JSON object per line:
 
 - in ``{"offer": sdp, "sources": {mid: source}}``; out ``{"answer": sdp}``
 - in ``{"report": true}``; out ``{"report": {source: stats}, "now": monotonic seconds,
-  "loop_lag_s": seconds}``
+  "loop_lag_s": seconds}``; with ``"restart_gaps": true`` each source's ``longest_gap_s`` then
+  starts again from zero (freezes measured over a window)
 - out, unasked, ``{"decoding": source}`` when a source's first frame decoded (first keyframe)
 - end of input: the process closes its connection and exits.
 
 Every frame of every source is decoded (not just a sample), so a decode error anywhere after the
 first keyframe shows. ``python -m tests.media.remote_subscriber --gather 10.77.0.2``
 
-Video NACKs are repeated as a browser repeats them (see :data:`RENACK_INTERVAL_S`): the tests ask
-how the SFU serves a browser on a lossy link, not how aiortc's receiver copes with one.
+Video NACKs are repeated as a browser repeats them (see :data:`RENACK_INTERVAL_S`), and a keyframe
+lets go of older frames still missing packets, as a browser's packet buffer does
+(:func:`_keyframes_skip_holes`): the tests ask how the SFU serves a browser on a lossy link, not
+how aiortc's receiver copes with one.
 """
 
 import argparse
@@ -28,9 +31,11 @@ from collections.abc import Coroutine
 from typing import Any
 
 from aiortc import RTCRtpReceiver
+from aiortc.rtp import RtpPacket
 
 from server.bot.participant import Participant
 from server.bot.receiver import MediaReceiver
+from server.sfu.packets import SEQ_MOD, seq_newer_or_equal, starts_keyframe
 
 DECODE_ALL = 1 << 30
 FIRST_DECODE_TIMEOUT_S = 60.0
@@ -124,6 +129,37 @@ async def _repeat_nacks(receiver: RTCRtpReceiver) -> None:
             await send(media_ssrc[0], sorted(generator.missing))
 
 
+def _keyframes_skip_holes(receiver: RTCRtpReceiver, mime_type: str) -> None:
+    """Let a keyframe's first packet drop the older packets still waiting for missing ones.
+
+    A browser (libwebrtc's packet buffer) decodes a complete keyframe whatever came before it;
+    aiortc's jitter buffer hands out frames strictly in sequence, so one packet that will never
+    come (sent before a simulcast layer switch, on a link that lost it, and never resent: the new
+    layer's keyframe made it moot) holds the picture until 512 packets later: 25 s on a 160 kbps
+    layer.
+    """
+    # aiortc 1.16 internals: the video receiver's JitterBuffer (``_origin``, ``remove(count)``,
+    # ``capacity``) and NackGenerator (``missing``).
+    generator = receiver._RTCRtpReceiver__nack_generator  # type: ignore[attr-defined]
+    if generator is None:
+        return  # audio
+    buffer = receiver._RTCRtpReceiver__jitter_buffer  # type: ignore[attr-defined]
+    add = buffer.add
+
+    def adding(packet: RtpPacket) -> Any:
+        origin = buffer._origin
+        if origin is not None and starts_keyframe(mime_type, packet.payload):
+            behind = (packet.sequence_number - origin) % SEQ_MOD
+            if 0 < behind < buffer.capacity:
+                buffer.remove(behind)
+                generator.missing = {
+                    seq for seq in generator.missing if seq_newer_or_equal(seq, packet.sequence_number)
+                }
+        return add(packet)
+
+    buffer.add = adding
+
+
 async def serve(gather: str) -> None:
     participant = Participant("remote", gather_addresses=(gather,), decode_frames=DECODE_ALL)
     receiver = participant.receiver
@@ -154,8 +190,14 @@ async def serve(gather: str) -> None:
                     if transceiver.mid is not None and transceiver.mid not in repeating:
                         repeating.add(transceiver.mid)
                         start(_repeat_nacks(transceiver.receiver))
+                        source = sources.get(transceiver.mid)
+                        if source is not None:
+                            _keyframes_skip_holes(transceiver.receiver, receiver.stats[source].mime_type)
             elif request.get("report"):
                 _say(report(receiver, lag))
+                if request.get("restart_gaps"):
+                    for stats in receiver.stats.values():
+                        stats.longest_gap_s = 0.0
     finally:
         for task in tasks:
             task.cancel()

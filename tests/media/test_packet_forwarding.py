@@ -39,9 +39,9 @@ def record_sent(out: RtpOut) -> list[tuple[int, int]]:
     sent: list[tuple[int, int]] = []
     send = out.send
 
-    def recording(packet: ForwardedPacket, sequence_number: int, timestamp: int) -> None:
+    def recording(packet: ForwardedPacket, sequence_number: int, timestamp: int, payload: bytes | None = None) -> None:
         sent.append((sequence_number, timestamp))
-        send(packet, sequence_number, timestamp)
+        send(packet, sequence_number, timestamp, payload)
 
     out.send = recording  # type: ignore[method-assign]
     return sent

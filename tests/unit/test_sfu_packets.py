@@ -1,6 +1,7 @@
 """The packet path's wire format and per-subscriber rewriting, without a network."""
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import av
 import pytest
@@ -137,15 +138,16 @@ class FakeOut:
     clock_rate: int = 90000
     timeline_owner: object = None
     sender_clock: object = None
+    receiver_report: object = None
     sent: list[tuple[int, int, bytes]] = field(default_factory=list)
     resent: list[tuple[int, int, bytes]] = field(default_factory=list)
 
-    def send(self, packet: ForwardedPacket, seq: int, ts: int) -> None:
-        self.sent.append((seq, ts, packet.payload))
+    def send(self, packet: ForwardedPacket, seq: int, ts: int, payload: bytes | None = None) -> None:
+        self.sent.append((seq, ts, packet.payload if payload is None else payload))
         self.next_seq, self.last_timestamp = (seq + 1) % 65536, ts
 
-    def resend(self, packet: ForwardedPacket, seq: int, ts: int) -> None:
-        self.resent.append((seq, ts, packet.payload))
+    def resend(self, packet: ForwardedPacket, seq: int, ts: int, payload: bytes | None = None) -> None:
+        self.resent.append((seq, ts, packet.payload if payload is None else payload))
 
     def next_timestamp(self) -> int:
         return 5000 if self.last_timestamp is None else self.last_timestamp + self.clock_rate // 50
@@ -159,11 +161,12 @@ class Upstream:
 
 def consumer_on(out: FakeOut, cache: PacketCache, upstream: Upstream, video: bool = True,
                 publisher_clock: tuple[int, int] | None = None) -> PacketConsumer:
-    def request() -> None:
+    def request(layer: int) -> None:
         upstream.keyframes += 1
 
-    return PacketConsumer("p", video, out, cache, request, upstream.nacks.append,  # type: ignore[arg-type]
-                          lambda consumer: None, lambda: publisher_clock)
+    return PacketConsumer("p", video, out, [SimpleNamespace(cache=cache)],  # type: ignore[arg-type, list-item]
+                          request, lambda layer, seq: upstream.nacks.append(seq),
+                          lambda consumer: None, lambda layer: publisher_clock)
 
 
 def test_a_video_run_starts_at_a_keyframe_and_continues_the_m_lines_numbers() -> None:

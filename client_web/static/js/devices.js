@@ -39,6 +39,15 @@ function constraint(deviceId) {
   return deviceId ? { deviceId: { exact: deviceId } } : true;
 }
 
+function videoConstraint(deviceId) {
+  return deviceId ? { deviceId: { exact: deviceId } } : {};
+}
+
+/** 540p when the camera has it: enough for three simulcast layers (540p, 270p, 135p; layers.js). */
+function cameraSize() {
+  return { width: { ideal: 960 }, height: { ideal: 540 } };
+}
+
 /**
  * Open what `choice` asks for, stepping down when it cannot: full → audio-only → listener.
  * Returns {stream (may be null), mode (what we got), problem (i18n key or null)}.
@@ -51,7 +60,7 @@ export async function openLocalMedia(choice) {
   if (choice.mode === "full") {
     try {
       const stream = await navigator.mediaDevices.getUserMedia({
-        audio: constraint(choice.micId), video: constraint(choice.cameraId) });
+        audio: constraint(choice.micId), video: { ...cameraSize(), ...videoConstraint(choice.cameraId) } });
       return { stream, mode: "full", problem: null };
     } catch (error) {
       problem = problemKey(error);

@@ -2,6 +2,8 @@
 // screen, sendonly) and subscribe (the server offers everyone else's; we answer). Each has one fixed
 // offerer, so there is never glare; each negotiation runs after the previous one finished.
 
+import { favourResolution, sendingInit } from "./layers.js";
+
 export const KINDS = ["audio", "video", "screen"];
 const MIN_PACKETS = 50;
 
@@ -74,7 +76,7 @@ export class Publisher {
       const transceiver = this.transceivers[kind];
       if (!transceiver) {
         if (!track) return;
-        this.transceivers[kind] = this.pc.addTransceiver(track, { direction: "sendonly" });
+        this.transceivers[kind] = await this.add(kind, track);
       } else {
         await transceiver.sender.replaceTrack(track);
         transceiver.direction = track ? "sendonly" : "inactive";
@@ -87,10 +89,17 @@ export class Publisher {
   async start(tracks) {
     return this.queue.run(async () => {
       for (const kind of KINDS) {
-        if (tracks[kind]) this.transceivers[kind] = this.pc.addTransceiver(tracks[kind], { direction: "sendonly" });
+        if (tracks[kind]) this.transceivers[kind] = await this.add(kind, tracks[kind]);
       }
       if (Object.keys(this.transceivers).length) await this.negotiate();
     });
+  }
+
+  /** A new m-line for `kind`: the camera as simulcast layers, a screen favouring resolution. */
+  async add(kind, track) {
+    const transceiver = this.pc.addTransceiver(track, sendingInit(kind));
+    if (kind === "screen") await favourResolution(transceiver.sender);
+    return transceiver;
   }
 
   async negotiate() {

@@ -6,6 +6,7 @@
 import { loadChoice, openLocalMedia, runDeviceCheck } from "./devices.js";
 import { Grid } from "./grid.js";
 import { pageConfig, setCatalog, t } from "./i18n.js";
+import { LayerHints, showQuality } from "./layers.js";
 import { alive, Publisher, QualityMeter, Subscriber } from "./media.js";
 import { Review } from "./review.js";
 import { Signaling, SignalingError } from "./signaling.js";
@@ -65,6 +66,8 @@ class Room {
     /** Date.now() of each step of the first join, for the join benchmark and for support. */
     this.marks = { script: Date.now() };
     this.quality = new QualityMeter();
+    this.layerHints = new LayerHints(this.signaling);
+    this.received = [];
     this.review = new Review(this);
   }
 
@@ -251,7 +254,11 @@ class Room {
 
   startMedia(iceServers) {
     if (this.ended) return; // e.g. a resumed page learning from the snapshot that the meeting ended
-    this.subscriber = new Subscriber(this.signaling, iceServers, (current) => this.grid.setRemoteTracks(current));
+    this.subscriber = new Subscriber(this.signaling, iceServers, (current) => {
+      this.grid.setRemoteTracks(current);
+      this.received = current;
+      this.layerHints.update(current, this.grid);
+    });
     this.publisher = new Publisher(this.signaling, iceServers);
     if (this.pendingOffer) {
       this.answer(this.pendingOffer);
@@ -496,6 +503,9 @@ class Room {
 
   async sampleQuality() {
     if (!this.publisher && !this.subscriber) return;
+    // tiles move with layout changes and window sizes: the SFU hears of real changes only
+    if (this.joined && this.signaling.connected) this.layerHints.update(this.received, this.grid);
+    showQuality(this.grid, this.participantId);
     const { level, rtt_ms: rtt, loss_pct: loss } = await this.quality.sample([this.publisher, this.subscriber]);
     const node = this.$("quality");
     node.dataset.level = level;

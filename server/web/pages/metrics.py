@@ -4,6 +4,8 @@ Per meeting a few aggregates, and per participant its link in each direction; la
 meeting id, the participant id and the direction, so series come and go with participants and
 never multiply per track. A participant's name is on one ``lianshen_peer_info`` series only.
 Administrators read it signed in; a scraper sends ``Authorization: Bearer <server.metrics_token>``.
+A node of a cluster appends its cascade links' series (``lianshen_cascade_link_*``,
+server.cluster.links), so one scrape per node covers both its participants and its links.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable, Iterator
 
 from aiohttp import web
 
+from server.cluster.node import CASCADE
 from server.domain.roles import Role
 from server.sfu.link_stats import RoomLinks
 from server.signaling.server import SIGNALING
@@ -97,4 +100,8 @@ async def metrics(request: web.Request) -> web.Response:
         return web.Response(status=403, text="只有系统管理员可以查看 / administrators only\n")
     live = list(request.app[SIGNALING].meetings.values())
     rooms = [await meeting.room.link_snapshot() for meeting in live]
-    return web.Response(text=prometheus_text(rooms), headers={"Content-Type": CONTENT_TYPE})
+    text = prometheus_text(rooms)
+    cascade = request.app.get(CASCADE)
+    if cascade is not None:
+        text += cascade.metrics()
+    return web.Response(text=text, headers={"Content-Type": CONTENT_TYPE})

@@ -1,0 +1,264 @@
+"""Which simulcast layer each subscriber gets: the best its link and its tile can use.
+
+Two limits, re-read every ``TICK_S`` for every consumer of a layered producer:
+- **The tile**: the client says how large it shows the video (``layer_hint``); the smallest
+  layer at least that large is enough, and a hidden tile gets the lowest layer.
+- **The link**: the loss and round trip in the subscriber's receiver reports, and its REMB.
+  Going down is quick (the condition held for ``DOWN_HOLD_S``): loss above ``LOSS_DOWN`` or a
+  round trip ``QUEUE_DOWN_S`` above the link's own (a queue filling) costs the viewer freezes.
+  REMB does not take a layer down: a receiver's delay-based estimate collapses whenever its
+  process stalls (measured on a loaded 2-core machine: 20-50 kbit/s on clean loopback).
+  Going up needs evidence the estimate cannot give: a receiver's estimate is capped at ~1.5x
+  what it receives (libwebrtc's AIMD, aiortc's too), so a subscriber on a 150 kbps layer
+  never reports room for a 500 kbps one. So after ``UP_HOLD_S`` of low loss the consumer
+  probes: it resends recent packets (as RTX) to make up the bitrate of the next layer up for
+  as long as it takes the subscriber to answer a sender report sent ``PROBE_ANSWERED_AFTER_S``
+  into the probe (its round trip crossed whatever queue the probe built); if that answer shows no
+  loss and no queue (round trip), and its estimate did not drop meanwhile, the layer goes up,
+  else the next probe waits twice as long (up to ``BACKOFF_MAX_S``).
+Switches themselves happen at a keyframe of the target layer (``packet_consumer.py``).
+Audio is never touched here; a layer is only chosen among those the publisher is sending.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .layers import LayerIn
+from .packet_consumer import PacketConsumer
+
+logger = logging.getLogger(__name__)
+
+TICK_S = 0.25
+DOWN_HOLD_S = 0.75
+UP_HOLD_S = 1.5
+PROBE_ANSWERED_AFTER_S = 0.5
+PROBE_REPORT_WAIT_S = 4.0
+"""A probe without a receiver report this long after it started counts as failed."""
+PROBE_REMB_DROP = 0.9
+"""A subscriber's estimate falling below this share of its value at the probe's start fails the
+probe at once: its receiver saw the delay grow (a REMB comes at once when the estimate drops)."""
+QUEUE_DOWN_S = 0.15
+QUEUE_DOWN_REPORTS = 2
+QUEUE_UP_S = 0.05
+"""Round trip above the lowest seen: a queue on the path (a shaper's, a router's)."""
+BACKOFF_MIN_S = 2.0
+BACKOFF_MAX_S = 5.0
+"""Bounds how long a recovered link waits for its next probe (the target: back up within 10 s);
+a link that stays weak pays one failed probe (a short burst of loss) per this interval."""
+LOSS_DOWN = 0.10
+LOSS_UP = 0.05
+FIT = 0.95
+"""A layer fits when its bitrate is at most this share of the subscriber's estimate."""
+REPORT_FRESH_S = 3.0
+DEGRADED_LOG_S = 10.0
+"""Below the tile's layer this long (for the link's sake) is logged as sustained degradation."""
+
+
+@dataclass(frozen=True)
+class View:
+    """How a subscriber shows a producer: tile size in CSS pixels times device pixel ratio."""
+
+    width: int
+    height: int
+    visible: bool
+
+
+class LayerChoice:
+    """The layer decision for one consumer of a layered producer."""
+
+    def __init__(
+        self,
+        consumer: PacketConsumer,
+        layers: Sequence[LayerIn],
+        describe: str,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.consumer = consumer
+        self._layers = layers
+        self._describe = describe
+        self._now = now
+        self.view: View | None = None
+        self.link_limit = len(layers) - 1
+        """The highest layer the link carries, as last judged."""
+        self._trouble_since: float | None = None
+        self._calm_since: float | None = None
+        self._probing = False
+        self._probe_layer = 0
+        self._probe_remb: int | None = None
+        self._probe_started = 0.0
+        self._base_rtt: float | None = None
+        self._last_report_at: float | None = None
+        self._queued_reports = 0
+        self._down_report_at: float | None = None
+        self._backoff_s = BACKOFF_MIN_S
+        self._next_probe_at = 0.0
+        self._degraded_since: float | None = None
+        self._degraded_logged = False
+        self.probes = 0
+        self.probes_failed = 0
+
+    def set_view(self, view: View) -> None:
+        self.view = view
+        self.update()
+
+    def view_limit(self) -> int:
+        """The smallest live layer that fills the tile (lowest when hidden; top when unknown)."""
+        top = len(self._layers) - 1
+        if self.view is None:
+            return top
+        if not self.view.visible:
+            return 0
+        for layer in self._layers:
+            if layer.size is not None and (layer.size[0] >= self.view.width or layer.size[1] >= self.view.height):
+                return layer.index
+        return top
+
+    def update(self) -> None:
+        """Re-judge the link and set the consumer's target layer."""
+        now = self._now()
+        consumer = self.consumer
+        current = consumer.layer
+        report = consumer.receiver_report
+        fresh = report is not None and time.monotonic() - report.received_at < REPORT_FRESH_S
+        loss = report.fraction_lost if report is not None and fresh else 0.0
+        queue = 0.0
+        if report is not None and fresh and report.rtt_s is not None:
+            self._base_rtt = report.rtt_s if self._base_rtt is None else min(self._base_rtt, report.rtt_s)
+            queue = report.rtt_s - self._base_rtt
+            if report.received_at != self._last_report_at:  # one vote per report
+                self._last_report_at = report.received_at
+                self._queued_reports = self._queued_reports + 1 if queue > QUEUE_DOWN_S else 0
+        remb = consumer.remb_bps
+        if self._probing:
+            falling = remb is not None and self._probe_remb is not None and remb < PROBE_REMB_DROP * self._probe_remb
+            answered = report.answered_sent_at if report is not None else None
+            self._judge_probe(now, loss, queue, falling, answered)
+        else:
+            report_at = report.received_at if report is not None and fresh else None
+            self._judge_link(now, current, loss, queue, remb, report_at)
+        live = [layer.index for layer in self._layers if layer.meter.live(now)] or [current]
+        wanted = min(self.link_limit, self.view_limit())
+        target = max((index for index in live if index <= wanted), default=min(live))
+        if target != consumer.target_layer or target != current:
+            consumer.set_target_layer(target)
+        self._log_degradation(now, target)
+
+    def _bitrate(self, index: int) -> int:
+        return self._layers[index].meter.bitrate_bps
+
+    def _judge_link(
+        self, now: float, current: int, loss: float, queue: float, remb: int | None, report_at: float | None
+    ) -> None:
+        # A queue must show in two reports running: one late report can be a stalled process. A
+        # report that already took a layer down says nothing yet about the layer below.
+        news = report_at is not None and report_at != self._down_report_at
+        if news and (loss > LOSS_DOWN or self._queued_reports >= QUEUE_DOWN_REPORTS):
+            self._calm_since = None
+            self._trouble_since = self._trouble_since if self._trouble_since is not None else now
+            if now - self._trouble_since >= DOWN_HOLD_S and current > 0:
+                # what the link delivered of this layer bounds what it carries
+                carried = self._bitrate(current) * (1 - loss)
+                fitting = [
+                    layer.index for layer in self._layers
+                    if layer.index < current and self._bitrate(layer.index) <= FIT * carried
+                ]
+                self.link_limit = max(fitting, default=0)
+                logger.info(
+                    "%s: down to layer %d (loss %.0f %%, queue %.0f ms, REMB %s bps, layer bitrate %d)",
+                    self._describe, self.link_limit, 100 * loss, 1000 * queue, remb, self._bitrate(current),
+                )
+                self._trouble_since = None
+                self._down_report_at = report_at
+                self._queued_reports = 0
+                self._next_probe_at = now + self._backoff_s
+            return
+        self._trouble_since = None
+        if loss >= LOSS_UP or queue > QUEUE_UP_S:
+            self._calm_since = None
+            return
+        self._calm_since = self._calm_since if self._calm_since is not None else now
+        top = min(len(self._layers) - 1, self.view_limit())
+        if self.link_limit >= top or now - self._calm_since < UP_HOLD_S or now < self._next_probe_at:
+            return
+        if current < self.link_limit:
+            return  # a switch up is still waiting for its keyframe
+        if remb is not None and self._bitrate(top) <= FIT * remb:
+            self.link_limit = top  # the estimate already allows it
+            return
+        # one layer at a time: a probe the link cannot carry must overload it as little as it can
+        self._probe_layer = self.link_limit + 1
+        self._probe_remb = remb
+        self._probing = True
+        self._probe_started = time.monotonic()
+        self.probes += 1
+
+    def _judge_probe(self, now: float, loss: float, queue: float, falling: bool, answered: float | None) -> None:
+        # judged by the first report answering a sender report sent well into the probe: its round
+        # trip went through whatever queue the probe built
+        reported = answered is not None and answered > self._probe_started + PROBE_ANSWERED_AFTER_S
+        failed = loss >= LOSS_UP or queue > QUEUE_UP_S or falling
+        waited = time.monotonic() - self._probe_started >= PROBE_REPORT_WAIT_S
+        if not reported and not failed and not waited:
+            shortfall = self._bitrate(self._probe_layer) - self._bitrate(self.consumer.layer)
+            self.consumer.probe(int(max(0, shortfall) * TICK_S / 8))
+            return
+        self._probing = False
+        if failed or not reported:
+            self._calm_since = None
+            self.probes_failed += 1
+            self._backoff_s = min(BACKOFF_MAX_S, self._backoff_s * 2)
+            self._next_probe_at = now + self._backoff_s
+        else:
+            self._backoff_s = BACKOFF_MIN_S
+            self.link_limit = self._probe_layer
+            logger.info("%s: probe passed, up to layer %d", self._describe, self.link_limit)
+
+    def _log_degradation(self, now: float, target: int) -> None:
+        degraded = target < self.view_limit()
+        if not degraded:
+            if self._degraded_logged:
+                logger.info("%s: back to layer %d", self._describe, target)
+            self._degraded_since, self._degraded_logged = None, False
+            return
+        if self._degraded_since is None:
+            self._degraded_since = now
+        elif not self._degraded_logged and now - self._degraded_since >= DEGRADED_LOG_S:
+            self._degraded_logged = True
+            report = self.consumer.receiver_report
+            logger.warning(
+                "%s: layer %d instead of %d for %.0f s (REMB %s bps, loss %.0f %%)",
+                self._describe, target, self.view_limit(), now - self._degraded_since,
+                self.consumer.remb_bps, 100 * (report.fraction_lost if report else 0.0),
+            )
+
+
+class LayerChooser:
+    """Runs every layered consumer's :class:`LayerChoice` of one producer on a timer."""
+
+    def __init__(self) -> None:
+        self.choices: dict[PacketConsumer, LayerChoice] = {}
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def add(self, choice: LayerChoice) -> None:
+        self.choices[choice.consumer] = choice
+
+    def remove(self, consumer: PacketConsumer) -> None:
+        self.choices.pop(consumer, None)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_S)  # a periodic re-judgement, not a synchronisation
+            for choice in list(self.choices.values()):
+                try:
+                    choice.update()
+                except Exception:  # one consumer's choice must not stop the others'
+                    logger.exception("layer choice failed for %s", choice.consumer.producer_id)
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+    async def stopped(self) -> None:
+        await asyncio.gather(self._task, return_exceptions=True)

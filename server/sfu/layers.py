@@ -1,0 +1,201 @@
+"""Simulcast layers of one producer, as they arrive from the publisher.
+
+A simulcast publisher sends each layer (e.g. 180p, 360p, 720p of one camera) as its own RTP
+stream on the same m-line, named by the rid header extension (RFC 8852) in its first packets
+and known by SSRC after that; retransmissions come on further SSRCs named by the
+repaired-rid extension. aiortc 1.16's receiver follows one stream only, so it is given the
+top layer (the recording reads it, and it gets aiortc's NACKs and receiver reports); for the
+other layers the SFU keeps what aiortc would have kept itself: receiver statistics (so the
+publisher sees reports and keeps sending them), NACKs, sender-report clocks, keyframe requests
+to the right SSRC, and a bitrate per layer, which tells the per-subscriber choice
+(``layer_choice.py``) what each layer costs and which layers are live.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc import RTCRtpReceiver, clock
+from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
+from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
+from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci
+
+from .keyframes import KeyframeRequester
+from .packets import PacketCache
+from .simulcast_sdp import REPAIRED_RID_URI, RID_URI, SimulcastOffer
+
+BITRATE_WINDOW_S = 1.0
+"""A layer's bitrate is measured over this window; no packet in two windows: the layer is off."""
+
+
+class LayerMeter:
+    """Bytes per second of one layer over the last full window."""
+
+    def __init__(self) -> None:
+        self._window_start = time.monotonic()
+        self._bytes = 0
+        self.bitrate_bps = 0
+        self.last_packet_at: float | None = None
+
+    def add(self, size: int, now: float) -> None:
+        if now - self._window_start >= BITRATE_WINDOW_S:
+            elapsed = now - self._window_start
+            self.bitrate_bps = int(self._bytes * 8 / elapsed) if elapsed < 2 * BITRATE_WINDOW_S else 0
+            self._window_start, self._bytes = now, 0
+        self._bytes += size
+        self.last_packet_at = now
+
+    def live(self, now: float) -> bool:
+        """Whether the publisher is sending this layer (it may drop layers on a weak uplink)."""
+        return self.last_packet_at is not None and now - self.last_packet_at < 2 * BITRATE_WINDOW_S
+
+
+@dataclass
+class LayerIn:
+    """What the SFU keeps of one incoming layer (one per producer without simulcast)."""
+
+    index: int
+    rid: str | None
+    cache: PacketCache
+    keyframes: KeyframeRequester
+    last_timestamp: int | None = None
+    sender_report: tuple[int, int] | None = None
+    """(NTP, RTP timestamp) of this layer's newest sender report."""
+    meter: LayerMeter = field(default_factory=LayerMeter)
+    size: tuple[int, int] | None = None
+    """(width, height) of its latest keyframe, if the codec tells (VP8)."""
+    statistics: StreamStatistics | None = None
+    nacks: NackGenerator | None = None
+
+
+class SimulcastLayers:
+    """Tells each packet's layer, and keeps the upkeep aiortc does not do for lower layers."""
+
+    def __init__(
+        self,
+        offer: SimulcastOffer,
+        receiver: RTCRtpReceiver,
+        layers: list[LayerIn],
+        clock_rate: int,
+    ) -> None:
+        self.offer = offer
+        self._receiver = receiver
+        self._layers = layers
+        self._by_rid = {layer.rid: layer for layer in layers}
+        self._media: dict[int, LayerIn] = {}
+        self._repair: dict[int, LayerIn] = {}
+        self._clock_rate = clock_rate
+        self._sending: set[asyncio.Task[None]] = set()
+        for layer in layers[:-1]:
+            layer.statistics = StreamStatistics(clock_rate)
+            layer.nacks = NackGenerator()
+
+    @property
+    def top(self) -> LayerIn:
+        return self._layers[-1]
+
+    def layer_of(self, packet: RtpPacket, retransmission: bool) -> LayerIn | None:
+        """The layer a media or RTX packet belongs to; None until its SSRC was named."""
+        table = self._repair if retransmission else self._media
+        layer = table.get(packet.ssrc)
+        if layer is None:
+            extensions = packet.extensions
+            rid = extensions.repaired_rtp_stream_id if retransmission else extensions.rtp_stream_id
+            layer = self._by_rid.get(rid)
+            if layer is None:
+                return None
+            table[packet.ssrc] = layer
+            if not retransmission:
+                layer.keyframes.media_ssrc = packet.ssrc
+        return layer
+
+    def media_ssrc(self, ssrc: int) -> LayerIn | None:
+        return self._media.get(ssrc)
+
+    def keep_up(self, layer: LayerIn, packet: RtpPacket) -> None:
+        """Receiver statistics and NACKs for a layer aiortc's receiver does not see."""
+        if layer.statistics is None or layer.nacks is None:
+            return
+        # aiortc 1.16 internal: RTCRtpReceiver.__remote_streams (SSRC -> StreamStatistics) is
+        # what its RTCP loop builds receiver reports from; a lower layer's entry makes them
+        # cover it too, so the publisher's congestion control sees that layer's loss.
+        streams = self._receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+        streams.setdefault(packet.ssrc, layer.statistics)
+        layer.statistics.add(packet)
+        self._estimate(packet)
+        if layer.nacks.add(packet):
+            # aiortc 1.16 internal: RTCRtpReceiver._send_rtcp_nack (as producer.py uses it).
+            self._spawn(self._receiver._send_rtcp_nack(packet.ssrc, sorted(layer.nacks.missing)))
+
+    def _estimate(self, packet: RtpPacket) -> None:
+        """Count a lower layer in the publisher's bandwidth estimate (REMB), as aiortc counts the top.
+
+        Without it the estimate covers the top layer only, and a browser, which shares what the
+        estimate allows among its layers from the lowest up, would starve its upper layers.
+        """
+        # aiortc 1.16 internals: the receiver's RemoteBitrateEstimator and RTCP SSRC, and
+        # _send_rtcp (what RTCRtpReceiver._handle_rtp_packet does with the top layer's packets).
+        estimator = self._receiver._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
+        abs_send_time = packet.extensions.abs_send_time
+        if estimator is None or abs_send_time is None:
+            return
+        remb = estimator.add(
+            abs_send_time=abs_send_time,
+            arrival_time_ms=clock.current_ms(),
+            payload_size=len(packet.payload) + packet.padding_size,
+            ssrc=packet.ssrc,
+        )
+        rtcp_ssrc = self._receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
+        if remb is None or rtcp_ssrc is None:
+            return
+        feedback = RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb))
+        self._spawn(self._receiver._send_rtcp(feedback))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    def close(self) -> None:
+        for task in self._sending:
+            task.cancel()
+
+
+def negotiate_rid_extensions(transport: RTCDtlsTransport, offer: SimulcastOffer) -> None:
+    """Make the publish transport read the rid extensions and route unsignalled SSRCs by mid.
+
+    aiortc 1.16 internals: RTCDtlsTransport._rtp_header_extensions_map (configure() only adds
+    ids) and RtpRouter.route_rtp, which routes an unknown SSRC by payload type alone and so
+    drops simulcast packets whenever a camera and a screen share their video payload types
+    (browsers announce no SSRCs for rid layers); the router's own mid_table says where they go.
+    """
+    extensions = [RTCRtpHeaderExtensionParameters(id=offer.rid_extension_id, uri=RID_URI)]
+    if offer.repaired_rid_extension_id is not None:
+        extensions.append(
+            RTCRtpHeaderExtensionParameters(id=offer.repaired_rid_extension_id, uri=REPAIRED_RID_URI)
+        )
+    transport._rtp_header_extensions_map.configure(RTCRtpParameters(headerExtensions=extensions))
+    router = transport._rtp_router
+    if "route_rtp" not in router.__dict__:
+        router.route_rtp = _mid_routing(router)  # type: ignore[method-assign, assignment]
+
+
+def _mid_routing(router: RtpRouter) -> Callable[[RtpPacket], Any]:
+    """``router.route_rtp``, then the mid extension for an SSRC it does not know."""
+    route = router.route_rtp
+
+    def route_rtp(packet: RtpPacket) -> Any:
+        receiver = route(packet)
+        mid = packet.extensions.mid
+        if receiver is None and mid is not None and packet.ssrc not in router.ssrc_table:
+            receiver = router.mid_table.get(mid)
+            if receiver is not None and receiver in router.payload_type_table.get(packet.payload_type, ()):
+                router.ssrc_table[packet.ssrc] = receiver
+                return receiver
+            return None
+        return receiver
+
+    return route_rtp

@@ -1,0 +1,132 @@
+"""VP8 picture numbering across simulcast layer switches (RFC 7741 payload descriptor).
+
+Each simulcast layer is its own VP8 stream with its own picture ids and TL0PICIDX. A subscriber
+sees one stream, whatever layer it comes from, and a receiver (libwebrtc's frame reference
+finder) drops frames whose picture id jumps backwards; so a consumer that switches layers
+shifts the new layer's numbers to continue right after the last ones it sent. The shift is an
+offset, so a retransmitted packet gets the same numbers as its first copy.
+"""
+
+from typing import NamedTuple
+
+PICTURE_ID_MOD_LONG = 1 << 15
+PICTURE_ID_MOD_SHORT = 1 << 7
+TL0_MOD = 1 << 8
+
+
+class PictureIds(NamedTuple):
+    """Where the picture id and TL0PICIDX sit in a payload, and their values (None: absent)."""
+
+    picture_id: int | None
+    picture_id_at: int
+    long_picture_id: bool
+    tl0: int | None
+    tl0_at: int
+
+
+NO_IDS = PictureIds(None, 0, False, None, 0)
+
+
+def read_picture_ids(payload: bytes) -> PictureIds:
+    """The descriptor's picture id and TL0PICIDX, if the payload carries them."""
+    if len(payload) < 2 or not payload[0] & 0x80:  # X: no extension byte, no ids
+        return NO_IDS
+    flags = payload[1]
+    index = 2
+    picture_id = None
+    picture_id_at = 0
+    long_id = False
+    if flags & 0x80:  # I
+        if len(payload) <= index:
+            return NO_IDS
+        picture_id_at = index
+        long_id = bool(payload[index] & 0x80)
+        if long_id:
+            if len(payload) < index + 2:
+                return NO_IDS
+            picture_id = ((payload[index] & 0x7F) << 8) | payload[index + 1]
+            index += 2
+        else:
+            picture_id = payload[index] & 0x7F
+            index += 1
+    tl0 = None
+    tl0_at = 0
+    if flags & 0x40 and len(payload) > index:  # L
+        tl0, tl0_at = payload[index], index
+    return PictureIds(picture_id, picture_id_at, long_id, tl0, tl0_at)
+
+
+class PictureNumbering:
+    """One consumer's picture id / TL0PICIDX shift, and the last numbers it sent."""
+
+    def __init__(self) -> None:
+        self._picture_shift = 0
+        self._tl0_shift = 0
+        self._last_picture_id: int | None = None
+        self._last_tl0: int | None = None
+
+    def continue_from_here(self, payload: bytes) -> None:
+        """A new layer starts with this packet: number it right after the last one sent."""
+        ids = read_picture_ids(payload)
+        if ids.picture_id is not None and self._last_picture_id is not None:
+            self._picture_shift = self._last_picture_id + 1 - ids.picture_id
+        if ids.tl0 is not None and self._last_tl0 is not None:
+            self._tl0_shift = self._last_tl0 + 1 - ids.tl0
+
+    def rewrite(self, payload: bytes, sent: bool = True) -> bytes:
+        """``payload`` with shifted numbers; ``sent`` (not a retransmission) records them."""
+        ids = read_picture_ids(payload)
+        if ids.picture_id is None and ids.tl0 is None:
+            return payload
+        if not self._picture_shift and not self._tl0_shift:  # the first layer: numbers as they are
+            if sent:
+                self._last_picture_id = self._last_picture_id if ids.picture_id is None else ids.picture_id
+                self._last_tl0 = self._last_tl0 if ids.tl0 is None else ids.tl0
+            return payload
+        data = bytearray(payload)
+        if ids.picture_id is not None:
+            modulus = PICTURE_ID_MOD_LONG if ids.long_picture_id else PICTURE_ID_MOD_SHORT
+            picture_id = (ids.picture_id + self._picture_shift) % modulus
+            if ids.long_picture_id:
+                data[ids.picture_id_at] = 0x80 | (picture_id >> 8)
+                data[ids.picture_id_at + 1] = picture_id & 0xFF
+            else:
+                data[ids.picture_id_at] = picture_id
+            if sent:
+                self._last_picture_id = picture_id
+        if ids.tl0 is not None:
+            tl0 = (ids.tl0 + self._tl0_shift) % TL0_MOD
+            data[ids.tl0_at] = tl0
+            if sent:
+                self._last_tl0 = tl0
+        return bytes(data)
+
+
+def descriptor_length(payload: bytes) -> int:
+    """Bytes of the RFC 7741 payload descriptor at the start of ``payload`` (0 if malformed)."""
+    if not payload:
+        return 0
+    index = 1
+    if payload[0] & 0x80:  # X
+        if len(payload) < 2:
+            return 0
+        flags = payload[1]
+        index = 2
+        if flags & 0x80:  # I
+            if len(payload) <= index:
+                return 0
+            index += 2 if payload[index] & 0x80 else 1
+        if flags & 0x40:  # L
+            index += 1
+        if flags & 0x30:  # T or K
+            index += 1
+    return index if index < len(payload) else 0
+
+
+def keyframe_size(payload: bytes) -> tuple[int, int] | None:
+    """(width, height) from the first packet of a VP8 key frame (RFC 6386 section 9.1)."""
+    start = descriptor_length(payload)
+    if not start or len(payload) < start + 10:
+        return None
+    header = payload[start + 6 : start + 10]
+    return (header[0] | header[1] << 8) & 0x3FFF, (header[2] | header[3] << 8) & 0x3FFF

@@ -1,0 +1,67 @@
+"""Simulcast: one publisher sends three layers, each subscriber gets the one chosen for it."""
+
+import pytest
+
+from server.bot.participant import Participant
+from server.bot.simulcast import LAYER_SIZES, SimulcastCamera
+from server.sfu.packet_consumer import PacketConsumer
+
+from .meeting import Meeting, source_name
+
+packet_path = pytest.mark.parametrize("settings", ["packet"], indirect=True)
+TOP, LOW = len(LAYER_SIZES) - 1, 0
+WIDTHS = [width for width, _, _ in LAYER_SIZES]
+
+
+def width(viewer: Participant, source: str) -> int | None:
+    stats = viewer.receiver.stats.get(source)
+    return stats.width if stats is not None else None
+
+
+def consumer_of(meeting: Meeting, subscriber: str, publisher: str) -> PacketConsumer:
+    producer = meeting.peers[publisher].producers["video"]
+    slot = next(s for s in meeting.peers[subscriber].slots if s.producer_id == producer.id)
+    assert isinstance(slot.consumer, PacketConsumer)
+    return slot.consumer
+
+
+@packet_path
+@pytest.mark.asyncio
+@pytest.mark.timeout(90)
+async def test_each_subscriber_decodes_the_layer_chosen_for_it_across_switches(meeting: Meeting) -> None:
+    camera = SimulcastCamera()
+    await meeting.join("alice", simulcast=camera)
+    bob = await meeting.join("bob", publish=False, decode_frames=100_000)
+    carol = await meeting.join("carol", publish=False, decode_frames=100_000)
+    video = source_name("alice", "video")
+    producer = meeting.peers["alice"].producers["video"]
+    assert [layer.rid for layer in producer.layers] == ["q", "h", "f"]
+
+    # Both start on the top layer.
+    for viewer in (bob, carol):
+        await viewer.receiver.wait_for(lambda v=viewer: width(v, video) == WIDTHS[TOP], timeout=20)
+    assert camera.layers[TOP].keyframe_requests >= 1
+
+    # Bob goes down to the lowest layer: at that layer's next keyframe, which is asked for.
+    requests_before = camera.layers[LOW].keyframe_requests
+    assert meeting.peers["bob"].set_view(producer.id, 300, 170, visible=True)
+    await bob.receiver.wait_for(lambda: width(bob, video) == WIDTHS[LOW], timeout=10)
+    assert camera.layers[LOW].keyframe_requests > requests_before
+    frames_on_low = bob.receiver.stats[video].frames
+    await bob.receiver.wait_for(lambda: bob.receiver.stats[video].frames >= frames_on_low + 60, timeout=10)
+
+    # And back up; carol never moved.
+    assert meeting.peers["bob"].set_view(producer.id, 1200, 700, visible=True)
+    await bob.receiver.wait_for(lambda: width(bob, video) == WIDTHS[TOP], timeout=10)
+    frames_on_top = bob.receiver.stats[video].frames
+    await bob.receiver.wait_for(lambda: bob.receiver.stats[video].frames >= frames_on_top + 60, timeout=10)
+
+    bob_stats = bob.receiver.stats[video]
+    assert bob_stats.decode_errors == 0 and bob_stats.longest_gap_s < 1.0
+    assert carol.receiver.stats[video].width == WIDTHS[TOP] and carol.receiver.stats[video].decode_errors == 0
+    (bob_view,) = [s for s in producer.consumer_stats() if s.layer_switches == 2]
+    assert bob_view.layer == TOP and bob_view.target_layer == TOP and bob_view.layers == 3
+    # sequence numbers stayed continuous across both switches: nothing reported lost
+    assert bob_view.receiver_report is None or bob_view.receiver_report.packets_lost == 0
+    # the recording's view (aiortc's receiver) follows the top layer only
+    assert producer.keyframes is producer.layers[TOP].keyframes
