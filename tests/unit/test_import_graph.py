@@ -167,6 +167,7 @@ SOCKETIO_ADAPTERS = {
     "server.signaling.sio_sink",  # the MessageSink over socket.io rooms
     "server.signaling.packets",  # its tolerant packet decoder
     "server.signaling.frame_limit",  # its answer to a message past the transport's limit
+    "server.signaling.redis_manager",  # its Redis manager with a prompt resubscription
     "server.bot.signaling",  # the bot's socket.io client
 }
 
