@@ -19,6 +19,7 @@ department asked for a written opinion is not deemed to agree either.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -178,6 +179,7 @@ def _attendance(ctx: _Context) -> m.Attendance:
     people: dict[str, list[m.Attendee]] = {}
     units: dict[str, str] = {}
     members: set[str] = set()
+    degraded_s: dict[tuple[str, str], float] = {}
     for presence in ctx.state.presences.values():
         if presence.capacity is Capacity.CHAIR:
             continue
@@ -194,6 +196,11 @@ def _attendance(ctx: _Context) -> m.Attendance:
         attendee = _attendee(ctx, presence, code)
         if attendee.name not in {a.name for a in people.setdefault(key, [])}:
             people[key].append(attendee)
+        # a rejoin is a new presence of the same person: their episodes add up
+        degraded_s[(key, attendee.name)] = (degraded_s.get((key, attendee.name), 0.0)
+                                            + presence.degraded_s(ctx.state.ended))
+    people = {key: [a.model_copy(update={"poor_link_minutes": math.ceil(degraded_s[(key, a.name)] / 60)})
+                    for a in attendees] for key, attendees in people.items()}
     member_order = [i.department_code for i in ctx.source.invitations
                     if i.capacity == Capacity.MEMBER and i.department_code]
     present = [m.AttendingUnit(code=code, name=units[code], people=people[code])

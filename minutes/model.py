@@ -31,6 +31,8 @@ class Attendee(_Part):
     post: str | None = None
     post_label: str = ""
     stands_in_for: str | None = Field(None, description="the A post a B post acts for (AB工作制)")
+    poor_link_minutes: int = Field(0, description="网络不佳: minutes their site's received video was "
+                                                  "degraded (the record's link_degraded episodes), rounded up")
 
 
 class AttendingUnit(_Part):

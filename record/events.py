@@ -193,6 +193,31 @@ class SpeakingStarted(_Event):
     summary: Text = ""
 
 
+class _LinkEpisode(_Event):
+    """A site's received video below what its tiles want, sustained (server.sfu.degradation: at
+    least 10 s, one episode per site per minute). ``since``: when it went below; layers count from
+    0 (the lowest) of ``layers`` the publisher sends; ``reason``: loss, a growing round trip (rtt)
+    or a link that could not carry the next layer up (bandwidth)."""
+
+    participant_id: Text
+    user_id: Id | None
+    since: IsoDateTime
+    layer: Count
+    wanted: Count
+    layers: Count
+    reason: Literal["bandwidth", "loss", "rtt"]
+
+
+class LinkDegraded(_LinkEpisode):
+    type: Literal["link_degraded"] = "link_degraded"
+
+
+class LinkRecovered(_LinkEpisode):
+    """The episode that began at ``since`` is over (its payload repeats how it began)."""
+
+    type: Literal["link_recovered"] = "link_recovered"
+
+
 class JoinTokenIssued(_Event):
     type: Literal["join_token_issued"] = "join_token_issued"
     token_id: Text
@@ -418,8 +443,8 @@ Event = Annotated[
     ParticipantJoined | ParticipantLeft | ProducerPublished | ProducerUnpublished | ParticipantMuted
     | ParticipantUnmuted | ParticipantPaused | ParticipantResumed | ScreenShareStopped
     | ParticipantRemoved | MeetingLocked | MeetingUnlocked | LobbyAdmitted | LobbyRejected
-    | SpeakingStarted | JoinTokenIssued | MeetingScheduled | MeetingUpdated | MeetingStatusChanged
-    | InvitationExcused | AgendaItemOpened | AgendaItemClosed | HandRaised | ChatMessage
+    | SpeakingStarted | LinkDegraded | LinkRecovered | JoinTokenIssued | MeetingScheduled | MeetingUpdated
+    | MeetingStatusChanged | InvitationExcused | AgendaItemOpened | AgendaItemClosed | HandRaised | ChatMessage
     | OpinionSubmitted | OpinionAmended | OpinionConfirmed | MaterialRequested | DecisionRecorded | TaskAssigned
     | PresentationStarted | PresentationStopped | RecordingStarted | RecordingStopped
     | ClockSuspended | ClockResumed,

@@ -12,6 +12,7 @@ one place: a replayed log gives exactly the state the live meeting had.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from record.events import (
     AgendaItemClosed,
@@ -22,6 +23,8 @@ from record.events import (
     DecisionRecorded,
     HandRaised,
     InvitationExcused,
+    LinkDegraded,
+    LinkRecovered,
     Logged,
     MaterialRequested,
     MeetingStatusChanged,
@@ -41,6 +44,7 @@ from record.state import (
     Act,
     AgendaItem,
     AgendaRef,
+    DegradedSpan,
     Entry,
     Material,
     Opinion,
@@ -88,6 +92,8 @@ def apply(state: ReviewState, logged: Logged) -> ReviewState:
             presence = state.presences.get(event.participant_id)
             if presence is not None:
                 presence.floor += 1
+        case LinkDegraded() | LinkRecovered():
+            _link(state, event, logged)
         case AgendaItemOpened():
             item = _agenda_item(state, event)
             if item is not None and item.status is not ItemState.CLOSED:
@@ -134,6 +140,21 @@ def _status(state: ReviewState, event: MeetingStatusChanged, logged: Logged) -> 
         state.started = logged.ts
     elif event.to is MeetingStatus.ENDED:
         state.ended, state.closing_note = logged.ts, event.note
+
+
+def _link(state: ReviewState, event: LinkDegraded | LinkRecovered, logged: Logged) -> None:
+    """Open an episode (one at a time, only while here) or close the open one; an episode still
+    open when the participant leaves ends with the leave (Presence.degraded_s)."""
+    presence = state.presences.get(event.participant_id)
+    if presence is None or not presence.here:
+        return
+    open_span = presence.degraded[-1] if presence.degraded and presence.degraded[-1].until is None else None
+    if isinstance(event, LinkRecovered):
+        if open_span is not None:
+            open_span.until = logged.ts
+    elif open_span is None:
+        presence.degraded.append(DegradedSpan(datetime.fromisoformat(event.since), None, event.layer,
+                                              event.wanted, event.layers, event.reason))
 
 
 def _agenda_item(state: ReviewState, event: AgendaItemOpened | AgendaItemClosed) -> AgendaItem | None:

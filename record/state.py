@@ -145,6 +145,19 @@ class Material(Entry[MaterialRequested]):
 
 
 @dataclass
+class DegradedSpan:
+    """An episode of a site's video held below what its tiles want (link_degraded until
+    link_recovered, or until the participant left)."""
+
+    since: datetime
+    until: datetime | None
+    layer: int
+    wanted: int
+    layers: int
+    reason: str
+
+
+@dataclass
 class Presence:
     """One participant's stay in the live meeting (a rejoin under a new id is a new presence)."""
 
@@ -163,10 +176,18 @@ class Presence:
     """How often the room gave this participant the floor (speaking_started)."""
     acts: int = 0
     """How many acts on the record they made while here (opinions, decisions, hands, chat, ...)."""
+    degraded: list[DegradedSpan] = field(default_factory=list)
+    """Episodes of poor received video (网络不佳), in order; the last may still be open."""
 
     @property
     def here(self) -> bool:
         return self.left is None
+
+    def degraded_s(self, now: datetime | None) -> float:
+        """Seconds of poor received video; an open episode counts until the participant left, or
+        until ``now`` while they are here (the meeting's end for the minutes; None: not yet)."""
+        end = self.left or now
+        return sum(((span.until or end or span.since) - span.since).total_seconds() for span in self.degraded)
 
 
 @dataclass

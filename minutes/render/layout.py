@@ -480,7 +480,9 @@ def _attendance(doc: _Parts, minutes: Minutes) -> None:
         names = []
         for person in unit.people:
             extra = "，".join(x for x in (person.post_label,
-                                         f"代{person.stands_in_for}" if person.stands_in_for else "") if x)
+                                         f"代{person.stands_in_for}" if person.stands_in_for else "",
+                                         f"网络不佳{person.poor_link_minutes}分钟" if person.poor_link_minutes else "")
+                              if x)
             names.append(f"{person.name}（{extra}）" if extra else person.name)
         return f"{unit.name}{'、'.join(names)}"
 

@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from minutes.render import MEDIA_TYPES
 from record.events import (
+    LinkDegraded,
+    LinkRecovered,
     MeetingStatusChanged,
     ParticipantJoined,
     ParticipantMuted,
@@ -89,6 +91,8 @@ MEDIA_TOGGLES = (ParticipantMuted, ParticipantUnmuted, ParticipantPaused, Partic
 MEDIA_EVENTS = (*MEDIA_TOGGLES, ProducerPublished, ProducerUnpublished)
 """Events about one person's camera, microphone or screen; a track closed as its owner leaves has no
 actor, so the row must name the owner from the event itself."""
+LINK_EVENTS = (LinkDegraded, LinkRecovered)
+"""A site's received video poor and back (the system writes them): named like media events, as video."""
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # as server.domain.eventlog hashes it
 
 
@@ -354,17 +358,18 @@ def _events_out(rows: list[MeetingEvent], names: dict[int, str], recordings: lis
                 break
         status = event if isinstance(event, MeetingStatusChanged) else None
         media = event if isinstance(event, MEDIA_EVENTS) else None
+        about = event if isinstance(event, (*MEDIA_EVENTS, *LINK_EVENTS)) else None
         subject = None
-        if media is not None:
-            user_id = getattr(media, "user_id", None)
-            subject = names.get(user_id) if user_id is not None else joined.get(media.participant_id)
+        if about is not None:
+            user_id = getattr(about, "user_id", None)
+            subject = names.get(user_id) if user_id is not None else joined.get(about.participant_id)
         out.append(DossierEvent(
             seq=row.seq, at=row.ts.astimezone(CENTRE_TZ), type=row.type,
             actor=names.get(row.actor_id) if row.actor_id is not None else row.payload.get("display_name"),
             item=getattr(event, "item_name", None) or None,
             opinion_kind=passages[0].opinion_type or None if passages else None,
             status_from=status.from_.value if status else None, status_to=status.to.value if status else None,
-            subject=subject, media=media.kind if media else None,
+            subject=subject, media=media.kind if media else "video" if about else None,
             text=status.note if status else passages[0].body if passages else "", jump=jump))
     return out
 

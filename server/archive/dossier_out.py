@@ -141,8 +141,9 @@ class DossierEvent(Out):
     opinion_kind: str | None = Field(description="an opinion's kind (record.vocab.OpinionKind)")
     status_from: str | None = Field(description="a status change's old meeting status")
     status_to: str | None = Field(description="a status change's new meeting status")
-    subject: str | None = Field(description="whose camera, microphone or screen a media event is about")
-    media: str | None = Field(description="audio, video or screen, for media events")
+    subject: str | None = Field(description="whose camera, microphone or screen a media event is about, "
+                                            "whose received video a link event")
+    media: str | None = Field(description="audio, video or screen, for media events (video for link events)")
     text: str = Field(description="the record's own words: opinion, decision, note, chat…")
     jump: DossierJump | None
 

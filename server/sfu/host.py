@@ -7,6 +7,8 @@ this protocol, which Room satisfies, so that peer.py and room.py do not import e
 from typing import Protocol
 
 from .candidates import NetworkPolicy
+from .degradation import Shortfall
+from .packet_consumer import PacketConsumer
 from .producer import Producer
 from .settings import SfuSettings
 
@@ -30,5 +32,7 @@ class PeerHost(Protocol):
     def producer_paused(self, producer: Producer, paused: bool) -> None: ...
 
     def observe_activity(self, peer_id: str, activity: float) -> None: ...
+
+    def shortfall(self, subscriber: str, consumer: PacketConsumer, shortfall: Shortfall | None) -> None: ...
 
     def peer_failed(self, peer_id: str, reason: str) -> None: ...

@@ -17,6 +17,9 @@ Two limits, re-read every ``TICK_S`` for every consumer of a layered producer:
   loss and no queue (round trip), and its estimate did not drop meanwhile, the layer goes up,
   else the next probe waits twice as long (up to ``BACKOFF_MAX_S``).
 Switches themselves happen at a keyframe of the target layer (``packet_consumer.py``).
+A consumer kept below its tile's layer by its link for ``SUSTAINED_S`` is reported as a
+:class:`~.degradation.Shortfall` on every judgement until it has been back for
+``RECOVERED_HOLD_S``; the room folds those into each site's episodes (``degradation.py``).
 Audio is never touched here; a layer is only chosen among those the publisher is sending.
 """
 
@@ -26,6 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .degradation import RECOVERED_HOLD_S, SUSTAINED_S, Reason, Shortfall
 from .layers import LayerIn
 from .packet_consumer import PacketConsumer
 
@@ -53,8 +57,8 @@ LOSS_UP = 0.05
 FIT = 0.95
 """A layer fits when its bitrate is at most this share of the subscriber's estimate."""
 REPORT_FRESH_S = 3.0
-DEGRADED_LOG_S = 10.0
-"""Below the tile's layer this long (for the link's sake) is logged as sustained degradation."""
+
+ShortfallReport = Callable[[Shortfall | None], None]
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,9 @@ class LayerChoice:
         layers: Sequence[LayerIn],
         describe: str,
         now: Callable[[], float] = time.monotonic,
+        report: ShortfallReport | None = None,
     ) -> None:
+        """``report`` is told the consumer's :class:`Shortfall` (or None) after every judgement."""
         self.consumer = consumer
         self._layers = layers
         self._describe = describe
@@ -95,8 +101,13 @@ class LayerChoice:
         self._down_report_at: float | None = None
         self._backoff_s = BACKOFF_MIN_S
         self._next_probe_at = 0.0
-        self._degraded_since: float | None = None
-        self._degraded_logged = False
+        self._report = report
+        self._reason: Reason = "bandwidth"
+        """Why the link limit last went down (or a probe up failed)."""
+        self._below_since: float | None = None
+        self._back_since: float | None = None
+        self.shortfall: Shortfall | None = None
+        """Sustained degradation, if the link has held this consumer below its tile's layer."""
         self.probes = 0
         self.probes_failed = 0
 
@@ -144,7 +155,8 @@ class LayerChoice:
         target = max((index for index in live if index <= wanted), default=min(live))
         if target != consumer.target_layer or target != current:
             consumer.set_target_layer(target)
-        self._log_degradation(now, target)
+        unlimited = max((index for index in live if index <= self.view_limit()), default=min(live))
+        self._judge_shortfall(now, target, unlimited)
 
     def _bitrate(self, index: int) -> int:
         return self._layers[index].meter.bitrate_bps
@@ -166,6 +178,7 @@ class LayerChoice:
                     if layer.index < current and self._bitrate(layer.index) <= FIT * carried
                 ]
                 self.link_limit = max(fitting, default=0)
+                self._reason = "loss" if loss > LOSS_DOWN else "rtt"
                 logger.info(
                     "%s: down to layer %d (loss %.0f %%, queue %.0f ms, REMB %s bps, layer bitrate %d)",
                     self._describe, self.link_limit, 100 * loss, 1000 * queue, remb, self._bitrate(current),
@@ -209,6 +222,7 @@ class LayerChoice:
         if failed or not reported:
             self._calm_since = None
             self.probes_failed += 1
+            self._reason = "bandwidth"
             self._backoff_s = min(BACKOFF_MAX_S, self._backoff_s * 2)
             self._next_probe_at = now + self._backoff_s
         else:
@@ -216,23 +230,31 @@ class LayerChoice:
             self.link_limit = self._probe_layer
             logger.info("%s: probe passed, up to layer %d", self._describe, self.link_limit)
 
-    def _log_degradation(self, now: float, target: int) -> None:
-        degraded = target < self.view_limit()
-        if not degraded:
-            if self._degraded_logged:
-                logger.info("%s: back to layer %d", self._describe, target)
-            self._degraded_since, self._degraded_logged = None, False
-            return
-        if self._degraded_since is None:
-            self._degraded_since = now
-        elif not self._degraded_logged and now - self._degraded_since >= DEGRADED_LOG_S:
-            self._degraded_logged = True
-            report = self.consumer.receiver_report
-            logger.warning(
-                "%s: layer %d instead of %d for %.0f s (REMB %s bps, loss %.0f %%)",
-                self._describe, target, self.view_limit(), now - self._degraded_since,
-                self.consumer.remb_bps, 100 * (report.fraction_lost if report else 0.0),
-            )
+    def _judge_shortfall(self, now: float, target: int, unlimited: int) -> None:
+        """Sustained below ``unlimited`` (what the tile would get of the live layers on a perfect
+        link) starts a shortfall; a shortfall ends once back for ``RECOVERED_HOLD_S``."""
+        if target < unlimited:
+            self._back_since = None
+            self._below_since = self._below_since if self._below_since is not None else now
+            if self.shortfall is None and now - self._below_since >= SUSTAINED_S:
+                self.shortfall = Shortfall(self._below_since, target, unlimited, len(self._layers), self._reason)
+                logger.warning("%s: layer %d instead of %d for %.0f s (%s)",
+                               self._describe, target, unlimited, now - self._below_since, self._reason)
+        else:
+            self._below_since = None
+            if self.shortfall is not None:
+                self._back_since = self._back_since if self._back_since is not None else now
+                if now - self._back_since >= RECOVERED_HOLD_S:
+                    logger.info("%s: back to layer %d", self._describe, target)
+                    self.shortfall, self._back_since = None, None
+        if self._report is not None:
+            self._report(self.shortfall)
+
+    def gone(self) -> None:
+        """The consumer closed: whatever it lacked, it lacks no more."""
+        self.shortfall = None
+        if self._report is not None:
+            self._report(None)
 
 
 class LayerChooser:
@@ -246,7 +268,9 @@ class LayerChooser:
         self.choices[choice.consumer] = choice
 
     def remove(self, consumer: PacketConsumer) -> None:
-        self.choices.pop(consumer, None)
+        choice = self.choices.pop(consumer, None)
+        if choice is not None:
+            choice.gone()
 
     async def _run(self) -> None:
         while True:

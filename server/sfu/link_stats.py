@@ -132,6 +132,8 @@ class PublishLink:
     jitter_ms: float | None
     upstream_nacks: int
     """NACKs the SFU sent the publisher for packets subscribers missed and its cache lacked."""
+    layers: int = 1
+    """Simulcast layers the publisher is sending now (it may drop some on a weak uplink)."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,11 @@ class SubscribeLink:
     """Packets the subscriber's full socket buffer refused (the m-line's, across producers)."""
     waiting_dropped: int
     """Packets skipped while waiting for a keyframe."""
+    layer: int | None = None
+    """The simulcast layer forwarded (0 = lowest); None when the producer sends no layers."""
+    wanted_layer: int | None = None
+    """The layer its tile wants (the smallest that fills it); above ``layer`` while the link holds it back."""
+    layers: int = 1
 
 
 @dataclass(frozen=True)
@@ -176,6 +183,11 @@ class PeerLinks:
     rtt_ms: float | None
     """The longest round trip of its subscribe connection's m-lines (the same network path)."""
     quality: Quality
+    down_layer: SubscribeLink | None = None
+    """Its layered video furthest below what its tile wants (the lowest layer when none is): the
+    panel's 画质 column shows its layer out of the layers sent."""
+    up_layers: int | None = None
+    """The most simulcast layers any of its video producers sends; None when it sends no video."""
 
 
 @dataclass(frozen=True)
@@ -272,6 +284,8 @@ class LinkSampler:
             down_loss=down_loss,
             rtt_ms=rtt_ms,
             quality=link_quality(_worst((up_loss, down_loss)), rtt_ms),
+            down_layer=furthest_below(subscribe),
+            up_layers=max((link.layers for link in publish if link.kind != "audio"), default=None),
         )
 
     async def _publish_link(self, peer: Peer, producer: Producer, seen: list[Hashable]) -> PublishLink:
@@ -305,6 +319,7 @@ class LinkSampler:
             loss_fraction=loss,
             jitter_ms=jitter_ms,
             upstream_nacks=producer.upstream_nacks,
+            layers=producer.live_layers(),
         )
 
     async def _sent_by_publisher(
@@ -344,6 +359,7 @@ class LinkSampler:
         stats = consumer.stats() if isinstance(consumer, PacketConsumer) else None
         bytes_sent = slot.out.octets if slot.out is not None else report_bytes
         report = stats.receiver_report if stats is not None else None
+        choice = publisher.layer_choice(consumer) if isinstance(consumer, PacketConsumer) else None
         return SubscribeLink(
             producer_id=publisher.id,
             publisher_peer_id=publisher.peer_id,
@@ -360,7 +376,20 @@ class LinkSampler:
             retransmitted=stats.retransmitted if stats is not None else 0,
             send_dropped=stats.send_dropped if stats is not None else 0,
             waiting_dropped=stats.waiting_dropped if stats is not None else 0,
+            layer=stats.layer if stats is not None else None,
+            wanted_layer=choice.view_limit() if choice is not None else None,
+            layers=stats.layers if stats is not None else 1,
         )
+
+
+def furthest_below(links: Iterable[SubscribeLink]) -> SubscribeLink | None:
+    """The layered link furthest below the layer it wants (then the lowest layer)."""
+    layered = [link for link in links if link.layer is not None and link.layers > 1]
+    return min(
+        layered,
+        key=lambda link: (-((link.wanted_layer or 0) - (link.layer or 0)), link.layer),
+        default=None,
+    )
 
 
 def _receiver_of(peer: Peer, ssrc: int | None) -> RTCRtpReceiver | None:

@@ -1,6 +1,7 @@
 """A participant's incoming track, fanned out to consumers without decoding."""
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -15,6 +16,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
 from .consumer import Consumer
+from .degradation import Shortfall
 from .keyframes import KeyframeRequester
 from .layer_choice import LayerChoice, LayerChooser, View
 from .layers import LayerIn, SimulcastLayers
@@ -35,6 +37,8 @@ ActivityCallback = Callable[[str, float], None]
 """Receives (peer_id, activity in 0..1) for every audio packet."""
 PacketSink = Callable[[av.Packet], None]
 """Receives every frame that is forwarded (e.g. a recording); must be quick and must not block."""
+ShortfallCallback = Callable[[str, PacketConsumer, Shortfall | None], None]
+"""Subscriber peer id, its consumer, and the consumer's sustained degradation (None: none)."""
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +91,7 @@ class Producer:
         on_activity: ActivityCallback,
         on_ended: Callable[["Producer"], None],
         simulcast: SimulcastOffer | None = None,
+        on_shortfall: ShortfallCallback | None = None,
         producer_id: str | None = None,
         origin: str | None = None,
     ) -> None:
@@ -94,7 +99,8 @@ class Producer:
         ``simulcast``: the publisher sends layers (``layers.py``), each consumer forwards one. A
         track that came over a cascade link keeps the id its publisher's node gave it
         (``producer_id``), so clients on every node name it alike, and says which link
-        (``origin``)."""
+        (``origin``). ``on_shortfall`` is told each layered consumer's sustained degradation
+        (``layer_choice.py``) with its subscriber."""
         self.id = producer_id or uuid.uuid4().hex
         self.origin = origin
         self.peer_id = peer_id
@@ -125,6 +131,7 @@ class Producer:
         """NACKs sent to the publisher for packets missing from the cache."""
         self._on_activity = on_activity
         self._on_ended = on_ended
+        self._on_shortfall = on_shortfall
         self.audio_level_seen = False
         """Whether the publisher sends RFC 6464 audio levels (browsers do)."""
         self.keyframes = self.layers[-1].keyframes
@@ -186,13 +193,21 @@ class Producer:
         self._packet_consumers.add(consumer)
         if self._chooser is not None:
             describe = f"{self.peer_id}'s {self.kind} to {subscriber or 'a subscriber'}"
-            self._chooser.add(LayerChoice(consumer, self.layers, describe))
+            report = (
+                functools.partial(self._on_shortfall, subscriber, consumer) if self._on_shortfall is not None else None
+            )
+            self._chooser.add(LayerChoice(consumer, self.layers, describe, report=report))
         return consumer
 
     def set_view(self, consumer: PacketConsumer, view: View) -> None:
         """How the consumer's subscriber shows this video (it caps the layer chosen)."""
         if self._chooser is not None and consumer in self._chooser.choices:
             self._chooser.choices[consumer].set_view(view)
+
+    def live_layers(self) -> int:
+        """How many layers the publisher is sending now (1 without simulcast)."""
+        now = time.monotonic()
+        return sum(1 for layer in self.layers if layer.meter.live(now)) if self._simulcast is not None else 1
 
     def layer_choice(self, consumer: PacketConsumer) -> LayerChoice | None:
         return None if self._chooser is None else self._chooser.choices.get(consumer)

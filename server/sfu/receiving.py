@@ -46,6 +46,7 @@ def receiving_producer(
         nack_cache_packets=settings.nack_cache_packets,
         on_activity=host.observe_activity,
         on_ended=host.forget_producer,
+        on_shortfall=host.shortfall,
         simulcast=simulcast,
         producer_id=producer_id,
         origin=origin,

@@ -6,7 +6,9 @@ from typing import Any
 from pyee.asyncio import AsyncIOEventEmitter
 
 from .candidates import NetworkPolicy
+from .degradation import Episode, Shortfall, SiteDegradation
 from .link_stats import LinkSampler, RoomLinks
+from .packet_consumer import PacketConsumer
 from .peer import OfferCallback, Peer
 from .producer import Producer, ProducerInfo
 from .settings import SfuSettings
@@ -26,6 +28,8 @@ class Room(AsyncIOEventEmitter):
     - ``"producer_paused"`` (:class:`ProducerInfo`, ``bool``): its owner switched the
       camera or microphone off (True) or on (False); see :meth:`Peer.set_paused`.
     - ``"speaker_changed"`` (``str | None``): the active speaker's peer id.
+    - ``"link_degraded"`` / ``"link_recovered"`` (:class:`~.degradation.Episode`): a
+      subscriber's video stayed below what its tiles want, and came back (``degradation.py``).
     - ``"peer_failed"`` (``str, str``): peer id and reason; the signaling layer
       decides whether to :meth:`leave` it.
     """
@@ -46,6 +50,7 @@ class Room(AsyncIOEventEmitter):
             on_change=self._speaker_changed,
         )
         self._links = LinkSampler()
+        self._degradation = SiteDegradation(self._degradation_changed)
 
     @property
     def peers(self) -> dict[str, Peer]:
@@ -93,6 +98,7 @@ class Room(AsyncIOEventEmitter):
         for producer in list(peer.producers.values()):
             await self.close_producer(producer)
         await peer.close()
+        self._degradation.forget(peer_id)
 
     async def close(self) -> None:
         for peer_id in list(self._peers):
@@ -141,6 +147,12 @@ class Room(AsyncIOEventEmitter):
     def observe_activity(self, peer_id: str, activity: float) -> None:
         if self.detects_speaker:
             self._speaker.observe(peer_id, activity)
+
+    def shortfall(self, subscriber: str, consumer: PacketConsumer, shortfall: Shortfall | None) -> None:
+        self._degradation.report(subscriber, consumer, shortfall)
+
+    def _degradation_changed(self, event: str, episode: Episode) -> None:
+        self.emit(event, episode)
 
     def peer_failed(self, peer_id: str, reason: str) -> None:
         logger.warning("room %s: peer %s failed: %s", self.meeting_id, peer_id, reason)

@@ -7,6 +7,7 @@ the meeting or its lobby and is dropped when the last one goes.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 from server.services.live_meeting import LiveFacts
 from server.settings import SignalingSettings
 from server.sfu import ProducerInfo, ProducerKind, Room, SubscribeOffer
+from server.sfu.degradation import Episode
 from server.sfu.peer import Peer
 from server.signaling.admission import CHAIR
 from server.signaling.auth import Identity
@@ -159,6 +161,8 @@ class LiveMeeting:
         room.on("producer_removed", self._producer_removed)
         room.on("producer_muted", self._producer_muted)
         room.on("speaker_changed", self._speaker_changed)
+        room.on("link_degraded", functools.partial(self._link_episode, degraded=True))
+        room.on("link_recovered", functools.partial(self._link_episode, degraded=False))
         room.on("peer_failed", self._peer_failed)
 
     # -- telling clients ------------------------------------------------------
@@ -421,6 +425,17 @@ class LiveMeeting:
             self.log.write("speaking_started", participant.user_id, participant_id=peer_id,
                            user_id=participant.user_id,
                            display_name=participant.identity.display_name)
+
+    def _link_episode(self, episode: Episode, *, degraded: bool) -> None:
+        """Sustained poor video at a site of this node, for the record (the system's, no actor);
+        a cascade link's peer is no site."""
+        participant = self.participants.get(episode.subscriber)
+        if participant is None:
+            return
+        since = datetime.fromtimestamp(episode.since, UTC).isoformat()
+        self.log.write("link_degraded" if degraded else "link_recovered", None,
+                       participant_id=episode.subscriber, user_id=participant.user_id, since=since,
+                       layer=episode.layer, wanted=episode.wanted, layers=episode.layers, reason=episode.reason)
 
     def _peer_failed(self, peer_id: str, reason: str) -> None:
         participant = self.participants.get(peer_id)

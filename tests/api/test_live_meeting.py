@@ -3,16 +3,21 @@ and a paused camera as the SFU room tells it (what the recorder follows)."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from record.events import LinkDegraded, LinkRecovered, Logged
 from server.auth.principal import load_principal
 from server.db.models import User
 from server.services.live_meeting import LiveFacts, load_live_facts
 from server.settings import Settings
 from server.sfu import ProducerInfo, Sfu
+from server.sfu.degradation import SUSTAINED_S, Shortfall
+from server.sfu.packet_consumer import PacketConsumer
 from server.signaling.admission import CHAIR, MEMBER, invited_capacity
 from server.signaling.auth import Identity
 from server.signaling.events import MeetingLog
@@ -119,5 +124,33 @@ async def test_a_paused_source_is_sfu_state_the_room_announces(db_sessions: Any,
     assert not room.is_paused(ProducerInfo("p2", participant.id, "audio", "audio/opus", False))
     participant.peer.set_paused("video", False)
     assert participant.paused == frozenset() and not room.is_paused(later)
+    await meeting.close()
+    await sfu.close()
+
+
+async def test_a_sites_sustained_poor_video_goes_on_the_record_and_a_cascade_links_does_not(
+        db_sessions: Any, settings: Settings, tmp_path: Path) -> None:
+    """The SFU room tells a site's episode (server.sfu.degradation); the live meeting writes it to
+    the one log as the system's event, for its own participants only."""
+    world: World = await build_world(db_sessions)
+    facts = await _facts(db_sessions, world.meeting_x)
+    sfu = Sfu()
+    room = sfu.room("t")
+    log = MeetingLog(db_sessions, facts.id, EventSpool(tmp_path))
+    written: list[Logged] = []
+    log.listen(written.append)
+    meeting = LiveMeeting(facts, room, RecordingSink(), log, settings.signaling, lambda _meeting: None)
+    participant, _ = await meeting.join("sid-1", Identity("guest:1", "甲"), "observer", "token")
+    tile = cast(PacketConsumer, object())  # the room keys a site's shortfalls by consumer, nothing more
+    went_below = time.monotonic() - SUSTAINED_S
+    room.shortfall("link:node-2", tile, Shortfall(went_below, 0, 2, 3, "loss"))  # a cascade link: no site
+    room.shortfall(participant.id, tile, Shortfall(went_below, 0, 2, 3, "rtt"))
+    room.shortfall(participant.id, tile, None)
+    await meeting.flush()
+    links = [(w.actor_id, w.event) for w in written if isinstance(w.event, LinkDegraded | LinkRecovered)]
+    assert [(actor, event.type, event.participant_id, event.reason) for actor, event in links] == [
+        (None, "link_degraded", participant.id, "rtt"), (None, "link_recovered", participant.id, "rtt")]
+    since = datetime.fromisoformat(links[0][1].since)
+    assert abs((datetime.now(UTC) - since).total_seconds() - SUSTAINED_S) < 5  # dated when it went below
     await meeting.close()
     await sfu.close()

@@ -34,7 +34,8 @@ from tests.world import World, build_world
 LAND = "建设项目用地预审与选址意见书核发"
 KINDS = ("agree", "agree_in_principle", "conditional", "disagree", "refer_upward")
 ACTIONS = ("join", "join", "leave", "speak", "open", "close", "opinion", "opinion", "confirm", "material",
-           "decision", "task", "hand", "chat", "present", "unpresent", "record", "unrecord", "status")
+           "decision", "task", "hand", "chat", "present", "unpresent", "record", "unrecord", "status",
+           "poor_video", "video_back")
 EXAMPLES = 25
 
 
@@ -100,6 +101,10 @@ class Room:
             case "speak" if present:
                 return None, "speaking_started", {"participant_id": self.here[who], "user_id": actor,
                                                   "display_name": person.name, "summary": text}
+            case "poor_video" | "video_back" if present:  # the SFU's episodes: any order, the reducer copes
+                return None, "link_degraded" if action == "poor_video" else "link_recovered", {
+                    "participant_id": self.here[who], "user_id": actor, "since": "2026-12-01T02:00:00+00:00",
+                    "layer": 0, "wanted": which % 3, "layers": 3, "reason": ("bandwidth", "loss", "rtt")[which % 3]}
             case "open" if chair_here and open_item is None and item[1] not in self.status:
                 self.status[item[1]] = "open"
                 return self.user(PEOPLE[0]), "agenda_item_opened", {"project_code": item[0], "item_name": item[1],

@@ -4,7 +4,9 @@ One publisher sends three layers; three subscribers: two on loopback, one in a n
 behind a veth whose SFU end is shaped to 300 kbit/s (tc tbf) and whose far end drops 2 % of
 incoming UDP at random (iptables statistic). The weak one must fall to the lowest layer and keep
 decoding it smoothly while the others keep the top layer at full rate; when the shaping and the
-loss are lifted it must climb back to the top within 10 s. The namespace, the subscriber
+loss are lifted it must climb back to the top within 10 s. The room tells the weak one's sustained
+degradation (``link_degraded``, what the signaling layer logs) once, and its recovery once, and
+nothing of the clean ones. The namespace, the subscriber
 process and its signaling are test_loss_recovery.py's.
 
 Needs real root: ``unshare -n sh -c 'ip link set lo up && exec .venv/bin/python -m pytest ...'``.
@@ -16,6 +18,7 @@ import time
 import pytest
 
 from server.bot.simulcast import LAYER_SIZES, SimulcastCamera
+from server.sfu.degradation import RECOVERED_HOLD_S, Episode
 from server.sfu.packet_consumer import PacketConsumer
 
 from .meeting import Meeting, source_name
@@ -66,6 +69,13 @@ def consumer_to(meeting: Meeting, subscriber: str) -> PacketConsumer:
 async def test_a_weak_link_gets_the_low_layer_and_climbs_back(
     meeting: Meeting, lossy_link: LossyLink, lossy: RemoteSubscriber
 ) -> None:
+    told: list[tuple[str, Episode]] = []
+    for kind in ("link_degraded", "link_recovered"):
+        meeting.room.on(kind, lambda episode, kind=kind: told.append((kind, episode)))
+
+    def told_of(subscriber: str) -> list[str]:
+        return [kind for kind, episode in told if episode.subscriber == subscriber]
+
     await meeting.join("alice", simulcast=SimulcastCamera())
     clean = [await meeting.join(name, publish=False) for name in ("bob", "carol")]
     bob = clean[0]
@@ -97,6 +107,9 @@ async def test_a_weak_link_gets_the_low_layer_and_climbs_back(
     layers_in_window = weak.layer
     choice = meeting.peers["alice"].producers["video"].layer_choice(weak)
     assert choice is not None
+    # below its layer since the fall, over 10 s before the window ended: sustained
+    await bob.receiver.wait_for(lambda: told_of("lossy") == ["link_degraded"], timeout=10)
+    degraded = told[-1][1]
     stalls = (f"event loops stalled up to {lag.longest_s:.3f} s here and "
               f"{after['loop_lag_s']:.3f} s in the subscriber")
 
@@ -129,3 +142,9 @@ async def test_a_weak_link_gets_the_low_layer_and_climbs_back(
     assert climb_s <= CLIMB_LIMIT_S
     await bob.receiver.wait_for(lambda: True, timeout=1)
     assert report_after_climb["report"][VIDEO]["decode_errors"] == 0
+    # one episode on the record: degraded at layer 0 of the top it wanted, recovered once back
+    assert (degraded.layer, degraded.wanted, degraded.layers) == (0, TOP, len(LAYER_SIZES))
+    await bob.receiver.wait_for(lambda: told_of("lossy") == ["link_degraded", "link_recovered"],
+                                timeout=RECOVERED_HOLD_S + 10)
+    print(f"degraded since {time.time() - degraded.since:.1f} s ago ({degraded.reason}), then recovered")
+    assert told_of("bob") == told_of("carol") == []

@@ -12,6 +12,7 @@ from server.sfu.link_stats import (
     PublishLink,
     RoomLinks,
     SubscribeLink,
+    furthest_below,
     link_quality,
 )
 from server.web.pages.metrics import prometheus_text
@@ -66,11 +67,23 @@ def test_quality_thresholds(loss: float | None, rtt: float | None, quality: str)
     assert link_quality(loss, rtt) == quality
 
 
-def _subscribe(producer: str, publisher: str, loss: float | None, sent: int, dropped: int = 0) -> SubscribeLink:
+def _subscribe(producer: str, publisher: str, loss: float | None, sent: int, dropped: int = 0,
+               layer: int | None = None, wanted: int | None = None, layers: int = 1) -> SubscribeLink:
     return SubscribeLink(
         producer_id=producer, publisher_peer_id=publisher, kind="video", bitrate_kbps=500.0, bytes_sent=sent,
         loss_fraction=loss, jitter_ms=2.0, remb_kbps=None, rtt_ms=12.0, forwarded=10, nacks_answered=0,
-        nacks_missed=0, retransmitted=0, send_dropped=dropped, waiting_dropped=0)
+        nacks_missed=0, retransmitted=0, send_dropped=dropped, waiting_dropped=0, layer=layer,
+        wanted_layer=wanted, layers=layers)
+
+
+def test_the_panel_shows_the_layered_video_furthest_below_what_its_tile_wants() -> None:
+    plain = _subscribe("a-v", "a", 0.0, 0)
+    small_tile = _subscribe("b-v", "b", 0.0, 0, layer=0, wanted=0, layers=3)
+    held_back = _subscribe("c-v", "c", 0.0, 0, layer=1, wanted=2, layers=3)
+    full = _subscribe("d-v", "d", 0.0, 0, layer=2, wanted=2, layers=3)
+    assert furthest_below([plain, small_tile, held_back, full]) == held_back
+    assert furthest_below([full, small_tile]) == small_tile  # none held back: the lowest layer
+    assert furthest_below([plain]) is None  # no layers, no column
 
 
 def _peer(peer_id: str, name: str, subscribe: tuple[SubscribeLink, ...], up_kbps: float | None) -> PeerLinks:

@@ -9,6 +9,7 @@ import io
 import re
 import subprocess
 import tempfile
+from datetime import timedelta
 
 import pypdf
 import pytest
@@ -21,7 +22,7 @@ from minutes.notice import build_notice, notice_number
 from minutes.render import render_notice
 from minutes.render.layout import Form, PageBreak, Para, Signature, Table, minutes_blocks, notice_blocks
 from tests.minutes_checks import check_html, check_pdf
-from tests.unit.test_minutes_truth import CODE, FILING, LAND, NUMBER, PEOPLE, Log, _opinion, _source, _text
+from tests.unit.test_minutes_truth import CODE, FILING, LAND, LIVE, NUMBER, PEOPLE, Log, _opinion, _source, _text
 
 APPLICANT = ms.Person(user_id=8, display_name="张峰", organisation_credit_code="X")
 AGENT = ms.Person(user_id=9, display_name="周代办", title="小湾镇为民服务中心代办员")
@@ -82,6 +83,23 @@ def test_recorder_and_compiler_are_named_else_the_issuing_office() -> None:
     assert "记录人：李春燕；整理人：李主任。" in _text(named)
     unnamed = build_minutes(source, number=NUMBER)
     assert (unnamed.recorder, unnamed.compiler) == ("并联审批办公室", "并联审批办公室")
+
+
+def test_a_site_with_poor_video_is_noted_on_its_attendance_line_in_whole_minutes() -> None:
+    log = Log().live().join(2, 11, "A").join(4, 12, "A")
+
+    def link(type: str, at: float, since: float) -> None:
+        log.add(None, type, at=at, participant_id="p2", user_id=2, since=(LIVE + timedelta(minutes=since)).isoformat(),
+                layer=0, wanted=2, layers=3, reason="loss")
+
+    link("link_degraded", at=5, since=4.8)
+    link("link_recovered", at=7, since=4.8)  # 2 min 12 s
+    link("link_degraded", at=20, since=19.9)  # still poor when the meeting ends: counts to the end
+    minutes = build_minutes(_source(log.end(at=22), members=("FGJ", "ZRJ")), number=NUMBER)
+    people = {a.name: a.poor_link_minutes for unit in minutes.attendance.present for a in unit.people}
+    assert people == {"王发改": 5, "钱自然": 0}  # 2.2 + 2.1 minutes, rounded up
+    assert "王发改（A岗，网络不佳5分钟）" in _text(minutes)
+    assert "钱自然（A岗）" in _text(minutes)
 
 
 def test_what_the_applicant_presented_and_said_is_summarised_with_the_case() -> None:

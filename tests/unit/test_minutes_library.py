@@ -96,7 +96,7 @@ def test_a_b_post_is_recorded_standing_in_for_the_a_post() -> None:
     minutes = build_minutes(_source(), number="N〔2026〕1号")
     [present] = minutes.attendance.present
     assert present.people[0].model_dump() == {"name": "乙", "title": "", "post": "B", "post_label": "B岗",
-                                               "stands_in_for": "甲"}
+                                               "stands_in_for": "甲", "poor_link_minutes": 0}
     assert minutes.items[0].opinions[0].given_by == "乙"
 
 

@@ -123,3 +123,33 @@ def test_without_the_agenda_items_are_learnt_when_opened() -> None:
 def test_excused_departments_are_kept() -> None:
     state = fold(_log((0, 1, "invitation_excused", {"invitation_id": 4, "department_id": 7, "reason": "外出"})))
     assert state.excused == {7: "外出"}
+
+
+def _link(pid: str, user_id: int | None, since_minute: int, layer: int = 0,
+          reason: str = "loss") -> dict[str, Any]:
+    return {"participant_id": pid, "user_id": user_id, "since": (T0 + timedelta(minutes=since_minute)).isoformat(),
+            "layer": layer, "wanted": 2, "layers": 3, "reason": reason}
+
+
+def test_degraded_episodes_are_kept_per_presence_and_an_open_one_ends_with_the_leave() -> None:
+    state = fold(_log(
+        (0, B_POST, "participant_joined", _joined("p2", B_POST, "赵发改", "member", "B")),
+        (0, None, "participant_joined", _joined("p3", None, "鲁志明", "observer")),
+        (2, None, "link_degraded", _link("p2", B_POST, 1, reason="rtt")),
+        (3, None, "link_degraded", _link("p2", B_POST, 3)),  # one open at a time
+        (5, None, "link_recovered", _link("p2", B_POST, 1, reason="rtt")),
+        (6, None, "link_recovered", _link("p2", B_POST, 1)),  # nothing open: no effect
+        (8, None, "link_degraded", _link("p2", B_POST, 7, layer=1, reason="bandwidth")),
+        (9, None, "link_degraded", _link("p3", None, 8)),
+        (11, None, "participant_left", {"participant_id": "p3", "user_id": None, "display_name": "鲁志明",
+                                        "reason": "left", "duration_ms": 660_000}),
+        (12, None, "link_recovered", _link("p3", None, 8)),  # after the leave: ignored
+        (13, None, "link_degraded", _link("nobody", None, 12)),
+    ))
+    p2, p3 = state.presences["p2"], state.presences["p3"]
+    assert [(s.since, s.until, s.layer, s.reason) for s in p2.degraded] == [
+        (T0 + timedelta(minutes=1), T0 + timedelta(minutes=5), 0, "rtt"),
+        (T0 + timedelta(minutes=7), None, 1, "bandwidth")]
+    assert p2.degraded_s(T0 + timedelta(minutes=10)) == 7 * 60  # 4 closed + 3 still open
+    assert p3.degraded[-1].until is None and p3.degraded_s(T0 + timedelta(minutes=30)) == 3 * 60  # to the leave
+    assert "nobody" not in state.presences

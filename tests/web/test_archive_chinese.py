@@ -104,7 +104,7 @@ async def test_dossier_in_english_shows_the_english_notes(client: TestClient, db
 
 async def test_dossier_rows_tell_the_whole_truth(client: TestClient, db_sessions, settings: Settings) -> None:
     """A status change reads from → to in the reader's language; a camera or microphone row names
-    whose it is (a mute's actor is the chair); the chair's finalise note and the notice (by its
+    whose it is (a mute's actor is the chair), so does a row of poor video; the chair's finalise note and the notice (by its
     number) are listed as the minutes page lists them."""
     archived = await archived_case(db_sessions, settings)
     meeting, rep = archived.meeting_1, archived.world.user_ids["rep_a"]
@@ -120,6 +120,10 @@ async def test_dossier_rows_tell_the_whole_truth(client: TestClient, db_sessions
         # the server closes a leaver's tracks itself: no actor, the row still names whose they were
         await append_event(db, meeting, None, "producer_unpublished",
                            {"participant_id": "p2", "producer_id": "x2", "kind": "screen"})
+        # the system notes a site's poor video: no actor, the row names whose video it was
+        await append_event(db, meeting, None, "link_degraded", {
+            "participant_id": "p2", "user_id": rep, "since": "2026-12-01T02:00:00+00:00", "layer": 0,
+            "wanted": 2, "layers": 3, "reason": "loss"})
         await db.commit()
     await sign_in(client, "archivist")
     api = await (await client.get(f"/api/v1/archive/cases/{archived.world.case_x}/dossier")).json()
@@ -128,6 +132,8 @@ async def test_dossier_rows_tell_the_whole_truth(client: TestClient, db_sessions
     assert (muted["actor"], muted["subject"], muted["media"]) == ("李主任", "王发改", "audio")
     closed = next(e for e in events if e["type"] == "producer_unpublished")
     assert (closed["actor"], closed["subject"], closed["media"]) == (None, "王发改", "screen")
+    poor = next(e for e in events if e["type"] == "link_degraded")
+    assert (poor["actor"], poor["subject"], poor["media"]) == (None, "王发改", "video")
     started = next(e for e in events if e["type"] == "meeting_status_changed")
     assert (started["status_from"], started["status_to"]) == ("scheduled", "live")
     notice = next(f for f in api["files"] if f["name"] == f"meeting-{meeting}/notice.pdf")

@@ -1,5 +1,5 @@
 // The chair's "线路状态 / Link state" panel: every site's network to the server (up and down kbps,
-// loss, round trip and a coloured quality dot), read from GET /api/v1/meetings/{id}/links every few
+// loss, round trip, a coloured quality dot, and the simulcast layer it receives and sends), read from GET /api/v1/meetings/{id}/links every few
 // seconds while the panel is open and the page is visible. The server decides the quality (its
 // thresholds live in server/sfu/link_stats.py), so this page only shows what it is told.
 import { t } from "./i18n.js";
@@ -13,6 +13,20 @@ function kbps(value) {
 
 function percent(value) {
   return value === null || value === undefined ? "–" : (value * 100).toFixed(1);
+}
+
+/**
+ * "2/3 (3)": the layer a site receives (from 1) of the layers sent, with the layer its tile wants
+ * in brackets when the link holds it below; "↑3": how many layers the site itself sends.
+ */
+function layers(peer) {
+  const down = peer.down_layer;
+  let text = "–";
+  if (down) {
+    text = `${down.layer + 1}/${down.layers}`;
+    if (down.wanted_layer !== null && down.wanted_layer > down.layer) text += ` (${down.wanted_layer + 1})`;
+  }
+  return peer.up_layers === null || peer.up_layers === undefined ? text : `${text} ↑${peer.up_layers}`;
 }
 
 function cell(text, className = "num") {
@@ -76,7 +90,7 @@ export class LinkState {
       name.append(dot, document.createTextNode(peer.name));
       tr.append(name, cell(kbps(peer.up_kbps)), cell(kbps(peer.down_kbps)),
         cell(`${percent(peer.up_loss)}/${percent(peer.down_loss)}`),
-        cell(peer.rtt_ms === null ? "–" : String(Math.round(peer.rtt_ms))));
+        cell(peer.rtt_ms === null ? "–" : String(Math.round(peer.rtt_ms))), cell(layers(peer)));
       return tr;
     });
     this.rows.replaceChildren(...rows);
