@@ -57,7 +57,7 @@ class HomeKeeper(Protocol):
     directory: Directory
     homes: set[int]
 
-    async def joined(self, meeting: LiveMeeting) -> None: ...
+    async def take_over(self, meeting: LiveMeeting) -> bool: ...
 
 
 def _refusal(status: int, code: str, message: str) -> web.Response:
@@ -159,7 +159,7 @@ class Cascade:
             try:
                 home = await self._node.directory.home_of(meeting.id)
                 if home is None:
-                    await self._node.joined(meeting)  # nobody holds it: claim it (or learn who did)
+                    await self._node.take_over(meeting)  # nobody holds it: claim it (or learn who did)
                     home = await self._node.directory.home_of(meeting.id)
             except DIRECTORY_ERRORS as exc:
                 logger.warning("meeting %s: the directory is away (%s); link waits", meeting.id, exc)

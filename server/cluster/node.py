@@ -149,6 +149,19 @@ class ClusterNode:
             self._unclaimed.add(meeting_id)
             logger.warning("meeting %s: the directory is away (%s); home not claimed yet", meeting_id, exc)
 
+    async def take_over(self, meeting: LiveMeeting) -> bool:
+        """Claim the home of a meeting live here whose home died, and take up what a home does
+        (recording resumes here in a new segment); whether this node is its home now. Both the
+        heartbeat (a homeless meeting on two beats) and the cascade (its link to the home ended and
+        the directory names none) come here, so a take-over is one act whoever notices first."""
+        await self._claim(meeting.id)
+        if meeting.id not in self.homes:
+            return False
+        logger.warning("meeting %s: its home node is gone; %s took over", meeting.id, self.settings.id)
+        if self._recording is not None:
+            await self._recording.home_taken(meeting)
+        return True
+
     async def closing(self, meeting: LiveMeeting) -> None:
         """The meeting ends here: its home (if ours) is free for the next first join."""
         self._listening.discard(meeting.id)
@@ -290,13 +303,9 @@ class ClusterNode:
         for meeting_id in sorted(set(self._signaling.meetings) - self.homes):
             if await self.directory.home_of(meeting_id) is not None:
                 continue
-            if meeting_id in self._homeless:
-                await self._claim(meeting_id)
-                if meeting_id in self.homes:
-                    logger.warning("meeting %s: its home node is gone; %s took over", meeting_id, self.settings.id)
-                    meeting = self._signaling.meetings.get(meeting_id)
-                    if self._recording is not None and meeting is not None:
-                        await self._recording.home_taken(meeting)
+            meeting = self._signaling.meetings.get(meeting_id)
+            if meeting_id in self._homeless and meeting is not None:
+                if await self.take_over(meeting):
                     continue
             homeless.add(meeting_id)
         self._homeless = homeless
