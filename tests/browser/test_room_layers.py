@@ -9,7 +9,7 @@ from server.bot.media import audio_clip, video_clip
 from server.sfu.packet_consumer import PacketConsumer
 from server.sfu.peer import Peer
 from server.sfu.producer import Producer
-from tests.browser.room_driver import WAIT_MS, enter_room
+from tests.browser.room_driver import WAIT_MS, enter_room, open_context
 from tests.media.signaling_harness import LiveServer
 
 
@@ -29,8 +29,12 @@ async def test_a_browser_camera_arrives_as_layers_and_each_viewer_gets_its_own(
     # the bot's clips are encoded once per process, in the event loop the server shares: before
     # the browsers connect, so their sockets never wait on it
     video_clip(), audio_clip()
-    chair = await enter_room(browser, live.url, live.world.meeting_x, "chair")
-    rep = await enter_room(browser, live.url, live.world.meeting_x, "rep_a")
+    rooms = []
+    for username in ("chair", "rep_a"):  # simulcast is switched on per browser (layers.js says why)
+        context = await open_context(browser, live.url, username)
+        await context.add_init_script("localStorage.setItem('lianshen.simulcast', '1')")
+        rooms.append(await enter_room(browser, live.url, live.world.meeting_x, username, context=context))
+    chair, rep = rooms
     bot = await live.bot("agent", publish=())
     chair_id, rep_id = await chair.participant_id(), await rep.participant_id()
     await rep.wait_video(chair_id)

@@ -12,8 +12,22 @@ export const CAMERA_ENCODINGS = [
 ];
 
 /** The addTransceiver options for a source: the camera as simulcast, the rest as one stream. */
+/**
+ * The camera goes out as simulcast only where switched on (localStorage "lianshen.simulcast" =
+ * "1") until the recording follows the best layer a publisher really sends: Chromium adds its top
+ * layer only once its bandwidth estimate allows, and the recording reads the top layer, so a
+ * camera whose top layer never came was missing from the recording.
+ */
+function cameraSimulcast() {
+  try {
+    return localStorage.getItem("lianshen.simulcast") === "1";
+  } catch {
+    return false;
+  }
+}
+
 export function sendingInit(kind) {
-  if (kind === "video") return { direction: "sendonly", sendEncodings: CAMERA_ENCODINGS };
+  if (kind === "video" && cameraSimulcast()) return { direction: "sendonly", sendEncodings: CAMERA_ENCODINGS };
   return { direction: "sendonly" };
 }
 
