@@ -47,22 +47,6 @@ async def world(database_url: str) -> AsyncIterator[World]:
     await engine.dispose()
 
 
-@pytest_asyncio.fixture
-async def started() -> AsyncIterator[list[Node]]:
-    nodes: list[Node] = []
-    yield nodes
-    for node in nodes:
-        node.kill()
-        await node.process.wait()
-
-
-@pytest_asyncio.fixture
-async def directory(redis_space: RedisSpace) -> AsyncIterator[Directory]:
-    directory = Directory.connect(redis_space.url, redis_space.namespace, LEASE_S)
-    yield directory
-    await directory.close()
-
-
 def video_of(bot: BotClient, other: BotClient) -> int:
     assert other.participant_id is not None
     return bot.frames(other.participant_id, "video")
