@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from server.bot.signaling import BotClient, sign_in
+from tests.world import PASSWORD
+
 from .conftest import RedisSpace
 
 READY_TIMEOUT_S = 150.0
@@ -114,3 +117,14 @@ def redirect_of(ack: dict[str, Any]) -> tuple[str, str]:
     """The node id and signalling URL a join answer sends the participant to."""
     assert ack["status"] == "redirect", ack
     return ack["node"]["id"], ack["node"]["signaling_url"]
+
+
+async def joined_bot(node: Node, meeting: int, username: str, bots: list[BotClient]) -> BotClient:
+    """``username`` signed in on ``node`` and joined there (served by it, not redirected); kept in
+    ``bots`` for the test's teardown."""
+    client = BotClient(node.url, meeting, cookie=await sign_in(node.url, username, PASSWORD), name=username)
+    bots.append(client)
+    await client.connect()
+    joined = await client.join()
+    assert joined["status"] == "joined" and client.url == node.url, joined
+    return client

@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.bot.media import audio_clip, video_clip
-from server.bot.signaling import BotClient, sign_in
+from server.bot.signaling import BotClient
 from server.cluster.directory import Directory
 from server.db.engine import create_engine, session_factory
 from server.db.models import MeetingEvent
@@ -32,7 +32,7 @@ from server.services.eventlog import verify_meeting_log
 from tests.world import PASSWORD, World
 
 from .conftest import LEASE_S, RedisSpace, until
-from .nodes import Node, start_node
+from .nodes import Node, joined_bot, start_node
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.timeout(420),
               pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
@@ -94,12 +94,7 @@ async def test_one_meeting_live_on_two_nodes(tmp_path: Path, database_url: str, 
     bots: list[BotClient] = []
 
     async def bot(node: Node, username: str) -> BotClient:
-        client = BotClient(node.url, meeting, cookie=await sign_in(node.url, username, PASSWORD), name=username)
-        bots.append(client)
-        await client.connect()
-        joined = await client.join()
-        assert joined["status"] == "joined" and client.url == node.url, joined
-        return client
+        return await joined_bot(node, meeting, username, bots)
 
     async def act(client: BotClient, event: str, **payload: Any) -> dict[str, Any]:
         return await client.call(event, {"meeting_id": meeting, **payload})
