@@ -39,6 +39,7 @@ from server.cluster.cascade import LINK_PATH, Cascade
 from server.cluster.control import Asked, ControlChannel, RecordingRequest, Request
 from server.cluster.directory import Directory, NodeRecord, ParticipantRecord
 from server.cluster.feed import LiveFeed, locked_now, remote_participant
+from server.cluster.handoff import HANDOFF_PATH, HandoffDesk
 from server.cluster.room_share import RoomShare
 from server.cluster.routing import serving_node
 from server.cluster.settings import NodeSettings
@@ -80,6 +81,8 @@ class ClusterNode:
                              signaling.context.log_hub, self.is_home)
         self.share = RoomShare(settings.id, settings.namespace, directory.redis, signaling)
         self.control = ControlChannel(settings.id, settings.namespace, directory.redis, self._control)
+        self.handoff = HandoffDesk(signaling.context.settings.auth.token_secret.encode(), settings.id,
+                                   settings.namespace, directory.redis)
         self._recording: RecordingWiring | None = None
         self._listening: set[int] = set()
         self._wake = asyncio.Event()
@@ -197,7 +200,8 @@ class ClusterNode:
         logger.info("meeting %s: %s (level %r) sent to node %s", meeting_id, identity.key, level or "-", target.id)
         return {"status": "redirect", "meeting_id": meeting_id,
                 "node": {"id": target.id, "level": target.level, "signaling_url": target.signaling_url},
-                "room_url": f"{target.signaling_url}/meetings/{meeting_id}/room"}
+                # a browser's cookie is this node's: the room is entered through the target's desk
+                "room_url": self.handoff.room_url(identity.user_id, meeting_id, target.id, target.signaling_url)}
 
     async def _level_of(self, identity: Identity) -> str:
         """The level of the person's department ("" for applicants, agents and guests)."""
@@ -383,6 +387,7 @@ def attach(app: web.Application, signaling: Signaling) -> ClusterNode | None:
     signaling.hooks.joined.append(cascade.joined)  # after node.joined: the home is known by then
     signaling.hooks.closing.append(cascade.closing)
     app.router.add_get(LINK_PATH, cascade.accept)
+    app.router.add_get(HANDOFF_PATH, node.handoff.redeem)
     app.on_startup.append(node.start)
     app.on_startup.append(cascade.start)
     app.on_shutdown.append(cascade.stop)  # before node.stop, which closes the directory

@@ -80,7 +80,10 @@ async def test_two_nodes_one_system(tmp_path: Path, database_url: str, world: Wo
         rep_city_on_province = await bot(province, "rep_city")
         answer = await rep_city_on_province.call("join", {"meeting_id": world.meeting_x})
         assert redirect_of(answer) == ("city", city.url)
-        assert answer["room_url"] == f"{city.url}/meetings/{world.meeting_x}/room"
+        # A browser's session cookie is the province's: the room address carries a one-time
+        # ticket that signs the person in on the city node and sends them on to the room.
+        assert answer["room_url"].startswith(f"{city.url}/cluster/v1/handoff?ticket=")
+        await _handed_off(answer["room_url"], city.url, world.meeting_x)
         applicant = await bot(city, "applicant")  # the bot follows the answer (as the room page does)
         assert (await applicant.join())["capacity"] == "applicant"
         assert applicant.url == province.url
@@ -151,3 +154,19 @@ async def _node_ids(directory: Directory, expected: set[str]) -> bool:
 
 async def _participant_count(directory: Directory, node_id: str, count: int) -> bool:
     return len(await directory.participants(node_id)) == count
+
+
+async def _handed_off(room_url: str, node_url: str, meeting: int) -> None:
+    """A browser without the target's cookie follows ``room_url``: signed in there, in the room;
+    the same address a second time (from a history, a log) is refused."""
+    # unsafe: keep cookies of a numeric host (127.0.0.1), as a browser does
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+        async with browser.get(room_url, allow_redirects=False) as handed:
+            assert handed.status == 302, await handed.text()
+            assert handed.headers["Location"] == f"/meetings/{meeting}/room"
+        async with browser.get(f"{node_url}/meetings/{meeting}/room", allow_redirects=False) as room:
+            assert room.status == 200, await room.text()
+    async with aiohttp.ClientSession() as replay:
+        async with replay.get(room_url, headers={"Accept": "application/json"}) as again:
+            assert again.status == 403
+            assert (await again.json())["error"]["code"] == "handoff_refused"
