@@ -28,6 +28,8 @@ from server.services.people import NewPerson, create_person
 from tests.world import PASSWORD, World, build_world
 
 if TYPE_CHECKING:
+    from server.bot.signaling import BotClient
+
     from .nodes import Node  # nodes imports this module
 
 LEASE_S = 3.0
@@ -94,6 +96,15 @@ async def started() -> AsyncIterator[list[Node]]:
     for node in nodes:
         node.kill()
         await node.process.wait()
+
+
+@pytest_asyncio.fixture
+async def bots(started: list[Node]) -> AsyncIterator[list[BotClient]]:
+    """The bots a test made; killed at its end, before its nodes (this fixture needs ``started``)."""
+    made: list[BotClient] = []
+    yield made
+    for client in made:
+        await client.kill()
 
 
 @pytest_asyncio.fixture

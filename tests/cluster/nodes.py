@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from server.bot.media import audio_clip, video_clip
 from server.bot.signaling import BotClient, sign_in
 from tests.world import PASSWORD
 
@@ -111,6 +112,17 @@ async def start_node(base: Path, node_id: str, level: str, database_url: str, sp
                                      f"{(data_dir / 'stderr.txt').read_text(errors='replace')[-2000:]}")
             seen.append(line)
     return node
+
+
+async def start_nodes(base: Path, database_url: str, space: RedisSpace, lease_s: float, started: list[Node],
+                      *nodes: tuple[str, str]) -> list[Node]:
+    """Nodes (id, level) started together; meanwhile the bots' clips are encoded, once, off the
+    event loop: encoded on first use by a joined bot, they would hold up the joined bots'
+    heartbeats on a busy machine (and have them dropped)."""
+    *running, _video, _audio = await asyncio.gather(
+        *(start_node(base, node_id, level, database_url, space, lease_s, started) for node_id, level in nodes),
+        asyncio.to_thread(video_clip), asyncio.to_thread(audio_clip))
+    return running
 
 
 def redirect_of(ack: dict[str, Any]) -> tuple[str, str]:

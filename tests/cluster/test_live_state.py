@@ -23,7 +23,6 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from server.bot.media import audio_clip, video_clip
 from server.bot.signaling import BotClient
 from server.cluster.directory import Directory
 from server.db.engine import create_engine, session_factory
@@ -32,7 +31,7 @@ from server.services.eventlog import verify_meeting_log
 from tests.world import PASSWORD, World
 
 from .conftest import LEASE_S, RedisSpace, until
-from .nodes import Node, joined_bot, start_node
+from .nodes import Node, joined_bot, start_nodes
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.timeout(420),
               pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
@@ -84,14 +83,10 @@ def left_as_lost(participant_id: str | None) -> Callable[[str, dict[str, Any]], 
 
 async def test_one_meeting_live_on_two_nodes(tmp_path: Path, database_url: str, world: World,
                                              redis_space: RedisSpace, directory: Directory,
-                                             started: list[Node]) -> None:
-    province, city, *_clips = await asyncio.gather(
-        start_node(tmp_path, "prov", "province", database_url, redis_space, LEASE_S, started),
-        start_node(tmp_path, "city", "city", database_url, redis_space, LEASE_S, started),
-        # the bots' clips, encoded once on first use: off the event loop (test_two_nodes says why)
-        asyncio.to_thread(video_clip), asyncio.to_thread(audio_clip))
+                                             started: list[Node], bots: list[BotClient]) -> None:
+    province, city = await start_nodes(tmp_path, database_url, redis_space, LEASE_S, started,
+                                       ("prov", "province"), ("city", "city"))
     meeting, item = world.meeting_x, world.item_x
-    bots: list[BotClient] = []
 
     async def bot(node: Node, username: str) -> BotClient:
         return await joined_bot(node, meeting, username, bots)
@@ -99,109 +94,102 @@ async def test_one_meeting_live_on_two_nodes(tmp_path: Path, database_url: str, 
     async def act(client: BotClient, event: str, **payload: Any) -> dict[str, Any]:
         return await client.call(event, {"meeting_id": meeting, **payload})
 
+    # The chair and the county's representative on the province node (its home), the city's
+    # representative on the city node: the city's first join sees the others in its roster.
+    chair = await bot(province, "chair")
+    rep_a = await bot(province, "rep_a")
+
+    # An act over HTTP on the city node, where the meeting is not live yet: the province node
+    # (the home) takes it from the log and tells the room, as the writer would have.
+    await _post_as_chair(city.url, f"/api/v1/meetings/{meeting}/status", {"status": "live", "note": ""})
+    await chair.wait_event(lambda name, data: name == "review_state" and data["meeting_status"] == "live",
+                           FEED_TIMEOUT_S)
+    async with asyncio.timeout(FEED_TIMEOUT_S):  # the province's heartbeat, woken by the joins
+        await until(lambda: _participant_count(directory, "prov", 2))
+    rep_city = await bot(city, "rep_city")
+    roster = {p["id"]: p for p in rep_city.joined["participants"]}
+    assert set(roster) == {chair.participant_id, rep_a.participant_id, rep_city.participant_id}
+    assert (roster[chair.participant_id]["node"], roster[chair.participant_id]["level"]) == ("prov", "province")
+    assert roster[chair.participant_id]["capacity"] == "chair"
+    assert roster[rep_a.participant_id]["display_name"] == "王发改"
+
+    # Acts on the province node reach the city node's live review and draft; the city's chat
+    # reaches the province's. Every event once on each node: the drafts count the stored log.
+    await act(chair, "agenda_open", item_id=item)
+    await act(rep_a, "opinion_submit", item_id=item, kind="agree", text="同意备案，跨节点")
+    await act(rep_city, "chat_send", text="市里收到")
+    _, chat = await chair.wait_event("chat_message")
+    assert chat["participant_id"] == rep_city.participant_id
+    async with asyncio.timeout(FEED_TIMEOUT_S):  # the chat is the city's last write: all are stored
+        await until(lambda: _chat_stored(database_url, meeting, "市里收到"))
+    stored = await stored_count(database_url, meeting)
+    async with asyncio.timeout(FEED_TIMEOUT_S):
+        city_draft = await draft_with(rep_city, stored)
+        province_draft = await draft_with(chair, stored)
+    assert city_draft["minutes"] == province_draft["minutes"]
+    assert "同意备案，跨节点" in json.dumps(city_draft["minutes"], ensure_ascii=False)
+
+    # A late joiner on the province node sees the city's representative, and the province's
+    # roster of the city's participants names their node.
+    applicant = await bot(province, "applicant")
+    shown = {p["id"]: p for p in applicant.joined["participants"]}
+    assert set(shown) == {chair.participant_id, rep_a.participant_id, rep_city.participant_id,
+                          applicant.participant_id}
+    assert shown[rep_city.participant_id]["node"] in ("city", "")  # "" until the next heartbeat names it
+    assert applicant.joined["review"]["open_item_id"] == item
+
+    # Once the city node has taken the applicant's join, the review it tells the room (a hand
+    # raised there) names the same presenter as the province's: everyone present counts.
+    async with asyncio.timeout(FEED_TIMEOUT_S):
+        await until(lambda: _stored(database_url, meeting, "participant_joined",
+                                    participant_id=applicant.participant_id))
+        await draft_with(rep_city, await stored_count(database_url, meeting))
+    await act(rep_city, "hand_raise", purpose="补充市里意见")
+    _, told = await chair.wait_event(lambda name, data: name == "review_state"
+                                     and rep_city.participant_id in data["hands"], FEED_TIMEOUT_S)
+    assert told["presenter"] == applicant.participant_id
+
+    status, out, err = await province.command("node", "status", "--json")
+    assert status == 0, err
+    [shown_meeting] = json.loads(out)["meetings"]
+    # the city node's cascade link to the home, as the edge wrote it
+    links = shown_meeting.pop("links")
+    assert list(links) == ["city>prov"] and links["city>prov"] in ("connecting", "connected", "retrying"), links
+    assert shown_meeting == {"meeting_id": meeting, "home": "prov", "nodes": {"city": 1, "prov": 3}}
+
+    # kill -9 the home: the city node claims the home within the lease, records the province's
+    # participants as gone, and the meeting goes on there.
+    province.kill()
+    killed_at = time.monotonic()
+    async with asyncio.timeout(LEASE_S * 2 + 5):
+        await until(lambda: _home_is(directory, meeting, "city"))
+    took = time.monotonic() - killed_at
+    assert took <= LEASE_S + 2 * LEASE_S / 3 + 2.0, took  # the lease, two heartbeats, a margin
+    async with asyncio.timeout(LEASE_S * 2 + 5):
+        for gone in (chair, rep_a, applicant):
+            await rep_city.wait_event(left_as_lost(gone.participant_id), LEASE_S * 2 + 5)
+    # The chair comes back through the node still there, as chair, and goes on with the item.
+    chair_again = await bot(city, "chair")
+    assert chair_again.joined["capacity"] == "chair"
+    assert chair_again.joined["review"]["open_item_id"] == item
+    await act(chair_again, "agenda_close", item_id=item, outcome="同意")
+    await act(rep_city, "chat_send", text="省节点断了，市里继续")
+    async with asyncio.timeout(FEED_TIMEOUT_S):
+        await until(lambda: _chat_stored(database_url, meeting, "省节点断了，市里继续"))
+    stored_after = await stored_count(database_url, meeting)
+    assert stored_after > stored + 2 + 3  # the applicant's join, the hand, three left, and more
+    for text in ("市里收到", "省节点断了，市里继续"):  # nothing acked before or after the kill is lost
+        assert await _chat_stored(database_url, meeting, text)
+    assert await _stored(database_url, meeting, "opinion_submitted", text="同意备案，跨节点")
+    async with asyncio.timeout(FEED_TIMEOUT_S):
+        await draft_with(rep_city, stored_after)
+
+    engine = create_engine(database_url)
     try:
-        # The chair and the county's representative on the province node (its home), the city's
-        # representative on the city node: the city's first join sees the others in its roster.
-        chair = await bot(province, "chair")
-        rep_a = await bot(province, "rep_a")
-
-        # An act over HTTP on the city node, where the meeting is not live yet: the province node
-        # (the home) takes it from the log and tells the room, as the writer would have.
-        await _post_as_chair(city.url, f"/api/v1/meetings/{meeting}/status", {"status": "live", "note": ""})
-        await chair.wait_event(lambda name, data: name == "review_state" and data["meeting_status"] == "live",
-                               FEED_TIMEOUT_S)
-        async with asyncio.timeout(FEED_TIMEOUT_S):  # the province's heartbeat, woken by the joins
-            await until(lambda: _participant_count(directory, "prov", 2))
-        rep_city = await bot(city, "rep_city")
-        roster = {p["id"]: p for p in rep_city.joined["participants"]}
-        assert set(roster) == {chair.participant_id, rep_a.participant_id, rep_city.participant_id}
-        assert (roster[chair.participant_id]["node"], roster[chair.participant_id]["level"]) == ("prov", "province")
-        assert roster[chair.participant_id]["capacity"] == "chair"
-        assert roster[rep_a.participant_id]["display_name"] == "王发改"
-
-        # Acts on the province node reach the city node's live review and draft; the city's chat
-        # reaches the province's. Every event once on each node: the drafts count the stored log.
-        await act(chair, "agenda_open", item_id=item)
-        await act(rep_a, "opinion_submit", item_id=item, kind="agree", text="同意备案，跨节点")
-        await act(rep_city, "chat_send", text="市里收到")
-        _, chat = await chair.wait_event("chat_message")
-        assert chat["participant_id"] == rep_city.participant_id
-        async with asyncio.timeout(FEED_TIMEOUT_S):  # the chat is the city's last write: all are stored
-            await until(lambda: _chat_stored(database_url, meeting, "市里收到"))
-        stored = await stored_count(database_url, meeting)
-        async with asyncio.timeout(FEED_TIMEOUT_S):
-            city_draft = await draft_with(rep_city, stored)
-            province_draft = await draft_with(chair, stored)
-        assert city_draft["minutes"] == province_draft["minutes"]
-        assert "同意备案，跨节点" in json.dumps(city_draft["minutes"], ensure_ascii=False)
-
-        # A late joiner on the province node sees the city's representative, and the province's
-        # roster of the city's participants names their node.
-        applicant = await bot(province, "applicant")
-        shown = {p["id"]: p for p in applicant.joined["participants"]}
-        assert set(shown) == {chair.participant_id, rep_a.participant_id, rep_city.participant_id,
-                              applicant.participant_id}
-        assert shown[rep_city.participant_id]["node"] in ("city", "")  # "" until the next heartbeat names it
-        assert applicant.joined["review"]["open_item_id"] == item
-
-        # Once the city node has taken the applicant's join, the review it tells the room (a hand
-        # raised there) names the same presenter as the province's: everyone present counts.
-        async with asyncio.timeout(FEED_TIMEOUT_S):
-            await until(lambda: _stored(database_url, meeting, "participant_joined",
-                                        participant_id=applicant.participant_id))
-            await draft_with(rep_city, await stored_count(database_url, meeting))
-        await act(rep_city, "hand_raise", purpose="补充市里意见")
-        _, told = await chair.wait_event(lambda name, data: name == "review_state"
-                                         and rep_city.participant_id in data["hands"], FEED_TIMEOUT_S)
-        assert told["presenter"] == applicant.participant_id
-
-        status, out, err = await province.command("node", "status", "--json")
-        assert status == 0, err
-        [shown_meeting] = json.loads(out)["meetings"]
-        # the city node's cascade link to the home, as the edge wrote it
-        links = shown_meeting.pop("links")
-        assert list(links) == ["city>prov"] and links["city>prov"] in ("connecting", "connected", "retrying"), links
-        assert shown_meeting == {"meeting_id": meeting, "home": "prov", "nodes": {"city": 1, "prov": 3}}
-
-        # kill -9 the home: the city node claims the home within the lease, records the province's
-        # participants as gone, and the meeting goes on there.
-        province.kill()
-        killed_at = time.monotonic()
-        async with asyncio.timeout(LEASE_S * 2 + 5):
-            await until(lambda: _home_is(directory, meeting, "city"))
-        took = time.monotonic() - killed_at
-        assert took <= LEASE_S + 2 * LEASE_S / 3 + 2.0, took  # the lease, two heartbeats, a margin
-        async with asyncio.timeout(LEASE_S * 2 + 5):
-            for gone in (chair, rep_a, applicant):
-                await rep_city.wait_event(left_as_lost(gone.participant_id), LEASE_S * 2 + 5)
-        # The chair comes back through the node still there, as chair, and goes on with the item.
-        chair_again = await bot(city, "chair")
-        assert chair_again.joined["capacity"] == "chair"
-        assert chair_again.joined["review"]["open_item_id"] == item
-        await act(chair_again, "agenda_close", item_id=item, outcome="同意")
-        await act(rep_city, "chat_send", text="省节点断了，市里继续")
-        async with asyncio.timeout(FEED_TIMEOUT_S):
-            await until(lambda: _chat_stored(database_url, meeting, "省节点断了，市里继续"))
-        stored_after = await stored_count(database_url, meeting)
-        assert stored_after > stored + 2 + 3  # the applicant's join, the hand, three left, and more
-        for text in ("市里收到", "省节点断了，市里继续"):  # nothing acked before or after the kill is lost
-            assert await _chat_stored(database_url, meeting, text)
-        assert await _stored(database_url, meeting, "opinion_submitted", text="同意备案，跨节点")
-        async with asyncio.timeout(FEED_TIMEOUT_S):
-            await draft_with(rep_city, stored_after)
-
-        engine = create_engine(database_url)
-        try:
-            async with session_factory(engine)() as db:
-                assert await verify_meeting_log(db, meeting) == []
-        finally:
-            await engine.dispose()
+        async with session_factory(engine)() as db:
+            assert await verify_meeting_log(db, meeting) == []
     finally:
-        for client in bots:
-            await client.kill()
-        for node in (province, city):
-            node.kill()
-            await node.process.wait()
+        await engine.dispose()
 
 
 async def _post_as_chair(url: str, path: str, body: dict[str, Any]) -> None:

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from server.bot.media import audio_clip, video_clip
 from server.bot.signaling import BotClient
 from server.cluster.directory import Directory
 from server.db.engine import create_engine, session_factory
@@ -27,7 +26,7 @@ from server.services.people import NewPerson, create_person
 from tests.world import PASSWORD, World
 
 from .conftest import LEASE_S, RedisSpace, until
-from .nodes import Node, joined_bot, start_node
+from .nodes import Node, joined_bot, start_nodes
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.timeout(420),
               pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
@@ -56,7 +55,7 @@ def recorded_keys(node: Node, meeting_id: int) -> set[str]:
 
 async def test_recording_on_the_home_only(tmp_path: Path, database_url: str, world: World,
                                           redis_space: RedisSpace, directory: Directory,
-                                          started: list[Node]) -> None:
+                                          started: list[Node], bots: list[BotClient]) -> None:
     meeting = world.meeting_x
     engine = create_engine(database_url)
     try:
@@ -67,47 +66,37 @@ async def test_recording_on_the_home_only(tmp_path: Path, database_url: str, wor
             await db.commit()
     finally:
         await engine.dispose()
-    province, county, *_clips = await asyncio.gather(
-        start_node(tmp_path, "prov", "province", database_url, redis_space, LEASE_S, started),
-        start_node(tmp_path, "county", "county", database_url, redis_space, LEASE_S, started),
-        asyncio.to_thread(video_clip), asyncio.to_thread(audio_clip))  # off the loop: test_two_nodes says why
-    bots: list[BotClient] = []
+    province, county = await start_nodes(tmp_path, database_url, redis_space, LEASE_S, started,
+                                         ("prov", "province"), ("county", "county"))
 
     async def bot(node: Node, username: str) -> BotClient:
         return await joined_bot(node, meeting, username, bots)
 
-    try:
-        applicant = await bot(province, "applicant")
-        assert await directory.home_of(meeting) == "prov"
-        chair = await bot(county, "chair_county")
-        assert chair.joined["capacity"] == "chair"
+    applicant = await bot(province, "applicant")
+    assert await directory.home_of(meeting) == "prov"
+    chair = await bot(county, "chair_county")
+    assert chair.joined["capacity"] == "chair"
 
-        # The chair's start, on the county node, is relayed to the home, which records.
-        first = (await chair.call("recording_start", {"meeting_id": meeting}))["recording_key"]
-        await applicant.wait_event(lambda name, data: name == "recording_changed" and data["recording"], 10)
-        assert recorded_keys(province, meeting) == {first}
-        assert recorded_keys(county, meeting) == set()
+    # The chair's start, on the county node, is relayed to the home, which records.
+    first = (await chair.call("recording_start", {"meeting_id": meeting}))["recording_key"]
+    await applicant.wait_event(lambda name, data: name == "recording_changed" and data["recording"], 10)
+    assert recorded_keys(province, meeting) == {first}
+    assert recorded_keys(county, meeting) == set()
 
-        # kill -9 of the home: the county takes it over and records on, in a new segment.
-        province.kill()
-        _, resumed = await chair.wait_event(lambda name, data: name == "recording_changed" and data["recording"]
-                                            and data["recording_key"] != first, TAKE_OVER_S)
-        second = resumed["recording_key"]
-        assert await directory.home_of(meeting) == "county"
-        assert recorded_keys(county, meeting) == {second}
-        async with asyncio.timeout(10):  # the dead node's span is closed on the record, then the new one opens
-            await until(lambda: _events_are(database_url, meeting, [
-                ("recording_started", first), ("recording_stopped", first), ("recording_started", second)]))
+    # kill -9 of the home: the county takes it over and records on, in a new segment.
+    province.kill()
+    _, resumed = await chair.wait_event(lambda name, data: name == "recording_changed" and data["recording"]
+                                        and data["recording_key"] != first, TAKE_OVER_S)
+    second = resumed["recording_key"]
+    assert await directory.home_of(meeting) == "county"
+    assert recorded_keys(county, meeting) == {second}
+    async with asyncio.timeout(10):  # the dead node's span is closed on the record, then the new one opens
+        await until(lambda: _events_are(database_url, meeting, [
+            ("recording_started", first), ("recording_stopped", first), ("recording_started", second)]))
 
-        # The chair, on the home now, stops it there.
-        stopped = await chair.call("recording_stop", {"meeting_id": meeting})
-        assert stopped["recording_key"] == second
-    finally:
-        for client in bots:
-            await client.kill()
-        for node in (province, county):
-            node.kill()
-            await node.process.wait()
+    # The chair, on the home now, stops it there.
+    stopped = await chair.call("recording_stop", {"meeting_id": meeting})
+    assert stopped["recording_key"] == second
 
 
 async def _events_are(database_url: str, meeting_id: int, expected: list[tuple[str, str]]) -> bool:

@@ -24,13 +24,12 @@ import pytest_asyncio
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from server.bot.media import audio_clip, video_clip
 from server.bot.signaling import BotClient, sign_in
 from server.cluster.directory import Directory
 from tests.world import PASSWORD, World
 
 from .conftest import LEASE_S, RedisSpace, until
-from .nodes import Node, free_port, start_node
+from .nodes import Node, free_port, start_nodes
 from .test_live_state import FEED_TIMEOUT_S, _chat_stored, draft_with, stored_count
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.timeout(420),
@@ -94,15 +93,11 @@ async def own_space(own_redis_server: OwnRedis) -> AsyncIterator[RedisSpace]:
 
 async def test_a_redis_restart_mid_meeting_ends_nothing(tmp_path: Path, database_url: str, world: World,
                                                         own_redis_server: OwnRedis, own_space: RedisSpace,
-                                                        started: list[Node]) -> None:
-    province, city, *_clips = await asyncio.gather(
-        start_node(tmp_path, "prov", "province", database_url, own_space, LEASE_S, started),
-        start_node(tmp_path, "city", "city", database_url, own_space, LEASE_S, started),
-        # the bots' clips, encoded once on first use: off the event loop (test_two_nodes says why)
-        asyncio.to_thread(video_clip), asyncio.to_thread(audio_clip))
+                                                        started: list[Node], bots: list[BotClient]) -> None:
+    province, city = await start_nodes(tmp_path, database_url, own_space, LEASE_S, started,
+                                       ("prov", "province"), ("city", "city"))
     directory = Directory.connect(own_space.url, own_space.namespace, LEASE_S)
     meeting, item = world.meeting_x, world.item_x
-    bots: list[BotClient] = []
 
     async def bot(node: Node, username: str) -> BotClient:
         client = BotClient(node.url, meeting, cookie=await sign_in(node.url, username, PASSWORD), name=username)

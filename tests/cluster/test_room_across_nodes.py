@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from server.bot.media import audio_clip, video_clip
 from server.bot.signaling import BotClient, BotError, sign_in
 from server.cluster.directory import Directory
 from server.db.engine import create_engine, session_factory
@@ -28,7 +27,7 @@ from server.db.models import CaseMaterial
 from tests.world import PASSWORD, World
 
 from .conftest import LEASE_S, RedisSpace, until
-from .nodes import Node, start_node
+from .nodes import Node, start_nodes
 from .test_live_state import ASK_AGAIN_S, FEED_TIMEOUT_S, _stored, stored_count
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.timeout(420),
@@ -49,14 +48,11 @@ def review_where(test: Callable[[dict[str, Any]], bool]) -> Match:
 
 async def test_the_chair_acts_across_nodes(tmp_path: Path, database_url: str, world: World,
                                            redis_space: RedisSpace, directory: Directory,
-                                           started: list[Node]) -> None:
-    province, county, *_clips = await asyncio.gather(
-        start_node(tmp_path, "prov", "province", database_url, redis_space, LEASE_S, started),
-        start_node(tmp_path, "county", "county", database_url, redis_space, LEASE_S, started),
-        asyncio.to_thread(video_clip), asyncio.to_thread(audio_clip))  # off the loop: test_two_nodes says why
+                                           started: list[Node], bots: list[BotClient]) -> None:
+    province, county = await start_nodes(tmp_path, database_url, redis_space, LEASE_S, started,
+                                         ("prov", "province"), ("county", "county"))
     meeting = world.meeting_x
     material = await add_material(database_url, world, "项目选址图", 3)
-    bots: list[BotClient] = []
 
     async def connected(node: Node, username: str) -> BotClient:
         client = BotClient(node.url, meeting, cookie=await sign_in(node.url, username, PASSWORD), name=username)
@@ -85,126 +81,119 @@ async def test_the_chair_acts_across_nodes(tmp_path: Path, database_url: str, wo
                     return
                 await asyncio.sleep(ASK_AGAIN_S)  # a pace for asking again (the room's event budget)
 
-    try:
-        chair = await bot(province, "chair")
-        applicant = await bot(province, "applicant")
-        rep_a = await bot(county, "rep_a")
-        await in_step(chair, "participant_joined", participant_id=rep_a.participant_id)
+    chair = await bot(province, "chair")
+    applicant = await bot(province, "applicant")
+    rep_a = await bot(county, "rep_a")
+    await in_step(chair, "participant_joined", participant_id=rep_a.participant_id)
 
-        # The lobby: an officer of a county department not invited knocks on the county node; the
-        # chair on the province sees the entry (with its node) and admits them there.
-        rep_other = await connected(county, "rep_other")
-        knocked = await rep_other.join()
-        assert knocked["status"] == "lobby", knocked
-        _, lobby = await chair.wait_event(lambda name, data: name == "lobby_changed" and data["lobby"],
-                                          FEED_TIMEOUT_S)
-        [entry] = lobby["lobby"]
-        assert (entry["id"], entry["node"], entry["display_name"]) == (knocked["lobby_id"], "county", "钱自然")
-        emptied = fresh(chair, lambda name, data: name == "lobby_changed" and not data["lobby"])
-        await act(chair, "moderate", action="admit", lobby_id=entry["id"])
-        await rep_other.wait_event("lobby_admitted", FEED_TIMEOUT_S)
-        admitted = await act(rep_other, "join")
-        assert (admitted["status"], admitted["capacity"]) == ("joined", "observer"), admitted
-        await chair.wait_event(emptied, FEED_TIMEOUT_S)
+    # The lobby: an officer of a county department not invited knocks on the county node; the
+    # chair on the province sees the entry (with its node) and admits them there.
+    rep_other = await connected(county, "rep_other")
+    knocked = await rep_other.join()
+    assert knocked["status"] == "lobby", knocked
+    _, lobby = await chair.wait_event(lambda name, data: name == "lobby_changed" and data["lobby"],
+                                      FEED_TIMEOUT_S)
+    [entry] = lobby["lobby"]
+    assert (entry["id"], entry["node"], entry["display_name"]) == (knocked["lobby_id"], "county", "钱自然")
+    emptied = fresh(chair, lambda name, data: name == "lobby_changed" and not data["lobby"])
+    await act(chair, "moderate", action="admit", lobby_id=entry["id"])
+    await rep_other.wait_event("lobby_admitted", FEED_TIMEOUT_S)
+    admitted = await act(rep_other, "join")
+    assert (admitted["status"], admitted["capacity"]) == ("joined", "observer"), admitted
+    await chair.wait_event(emptied, FEED_TIMEOUT_S)
 
-        # The lock, on the record: once the county node took it, a newcomer there is held out.
-        await act(chair, "moderate", action="lock")
-        await in_step(rep_a, "meeting_locked")
-        rep_b = await connected(county, "rep_b")
-        with pytest.raises(BotError) as refused:
-            await rep_b.join()
-        assert refused.value.code == "meeting_locked"
-        await act(chair, "moderate", action="unlock")
-        await in_step(rep_a, "meeting_unlocked")
-        assert (await rep_b.join())["status"] == "joined"
-        await in_step(chair, "participant_joined", participant_id=rep_b.participant_id)
+    # The lock, on the record: once the county node took it, a newcomer there is held out.
+    await act(chair, "moderate", action="lock")
+    await in_step(rep_a, "meeting_locked")
+    rep_b = await connected(county, "rep_b")
+    with pytest.raises(BotError) as refused:
+        await rep_b.join()
+    assert refused.value.code == "meeting_locked"
+    await act(chair, "moderate", action="unlock")
+    await in_step(rep_a, "meeting_unlocked")
+    assert (await rep_b.join())["status"] == "joined"
+    await in_step(chair, "participant_joined", participant_id=rep_b.participant_id)
 
-        # Chat switched off on the province: the county's next change of the room's state reads
-        # it (a hand raised there), and a chat line there is refused.
-        await act(chair, "chat_enable", enabled=False)
-        await asyncio.gather(act(rep_a, "hand_raise", purpose="补充意见"),
-                             act(applicant, "hand_raise", purpose="说明情况"))
-        with pytest.raises(BotError) as refused:
-            await act(rep_a, "chat_send", text="关了也想说")
-        assert refused.value.code == "chat_disabled"
-        # Two hands raised at once on two nodes are both queued; the chair gives the floor in turn.
-        _, told = await chair.wait_event(review_where(lambda state: len(state["hands"]) == 2), FEED_TIMEOUT_S)
-        first, second = told["hands"]
-        assert {first, second} == {rep_a.participant_id, applicant.participant_id}
-        assert (await act(chair, "hand_next"))["floor"] == first
-        assert (await act(chair, "hand_next"))["floor"] == second
-        await rep_a.wait_event(review_where(lambda state: state["floor"] == second and not state["hands"]),
-                               FEED_TIMEOUT_S)
-        raised_again = fresh(chair, review_where(lambda state: state["hands"] == [rep_a.participant_id]))
-        await act(rep_a, "hand_raise", purpose="再说一句")  # on the county: the queue it finds is empty
-        _, told = await chair.wait_event(raised_again, FEED_TIMEOUT_S)
-        assert told["floor"] == second and not told["chat_enabled"]
+    # Chat switched off on the province: the county's next change of the room's state reads
+    # it (a hand raised there), and a chat line there is refused.
+    await act(chair, "chat_enable", enabled=False)
+    await asyncio.gather(act(rep_a, "hand_raise", purpose="补充意见"),
+                         act(applicant, "hand_raise", purpose="说明情况"))
+    with pytest.raises(BotError) as refused:
+        await act(rep_a, "chat_send", text="关了也想说")
+    assert refused.value.code == "chat_disabled"
+    # Two hands raised at once on two nodes are both queued; the chair gives the floor in turn.
+    _, told = await chair.wait_event(review_where(lambda state: len(state["hands"]) == 2), FEED_TIMEOUT_S)
+    first, second = told["hands"]
+    assert {first, second} == {rep_a.participant_id, applicant.participant_id}
+    assert (await act(chair, "hand_next"))["floor"] == first
+    assert (await act(chair, "hand_next"))["floor"] == second
+    await rep_a.wait_event(review_where(lambda state: state["floor"] == second and not state["hands"]),
+                           FEED_TIMEOUT_S)
+    raised_again = fresh(chair, review_where(lambda state: state["hands"] == [rep_a.participant_id]))
+    await act(rep_a, "hand_raise", purpose="再说一句")  # on the county: the queue it finds is empty
+    _, told = await chair.wait_event(raised_again, FEED_TIMEOUT_S)
+    assert told["floor"] == second and not told["chat_enabled"]
 
-        # The presenter: the chair picks the county's representative.
-        assert (await act(chair, "presenter_set", participant_id=rep_a.participant_id))["presenter"] \
-            == rep_a.participant_id
-        async with asyncio.timeout(FEED_TIMEOUT_S):  # the county node takes the choice: past the presenter check
-            await until(lambda: _refused_with(act(rep_a, "presentation_open", material_id=999_999),
-                                              "unknown_material"))
-        # The presentation opened and turned on the county is the province's too: the review the
-        # province tells after its own next change shows it, on the page turned.
-        await act(rep_a, "presentation_open", material_id=material)
-        await act(rep_a, "presentation_page", page=2)
-        chat_back = fresh(chair, review_where(lambda state: state["chat_enabled"]))
-        await act(chair, "chat_enable", enabled=True)
-        _, told = await chair.wait_event(chat_back, FEED_TIMEOUT_S)
-        assert (told["presentation"]["material_id"], told["presentation"]["page"]) == (material, 2)
+    # The presenter: the chair picks the county's representative.
+    assert (await act(chair, "presenter_set", participant_id=rep_a.participant_id))["presenter"] \
+        == rep_a.participant_id
+    async with asyncio.timeout(FEED_TIMEOUT_S):  # the county node takes the choice: past the presenter check
+        await until(lambda: _refused_with(act(rep_a, "presentation_open", material_id=999_999),
+                                          "unknown_material"))
+    # The presentation opened and turned on the county is the province's too: the review the
+    # province tells after its own next change shows it, on the page turned.
+    await act(rep_a, "presentation_open", material_id=material)
+    await act(rep_a, "presentation_page", page=2)
+    chat_back = fresh(chair, review_where(lambda state: state["chat_enabled"]))
+    await act(chair, "chat_enable", enabled=True)
+    _, told = await chair.wait_event(chat_back, FEED_TIMEOUT_S)
+    assert (told["presentation"]["material_id"], told["presentation"]["page"]) == (material, 2)
 
-        # A mute on the province: the county's SFU mutes the producer; everyone hears of it.
-        await rep_a.publish(("audio",))
-        _, added = await chair.wait_event(lambda name, data: name == "producer_added"
-                                          and data["producer"]["participant_id"] == rep_a.participant_id,
-                                          FEED_TIMEOUT_S)
-        producer_id = added["producer"]["id"]
-        stopped = fresh(chair, lambda name, data: name == "producer_updated" and data["producer"]["id"] == producer_id
-                        and data["producer"]["muted"])
-        shown = fresh(chair, lambda name, data: name == "participant_updated"
-                      and data["participant"]["id"] == rep_a.participant_id)
+    # A mute on the province: the county's SFU mutes the producer; everyone hears of it.
+    await rep_a.publish(("audio",))
+    _, added = await chair.wait_event(lambda name, data: name == "producer_added"
+                                      and data["producer"]["participant_id"] == rep_a.participant_id,
+                                      FEED_TIMEOUT_S)
+    producer_id = added["producer"]["id"]
+    stopped = fresh(chair, lambda name, data: name == "producer_updated" and data["producer"]["id"] == producer_id
+                    and data["producer"]["muted"])
+    shown = fresh(chair, lambda name, data: name == "participant_updated"
+                  and data["participant"]["id"] == rep_a.participant_id)
+    await act(chair, "moderate", action="mute", participant_id=rep_a.participant_id, kind="audio")
+    _, muted = await rep_a.wait_event("muted", FEED_TIMEOUT_S)
+    assert muted["muted"] and muted["by"] == chair.participant_id
+    await chair.wait_event(stopped, FEED_TIMEOUT_S)  # the county's SFU muted the producer
+    _, updated = await chair.wait_event(shown, FEED_TIMEOUT_S)
+    assert updated["participant"]["muted"] == ["audio"]
+    # Unmuting answers the raised hand (a muted person asking to speak), as on one node.
+    lowered = fresh(chair, review_where(lambda state: not state["hands"]))
+    await act(chair, "moderate", action="unmute", participant_id=rep_a.participant_id, kind="audio")
+    await chair.wait_event(lowered, FEED_TIMEOUT_S)
+
+    # A removal on the province: the county disconnects the socket, saying why, and keeps the
+    # person out.
+    gone = asyncio.Event()
+    rep_b.sio.on("disconnect", lambda *_args: gone.set())
+    await act(chair, "moderate", action="remove", participant_id=rep_b.participant_id)
+    _, removed = await rep_b.wait_event("removed", FEED_TIMEOUT_S)
+    assert (removed["reason"], removed["by"]) == ("removed", chair.participant_id)
+    async with asyncio.timeout(FEED_TIMEOUT_S):
+        await gone.wait()
+    _, left = await chair.wait_event(lambda name, data: name == "participant_left"
+                                     and data["participant_id"] == rep_b.participant_id, FEED_TIMEOUT_S)
+    assert left["reason"] == "removed"
+    again = await connected(county, "rep_b")
+    with pytest.raises(BotError) as refused:
+        await again.join()
+    assert refused.value.code == "removed"
+
+    # The county node dies: an act on its participant is refused, saying so.
+    county.kill()
+    await county.process.wait()
+    with pytest.raises(BotError) as refused:
         await act(chair, "moderate", action="mute", participant_id=rep_a.participant_id, kind="audio")
-        _, muted = await rep_a.wait_event("muted", FEED_TIMEOUT_S)
-        assert muted["muted"] and muted["by"] == chair.participant_id
-        await chair.wait_event(stopped, FEED_TIMEOUT_S)  # the county's SFU muted the producer
-        _, updated = await chair.wait_event(shown, FEED_TIMEOUT_S)
-        assert updated["participant"]["muted"] == ["audio"]
-        # Unmuting answers the raised hand (a muted person asking to speak), as on one node.
-        lowered = fresh(chair, review_where(lambda state: not state["hands"]))
-        await act(chair, "moderate", action="unmute", participant_id=rep_a.participant_id, kind="audio")
-        await chair.wait_event(lowered, FEED_TIMEOUT_S)
-
-        # A removal on the province: the county disconnects the socket, saying why, and keeps the
-        # person out.
-        gone = asyncio.Event()
-        rep_b.sio.on("disconnect", lambda *_args: gone.set())
-        await act(chair, "moderate", action="remove", participant_id=rep_b.participant_id)
-        _, removed = await rep_b.wait_event("removed", FEED_TIMEOUT_S)
-        assert (removed["reason"], removed["by"]) == ("removed", chair.participant_id)
-        async with asyncio.timeout(FEED_TIMEOUT_S):
-            await gone.wait()
-        _, left = await chair.wait_event(lambda name, data: name == "participant_left"
-                                         and data["participant_id"] == rep_b.participant_id, FEED_TIMEOUT_S)
-        assert left["reason"] == "removed"
-        again = await connected(county, "rep_b")
-        with pytest.raises(BotError) as refused:
-            await again.join()
-        assert refused.value.code == "removed"
-
-        # The county node dies: an act on its participant is refused, saying so.
-        county.kill()
-        await county.process.wait()
-        with pytest.raises(BotError) as refused:
-            await act(chair, "moderate", action="mute", participant_id=rep_a.participant_id, kind="audio")
-        assert refused.value.code == "node_gone"
-    finally:
-        for client in bots:
-            await client.kill()
-        for node in (province, county):
-            node.kill()
-            await node.process.wait()
+    assert refused.value.code == "node_gone"
 
 
 async def _refused_with(request: Any, code: str) -> bool:

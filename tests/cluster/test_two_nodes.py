@@ -18,7 +18,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from server.bot.media import audio_clip, video_clip
 from server.bot.signaling import BotClient, sign_in
 from server.cluster.directory import Directory
 from server.db.engine import create_engine, session_factory
@@ -26,21 +25,16 @@ from server.services.eventlog import verify_meeting_log
 from tests.world import PASSWORD, World
 
 from .conftest import LEASE_S, RedisSpace, until
-from .nodes import Node, redirect_of, start_node
+from .nodes import Node, redirect_of, start_nodes
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.timeout(420),
               pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
 
 
 async def test_two_nodes_one_system(tmp_path: Path, database_url: str, world: World, redis_space: RedisSpace,
-                                    directory: Directory, started: list[Node]) -> None:
-    province, city, *_clips = await asyncio.gather(
-        start_node(tmp_path, "prov", "province", database_url, redis_space, LEASE_S, started),
-        start_node(tmp_path, "city", "city", database_url, redis_space, LEASE_S, started),
-        # The bots' clips are encoded once, on first use: not on the event loop, where it would
-        # hold up the joined bots' heartbeats on a busy machine (and have them dropped).
-        asyncio.to_thread(video_clip), asyncio.to_thread(audio_clip))
-    bots: list[BotClient] = []
+                                    directory: Directory, started: list[Node], bots: list[BotClient]) -> None:
+    province, city = await start_nodes(tmp_path, database_url, redis_space, LEASE_S, started,
+                                       ("prov", "province"), ("city", "city"))
 
     async def bot(node: Node, username: str) -> BotClient:
         client = BotClient(node.url, world.meeting_x, cookie=await sign_in(node.url, username, PASSWORD),
