@@ -18,7 +18,8 @@ import aiohttp
 import socketio
 
 from server.bot.media import ClipTrack, video_clip
-from server.bot.participant import Participant
+from server.bot.participant import Participant, codec_preferences
+from server.bot.simulcast import SimulcastCamera
 from server.sfu.ice import gathering_on
 from server.sfu.keyframes import intercept_keyframe_requests
 
@@ -150,13 +151,21 @@ class BotClient:
         self.url = url.rstrip("/")
         await self.connect()
 
-    async def publish(self, kinds: Sequence[str] = ("video", "audio")) -> dict[str, Any]:
-        """Publish the looping clips: ``video``, ``audio`` and optionally a ``screen``."""
+    async def publish(self, kinds: Sequence[str] = ("video", "audio"), simulcast: bool = False) -> dict[str, Any]:
+        """Publish the looping clips: ``video``, ``audio`` and optionally a ``screen``; ``simulcast``:
+        the camera as three VP8 layers by rid (``simulcast.py``), as a browser sends it."""
         participant = self._participant()
         pc = participant.publish_pc
         tracks = {"audio": participant.audio, "video": participant.video}
+        camera = SimulcastCamera() if simulcast and "video" in kinds else None
         added = []
+        layered = None
         for kind in kinds:
+            if kind == "video" and camera is not None:
+                layered = pc.addTransceiver(camera.track, direction="sendonly")
+                layered.setCodecPreferences(codec_preferences("video/VP8"))  # the layers are VP8
+                added.append((layered, kind))
+                continue
             track = tracks.get(kind) or ClipTrack(video_clip(seconds=2.0, width=320, height=180, fps=15))
             transceiver = pc.addTransceiver(track, direction="sendonly")
             intercept_keyframe_requests(transceiver.sender, track.request_keyframe)
@@ -164,9 +173,14 @@ class BotClient:
         with gathering_on(gather_addresses_for(self.url)):
             await pc.setLocalDescription(await pc.createOffer())
         sources = {transceiver.mid: kind for transceiver, kind in added}
-        ack = await self.call("publish", {"meeting_id": self.meeting_id,
-                                          "sdp": pc.localDescription.sdp, "sources": sources})
+        sdp = pc.localDescription.sdp
+        if camera is not None and layered is not None and layered.mid is not None:
+            sdp = camera.offer(sdp, layered.mid)
+            participant.simulcast = camera  # stopped with the participant
+        ack = await self.call("publish", {"meeting_id": self.meeting_id, "sdp": sdp, "sources": sources})
         await participant.publish_answer(ack["sdp"])
+        if camera is not None and layered is not None:
+            camera.start(layered, ack["sdp"])
         return ack
 
     async def leave(self) -> None:

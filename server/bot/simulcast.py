@@ -6,6 +6,8 @@ scaleResolutionDownBy 4/2/1), each packetised as VP8 with its own SSRC, sequence
 timestamps and picture ids, named by the mid and rid header extensions, protected and sent by
 the connection's DTLS transport. Each layer has its own RTCP: sender reports, and keyframe
 requests (PLI/FIR) to its SSRC restart that layer's clip at its keyframe, as an encoder would.
+A layer can be held back and resumed (``LayerOut.sending``), as a browser adds its top layer only
+once its bandwidth estimate allows and drops layers when its uplink weakens.
 """
 
 import asyncio
@@ -88,6 +90,9 @@ class LayerOut:
     packets: int = 0
     octets: int = 0
     last_timestamp: int = 0
+    sending: bool = True
+    """False: this layer is held back (no media, no sender reports); its clip resumes where it was,
+    and the receiver asks for a keyframe if it needs one."""
 
     async def _handle_rtcp_packet(self, packet: AnyRtcpPacket) -> None:
         """Called by the DTLS transport's RTCP routing for this SSRC (as for aiortc's senders)."""
@@ -158,10 +163,13 @@ class SimulcastCamera:
                 due = started + frame * frame_s
                 await asyncio.sleep(max(0.0, due - loop.time()))  # real-time pacing
                 for layer in self.layers:
-                    await self._send_frame(transport, layer, payload_type, extensions, mid, frame * frame_duration)
+                    if layer.sending:
+                        await self._send_frame(transport, layer, payload_type, extensions, mid, frame * frame_duration)
                 if loop.time() >= next_report:
                     next_report += SENDER_REPORT_INTERVAL_S
                     for layer in self.layers:
+                        if not layer.sending:
+                            continue
                         report = RtcpSrPacket(
                             ssrc=layer.ssrc,
                             sender_info=RtcpSenderInfo(

@@ -3,12 +3,14 @@
 A simulcast publisher sends each layer (e.g. 180p, 360p, 720p of one camera) as its own RTP
 stream on the same m-line, named by the rid header extension (RFC 8852) in its first packets
 and known by SSRC after that; retransmissions come on further SSRCs named by the
-repaired-rid extension. aiortc 1.16's receiver follows one stream only, so it is given the
-top layer (the recording reads it, and it gets aiortc's NACKs and receiver reports); for the
-other layers the SFU keeps what aiortc would have kept itself: receiver statistics (so the
-publisher sees reports and keeps sending them), NACKs, sender-report clocks, keyframe requests
-to the right SSRC, and a bitrate per layer, which tells the per-subscriber choice
-(``layer_choice.py``) what each layer costs and which layers are live.
+repaired-rid extension. aiortc 1.16's receiver follows one stream only, so it is given none of
+them: the recording follows whichever layer is the best one sent (``best_layer.py``), and a
+receiver fed a stream switching between SSRCs would report and NACK a stream nobody sent. For
+every layer alike the SFU keeps what aiortc would have kept itself: receiver statistics (so the
+publisher sees reports and keeps sending them), NACKs, the bandwidth estimate (REMB),
+sender-report clocks, keyframe requests to the right SSRC, and a bitrate per layer, which tells
+the per-subscriber choice (``layer_choice.py``) and the recording what each layer costs and
+which layers are live.
 """
 
 import asyncio
@@ -72,7 +74,7 @@ class LayerIn:
 
 
 class SimulcastLayers:
-    """Tells each packet's layer, and keeps the upkeep aiortc does not do for lower layers."""
+    """Tells each packet's layer, and keeps the receiver's upkeep (reports, NACKs, REMB) for every layer."""
 
     def __init__(
         self,
@@ -89,13 +91,9 @@ class SimulcastLayers:
         self._repair: dict[int, LayerIn] = {}
         self._clock_rate = clock_rate
         self._sending: set[asyncio.Task[None]] = set()
-        for layer in layers[:-1]:
+        for layer in layers:
             layer.statistics = StreamStatistics(clock_rate)
             layer.nacks = NackGenerator()
-
-    @property
-    def top(self) -> LayerIn:
-        return self._layers[-1]
 
     def layer_of(self, packet: RtpPacket, retransmission: bool) -> LayerIn | None:
         """The layer a media or RTX packet belongs to; None until its SSRC was named."""
@@ -115,9 +113,12 @@ class SimulcastLayers:
     def media_ssrc(self, ssrc: int) -> LayerIn | None:
         return self._media.get(ssrc)
 
-    def keep_up(self, layer: LayerIn, packet: RtpPacket) -> None:
-        """Receiver statistics and NACKs for a layer aiortc's receiver does not see."""
-        if layer.statistics is None or layer.nacks is None:
+    def keep_up(self, layer: LayerIn, packet: RtpPacket, retransmission: bool) -> None:
+        """What aiortc's receiver does with a packet of its own stream: every packet (RTX and
+        padding too: a browser probes its bandwidth with RTX padding) counts in the bandwidth
+        estimate; media packets in the receiver reports and, when one is missing, a NACK."""
+        self._estimate(packet)
+        if retransmission or layer.statistics is None or layer.nacks is None:
             return
         # aiortc 1.16 internal: RTCRtpReceiver.__remote_streams (SSRC -> StreamStatistics) is
         # what its RTCP loop builds receiver reports from; a lower layer's entry makes them
@@ -125,16 +126,15 @@ class SimulcastLayers:
         streams = self._receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
         streams.setdefault(packet.ssrc, layer.statistics)
         layer.statistics.add(packet)
-        self._estimate(packet)
         if layer.nacks.add(packet):
             # aiortc 1.16 internal: RTCRtpReceiver._send_rtcp_nack (as producer.py uses it).
             self._spawn(self._receiver._send_rtcp_nack(packet.ssrc, sorted(layer.nacks.missing)))
 
     def _estimate(self, packet: RtpPacket) -> None:
-        """Count a lower layer in the publisher's bandwidth estimate (REMB), as aiortc counts the top.
+        """Count a packet in the publisher's bandwidth estimate (REMB), as aiortc counts its stream's.
 
-        Without it the estimate covers the top layer only, and a browser, which shares what the
-        estimate allows among its layers from the lowest up, would starve its upper layers.
+        Every layer counts: a browser shares what the estimate allows among its layers from the
+        lowest up, and an estimate of one layer alone would starve the others.
         """
         # aiortc 1.16 internals: the receiver's RemoteBitrateEstimator and RTCP SSRC, and
         # _send_rtcp (what RTCRtpReceiver._handle_rtp_packet does with the top layer's packets).

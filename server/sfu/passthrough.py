@@ -65,6 +65,15 @@ def _has_h264_idr(data: bytes) -> bool:
     return False
 
 
+def encoded_packet(data: bytes, pts: int, time_base: fractions.Fraction, mime_type: str) -> av.Packet:
+    """A reassembled frame as the SFU hands frames on (to consumers and sinks): an ``av.Packet``."""
+    packet = av.Packet(data)
+    packet.pts = pts
+    packet.time_base = time_base
+    packet.is_keyframe = is_keyframe(mime_type, data)
+    return packet
+
+
 class PassthroughDecoder(Decoder):
     """A ``Decoder`` that returns the encoded frame as an ``av.Packet``.
 
@@ -77,11 +86,7 @@ class PassthroughDecoder(Decoder):
         self._time_base = fractions.Fraction(1, codec.clockRate)
 
     def decode(self, encoded_frame: JitterFrame) -> list[av.Packet]:  # type: ignore[override]
-        packet = av.Packet(encoded_frame.data)
-        packet.pts = encoded_frame.timestamp
-        packet.time_base = self._time_base
-        packet.is_keyframe = is_keyframe(self._mime_type, encoded_frame.data)
-        return [packet]
+        return [encoded_packet(encoded_frame.data, encoded_frame.timestamp, self._time_base, self._mime_type)]
 
 
 _chosen: "weakref.WeakSet[RTCRtpReceiver]" = weakref.WeakSet()

@@ -15,6 +15,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
+from .best_layer import BestLayerFrames
 from .consumer import Consumer
 from .degradation import Shortfall
 from .keyframes import KeyframeRequester
@@ -70,7 +71,8 @@ class Producer:
     With frame forwarding, each encoded frame goes to every :class:`Consumer`; with packet
     forwarding, each RTP packet goes to every :class:`PacketConsumer` as it arrives. Frames
     are reassembled once, for the frame path and the sinks (the recording); on the packet
-    path only while a sink needs them (:class:`FrameGate`), and the audio-size speaker
+    path only while a sink needs them (:class:`FrameGate`; for simulcast
+    :class:`BestLayerFrames`, which follows the best layer sent), and the audio-size speaker
     fallback reads packet sizes (an Opus packet is one frame). Server-side mute (moderation)
     stops the hand-out at this one place; on unmute video consumers restart at a keyframe so
     nobody decodes garbage.
@@ -135,7 +137,7 @@ class Producer:
         self.audio_level_seen = False
         """Whether the publisher sends RFC 6464 audio levels (browsers do)."""
         self.keyframes = self.layers[-1].keyframes
-        """Keyframe requests for the top layer (the recording's; the only one without simulcast)."""
+        """Keyframe requests for the top layer (the only one without simulcast)."""
         self._packet_path = forwarding == "packet"
         self._tap = RtpTap(
             receiver,
@@ -148,6 +150,8 @@ class Producer:
         self.frames = 0
         """Frames reassembled from the publisher's packets (on the packet path: while gated open)."""
         self._sinks: tuple[PacketSink, ...] = ()
+        self._best_layer: BestLayerFrames | None = None
+        """The sinks' frames of a simulcast producer, while there are sinks (``best_layer.py``)."""
         self._frames = FrameGate(receiver, self._frames_needed())
         self._pump_task = asyncio.get_running_loop().create_task(self._pump())
 
@@ -228,22 +232,35 @@ class Producer:
         return [consumer.stats() for consumer in self._packet_consumers]
 
     def add_sink(self, sink: PacketSink) -> None:
-        """Also hand every forwarded frame to ``sink`` (the same ``av.Packet``: read it, don't change it)."""
+        """Also hand every forwarded frame to ``sink`` (the same ``av.Packet``: read it, don't change
+        it); of a simulcast producer, the frames of the best layer the publisher sends."""
         self._sinks += (sink,)
-        self._frames.open = self._frames_needed()
+        self._sinks_changed()
 
     def remove_sink(self, sink: PacketSink) -> None:
         self._sinks = tuple(s for s in self._sinks if s is not sink)
+        self._sinks_changed()
+
+    def _sinks_changed(self) -> None:
         self._frames.open = self._frames_needed()
+        if self._simulcast is None or not self._sinks:
+            self._best_layer = None
+        elif self._best_layer is None:
+            self._best_layer = BestLayerFrames(self.layers, self.codec, self.request_keyframe, self._to_sinks)
 
     def _frames_needed(self) -> bool:
-        """Whether anyone reads reassembled frames: the frame path or a sink."""
-        return not self._packet_path or bool(self._sinks)
+        """Whether anyone reads the frames aiortc's receiver reassembles: the frame path, or a sink
+        of a producer without layers (a simulcast producer's sinks read ``BestLayerFrames``)."""
+        return not self._packet_path or (bool(self._sinks) and self._simulcast is None)
 
     def request_keyframe(self, layer: int | None = None) -> None:
-        """Ask the publisher for a keyframe of ``layer`` (default: the top one)."""
-        if self.kind != "audio":
-            self.layers[-1 if layer is None else layer].keyframes.request()
+        """Ask the publisher for a keyframe of ``layer`` (default: the one the sinks read, else the top)."""
+        if self.kind == "audio":
+            return
+        if layer is None:
+            recorded = self._best_layer.layer if self._best_layer is not None else None
+            layer = len(self.layers) - 1 if recorded is None else recorded
+        self.layers[layer].keyframes.request()
 
     def set_muted(self, muted: bool) -> None:
         if muted == self.muted:
@@ -253,6 +270,8 @@ class Producer:
             return
         for packet_consumer in self._packet_consumers:
             packet_consumer.restart()
+        if self._best_layer is not None:
+            self._best_layer.restart()
         if self.kind != "audio":
             for consumer in self._consumers:
                 consumer.resync()
@@ -305,7 +324,8 @@ class Producer:
     def _forward_packet(self, packet: RtpPacket) -> bool:
         """The packet path: one received packet to every packet consumer, right now.
 
-        False for a packet aiortc's receiver must not see: a simulcast layer below the top.
+        False for a packet aiortc's receiver must not see: any of a simulcast producer's
+        (``layers.py`` keeps their reports, NACKs and estimate; ``best_layer.py`` their frames).
         """
         payload_type = packet.payload_type
         sequence_number = packet.sequence_number
@@ -313,17 +333,16 @@ class Producer:
         retransmitted = payload_type in self._rtx_payload_types
         if not retransmitted and payload_type not in self._media_payload_types:
             return True
+        ours = self._simulcast is None
         if self._simulcast is None:
             layer = self.layers[0]
-            ours = True
         else:
             found = self._simulcast.layer_of(packet, retransmitted)
             if found is None:
                 return False  # a layer not named yet
-            layer, ours = found, found is self._simulcast.top
+            layer = found
             layer.meter.add(len(payload), time.monotonic())
-            if not ours and not retransmitted:
-                self._simulcast.keep_up(layer, packet)
+            self._simulcast.keep_up(layer, packet, retransmitted)
         if retransmitted:
             unwrapped = unwrap_rtx_payload(payload)
             if unwrapped is None:
@@ -365,6 +384,8 @@ class Producer:
             self._on_activity(self.peer_id, activity_from_opus_size(len(payload)))
         for consumer in self._packet_consumers:
             consumer.forward(forwarded)
+        if self._best_layer is not None:
+            self._best_layer.forward(forwarded)
         return ours
 
     def _nack_upstream(self, layer: int, sequence_number: int) -> None:
@@ -390,6 +411,12 @@ class Producer:
         self._nacking.add(task)
         task.add_done_callback(self._nacking.discard)
 
+    def _to_sinks(self, packet: av.Packet) -> None:
+        """A reassembled frame (aiortc's receiver's, or the best layer's) to every sink."""
+        self.frames += 1
+        for sink in self._sinks:
+            self._hand_to(sink, packet)
+
     def _hand_to(self, sink: PacketSink, packet: av.Packet) -> None:
         try:
             sink(packet)
@@ -402,17 +429,16 @@ class Producer:
             while True:
                 packet = await self._track.recv()
                 assert isinstance(packet, av.Packet), "receiver is not pass-through"
-                self.frames += 1
                 if packet.is_keyframe and not self._packet_path:  # the packet path tells earlier
                     self.keyframes.keyframe_arrived()
                 if self.muted:
+                    self.frames += 1
                     continue
                 if self.kind == "audio" and not self.audio_level_seen and not self._packet_path:
                     self._on_activity(self.peer_id, activity_from_opus_size(packet.size))
                 for consumer in self._consumers:
                     consumer.push(packet)
-                for sink in self._sinks:
-                    self._hand_to(sink, packet)
+                self._to_sinks(packet)
         except MediaStreamError:
             self._shut()
             self._on_ended(self)

@@ -66,3 +66,32 @@ async def test_bot_command_exits_non_zero_when_it_cannot_join(live: LiveServer) 
                                                  "message": "用户名或密码错误 / wrong username or password"}}
     status, report = await run_bot(live, "--user", "rep_other", "--password-stdin", stdin=PASSWORD + "\n")
     assert status == 1 and report["error"]["code"] == "lobby"
+
+
+async def test_bot_command_publishes_its_camera_as_simulcast_layers(live: LiveServer) -> None:
+    chair = await live.bot("chair", publish=("audio",))
+    rep_a = live.world.user_ids["rep_a"]
+    # it stays 20 s after publishing (the chair sends no video for --frames to wait on)
+    run = asyncio.create_task(run_bot(live, "--user", "rep_a", "--password-stdin", "--duration", "20",
+                                      "--publish", "video", "--simulcast", stdin=PASSWORD + "\n"))
+    _, joined = await chair.wait_event(
+        lambda n, d: n == "participant_joined" and d["participant"]["user_id"] == rep_a, WAIT_S)
+    bot_id = joined["participant"]["id"]
+    await chair.wait_frames(lambda b: b.frames(bot_id, "video") >= FRAMES, WAIT_S)
+    room = live.signaling.meetings[live.world.meeting_x].room
+    (camera,) = [room.producer(p.id) for p in room.producers() if p.peer_id == bot_id and p.kind == "video"]
+    assert camera is not None and [layer.rid for layer in camera.layers] == ["q", "h", "f"]
+    assert camera.live_layers() == 3
+    assert chair.participant is not None and chair.participant.receiver.stats[f"{bot_id}:video"].decode_errors == 0
+    status, report = await run
+    assert status == 0 and report["joined"] is True
+
+
+async def test_bot_command_refuses_simulcast_without_a_camera(live: LiveServer) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "bot", "--url", live.url, "--meeting", str(live.world.meeting_x),
+        "--token", "unused", "--publish", "audio", "--simulcast",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), WAIT_S)
+    assert process.returncode == 2 and out == b""
+    assert "--simulcast" in err.decode() and "video" in err.decode()

@@ -11,21 +11,21 @@ export const CAMERA_ENCODINGS = [
   { rid: "f", scaleResolutionDownBy: 1, maxBitrate: 1_200_000 },
 ];
 
-/** The addTransceiver options for a source: the camera as simulcast, the rest as one stream. */
 /**
- * The camera goes out as simulcast only where switched on (localStorage "lianshen.simulcast" =
- * "1") until the recording follows the best layer a publisher really sends: Chromium adds its top
- * layer only once its bandwidth estimate allows, and the recording reads the top layer, so a
- * camera whose top layer never came was missing from the recording.
+ * The camera goes out as simulcast unless switched off in this browser (localStorage
+ * "lianshen.simulcast" = "0", e.g. a machine too weak to encode three layers). Chromium adds its
+ * top layer only once its bandwidth estimate allows; the recording follows the best layer actually
+ * sent (server/sfu/best_layer.py), so a camera is recorded whichever layers come.
  */
 function cameraSimulcast() {
   try {
-    return localStorage.getItem("lianshen.simulcast") === "1";
+    return localStorage.getItem("lianshen.simulcast") !== "0";
   } catch {
-    return false;
+    return true; // storage refused (privacy settings): the default
   }
 }
 
+/** The addTransceiver options for a source: the camera as simulcast, the rest as one stream. */
 export function sendingInit(kind) {
   if (kind === "video" && cameraSimulcast()) return { direction: "sendonly", sendEncodings: CAMERA_ENCODINGS };
   return { direction: "sendonly" };
