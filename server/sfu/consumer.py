@@ -12,10 +12,14 @@ class Consumer:
 
     A video decoder cannot skip a frame: every delta frame refers to the ones
     before it back to a keyframe. So this queue never hands out a partial group
-    of pictures. It starts empty and waits for a keyframe (and asks for one when
-    the subscriber starts pulling); when the subscriber falls ``max_frames``
-    behind, it drops everything, asks for a keyframe and waits for it again,
-    instead of dropping single frames or growing without bound.
+    of pictures. It starts empty and waits for a keyframe, asking for one at
+    once: the consumer is made when the subscriber accepts the m-line, and the
+    keyframe travels while its connection comes up (the sender pulls only once
+    DTLS is up). Until then only the newest keyframe and the frames after it are
+    kept, so the first pull starts there without another round trip to the
+    publisher. When the subscriber falls ``max_frames`` behind, it drops
+    everything, asks for a keyframe and waits for it again, instead of dropping
+    single frames or growing without bound.
     """
 
     def __init__(
@@ -40,11 +44,15 @@ class Consumer:
         self.resyncs = 0
         self.max_depth = 0
         """The most frames ever queued at once (never above ``max_frames``)."""
+        self.request_keyframe()
 
     def push(self, packet: av.Packet) -> None:
-        """Queue a frame; frames before the subscriber pulls are not wanted."""
-        if self.closed or not self._pulling:
+        """Queue a frame; before the subscriber pulls, a keyframe replaces what is queued."""
+        if self.closed:
             return
+        if not self._pulling and packet.is_keyframe and self._frames:
+            self.dropped += len(self._frames)
+            self._frames.clear()
         if len(self._frames) >= self._max_frames:
             self.resyncs += 1
             self.resync()
@@ -66,9 +74,7 @@ class Consumer:
 
     async def pull(self) -> av.Packet | None:
         """The next frame to send, or None once the consumer is closed."""
-        if not self._pulling:
-            self._pulling = True
-            self.request_keyframe()
+        self._pulling = True
         while not self._frames:
             if self.closed:
                 return None

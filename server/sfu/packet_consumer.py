@@ -11,6 +11,12 @@ from .vp8 import PictureNumbering
 
 PublisherClock = Callable[[int], tuple[int, int] | None]
 """(NTP, RTP timestamp) of a layer's newest sender report from the publisher, None before the first."""
+RecentRun = Callable[[int], Sequence[ForwardedPacket]]
+"""A layer's packets from its latest keyframe on, if that keyframe is recent enough to start from."""
+
+
+def _no_recent_run(layer: int) -> Sequence[ForwardedPacket]:
+    return ()
 
 RESEND_HOLD_MIN_S = 0.05
 RESEND_HOLD_MAX_S = 0.5
@@ -74,7 +80,11 @@ class PacketConsumer:
         on_closed: Callable[["PacketConsumer"], None],
         publisher_clock: PublisherClock,
         mime_type: str = "",
+        recent_run: RecentRun = _no_recent_run,
     ) -> None:
+        """The keyframe is asked for at once, even before ``out`` is ready: it travels to the
+        publisher and back while the subscriber's ICE and DTLS finish, and :meth:`ready` starts
+        from it (``recent_run``: the producer's cache) if it came first."""
         self.producer_id = producer_id
         self._video = video
         self._out = out
@@ -93,6 +103,7 @@ class PacketConsumer:
         self._nack_upstream = nack_upstream
         self._on_closed = on_closed
         self._publisher_clock = publisher_clock
+        self._recent_run = recent_run
         self._waiting = True
         self._run_start = 0
         self._seq_offset = 0
@@ -104,12 +115,26 @@ class PacketConsumer:
         self.nacks_answered = 0
         self.nacks_missed = 0
         if out.ready:
+            self.ready()
+        else:
             self.request_keyframe()
 
     @property
     def receiver_report(self) -> ReceiverReport | None:
         """The subscriber's latest report (loss, jitter) on the m-line this consumer sends on."""
         return self._out.receiver_report
+
+    def ready(self) -> None:
+        """The m-line can carry packets now: start from the latest keyframe if it is recent and
+        cached (sent again at once, with the packets since), else ask for one and wait."""
+        if self.closed or not self._waiting:
+            return
+        run = self._recent_run(self.layer) if self._video and self.layer == self.target_layer else ()
+        if not run:
+            self.request_keyframe()
+            return
+        for packet in run:
+            self.forward(packet)
 
     def request_keyframe(self) -> None:
         """Ask the publisher for a keyframe of the layer wanted (throttled upstream)."""

@@ -80,7 +80,7 @@ class Slot(MediaStreamTrack):
 
     def _out_ready(self) -> None:
         if isinstance(self.consumer, PacketConsumer):
-            self.consumer.request_keyframe()  # it has been waiting for the connection
+            self.consumer.ready()  # it has been waiting for the connection
 
     def _nacked(self, sequence_number: int) -> None:
         if isinstance(self.consumer, PacketConsumer):
