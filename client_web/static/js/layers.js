@@ -1,6 +1,8 @@
 /**
  * Simulcast layers (issue 17): the camera is sent three times (¼, ½ and full size), the SFU
- * forwards each viewer the one its link and its tile can use. Here: how we publish, how we tell
+ * forwards each viewer the one its link and its tile can use. Each is sent in three temporal
+ * layers where the browser can (VP8 `scalabilityMode` "L1T3"), so the SFU can also give a weak
+ * link a quarter or half of the frame rate without a keyframe. Here: how we publish, how we tell
  * the SFU each tile's size (`layer_hint`), and a quality dot per tile.
  */
 
@@ -26,9 +28,29 @@ function cameraSimulcast() {
   }
 }
 
+/**
+ * Whether the browser sends VP8 in three temporal layers: Chromium lists the scalability modes of
+ * each codec it can send; a browser that does not list them is not asked (it could refuse the
+ * whole transceiver).
+ */
+function temporalLayers() {
+  try {
+    const codecs = RTCRtpSender.getCapabilities("video")?.codecs ?? [];
+    return codecs.some((codec) => codec.mimeType.toLowerCase() === "video/vp8"
+      && Array.isArray(codec.scalabilityModes) && codec.scalabilityModes.includes("L1T3"));
+  } catch {
+    return false;
+  }
+}
+
 export function sendingInit(kind) {
-  if (kind === "video" && cameraSimulcast()) return { direction: "sendonly", sendEncodings: CAMERA_ENCODINGS };
-  return { direction: "sendonly" };
+  if (kind !== "video") return { direction: "sendonly" };
+  const temporal = temporalLayers() ? { scalabilityMode: "L1T3" } : null;
+  if (cameraSimulcast()) {
+    const encodings = temporal ? CAMERA_ENCODINGS.map((encoding) => ({ ...encoding, ...temporal })) : CAMERA_ENCODINGS;
+    return { direction: "sendonly", sendEncodings: encodings };
+  }
+  return temporal ? { direction: "sendonly", sendEncodings: [temporal] } : { direction: "sendonly" };
 }
 
 /**
