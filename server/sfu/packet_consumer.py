@@ -226,18 +226,24 @@ class PacketConsumer:
                 self._run_start = (packet.sequence_number - RUN_WINDOW) % SEQ_MOD
         else:
             return  # a late packet from before this run
-        sequence_number = (packet.sequence_number + self._seq_offset) % SEQ_MOD
-        timestamp = (packet.timestamp + self._ts_offset) % TS_MOD
-        if packet.temporal is not None:
+        if packet.temporal is not None:  # VP8 temporal layers: frames above the target stay out
             temporal = self._temporal
             if not temporal.admit(packet, packet.temporal):
                 return
-            if self._pictures is None:
-                self._pictures = PictureNumbering()
-            sequence_number = (sequence_number - temporal.packets_before) % SEQ_MOD
-            payload = self._pictures.rewrite(packet.payload, True, temporal.pictures_before)
-            self._out.send(packet, sequence_number, timestamp, payload)
-        elif self._pictures is None:
+            pictures = self._pictures
+            if pictures is None:
+                pictures = self._pictures = PictureNumbering()
+            self._out.send(
+                packet,
+                (packet.sequence_number + self._seq_offset - temporal.packets_before) % SEQ_MOD,
+                (packet.timestamp + self._ts_offset) % TS_MOD,
+                pictures.rewrite(packet.payload, True, temporal.pictures_before),
+            )
+            self.forwarded += 1
+            return
+        sequence_number = (packet.sequence_number + self._seq_offset) % SEQ_MOD
+        timestamp = (packet.timestamp + self._ts_offset) % TS_MOD
+        if self._pictures is None:
             self._out.send(packet, sequence_number, timestamp)
         else:
             self._out.send(packet, sequence_number, timestamp, self._pictures.rewrite(packet.payload))

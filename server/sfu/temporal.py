@@ -24,7 +24,7 @@ belonged there): it stays a hole the subscriber may ask for in vain.
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from .packets import HALF_SEQ, SEQ_MOD, ForwardedPacket, seq_newer_or_equal
 from .vp8 import TEMPORAL_TOP
@@ -39,8 +39,12 @@ WINDOW = 1 << 13
 """How far back a late packet or a NACK is mapped (the consumer's run window)."""
 
 
-class Gap(NamedTuple):
-    """Sequence numbers ``start`` up to (not including) ``end`` left out, and the counts before."""
+@dataclass(slots=True)
+class Gap:
+    """Sequence numbers ``start`` up to (not including) ``end`` left out, and the counts before.
+
+    Mutable: the newest gap grows by a packet at a time (a tuple rebuilt per packet cost more
+    than the rest of the filter)."""
 
     start: int
     end: int
@@ -95,13 +99,13 @@ class TemporalFilter:
     def admit(self, packet: ForwardedPacket, temporal: tuple[int, bool]) -> bool:
         """Whether to forward ``packet`` (its frame's TID and Y: ``temporal``); if so, its counts
         (``packets_before``, ``pictures_before``) are set."""
-        self.seen = True
         tid = temporal[0]
         sequence_number = packet.sequence_number
         ahead = (sequence_number - self._newest) % SEQ_MOD
         if not ahead or ahead >= HALF_SEQ:
             return self._admit_late(packet, tid)
         if packet.timestamp != self._frame_timestamp:  # the first packet seen of a new frame
+            self.seen = True
             self._frame_timestamp = packet.timestamp
             self._frame_forwarded = self._decide(packet.starts_keyframe, tid, temporal[1])
             self._remember(packet.timestamp, self._frame_forwarded)
@@ -115,7 +119,7 @@ class TemporalFilter:
             return True
         gaps = self._gaps
         if gaps and gaps[-1].end == sequence_number:
-            gaps[-1] = gaps[-1]._replace(end=(sequence_number + 1) % SEQ_MOD)
+            gaps[-1].end = (sequence_number + 1) % SEQ_MOD
         else:
             if len(gaps) >= GAPS_REMEMBERED:
                 self._valid_from = gaps.popleft().end
@@ -150,6 +154,7 @@ class TemporalFilter:
 
     def _admit_late(self, packet: ForwardedPacket, tid: int) -> bool:
         """A packet older than the newest: forwarded under the numbers its place had."""
+        self.seen = True
         forwarded = self._frames.get(packet.timestamp)
         if forwarded is None:  # a frame not seen before (lost, then repaired): judged now
             forwarded = tid <= self.layer

@@ -115,21 +115,25 @@ def read_temporal(payload: bytes, start: int = 0) -> Temporal:
 
 
 class PictureNumbering:
-    """One consumer's picture id / TL0PICIDX shift, and the last numbers it sent."""
+    """One consumer's picture id / TL0PICIDX shift, and the last payload it sent."""
 
     def __init__(self) -> None:
         self._picture_shift = 0
         self._tl0_shift = 0
-        self._last_picture_id: int | None = None
-        self._last_tl0: int | None = None
+        self._last_sent: bytes | None = None
+        """As sent; its numbers are read only when a new layer must continue from them (a
+        payload passed on unchanged costs no parse)."""
 
     def continue_from_here(self, payload: bytes) -> None:
         """A new layer starts with this packet: number it right after the last one sent."""
+        if self._last_sent is None:
+            return
+        last = read_descriptor(self._last_sent)
         ids = read_descriptor(payload)
-        if ids.picture_id is not None and self._last_picture_id is not None:
-            self._picture_shift = self._last_picture_id + 1 - ids.picture_id
-        if ids.tl0 is not None and self._last_tl0 is not None:
-            self._tl0_shift = self._last_tl0 + 1 - ids.tl0
+        if ids.picture_id is not None and last.picture_id is not None:
+            self._picture_shift = last.picture_id + 1 - ids.picture_id
+        if ids.tl0 is not None and last.tl0 is not None:
+            self._tl0_shift = last.tl0 + 1 - ids.tl0
 
     def rewrite(self, payload: bytes, sent: bool = True, pictures_dropped: int = 0) -> bytes:
         """``payload`` with shifted numbers; ``sent`` (not a retransmission) records them.
@@ -137,14 +141,13 @@ class PictureNumbering:
         ``pictures_dropped``: frames of this run left out before this one (temporal layers not
         forwarded), so the picture ids the subscriber sees have no holes.
         """
-        ids = read_descriptor(payload)
-        if ids.picture_id is None and ids.tl0 is None:
-            return payload
         picture_shift = self._picture_shift - pictures_dropped
         if not picture_shift and not self._tl0_shift:  # the first layer, nothing left out: as it is
             if sent:
-                self._last_picture_id = self._last_picture_id if ids.picture_id is None else ids.picture_id
-                self._last_tl0 = self._last_tl0 if ids.tl0 is None else ids.tl0
+                self._last_sent = payload
+            return payload
+        ids = read_descriptor(payload)
+        if ids.picture_id is None and ids.tl0 is None:
             return payload
         data = bytearray(payload)
         if ids.picture_id is not None:
@@ -155,14 +158,12 @@ class PictureNumbering:
                 data[ids.picture_id_at + 1] = picture_id & 0xFF
             else:
                 data[ids.picture_id_at] = picture_id
-            if sent:
-                self._last_picture_id = picture_id
         if ids.tl0 is not None:
-            tl0 = (ids.tl0 + self._tl0_shift) % TL0_MOD
-            data[ids.tl0_at] = tl0
-            if sent:
-                self._last_tl0 = tl0
-        return bytes(data)
+            data[ids.tl0_at] = (ids.tl0 + self._tl0_shift) % TL0_MOD
+        rewritten = bytes(data)
+        if sent:
+            self._last_sent = rewritten
+        return rewritten
 
 
 def descriptor_length(payload: bytes) -> int:
