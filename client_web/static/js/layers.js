@@ -28,19 +28,27 @@ function cameraSimulcast() {
   }
 }
 
+let temporalSupported = null;
+
 /**
- * Whether the browser sends VP8 in three temporal layers: Chromium lists the scalability modes of
- * each codec it can send; a browser that does not list them is not asked (it could refuse the
- * whole transceiver).
+ * Whether the browser sends VP8 in three temporal layers. Chromium takes "L1T3" and refuses what
+ * it cannot send (OperationError) but does not list scalability modes among its capabilities, so
+ * a throwaway connection is asked once; a browser that refuses is not asked again.
  */
 function temporalLayers() {
-  try {
-    const codecs = RTCRtpSender.getCapabilities("video")?.codecs ?? [];
-    return codecs.some((codec) => codec.mimeType.toLowerCase() === "video/vp8"
-      && Array.isArray(codec.scalabilityModes) && codec.scalabilityModes.includes("L1T3"));
-  } catch {
-    return false;
+  if (temporalSupported === null) {
+    let pc = null;
+    try {
+      pc = new RTCPeerConnection();
+      pc.addTransceiver("video", { direction: "sendonly", sendEncodings: [{ scalabilityMode: "L1T3" }] });
+      temporalSupported = true;
+    } catch {
+      temporalSupported = false;
+    } finally {
+      if (pc) pc.close();
+    }
   }
+  return temporalSupported;
 }
 
 export function sendingInit(kind) {
