@@ -14,7 +14,7 @@ from server.bot.media import L1T3_PATTERN, video_clip
 from server.bot.simulcast import packetize
 from server.sfu import temporal as temporal_module
 from server.sfu.layer_choice import LayerChoice, View, step
-from server.sfu.layers import LayerIn
+from server.sfu.layers import LayerIn, LayerMeter
 from server.sfu.packet_consumer import PacketConsumer
 from server.sfu.packets import SEQ_MOD, ForwardedPacket, PacketCache
 from server.sfu.vp8 import NO_DESCRIPTOR, PictureNumbering, read_descriptor, read_temporal
@@ -238,6 +238,23 @@ def test_a_climb_without_sync_frames_asks_for_a_keyframe(monkeypatch: pytest.Mon
         now[0] += 0.2
         feed(setup, unsynced[2 * frame:2 * frame + 2])
     assert setup.keyframes[1:] and setup.consumer.temporal_layer == 0
+
+
+def test_a_layer_meter_tells_the_bitrate_up_to_each_temporal_layer() -> None:
+    meter = LayerMeter()
+    start = meter._window_start
+    for frame in range(30):  # one second of L1T3: T0 frames 4000 bytes, T1 2000, T2 1000
+        tid = L1T3_PATTERN[frame % 4][0]
+        meter.add((4000, 2000, 1000)[tid], start + frame / 30, tid)
+    meter.add(0, start + 1.0, 0)  # the window closes
+    assert meter.temporal_bps[0] < meter.temporal_bps[1] < meter.temporal_bps[2] == meter.bitrate_bps
+    # 8 T0 frames, 7 T1, 15 T2: T0 is 32 of 61 kB, T0+T1 46 of 61
+    assert abs(meter.temporal_bps[0] / meter.bitrate_bps - 32 / 61) < 0.01
+    assert abs(meter.temporal_bps[1] / meter.bitrate_bps - 46 / 61) < 0.01
+    plain = LayerMeter()
+    plain.add(1000, plain._window_start, None)
+    plain.add(1000, plain._window_start + 1.0, None)
+    assert plain.temporal_bps == () and plain.bitrate_bps > 0
 
 
 class Meter:
