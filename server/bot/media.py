@@ -33,6 +33,8 @@ class EncodedClip:
     time_base: fractions.Fraction
     frame_duration: int
     """Duration of one frame in ``time_base`` units."""
+    temporal: tuple[tuple[int, bool], ...] = ()
+    """Per frame, VP8 temporal layering: (TID, layer sync); empty when encoded without."""
 
     @property
     def duration_s(self) -> float:
@@ -41,8 +43,15 @@ class EncodedClip:
 
 VIDEO_ENCODERS = {"video/VP8": "libvpx", "video/H264": "libx264"}
 
+L1T3_PATTERN = ((0, False), (2, True), (1, True), (2, False))
+"""(TID, layer sync) of each frame in libvpx's three-layer pattern (ffmpeg ``ts_layering_mode=3``):
+T0 references T0; the first T2 and the T1 reference only T0 (layer sync points); the second T2
+references the T1. A keyframe restarts the pattern."""
+L1T3_RATE_SHARES = (0.4, 0.6, 1.0)
+"""Bitrate up to each temporal layer, as shares of the whole (libwebrtc's split for three)."""
 
-def _encoder_options(mime_type: str, bitrate: int) -> dict[str, str]:
+
+def _encoder_options(mime_type: str, bitrate: int, temporal_layers: int = 1) -> dict[str, str]:
     if mime_type == "video/H264":
         return {
             "preset": "ultrafast",
@@ -50,7 +59,7 @@ def _encoder_options(mime_type: str, bitrate: int) -> dict[str, str]:
             "profile": "baseline",  # what aiortc and browsers negotiate (42e01f)
             "x264-params": "keyint=1000000:min-keyint=1000000:scenecut=0",
         }
-    return {
+    options = {
         "deadline": "realtime",
         "cpu-used": "8",
         "lag-in-frames": "0",
@@ -58,6 +67,16 @@ def _encoder_options(mime_type: str, bitrate: int) -> dict[str, str]:
         "maxrate": str(bitrate),
         "bufsize": str(bitrate),
     }
+    if temporal_layers == 3:
+        # error resilience: no entropy state carried from frame to frame, so a frame left out
+        # (an upper temporal layer an SFU does not forward) does not change how later ones decode
+        targets = ",".join(str(round(bitrate * share / 1000)) for share in L1T3_RATE_SHARES)
+        options["error-resilient"] = "default"
+        options["ts-parameters"] = (
+            f"ts_number_layers=3:ts_target_bitrate={targets}:ts_rate_decimator=4,2,1:"
+            "ts_periodicity=4:ts_layer_id=0,2,1,2:ts_layering_mode=3"
+        )
+    return options
 
 
 @functools.lru_cache(maxsize=8)
@@ -68,8 +87,15 @@ def video_clip(
     height: int = 360,
     fps: int = 30,
     bitrate: int = 600_000,
+    temporal_layers: int = 1,
 ) -> EncodedClip:
-    """A moving test pattern (VP8 or H.264) with one keyframe, at its start."""
+    """A moving test pattern (VP8 or H.264) with one keyframe, at its start.
+
+    ``temporal_layers=3``: VP8 in three temporal layers (L1T3, ``L1T3_PATTERN``), as a browser
+    sends with ``scalabilityMode: "L1T3"``.
+    """
+    if temporal_layers not in (1, 3) or (temporal_layers == 3 and mime_type != "video/VP8"):
+        raise ValueError(f"temporal layers: 1, or 3 for VP8 (not {temporal_layers} for {mime_type})")
     graph = Graph()
     source = graph.add("testsrc2", f"size={width}x{height}:rate={fps}")
     convert = graph.add("format", "pix_fmts=yuv420p")
@@ -84,15 +110,18 @@ def video_clip(
     encoder.bit_rate = bitrate
     encoder.time_base = fractions.Fraction(1, fps)
     encoder.gop_size = 1_000_000  # only the first frame is a keyframe
-    encoder.options = _encoder_options(mime_type, bitrate)
+    encoder.options = _encoder_options(mime_type, bitrate, temporal_layers)
     packets: list[av.Packet] = []
-    for index in range(int(seconds * fps)):
+    frames = int(seconds * fps)
+    for index in range(frames):
         frame = sink.pull()
         assert isinstance(frame, av.VideoFrame)
         frame.pts, frame.time_base = index, encoder.time_base
         frame.pict_type = av.video.frame.PictureType.NONE  # testsrc2 marks all I
         packets += encoder.encode(frame)
     packets += encoder.encode(None)
+    if temporal_layers > 1 and len(packets) != frames:  # the pattern is told by frame number
+        raise RuntimeError(f"the encoder made {len(packets)} frames of {frames}: temporal layers unknown")
     return EncodedClip(
         kind="video",
         mime_type=mime_type,
@@ -100,6 +129,8 @@ def video_clip(
         keyframes=tuple(p.is_keyframe for p in packets),
         time_base=fractions.Fraction(1, VIDEO_CLOCK),
         frame_duration=VIDEO_CLOCK // fps,
+        temporal=tuple(L1T3_PATTERN[index % len(L1T3_PATTERN)] for index in range(frames))
+        if temporal_layers > 1 else (),
     )
 
 

@@ -7,7 +7,9 @@ timestamps and picture ids, named by the mid and rid header extensions, protecte
 the connection's DTLS transport. Each layer has its own RTCP: sender reports, and keyframe
 requests (PLI/FIR) to its SSRC restart that layer's clip at its keyframe, as an encoder would.
 A layer can be held back and resumed (``LayerOut.sending``), as a browser adds its top layer only
-once its bandwidth estimate allows and drops layers when its uplink weakens.
+once its bandwidth estimate allows and drops layers when its uplink weakens. With
+``temporal_layers=3`` each layer is also encoded in three temporal layers (L1T3, as a browser's
+``scalabilityMode``), its packets carrying TL0PICIDX, TID and the layer sync bit.
 """
 
 import asyncio
@@ -16,7 +18,7 @@ import random
 from dataclasses import dataclass, field
 
 from aiortc import RTCRtpTransceiver, clock, sdp as aiortc_sdp
-from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.codecs.vpx import PACKET_MAX, Vp8Encoder, VpxPayloadDescriptor
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
@@ -47,12 +49,30 @@ enough that encoding them once stays cheap on a loaded test machine."""
 
 
 @functools.lru_cache(maxsize=2)
-def simulcast_clips(seconds: float = 2.0, fps: int = 30) -> tuple[EncodedClip, ...]:
+def simulcast_clips(seconds: float = 2.0, fps: int = 30, temporal_layers: int = 1) -> tuple[EncodedClip, ...]:
     """The three layers' clips (encoded once per process), lowest first."""
     return tuple(
-        video_clip(width=width, height=height, bitrate=bitrate, seconds=seconds, fps=fps)
+        video_clip(width=width, height=height, bitrate=bitrate, seconds=seconds, fps=fps,
+                   temporal_layers=temporal_layers)
         for width, height, bitrate in LAYER_SIZES
     )
+
+
+def packetize(frame: bytes, picture_id: int, tl0: int | None = None, temporal: tuple[int, bool] | None = None
+              ) -> list[bytes]:
+    """One VP8 frame's RTP payloads; with ``temporal`` (TID, Y) the descriptor carries TL0PICIDX
+    ``tl0`` and them (aiortc's packetizer writes the picture id only)."""
+    if temporal is None:
+        return Vp8Encoder._packetize(frame, picture_id)
+    descriptor = VpxPayloadDescriptor(partition_start=1, partition_id=0, picture_id=picture_id,
+                                      tl0picidx=tl0, tid=(temporal[0], int(temporal[1])))
+    header = bytes(descriptor)
+    descriptor.partition_start = 0
+    rest = bytes(descriptor)
+    payloads: list[bytes] = []
+    for position in range(0, len(frame), PACKET_MAX - len(header)):
+        payloads.append((rest if payloads else header) + frame[position:position + PACKET_MAX - len(header)])
+    return payloads
 
 
 class IdleTrack(MediaStreamTrack):
@@ -83,6 +103,7 @@ class LayerOut:
     sequence_number: int = field(default_factory=lambda: random.getrandbits(16))
     timestamp_base: int = field(default_factory=lambda: random.getrandbits(32))
     picture_id: int = field(default_factory=lambda: random.getrandbits(15))
+    tl0: int = field(default_factory=lambda: random.getrandbits(8))
     index: int = 0
     keyframe_requested: bool = False
     keyframe_requests: int = 0
@@ -104,8 +125,10 @@ class LayerOut:
 class SimulcastCamera:
     """Sends :func:`simulcast_clips` as simulcast on a publish connection's video m-line."""
 
-    def __init__(self, clips: tuple[EncodedClip, ...] | None = None) -> None:
-        self.layers = [LayerOut(rid, clip) for rid, clip in zip(RIDS, clips or simulcast_clips(), strict=True)]
+    def __init__(self, clips: tuple[EncodedClip, ...] | None = None, temporal_layers: int = 1) -> None:
+        """``temporal_layers=3``: each layer in L1T3 (``simulcast_clips``), unless ``clips`` are given."""
+        clips = clips or simulcast_clips(temporal_layers=temporal_layers)
+        self.layers = [LayerOut(rid, clip) for rid, clip in zip(RIDS, clips, strict=True)]
         self.track = IdleTrack()
         self._task: asyncio.Task[None] | None = None
         self._mid: str | None = None
@@ -198,7 +221,10 @@ class SimulcastCamera:
             while not clip.keyframes[layer.index]:
                 layer.index -= 1
         layer.keyframe_requested = False
-        payloads = Vp8Encoder._packetize(clip.frames[layer.index], layer.picture_id)
+        temporal = clip.temporal[layer.index] if clip.temporal else None
+        if temporal is not None and temporal[0] == 0:
+            layer.tl0 = (layer.tl0 + 1) % 256  # a base-layer frame: the others name it by this
+        payloads = packetize(clip.frames[layer.index], layer.picture_id, layer.tl0, temporal)
         layer.index = (layer.index + 1) % len(clip.frames)
         layer.picture_id = (layer.picture_id + 1) % (1 << 15)
         timestamp = (layer.timestamp_base + elapsed) % (1 << 32)

@@ -1,5 +1,14 @@
 """Which simulcast layer each subscriber gets: the best its link and its tile can use.
 
+The choice is among **steps**: each spatial layer at each of its VP8 temporal layers, lowest
+first (layer 0 at T0, T1, T2, then layer 1 at T0 ...; ``step()``). A layer without temporal
+layers has one step, at its full rate. So a link that cannot carry a layer at its full rate
+keeps its size at half or a quarter of the frame rate before it falls to the smaller layer, and
+the lowest layer at T0 is the floor; a temporal step changes at the next frame going down and at
+a layer sync frame going up (``temporal.py``), without a keyframe. The tile caps the spatial
+layer only (a hidden tile: the lowest step), and a sustained shortfall is judged on the spatial
+layer (the size the viewer's tile misses).
+
 Two limits, re-read every ``TICK_S`` for every consumer of a layered producer:
 - **The tile**: the client says how large it shows the video (``layer_hint``); the smallest
   layer at least that large is enough, and a hidden tile gets the lowest layer.
@@ -32,6 +41,7 @@ from dataclasses import dataclass
 from .degradation import RECOVERED_HOLD_S, SUSTAINED_S, Reason, Shortfall
 from .layers import LayerIn
 from .packet_consumer import PacketConsumer
+from .vp8 import TEMPORAL_TOP
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +70,23 @@ REPORT_FRESH_S = 3.0
 
 ShortfallReport = Callable[[Shortfall | None], None]
 
+STEPS_PER_LAYER = TEMPORAL_TOP + 1
+
+
+def step(layer: int, temporal: int = TEMPORAL_TOP) -> int:
+    """The step of spatial ``layer`` up to temporal layer ``temporal`` (steps order the choice)."""
+    return layer * STEPS_PER_LAYER + temporal
+
+
+def layer_steps(layer: LayerIn) -> tuple[int, ...]:
+    """The steps a layer offers, lowest first: one per temporal layer it is sent with, the top
+    one meaning all of them (``TEMPORAL_TOP``)."""
+    temporal = len(layer.meter.temporal_bps)
+    full = step(layer.index)
+    if temporal < 2:
+        return (full,)
+    return (*(step(layer.index, tid) for tid in range(temporal - 1)), full)
+
 
 @dataclass(frozen=True)
 class View:
@@ -87,8 +114,8 @@ class LayerChoice:
         self._describe = describe
         self._now = now
         self.view: View | None = None
-        self.link_limit = len(layers) - 1
-        """The highest layer the link carries, as last judged."""
+        self.link_limit = step(len(layers) - 1)
+        """The highest step (``step()``) the link carries, as last judged."""
         self._trouble_since: float | None = None
         self._calm_since: float | None = None
         self._probing = False
@@ -127,11 +154,20 @@ class LayerChoice:
                 return layer.index
         return top
 
+    def view_cap(self) -> int:
+        """The highest step the tile can use: its layer at full rate; hidden: the lowest step."""
+        if self.view is not None and not self.view.visible:
+            return step(0, 0)
+        return step(self.view_limit())
+
     def update(self) -> None:
         """Re-judge the link and set the consumer's target layer."""
+        steps = [s for layer in self._layers for s in layer_steps(layer)]
+        if len(steps) < 2:
+            return  # one layer without temporal layers (yet): nothing to choose
         now = self._now()
         consumer = self.consumer
-        current = consumer.layer
+        current = step(consumer.layer, consumer.temporal_layer)
         report = consumer.receiver_report
         fresh = report is not None and time.monotonic() - report.received_at < REPORT_FRESH_S
         loss = report.fraction_lost if report is not None and fresh else 0.0
@@ -149,20 +185,27 @@ class LayerChoice:
             self._judge_probe(now, loss, queue, falling, answered)
         else:
             report_at = report.received_at if report is not None and fresh else None
-            self._judge_link(now, current, loss, queue, remb, report_at)
-        live = [layer.index for layer in self._layers if layer.meter.live(now)] or [current]
-        wanted = min(self.link_limit, self.view_limit())
-        target = max((index for index in live if index <= wanted), default=min(live))
-        if target != consumer.target_layer or target != current:
-            consumer.set_target_layer(target)
-        unlimited = max((index for index in live if index <= self.view_limit()), default=min(live))
-        self._judge_shortfall(now, target, unlimited)
+            self._judge_link(now, steps, current, loss, queue, remb, report_at)
+        live = [s for layer in self._layers if layer.meter.live(now) for s in layer_steps(layer)] or [current]
+        cap = self.view_cap()
+        wanted = min(self.link_limit, cap)
+        target = max((s for s in live if s <= wanted), default=min(live))
+        if target != step(consumer.target_layer, consumer.temporal_target) or target != current:
+            consumer.set_target_layer(*divmod(target, STEPS_PER_LAYER))
+        unlimited = max((s for s in live if s <= cap), default=min(live))
+        self._judge_shortfall(now, target // STEPS_PER_LAYER, unlimited // STEPS_PER_LAYER)
 
-    def _bitrate(self, index: int) -> int:
-        return self._layers[index].meter.bitrate_bps
+    def _bitrate(self, at: int) -> int:
+        """What step ``at`` costs: its layer's bitrate up to its temporal layer."""
+        index, temporal = divmod(at, STEPS_PER_LAYER)
+        meter = self._layers[index].meter
+        if not meter.temporal_bps:
+            return meter.bitrate_bps
+        return meter.temporal_bps[min(temporal, len(meter.temporal_bps) - 1)]
 
     def _judge_link(
-        self, now: float, current: int, loss: float, queue: float, remb: int | None, report_at: float | None
+        self, now: float, steps: list[int], current: int, loss: float, queue: float, remb: int | None,
+        report_at: float | None,
     ) -> None:
         # A queue must show in two reports running: one late report can be a stalled process. A
         # report that already took a layer down says nothing yet about the layer below.
@@ -170,18 +213,16 @@ class LayerChoice:
         if news and (loss > LOSS_DOWN or self._queued_reports >= QUEUE_DOWN_REPORTS):
             self._calm_since = None
             self._trouble_since = self._trouble_since if self._trouble_since is not None else now
-            if now - self._trouble_since >= DOWN_HOLD_S and current > 0:
-                # what the link delivered of this layer bounds what it carries
+            if now - self._trouble_since >= DOWN_HOLD_S and current > steps[0]:
+                # what the link delivered of this step bounds what it carries
                 carried = self._bitrate(current) * (1 - loss)
-                fitting = [
-                    layer.index for layer in self._layers
-                    if layer.index < current and self._bitrate(layer.index) <= FIT * carried
-                ]
-                self.link_limit = max(fitting, default=0)
+                fitting = [s for s in steps if s < current and self._bitrate(s) <= FIT * carried]
+                self.link_limit = max(fitting, default=steps[0])
                 self._reason = "loss" if loss > LOSS_DOWN else "rtt"
                 logger.info(
-                    "%s: down to layer %d (loss %.0f %%, queue %.0f ms, REMB %s bps, layer bitrate %d)",
-                    self._describe, self.link_limit, 100 * loss, 1000 * queue, remb, self._bitrate(current),
+                    "%s: down to layer %d T%d (loss %.0f %%, queue %.0f ms, REMB %s bps, bitrate %d)",
+                    self._describe, *divmod(self.link_limit, STEPS_PER_LAYER), 100 * loss, 1000 * queue, remb,
+                    self._bitrate(current),
                 )
                 self._trouble_since = None
                 self._down_report_at = report_at
@@ -193,16 +234,16 @@ class LayerChoice:
             self._calm_since = None
             return
         self._calm_since = self._calm_since if self._calm_since is not None else now
-        top = min(len(self._layers) - 1, self.view_limit())
+        top = max((s for s in steps if s <= self.view_cap()), default=steps[0])
         if self.link_limit >= top or now - self._calm_since < UP_HOLD_S or now < self._next_probe_at:
             return
         if current < self.link_limit:
-            return  # a switch up is still waiting for its keyframe
+            return  # a switch up is still waiting for its keyframe (or layer sync frame)
         if remb is not None and self._bitrate(top) <= FIT * remb:
             self.link_limit = top  # the estimate already allows it
             return
-        # one layer at a time: a probe the link cannot carry must overload it as little as it can
-        self._probe_layer = self.link_limit + 1
+        # one step at a time: a probe the link cannot carry must overload it as little as it can
+        self._probe_layer = min(s for s in steps if s > self.link_limit)
         self._probe_remb = remb
         self._probing = True
         self._probe_started = time.monotonic()
@@ -215,7 +256,8 @@ class LayerChoice:
         failed = loss >= LOSS_UP or queue > QUEUE_UP_S or falling
         waited = time.monotonic() - self._probe_started >= PROBE_REPORT_WAIT_S
         if not reported and not failed and not waited:
-            shortfall = self._bitrate(self._probe_layer) - self._bitrate(self.consumer.layer)
+            current = step(self.consumer.layer, self.consumer.temporal_layer)
+            shortfall = self._bitrate(self._probe_layer) - self._bitrate(current)
             self.consumer.probe(int(max(0, shortfall) * TICK_S / 8))
             return
         self._probing = False
@@ -228,7 +270,8 @@ class LayerChoice:
         else:
             self._backoff_s = BACKOFF_MIN_S
             self.link_limit = self._probe_layer
-            logger.info("%s: probe passed, up to layer %d", self._describe, self.link_limit)
+            logger.info("%s: probe passed, up to layer %d T%d", self._describe,
+                        *divmod(self.link_limit, STEPS_PER_LAYER))
 
     def _judge_shortfall(self, now: float, target: int, unlimited: int) -> None:
         """Sustained below ``unlimited`` (what the tile would get of the live layers on a perfect

@@ -34,21 +34,41 @@ BITRATE_WINDOW_S = 1.0
 
 
 class LayerMeter:
-    """Bytes per second of one layer over the last full window."""
+    """Bytes per second of one layer over the last full window, in all and up to each VP8
+    temporal layer (what a consumer held at a lower temporal layer costs)."""
 
     def __init__(self) -> None:
         self._window_start = time.monotonic()
         self._bytes = 0
+        self._temporal_bytes = [0, 0, 0]
         self.bitrate_bps = 0
+        self.temporal_bps: tuple[int, ...] = ()
+        """Bitrate of temporal layers 0..n cumulated (T0, T0+T1, ...); empty without them."""
         self.last_packet_at: float | None = None
 
-    def add(self, size: int, now: float) -> None:
+    def add(self, size: int, now: float, tid: int | None = None) -> None:
         if now - self._window_start >= BITRATE_WINDOW_S:
             elapsed = now - self._window_start
-            self.bitrate_bps = int(self._bytes * 8 / elapsed) if elapsed < 2 * BITRATE_WINDOW_S else 0
+            fresh = elapsed < 2 * BITRATE_WINDOW_S
+            self.bitrate_bps = int(self._bytes * 8 / elapsed) if fresh else 0
+            self.temporal_bps = self._cumulated(elapsed) if fresh else ()
             self._window_start, self._bytes = now, 0
+            self._temporal_bytes = [0, 0, 0]
         self._bytes += size
+        if tid is not None:
+            self._temporal_bytes[tid] += size
         self.last_packet_at = now
+
+    def _cumulated(self, elapsed: float) -> tuple[int, ...]:
+        layers = max((tid + 1 for tid, size in enumerate(self._temporal_bytes) if size), default=0)
+        if layers < 2:
+            return ()
+        total = 0
+        cumulated = []
+        for size in self._temporal_bytes[:layers]:
+            total += size
+            cumulated.append(int(total * 8 / elapsed))
+        return tuple(cumulated)
 
     def live(self, now: float) -> bool:
         """Whether the publisher is sending this layer (it may drop layers on a weak uplink)."""

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from .layers import LayerIn
 from .packets import SEQ_MOD, TS_MOD, ForwardedPacket, mapped_sender_clock, seq_newer_or_equal
 from .rtp_forward import ReceiverReport, RtpOut
-from .vp8 import PictureNumbering
+from .temporal import TemporalFilter
+from .vp8 import TEMPORAL_TOP, PictureNumbering
 
 PublisherClock = Callable[[int], tuple[int, int] | None]
 """(NTP, RTP timestamp) of a layer's newest sender report from the publisher, None before the first."""
@@ -54,6 +55,12 @@ class ConsumerStats:
     layer_switches: int = 0
     probed_bytes: int = 0
     """Resent to probe for a higher layer (counted in ``retransmitted`` too)."""
+    temporal_layer: int | None = None
+    """The highest VP8 temporal layer forwarded (0 = a quarter of L1T3's frame rate); None: the
+    producer's packets carry no temporal layers."""
+    temporal_target: int | None = None
+    temporal_dropped: int = 0
+    """Packets of higher temporal layers left out (not loss: the numbers close up behind them)."""
 
 
 class PacketConsumer:
@@ -67,6 +74,8 @@ class PacketConsumer:
     frame. A run is a stretch of packets forwarded without a break; each run starts right after
     the m-line's last sequence number, so the subscriber sees no hole where the SFU skipped
     packets (waiting, muted), while holes the publisher's network made stay holes, for NACK.
+    VP8 temporal layers above the target are left out within a run (``temporal.py``), their
+    sequence numbers and picture ids closed up too.
     """
 
     def __init__(
@@ -100,6 +109,7 @@ class PacketConsumer:
         self._pictures = (
             PictureNumbering() if len(layers) > 1 and mime_type.lower() == "video/vp8" else None
         )
+        self._temporal = TemporalFilter(self.request_keyframe)
         self._nack_upstream = nack_upstream
         self._on_closed = on_closed
         self._publisher_clock = publisher_clock
@@ -140,13 +150,24 @@ class PacketConsumer:
         """Ask the publisher for a keyframe of the layer wanted (throttled upstream)."""
         self._request_keyframe(self.target_layer)
 
-    def set_target_layer(self, layer: int) -> None:
-        """Forward ``layer`` from its next keyframe on (asked for while the switch is pending)."""
+    def set_target_layer(self, layer: int, temporal: int = TEMPORAL_TOP) -> None:
+        """Forward ``layer`` from its next keyframe on (asked for while the switch is pending), up
+        to temporal layer ``temporal`` (``temporal.py``: down at once, up at a sync point)."""
         if not 0 <= layer < len(self._layers):
             raise ValueError(f"no layer {layer}: the producer sends {len(self._layers)}")
+        self._temporal.set_target(temporal)
         self.target_layer = layer
         if layer != self.layer:
             self.request_keyframe()
+
+    @property
+    def temporal_layer(self) -> int:
+        """The highest temporal layer forwarded now (``TEMPORAL_TOP`` when there are none)."""
+        return self._temporal.layer
+
+    @property
+    def temporal_target(self) -> int:
+        return self._temporal.target
 
     @property
     def remb_bps(self) -> int | None:
@@ -162,24 +183,26 @@ class PacketConsumer:
         if self.closed or self._waiting or not self._out.ready:
             return
         cache = self._layers[self.layer].cache
-        last = (self._out.next_seq - 1 - self._seq_offset) % SEQ_MOD
+        last = self._out.next_seq - 1
         sent = 0
         for back in range(cache.size):
             if sent >= size:
                 break
-            original = (last - back) % SEQ_MOD
-            if not seq_newer_or_equal(original, self._run_start):
+            sequence_number = (last - back) % SEQ_MOD
+            original = self._original(sequence_number)
+            if original is None:
                 break
             packet = cache.get(original)
             if packet is None:
                 continue
-            self._resend(packet, (original + self._seq_offset) % SEQ_MOD)
+            self._resend(packet, sequence_number)
             sent += len(packet.payload)
         self.probed_bytes += sent
 
     def stats(self) -> ConsumerStats:
         out = self._out
         layered = len(self._layers) > 1
+        temporal = self._temporal if self._temporal.seen else None
         return ConsumerStats(
             producer_id=self.producer_id,
             forwarded=self.forwarded,
@@ -196,6 +219,9 @@ class PacketConsumer:
             layers=len(self._layers),
             layer_switches=self.layer_switches,
             probed_bytes=self.probed_bytes,
+            temporal_layer=temporal.layer if temporal is not None else None,
+            temporal_target=temporal.target if temporal is not None else None,
+            temporal_dropped=self._temporal.dropped,
         )
 
     def sender_clock(self) -> tuple[int, int] | None:
@@ -225,6 +251,21 @@ class PacketConsumer:
                 self._run_start = (packet.sequence_number - RUN_WINDOW) % SEQ_MOD
         else:
             return  # a late packet from before this run
+        if packet.temporal is not None:  # VP8 temporal layers: frames above the target stay out
+            temporal = self._temporal
+            if not temporal.admit(packet, packet.temporal):
+                return
+            pictures = self._pictures
+            if pictures is None:
+                pictures = self._pictures = PictureNumbering()
+            self._out.send(
+                packet,
+                (packet.sequence_number + self._seq_offset - temporal.packets_before) % SEQ_MOD,
+                (packet.timestamp + self._ts_offset) % TS_MOD,
+                pictures.rewrite(packet.payload, True, temporal.pictures_before),
+            )
+            self.forwarded += 1
+            return
         sequence_number = (packet.sequence_number + self._seq_offset) % SEQ_MOD
         timestamp = (packet.timestamp + self._ts_offset) % TS_MOD
         if self._pictures is None:
@@ -243,8 +284,8 @@ class PacketConsumer:
         """Answer a subscriber's NACK from the producer's cache, else ask the publisher."""
         if self.closed or self._waiting:
             return
-        original = (sequence_number - self._seq_offset) % SEQ_MOD
-        if not seq_newer_or_equal(original, self._run_start):
+        original = self._original(sequence_number)
+        if original is None:
             return  # sent in an earlier run, under other numbers
         if self._resent_lately(sequence_number):
             return
@@ -256,9 +297,27 @@ class PacketConsumer:
         self.nacks_answered += 1
         self._resend(packet, sequence_number)
 
+    def _original(self, sequence_number: int) -> int | None:
+        """The publisher's number of what this run sent as ``sequence_number`` (None: not this run's).
+
+        With temporal layers left out, also sets the filter's counts for that packet (``_resend``).
+        """
+        unshifted = (sequence_number - self._seq_offset) % SEQ_MOD
+        original = self._temporal.original(unshifted) if self._temporal.seen else unshifted
+        if original is None or not seq_newer_or_equal(original, self._run_start):
+            return None
+        return original
+
     def _resend(self, packet: ForwardedPacket, sequence_number: int) -> None:
+        """Send ``packet`` again as ``sequence_number`` (after ``_original`` mapped it)."""
         timestamp = (packet.timestamp + self._ts_offset) % TS_MOD
-        if self._pictures is None:
+        temporal = packet.temporal
+        if temporal is not None and self._pictures is not None:
+            if not self._temporal.resendable(packet, temporal[0]):
+                return  # a frame left out: the publisher lost this packet of it, it stays a hole
+            payload = self._pictures.rewrite(packet.payload, False, self._temporal.pictures_before)
+            self._out.resend(packet, sequence_number, timestamp, payload)
+        elif self._pictures is None:
             self._out.resend(packet, sequence_number, timestamp)
         else:
             self._out.resend(packet, sequence_number, timestamp, self._pictures.rewrite(packet.payload, sent=False))
@@ -298,3 +357,4 @@ class PacketConsumer:
             self._retime = False
         if self._pictures is not None:
             self._pictures.continue_from_here(packet.payload)
+        self._temporal.start(packet)

@@ -152,6 +152,8 @@ class ForwardedPacket:
     starts_keyframe: bool
     layer: int = 0
     """The simulcast layer it came in (0 = lowest; always 0 without simulcast)."""
+    temporal: tuple[int, bool] | None = None
+    """VP8: its frame's temporal layer and layer sync bit (``vp8.read_temporal``); None: not told."""
     _blocks: dict[ExtensionLayout, bytes] = field(default_factory=dict)
 
     def extension_block(self, layout: ExtensionLayout) -> bytes:

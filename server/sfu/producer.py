@@ -22,14 +22,22 @@ from .keyframes import KeyframeRequester
 from .layer_choice import LayerChoice, LayerChooser, View
 from .layers import LayerIn, SimulcastLayers
 from .packet_consumer import ConsumerStats, PacketConsumer
-from .packets import SEQ_MOD, ForwardedPacket, PacketCache, ntp_now, starts_keyframe, unwrap_rtx_payload
+from .packets import (
+    RTX_OSN,
+    SEQ_MOD,
+    ForwardedPacket,
+    PacketCache,
+    ntp_now,
+    starts_keyframe,
+    unwrap_rtx_payload,
+)
 from .passthrough import FrameGate
 from .rtp_forward import RtpOut
 from .rtptap import RtpTap
 from .settings import Forwarding
 from .simulcast_sdp import SimulcastOffer
 from .speaker import activity_from_level, activity_from_opus_size
-from .vp8 import keyframe_size
+from .vp8 import keyframe_size, read_temporal
 
 ProducerKind = Literal["audio", "video", "screen"]
 PRODUCER_KINDS: tuple[ProducerKind, ...] = ("audio", "video", "screen")
@@ -132,7 +140,8 @@ class Producer:
         self._simulcast = (
             None if simulcast is None else SimulcastLayers(simulcast, receiver, list(self.layers), codec.clockRate)
         )
-        self._chooser = LayerChooser() if simulcast is not None and forwarding == "packet" else None
+        # VP8 may carry temporal layers (L1T3) even without simulcast: its consumers choose too
+        self._chooser = LayerChooser() if (simulcast is not None or self._vp8) and forwarding == "packet" else None
         self._upstream_nacks: dict[tuple[int, int], float] = {}
         self._keyframe_starts: dict[int, tuple[float, ForwardedPacket]] = {}
         """Per layer: when its latest keyframe's first packet arrived, and that packet."""
@@ -357,15 +366,19 @@ class Producer:
         retransmitted = payload_type in self._rtx_payload_types
         if not retransmitted and payload_type not in self._media_payload_types:
             return True
+        temporal = read_temporal(payload, RTX_OSN.size if retransmitted else 0) if self._vp8 else None
+        tid = None if temporal is None else temporal[0]
         ours = self._simulcast is None
         if self._simulcast is None:
             layer = self.layers[0]
+            if tid is not None:  # what each temporal layer costs, for the consumers' choice
+                layer.meter.add(len(payload), time.monotonic(), tid)
         else:
             found = self._simulcast.layer_of(packet, retransmitted)
             if found is None:
                 return False  # a layer not named yet
             layer = found
-            layer.meter.add(len(payload), time.monotonic())
+            layer.meter.add(len(payload), time.monotonic(), tid)
             self._simulcast.keep_up(layer, packet, retransmitted)
         if retransmitted:
             unwrapped = unwrap_rtx_payload(payload)
@@ -400,6 +413,7 @@ class Producer:
             ntp_now(),
             keyframe_start,
             layer.index,
+            temporal,
         )
         layer.cache.add(forwarded)
         if keyframe_start and self._video and not self.muted:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from server.sfu.degradation import EPISODE_GAP_S, RECOVERED_HOLD_S, SUSTAINED_S, Episode, Shortfall, SiteDegradation
-from server.sfu.layer_choice import LayerChoice, View
+from server.sfu.layer_choice import LayerChoice, View, step
 from server.sfu.layers import LayerIn
 from server.sfu.packet_consumer import PacketConsumer
 
@@ -98,11 +98,13 @@ class _Consumer:
 
     layer: int = 2
     target_layer: int = 2
+    temporal_layer: int = 2
+    temporal_target: int = 2
     receiver_report: None = None
     remb_bps: int | None = None
     producer_id: str = "cam"
 
-    def set_target_layer(self, layer: int) -> None:
+    def set_target_layer(self, layer: int, temporal: int = 2) -> None:
         self.target_layer = layer
         self.layer = layer  # as if its keyframe came at once
 
@@ -132,17 +134,17 @@ def test_a_consumer_is_short_after_ten_seconds_below_and_back_after_ten_seconds_
     reports: list[Shortfall | None] = []
     choice = _choice(clock, reports)
     _run(choice, clock, 1)
-    choice.link_limit = 0  # the link took it down
+    choice.link_limit = step(0)  # the link took it down
     went_below = clock.t + 0.25
     _run(choice, clock, SUSTAINED_S - 1)
     assert choice.consumer.layer == 0 and choice.shortfall is None
     _run(choice, clock, 1.5)
     assert choice.shortfall == Shortfall(went_below, 0, 2, 3, "bandwidth")
-    choice.link_limit = 2
+    choice.link_limit = step(2)
     _run(choice, clock, 1)
-    choice.link_limit = 0  # a dip back down does not end it, nor start another
+    choice.link_limit = step(0)  # a dip back down does not end it, nor start another
     _run(choice, clock, 1)
-    choice.link_limit = 2
+    choice.link_limit = step(2)
     _run(choice, clock, RECOVERED_HOLD_S - 1)
     assert choice.shortfall is not None
     _run(choice, clock, 1.5)
@@ -154,7 +156,7 @@ def test_a_closed_consumer_reports_no_shortfall() -> None:
     clock = Clock()
     reports: list[Shortfall | None] = []
     choice = _choice(clock, reports)
-    choice.link_limit = 0
+    choice.link_limit = step(0)
     _run(choice, clock, SUSTAINED_S + 1)
     assert reports[-1] is not None
     choice.gone()

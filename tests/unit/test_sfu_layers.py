@@ -4,7 +4,7 @@ import pytest
 from aiortc.codecs.vpx import Vp8Encoder
 
 from server.sfu.simulcast_sdp import RID_URI, SimulcastError, accept_simulcast, offer_simulcast, read_simulcast
-from server.sfu.vp8 import PictureNumbering, keyframe_size, read_picture_ids
+from server.sfu.vp8 import PictureNumbering, keyframe_size, read_descriptor
 
 OFFER = (
     "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
@@ -40,13 +40,13 @@ def test_malformed_simulcast_is_refused_with_a_reason(broken: str) -> None:
 def test_picture_ids_continue_across_a_layer_switch() -> None:
     numbering = PictureNumbering()
     first = Vp8Encoder._packetize(b"\x00" * 50, 1000)[0]
-    assert read_picture_ids(numbering.rewrite(first)).picture_id == 1000  # the first layer as it is
+    assert read_descriptor(numbering.rewrite(first)).picture_id == 1000  # the first layer as it is
     other_layer = Vp8Encoder._packetize(b"\x00" * 50, 20)[0]
     numbering.continue_from_here(other_layer)
-    assert read_picture_ids(numbering.rewrite(other_layer)).picture_id == 1001
+    assert read_descriptor(numbering.rewrite(other_layer)).picture_id == 1001
     later = Vp8Encoder._packetize(b"\x00" * 50, 21)[0]
-    assert read_picture_ids(numbering.rewrite(later)).picture_id == 1002
-    assert read_picture_ids(numbering.rewrite(later, sent=False)).picture_id == 1002  # a resend: same
+    assert read_descriptor(numbering.rewrite(later)).picture_id == 1002
+    assert read_descriptor(numbering.rewrite(later, sent=False)).picture_id == 1002  # a resend: same
 
 
 def test_a_keyframe_tells_its_size() -> None:

@@ -1,6 +1,8 @@
 /**
  * Simulcast layers (issue 17): the camera is sent three times (¼, ½ and full size), the SFU
- * forwards each viewer the one its link and its tile can use. Here: how we publish, how we tell
+ * forwards each viewer the one its link and its tile can use. Each is sent in three temporal
+ * layers where the browser can (VP8 `scalabilityMode` "L1T3"), so the SFU can also give a weak
+ * link a quarter or half of the frame rate without a keyframe. Here: how we publish, how we tell
  * the SFU each tile's size (`layer_hint`), and a quality dot per tile.
  */
 
@@ -25,10 +27,38 @@ function cameraSimulcast() {
   }
 }
 
+let temporalSupported = null;
+
+/**
+ * Whether the browser sends VP8 in three temporal layers. Chromium takes "L1T3" and refuses what
+ * it cannot send (OperationError) but does not list scalability modes among its capabilities, so
+ * a throwaway connection is asked once; a browser that refuses is not asked again.
+ */
+function temporalLayers() {
+  if (temporalSupported === null) {
+    let pc = null;
+    try {
+      pc = new RTCPeerConnection();
+      pc.addTransceiver("video", { direction: "sendonly", sendEncodings: [{ scalabilityMode: "L1T3" }] });
+      temporalSupported = true;
+    } catch {
+      temporalSupported = false;
+    } finally {
+      if (pc) pc.close();
+    }
+  }
+  return temporalSupported;
+}
+
 /** The addTransceiver options for a source: the camera as simulcast, the rest as one stream. */
 export function sendingInit(kind) {
-  if (kind === "video" && cameraSimulcast()) return { direction: "sendonly", sendEncodings: CAMERA_ENCODINGS };
-  return { direction: "sendonly" };
+  if (kind !== "video") return { direction: "sendonly" };
+  const temporal = temporalLayers() ? { scalabilityMode: "L1T3" } : null;
+  if (cameraSimulcast()) {
+    const encodings = temporal ? CAMERA_ENCODINGS.map((encoding) => ({ ...encoding, ...temporal })) : CAMERA_ENCODINGS;
+    return { direction: "sendonly", sendEncodings: encodings };
+  }
+  return temporal ? { direction: "sendonly", sendEncodings: [temporal] } : { direction: "sendonly" };
 }
 
 /**
