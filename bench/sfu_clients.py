@@ -106,16 +106,20 @@ class Worker:
         """Read every receiving bot's subscribe sockets through bench/sfu_light.py (idempotent)."""
         if not self.light:
             return
-        from sfu_light import LightReceiver
-
         for name, bot in self.bots.items():
             if bot.participant is None or self.specs[name].expect_sources == 0:
                 continue
             light = self.light_receivers.get(name)
             if light is None:
-                light = self.light_receivers[name] = LightReceiver(bot.participant.subscribe_pc,
-                                                                    bot.participant.receiver)
+                light = self.light_receivers[name] = self._light_receiver(bot)
             light.install()
+
+    def _light_receiver(self, bot: Any) -> Any:
+        """The socket reader for one bot's subscribe connection (bench/levels_clients.py's also
+        timestamps what it counts)."""
+        from sfu_light import LightReceiver
+
+        return LightReceiver(bot.participant.subscribe_pc, bot.participant.receiver)
 
     def _lighten_on_offers(self, name: str) -> None:
         """Install the light reader as soon as the bot has answered a subscribe offer (sockets exist).
@@ -193,11 +197,11 @@ class LoopLag:
 
 
 async def _serve(conn: Connection, url: str, meeting_id: int, specs: list[BotSpec], light: bool,
-                 client: str) -> None:
+                 client: str, worker_class: type[Worker]) -> None:
     from server.bot.media import audio_clip, video_clip
 
     video_clip(), audio_clip()  # encode once, before anything is measured
-    worker = Worker(url, meeting_id, specs, light, client)
+    worker = worker_class(url, meeting_id, specs, light, client)
     loop = asyncio.get_running_loop()
     conn.send(("ready", None))
     while True:
@@ -220,13 +224,13 @@ async def _serve(conn: Connection, url: str, meeting_id: int, specs: list[BotSpe
 
 
 def worker_main(conn: Connection, url: str, meeting_id: int, specs: list[BotSpec], light: bool = True,
-                client: str = "lianshen") -> None:
+                client: str = "lianshen", worker_class: type[Worker] = Worker) -> None:
     """Process entry point (multiprocessing, spawn)."""
     import logging
 
     logging.basicConfig(level=logging.ERROR)
     try:
-        asyncio.run(_serve(conn, url, meeting_id, specs, light, client))
+        asyncio.run(_serve(conn, url, meeting_id, specs, light, client, worker_class))
     except Exception:  # noqa: BLE001
         conn.send(("error", traceback.format_exc()))
     finally:

@@ -40,7 +40,8 @@ async def test_each_subscriber_decodes_the_layer_chosen_for_it_across_switches(m
     # Both start on the top layer.
     for viewer in (bob, carol):
         await viewer.receiver.wait_for(lambda v=viewer: width(v, video) == WIDTHS[TOP], timeout=20)
-    assert camera.layers[TOP].keyframe_requests >= 1
+    # (each from a keyframe of the top layer: the cached one if under half a second old, which the
+    # camera's first is when they come up quickly, else one asked for: either is right here)
 
     # Bob goes down to the lowest layer: at that layer's next keyframe, which is asked for.
     requests_before = camera.layers[LOW].keyframe_requests
