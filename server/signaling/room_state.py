@@ -418,13 +418,23 @@ class LiveMeeting:
         self.broadcast("producer_updated", {"producer": producer_payload(info)})
 
     def _speaker_changed(self, peer_id: str | None) -> None:
+        """The room named a speaker: everyone is told, and the record gets who took the floor. On
+        a cascade's home the room hears the other nodes' participants too (their audio comes over
+        the links, and the edges leave detection to it), so someone another node serves is put on
+        the record here, by their join as this node knows it (``remote``)."""
         self.broadcast("speaker_changed", {"participant_id": peer_id})
-        participant = self.participants.get(peer_id) if peer_id is not None else None
-        if participant is not None and peer_id != self._last_speaker:
-            self._last_speaker = peer_id
-            self.log.write("speaking_started", participant.user_id, participant_id=peer_id,
-                           user_id=participant.user_id,
-                           display_name=participant.identity.display_name)
+        if peer_id is None or peer_id == self._last_speaker:
+            return
+        participant, remote = self.participants.get(peer_id), self.remote.get(peer_id)
+        if participant is not None:
+            user_id, display_name = participant.user_id, participant.identity.display_name
+        elif remote is not None:
+            user_id, display_name = remote.user_id, str(remote.public_fields.get("display_name", ""))
+        else:
+            return
+        self._last_speaker = peer_id
+        self.log.write("speaking_started", user_id, participant_id=peer_id, user_id=user_id,
+                       display_name=display_name)
 
     def _link_episode(self, episode: Episode, *, degraded: bool) -> None:
         """Sustained poor video at a site of this node, for the record (the system's, no actor);

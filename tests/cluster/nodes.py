@@ -119,10 +119,11 @@ async def start_nodes(base: Path, database_url: str, space: RedisSpace, lease_s:
     """Nodes (id, level) started together; meanwhile the bots' clips are encoded, once, off the
     event loop: encoded on first use by a joined bot, they would hold up the joined bots'
     heartbeats on a busy machine (and have them dropped)."""
-    *running, _video, _audio = await asyncio.gather(
-        *(start_node(base, node_id, level, database_url, space, lease_s, started) for node_id, level in nodes),
-        asyncio.to_thread(video_clip), asyncio.to_thread(audio_clip))
-    return running
+    clips = asyncio.gather(asyncio.to_thread(video_clip), asyncio.to_thread(audio_clip))
+    running = await asyncio.gather(
+        *(start_node(base, node_id, level, database_url, space, lease_s, started) for node_id, level in nodes))
+    await clips
+    return list(running)
 
 
 def redirect_of(ack: dict[str, Any]) -> tuple[str, str]:
