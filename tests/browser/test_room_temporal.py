@@ -1,5 +1,5 @@
-"""Temporal layers from a real browser: Chromium sends its camera (one stream, as by default) in
-VP8 L1T3, the SFU sees the three temporal layers, and a viewer held at T0 keeps playing at a
+"""Temporal layers from a real browser: Chromium sends its camera (one stream: this browser opts out
+of simulcast, so the temporal layers are all there is to choose from) in VP8 L1T3, the SFU sees the three temporal layers, and a viewer held at T0 keeps playing at a
 lower frame rate, then climbs back without a keyframe while the browser viewer never notices."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 from playwright.async_api import Browser
 
 from server.bot.media import audio_clip, video_clip
-from tests.browser.room_driver import enter_room
+from tests.browser.room_driver import enter_room, open_context
 from tests.browser.test_room_layers import consumer_of, peer_of
 from tests.media.signaling_harness import LiveServer
 
@@ -18,7 +18,9 @@ async def test_a_browser_camera_arrives_in_temporal_layers_and_a_viewer_can_be_h
     live: LiveServer, browser: Browser
 ) -> None:
     video_clip(), audio_clip()  # encoded before the browsers connect (test_room_layers.py says why)
-    chair = await enter_room(browser, live.url, live.world.meeting_x, "chair")
+    context = await open_context(browser, live.url, "chair")
+    await context.add_init_script("localStorage.setItem('lianshen.simulcast', '0')")
+    chair = await enter_room(browser, live.url, live.world.meeting_x, "chair", context=context)
     rep = await enter_room(browser, live.url, live.world.meeting_x, "rep_a")
     bot = await live.bot("agent", publish=())
     chair_id = await chair.participant_id()
