@@ -19,14 +19,15 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiortc import RTCRtpReceiver, clock
+from aiortc import RTCRtpReceiver
 from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
-from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci
+from aiortc.rtp import RtpPacket
 
 from .keyframes import KeyframeRequester
-from .packets import PacketCache
+from .packets import PacketCache, ntp_now
+from .receiver_upkeep import remb_for
 from .simulcast_sdp import REPAIRED_RID_URI, RID_URI, SimulcastOffer
 
 BITRATE_WINDOW_S = 1.0
@@ -156,23 +157,10 @@ class SimulcastLayers:
         Every layer counts: a browser shares what the estimate allows among its layers from the
         lowest up, and an estimate of one layer alone would starve the others.
         """
-        # aiortc 1.16 internals: the receiver's RemoteBitrateEstimator and RTCP SSRC, and
-        # _send_rtcp (what RTCRtpReceiver._handle_rtp_packet does with the top layer's packets).
-        estimator = self._receiver._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
-        abs_send_time = packet.extensions.abs_send_time
-        if estimator is None or abs_send_time is None:
-            return
-        remb = estimator.add(
-            abs_send_time=abs_send_time,
-            arrival_time_ms=clock.current_ms(),
-            payload_size=len(packet.payload) + packet.padding_size,
-            ssrc=packet.ssrc,
-        )
-        rtcp_ssrc = self._receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
-        if remb is None or rtcp_ssrc is None:
-            return
-        feedback = RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb))
-        self._spawn(self._receiver._send_rtcp(feedback))
+        feedback = remb_for(self._receiver, packet, (ntp_now() * 1000) >> 32)
+        if feedback is not None:
+            # aiortc 1.16 internal: RTCRtpReceiver._send_rtcp (as its own handler sends REMB).
+            self._spawn(self._receiver._send_rtcp(feedback))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

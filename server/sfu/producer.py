@@ -32,6 +32,7 @@ from .packets import (
     unwrap_rtx_payload,
 )
 from .passthrough import FrameGate
+from .receiver_upkeep import ReceiverUpkeep
 from .rtp_forward import RtpOut
 from .rtptap import RtpTap
 from .settings import Forwarding
@@ -156,6 +157,12 @@ class Producer:
         self.keyframes = self.layers[-1].keyframes
         """Keyframe requests for the top layer (the only one without simulcast)."""
         self._packet_path = forwarding == "packet"
+        self._sinks: tuple[PacketSink, ...] = ()
+        self._best_layer: BestLayerFrames | None = None
+        """The sinks' frames of a simulcast producer, while there are sinks (``best_layer.py``)."""
+        self._frames = FrameGate(receiver, self._frames_needed())
+        # before the tap, which wraps whatever handler it finds
+        self._upkeep = ReceiverUpkeep(receiver, self._frames) if self._packet_path else None
         self._tap = RtpTap(
             receiver,
             media_payload_types,
@@ -166,10 +173,6 @@ class Producer:
         )
         self.frames = 0
         """Frames reassembled from the publisher's packets (on the packet path: while gated open)."""
-        self._sinks: tuple[PacketSink, ...] = ()
-        self._best_layer: BestLayerFrames | None = None
-        """The sinks' frames of a simulcast producer, while there are sinks (``best_layer.py``)."""
-        self._frames = FrameGate(receiver, self._frames_needed())
         self._pump_task = asyncio.get_running_loop().create_task(self._pump())
 
     @property
@@ -324,6 +327,8 @@ class Producer:
 
     def _shut(self) -> None:
         self._tap.detach()
+        if self._upkeep is not None:
+            self._upkeep.detach()
         for layer in self.layers:
             layer.keyframes.close()
         if self._simulcast is not None:
