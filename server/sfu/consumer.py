@@ -17,7 +17,8 @@ class Consumer:
     keyframe travels while its connection comes up (the sender pulls only once
     DTLS is up). Until then only the newest keyframe and the frames after it are
     kept, so the first pull starts there without another round trip to the
-    publisher. When the subscriber falls ``max_frames`` behind, it drops
+    publisher (and asks again, in case that first keyframe is lost). When the
+    subscriber falls ``max_frames`` behind, it drops
     everything, asks for a keyframe and waits for it again, instead of dropping
     single frames or growing without bound.
     """
@@ -74,7 +75,12 @@ class Consumer:
 
     async def pull(self) -> av.Packet | None:
         """The next frame to send, or None once the consumer is closed."""
-        self._pulling = True
+        if not self._pulling:
+            self._pulling = True
+            # The kept keyframe goes out as soon as our DTLS is up, which may be before the
+            # subscriber's (it reads our Finished after we sent it): ask again (throttled) so a
+            # keyframe lost to that race is followed by another a round trip later.
+            self.request_keyframe()
         while not self._frames:
             if self.closed:
                 return None

@@ -136,13 +136,14 @@ class PacketConsumer:
 
     def ready(self) -> None:
         """The m-line can carry packets now: start from the latest keyframe if it is recent and
-        cached (sent again at once, with the packets since), else ask for one and wait."""
+        cached (sent again at once, with the packets since), and ask for a fresh one."""
         if self.closed or not self._waiting:
             return
         run = self._recent_run(self.layer) if self._video and self.layer == self.target_layer else ()
-        if not run:
-            self.request_keyframe()
-            return
+        # Asked for even when a recent keyframe is replayed: our DTLS is up once we sent our
+        # Finished, the subscriber's only once it has read it, and packets that overtake it are
+        # lost to the subscriber; a keyframe a round trip later (throttled) is the fallback.
+        self.request_keyframe()
         for packet in run:
             self.forward(packet)
 

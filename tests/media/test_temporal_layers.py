@@ -6,28 +6,13 @@ import time
 import pytest
 
 from server.bot.participant import Participant
-from server.bot.simulcast import LAYER_SIZES, SimulcastCamera
-from server.sfu.packet_consumer import PacketConsumer
+from server.bot.simulcast import SimulcastCamera
 
 from .meeting import Meeting, source_name
+from .test_simulcast import LOW, TOP, WIDTHS, consumer_of, packet_path, width
 
-packet_path = pytest.mark.parametrize("settings", ["packet"], indirect=True)
-TOP, LOW = len(LAYER_SIZES) - 1, 0
-WIDTHS = [width for width, _, _ in LAYER_SIZES]
 WINDOW_FRAMES = 120
 """A measuring window: until the untouched subscriber got this many frames (4 s at 30 fps)."""
-
-
-def width(viewer: Participant, source: str) -> int | None:
-    stats = viewer.receiver.stats.get(source)
-    return stats.width if stats is not None else None
-
-
-def consumer_of(meeting: Meeting, subscriber: str, publisher: str) -> PacketConsumer:
-    producer = meeting.peers[publisher].producers["video"]
-    slot = next(s for s in meeting.peers[subscriber].slots if s.producer_id == producer.id)
-    assert isinstance(slot.consumer, PacketConsumer)
-    return slot.consumer
 
 
 async def rate_against(slow: Participant, steady: Participant, source: str) -> float:
