@@ -9,7 +9,7 @@ from server.bot.media import audio_clip, video_clip
 from server.sfu.packet_consumer import PacketConsumer
 from server.sfu.peer import Peer
 from server.sfu.producer import Producer
-from tests.browser.room_driver import WAIT_MS, enter_room
+from tests.browser.room_driver import WAIT_MS, enter_room, open_context
 from tests.media.signaling_harness import LiveServer
 
 
@@ -30,8 +30,10 @@ async def test_a_browser_camera_arrives_as_layers_and_each_viewer_gets_its_own(
     # the browsers connect, so their sockets never wait on it
     video_clip(), audio_clip()
     rooms = []
-    for username in ("chair", "rep_a"):  # simulcast is on by default (layers.js)
-        rooms.append(await enter_room(browser, live.url, live.world.meeting_x, username))
+    for username in ("chair", "rep_a"):  # simulcast is switched on per browser (layers.js says why)
+        context = await open_context(browser, live.url, username)
+        await context.add_init_script("localStorage.setItem('lianshen.simulcast', '1')")
+        rooms.append(await enter_room(browser, live.url, live.world.meeting_x, username, context=context))
     chair, rep = rooms
     bot = await live.bot("agent", publish=())
     chair_id, rep_id = await chair.participant_id(), await rep.participant_id()
@@ -65,13 +67,13 @@ async def test_a_browser_camera_arrives_as_layers_and_each_viewer_gets_its_own(
     await rep.page.wait_for_function(
         "id => ['good', 'fair'].includes(document.querySelector(`.tile[data-participant='${id}']`)"
         ".dataset.videoQuality)", arg=chair_id, timeout=WAIT_MS)
-    # a browser may opt out (localStorage "lianshen.simulcast" = "0"): its camera is one stream
+    # switched off (as by default: layers.js says why) the camera is one stream
     encodings = await rep.page.evaluate("""async () => {
         const { sendingInit } = await import("/static/js/layers.js");
         const on = sendingInit("video").sendEncodings;
-        localStorage.setItem("lianshen.simulcast", "0");
-        const off = sendingInit("video").sendEncodings;
         localStorage.removeItem("lianshen.simulcast");
+        const off = sendingInit("video").sendEncodings;
+        localStorage.setItem("lianshen.simulcast", "1");
         const layers = (init) => (init ? init.filter((encoding) => encoding.rid).length : 0);
         return [layers(on), layers(off)];
     }""")
