@@ -55,6 +55,11 @@ class KeyframeRequester:
                 self._last_sent + self._min_interval_s, self._send_deferred
             )
 
+    @property
+    def pending(self) -> bool:
+        """A request inside the interval waits to be sent at its end."""
+        return self._deferred is not None
+
     def keyframe_arrived(self) -> None:
         """A keyframe went out to everyone waiting, so a deferred PLI is moot."""
         if self._deferred is not None:

@@ -242,6 +242,8 @@ async def test_a_subscriber_on_a_lossy_link_decodes_smoothly(
 
     lag = LoopLag()  # this process runs the SFU and the clean subscribers
     producer = meeting.peers["alice"].producers["video"]
+    # the joins' own keyframe requests (one more as each connection comes up, throttled) are done
+    await clean[0].receiver.wait_for(lambda: not producer.keyframes.pending, 5)
     nacks_upstream, keyframe_requests = producer.upstream_nacks, producer.keyframes.requests
     publisher_plis = alice.video.keyframe_requests
     before = await lossy.report()
