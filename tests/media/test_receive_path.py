@@ -7,6 +7,7 @@ import pytest
 from aiortc import RTCPeerConnection
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 
+from server.bot.participant import Participant
 from server.sfu.rtp_in import SrtpIn
 
 from .meeting import Meeting, source_name
@@ -43,17 +44,22 @@ async def receiver_packets(receiver: Any) -> int:
     return sum(s.packetsReceived for s in (await receiver.getStats()).values() if s.type == "inbound-rtp")
 
 
-@packet_path
-@pytest.mark.asyncio
-@pytest.mark.timeout(60)
-async def test_media_bypasses_aioice_once_dtls_is_up(meeting: Meeting) -> None:
+async def alice_to_bob(meeting: Meeting) -> tuple[Participant, list[str], Any]:
+    """Alice publishes, Bob receives her first frames; Bob, his sources, Alice's DTLS transport."""
     await meeting.join("alice")
     bob = await meeting.join("bob", publish=False)
     wanted = [source_name("alice", "video"), source_name("alice", "audio")]
     await bob.receiver.wait_for_frames(wanted, FRAMES, timeout=20)
     publish = meeting.peers["alice"].publish_connection
     assert publish is not None
-    dtls = dtls_of(publish)
+    return bob, wanted, dtls_of(publish)
+
+
+@packet_path
+@pytest.mark.asyncio
+@pytest.mark.timeout(60)
+async def test_media_bypasses_aioice_once_dtls_is_up(meeting: Meeting) -> None:
+    bob, wanted, dtls = await alice_to_bob(meeting)
     queued = count_queued_media(dtls)
     transport_before = next(iter(dtls._get_stats().values())).packetsReceived
     receivers = list(dtls._rtp_router.receivers)
@@ -73,13 +79,7 @@ async def test_media_bypasses_aioice_once_dtls_is_up(meeting: Meeting) -> None:
 @pytest.mark.timeout(60)
 async def test_media_through_aioice_still_arrives(meeting: Meeting) -> None:
     """A TURN relay, or asyncio's own reader, delivers to the StunProtocol: aiortc's path still works."""
-    await meeting.join("alice")
-    bob = await meeting.join("bob", publish=False)
-    wanted = [source_name("alice", "video"), source_name("alice", "audio")]
-    await bob.receiver.wait_for_frames(wanted, FRAMES, timeout=20)
-    publish = meeting.peers["alice"].publish_connection
-    assert publish is not None
-    dtls = dtls_of(publish)
+    bob, wanted, dtls = await alice_to_bob(meeting)
     queued = count_queued_media(dtls)
     # CPython 3.11 internal: asyncio's one-datagram reader, which hands every datagram to
     # StunProtocol.datagram_received, as aioice's TURN client does with relayed ones.
