@@ -8,7 +8,15 @@ way a consumer does, with the publisher's sending as its only limit:
 - at the start, and while only lower layers arrive, the best live layer;
 - a higher layer that appears is taken at its keyframe (asked for, throttled per layer);
 - when the layer followed stops (no packet for ``STALE_S``) the best live one is asked for and
-  the first keyframe of a live layer is taken (the best one follows as a switch up).
+  the first keyframe of a live layer is taken (the best one follows as a switch up);
+- with no layer followed yet (a recording that just began, a stream after a break or a stopped
+  layer), a keyframe of the best live layer that went by at most ``KEYFRAME_REPLAY_MAX_S`` ago is
+  started from at once, from the layer's cache (as a subscriber that joins late is; none is kept
+  across a mute). Asking instead costs a round trip at best and often far more: Chromium answers a
+  PLI for one layer with a keyframe on every layer and ignores further PLIs for ~300 ms, so asking
+  right after a subscriber's request was answered goes unheard, and the layer's requester then
+  holds the next PLI back for its interval. A recording began that way got a camera's first
+  picture up to a second late, and a camera switched off meanwhile left no gap in it.
 
 Frames are reassembled here, from the packets the producer forwards, with aiortc's own jitter
 buffer (one per run of a layer), and not by aiortc's receiver: the receiver follows one SSRC, and
@@ -91,7 +99,7 @@ class BestLayerFrames:
             if not self._may_take(packet.layer, now):
                 return
             if not packet.starts_keyframe:
-                if packet.layer == self._best_live(now):
+                if packet.layer == self._best_live(now) and not self._replay(packet, now):
                     self._ask(packet.layer, now)
                 return
             self._switch(packet, now)
@@ -108,6 +116,23 @@ class BestLayerFrames:
 
     def _best_live(self, now: float) -> int | None:
         return max((index for index in range(len(self._layers)) if not self._stale(index, now)), default=None)
+
+    def _replay(self, packet: ForwardedPacket, now: float) -> bool:
+        """Start at the recent keyframe of ``packet``'s layer, if there is one, up to ``packet``
+        (the newest: the producer caches a packet before it forwards it). Not for a switch up:
+        the layer followed showed that half second already. After a layer followed stopped, it
+        stopped longer ago than a recent keyframe (``STALE_S``), so no picture is shown twice."""
+        if self.layer is not None and not self._stale(self.layer, now):
+            return False
+        run = self._layers[packet.layer].recent_keyframe_run(now)
+        if not run:
+            return False
+        self._switch(run[0], now)
+        for cached in run:
+            self._add(cached, now)
+        if run[-1] is not packet:
+            self._add(packet, now)  # the run ends at a hole: the packets after it still count
+        return True
 
     def _ask(self, layer: int, now: float) -> None:
         """Ask the publisher for a keyframe of ``layer``, at most every ``ASK_EVERY_S``."""

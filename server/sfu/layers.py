@@ -26,12 +26,18 @@ from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 from aiortc.rtp import RtpPacket
 
 from .keyframes import KeyframeRequester
-from .packets import PacketCache, ntp_now
+from .packets import SEQ_MOD, ForwardedPacket, PacketCache, ntp_now
 from .receiver_upkeep import remb_for
 from .simulcast_sdp import REPAIRED_RID_URI, RID_URI, SimulcastOffer
 
 BITRATE_WINDOW_S = 1.0
 """A layer's bitrate is measured over this window; no packet in two windows: the layer is off."""
+KEYFRAME_REPLAY_MAX_S = 0.5
+"""How old a keyframe may be for a stream that starts now to start from it (sent again from the
+cache, with the packets since): a subscriber whose connection just came up (a late joiner's
+keyframe is asked for when it accepts the m-line and often arrives before its DTLS is up), and
+the recording of a simulcast camera (``best_layer.py``). An older start would put it that far
+behind; asking again costs one round trip to the publisher instead."""
 
 
 class LayerMeter:
@@ -92,6 +98,21 @@ class LayerIn:
     """(width, height) of its latest keyframe, if the codec tells (VP8)."""
     statistics: StreamStatistics | None = None
     nacks: NackGenerator | None = None
+    keyframe_start: tuple[float, ForwardedPacket] | None = None
+    """When its latest keyframe's first packet arrived, and that packet (None since a mute)."""
+
+    def recent_keyframe_run(self, now: float) -> list[ForwardedPacket]:
+        """The packets from its latest keyframe on, if that keyframe is at most
+        ``KEYFRAME_REPLAY_MAX_S`` old and still cached; empty otherwise."""
+        start = self.keyframe_start
+        if start is None or now - start[0] > KEYFRAME_REPLAY_MAX_S:
+            return []
+        run: list[ForwardedPacket] = []
+        sequence_number = start[1].sequence_number
+        while len(run) < self.cache.size and (packet := self.cache.get(sequence_number)) is not None:
+            run.append(packet)  # up to the newest, or a hole (a subscriber NACKs the rest)
+            sequence_number = (sequence_number + 1) % SEQ_MOD
+        return run if run and run[0] is start[1] else []
 
 
 class SimulcastLayers:

@@ -24,7 +24,6 @@ from .layers import LayerIn, SimulcastLayers
 from .packet_consumer import ConsumerStats, PacketConsumer
 from .packets import (
     RTX_OSN,
-    SEQ_MOD,
     ForwardedPacket,
     PacketCache,
     ntp_now,
@@ -54,12 +53,6 @@ logger = logging.getLogger(__name__)
 
 UPSTREAM_NACK_HOLD_S = 0.1
 """A packet missed by several subscribers is asked of the publisher once per this interval."""
-
-KEYFRAME_REPLAY_MAX_S = 0.5
-"""How old a keyframe may be for a subscriber whose connection just came up to start from it
-(sent again from the cache, with the packets since): a late joiner's keyframe is asked for when
-it accepts the m-line and often arrives before its DTLS is up. An older start would put the
-subscriber that far behind; asking again costs one round trip to the publisher instead."""
 
 
 def media_kind(kind: ProducerKind) -> str:
@@ -144,8 +137,6 @@ class Producer:
         # VP8 may carry temporal layers (L1T3) even without simulcast: its consumers choose too
         self._chooser = LayerChooser() if (simulcast is not None or self._vp8) and forwarding == "packet" else None
         self._upstream_nacks: dict[tuple[int, int], float] = {}
-        self._keyframe_starts: dict[int, tuple[float, ForwardedPacket]] = {}
-        """Per layer: when its latest keyframe's first packet arrived, and that packet."""
         self._nacking: set[asyncio.Task[None]] = set()
         self.upstream_nacks = 0
         """NACKs sent to the publisher for packets missing from the cache."""
@@ -286,23 +277,15 @@ class Producer:
     def _recent_keyframe_run(self, layer: int) -> list[ForwardedPacket]:
         """The packets of ``layer`` from its latest keyframe on, if that keyframe is recent and
         still cached; empty otherwise, and always while muted (moderation hides the past too)."""
-        start = self._keyframe_starts.get(layer)
-        if self.muted or start is None or time.monotonic() - start[0] > KEYFRAME_REPLAY_MAX_S:
-            return []
-        cache = self.layers[layer].cache
-        run: list[ForwardedPacket] = []
-        sequence_number = start[1].sequence_number
-        while len(run) < cache.size and (packet := cache.get(sequence_number)) is not None:
-            run.append(packet)  # up to the newest, or a hole (the subscriber NACKs the rest)
-            sequence_number = (sequence_number + 1) % SEQ_MOD
-        return run if run and run[0] is start[1] else []
+        return [] if self.muted else self.layers[layer].recent_keyframe_run(time.monotonic())
 
     def set_muted(self, muted: bool) -> None:
         if muted == self.muted:
             return
         self.muted = muted
         if muted:
-            self._keyframe_starts.clear()
+            for layer in self.layers:
+                layer.keyframe_start = None
             return
         for packet_consumer in self._packet_consumers:
             packet_consumer.restart()
@@ -422,7 +405,7 @@ class Producer:
         )
         layer.cache.add(forwarded)
         if keyframe_start and self._video and not self.muted:
-            self._keyframe_starts[layer.index] = (time.monotonic(), forwarded)
+            layer.keyframe_start = (time.monotonic(), forwarded)
         if self.muted:
             return ours
         if not self._video and not self.audio_level_seen and not retransmitted:

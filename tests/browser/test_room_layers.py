@@ -9,7 +9,7 @@ from server.bot.media import audio_clip, video_clip
 from server.sfu.packet_consumer import PacketConsumer
 from server.sfu.peer import Peer
 from server.sfu.producer import Producer
-from tests.browser.room_driver import WAIT_MS, enter_room, open_context
+from tests.browser.room_driver import WAIT_MS, enter_room
 from tests.media.signaling_harness import LiveServer
 
 
@@ -29,12 +29,8 @@ async def test_a_browser_camera_arrives_as_layers_and_each_viewer_gets_its_own(
     # the bot's clips are encoded once per process, in the event loop the server shares: before
     # the browsers connect, so their sockets never wait on it
     video_clip(), audio_clip()
-    rooms = []
-    for username in ("chair", "rep_a"):  # simulcast is switched on per browser (layers.js says why)
-        context = await open_context(browser, live.url, username)
-        await context.add_init_script("localStorage.setItem('lianshen.simulcast', '1')")
-        rooms.append(await enter_room(browser, live.url, live.world.meeting_x, username, context=context))
-    chair, rep = rooms
+    chair = await enter_room(browser, live.url, live.world.meeting_x, "chair")  # simulcast: the default
+    rep = await enter_room(browser, live.url, live.world.meeting_x, "rep_a")
     bot = await live.bot("agent", publish=())
     chair_id, rep_id = await chair.participant_id(), await rep.participant_id()
     await rep.wait_video(chair_id)
@@ -67,13 +63,13 @@ async def test_a_browser_camera_arrives_as_layers_and_each_viewer_gets_its_own(
     await rep.page.wait_for_function(
         "id => ['good', 'fair'].includes(document.querySelector(`.tile[data-participant='${id}']`)"
         ".dataset.videoQuality)", arg=chair_id, timeout=WAIT_MS)
-    # switched off (as by default: layers.js says why) the camera is one stream
+    # switched off in the browser (localStorage "lianshen.simulcast" = "0") the camera is one stream
     encodings = await rep.page.evaluate("""async () => {
         const { sendingInit } = await import("/static/js/layers.js");
         const on = sendingInit("video").sendEncodings;
-        localStorage.removeItem("lianshen.simulcast");
+        localStorage.setItem("lianshen.simulcast", "0");
         const off = sendingInit("video").sendEncodings;
-        localStorage.setItem("lianshen.simulcast", "1");
+        localStorage.removeItem("lianshen.simulcast");
         const layers = (init) => (init ? init.filter((encoding) => encoding.rid).length : 0);
         return [layers(on), layers(off)];
     }""")

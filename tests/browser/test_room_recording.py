@@ -1,11 +1,14 @@
 """The room's recording button and indicator in real Chromium: the chair starts recording, every page
 shows it, the chair stops and it goes away; the log has both, by the chair. A camera switched off
-meanwhile is a gap in the recording although Chromium keeps sending black frames."""
+meanwhile is a gap in the recording although Chromium keeps sending black frames. The cameras are
+sent as simulcast layers (the browser's default), so the recording follows the best layer sent."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import Browser
 
@@ -26,12 +29,28 @@ async def recording_shown(room: RoomPage, shown: bool) -> None:
     await room.page.wait_for_selector(INDICATOR, state="visible" if shown else "hidden", timeout=WAIT_MS)
 
 
-async def until_journal_has(directory: Path, entry: str) -> None:
-    """Until the recording's journal (appended and flushed by its writer thread) holds ``entry``;
-    like until_exists, it looks every 50 ms and the caller bounds the wait."""
+def journal_entries(directory: Path) -> list[dict[str, Any]]:
+    """The recording's journal so far (appended and flushed by its writer thread), without a line
+    being written."""
     journal = directory / JOURNAL_NAME
+    lines = journal.read_text(encoding="utf-8").splitlines() if journal.exists() else []
+    entries = []
+    for line in lines:
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # the line being written
+    return entries
+
+
+async def until_journal_has(directory: Path, entry: str, **fields: Any) -> dict[str, Any]:
+    """Until the journal holds ``entry`` with ``fields``; like until_exists, it looks every 50 ms and
+    the caller bounds the wait."""
     # a file another thread writes has no event to wait on: polling it is the only way
-    while not (journal.exists() and f'"entry":"{entry}"' in journal.read_text(encoding="utf-8")):  # noqa: ASYNC110
+    while True:
+        for found in journal_entries(directory):
+            if found.get("entry") == entry and fields.items() <= found.items():
+                return found
         await asyncio.sleep(0.05)
 
 
@@ -55,8 +74,14 @@ async def test_the_chair_records_and_every_page_shows_it_until_stopped(live: Liv
     await chair.shot("recording-on-chair")
     await rep.shot("recording-on-representative")
 
-    # camera off while recording: Chromium keeps sending (black) frames, the recording has a gap
+    # camera off while recording: Chromium keeps sending (black) frames, the recording has a gap.
+    # A gap is between pictures: the camera goes off once its track is in the recording (it starts
+    # at a key frame, asked for as recording starts; switched off before, the track would simply
+    # start later, with no gap to see)
     rep_id = await rep.participant_id()
+    key = live.recording.active[live.world.meeting_x].key
+    directory = recordings_root(live.settings.data_dir) / str(live.world.meeting_x) / key
+    track = await asyncio.wait_for(until_journal_has(directory, "track", participant_id=rep_id, kind="video"), 30)
     tile = f'.tile[data-participant="{rep_id}"]'
     await rep.page.click("#camera-toggle")
     await chair.page.wait_for_selector(f"{tile}.camera-off", timeout=WAIT_MS)
@@ -64,11 +89,9 @@ async def test_the_chair_records_and_every_page_shows_it_until_stopped(live: Liv
     await chair.page.wait_for_selector(f"{tile}:not(.camera-off)", timeout=WAIT_MS)
     await chair.page.evaluate("window.__played = {}")
     await chair.wait_video(rep_id)
-    key = live.recording.active[live.world.meeting_x].key
-    directory = recordings_root(live.settings.data_dir) / str(live.world.meeting_x) / key
     # the recording resumes at the publisher's next key frame (asked for on resume); stopping
     # before it comes would end the track at the pause, with no gap to see
-    await asyncio.wait_for(until_journal_has(directory, "gap"), 30)
+    await asyncio.wait_for(until_journal_has(directory, "gap", track_id=track["track_id"]), 30)
 
     await toggle.focus()
     await chair.page.keyboard.press("Enter")  # the keyboard stops it as well

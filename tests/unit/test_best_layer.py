@@ -1,4 +1,8 @@
-"""The recording's view of a simulcast camera: real VP8 layers, packetised, on a scripted clock."""
+"""The recording's view of a simulcast camera: real VP8 layers, packetised, on a scripted clock.
+
+The publisher behaves as Chromium does: a keyframe request for one layer is answered with a
+keyframe on every layer it sends, and requests within ``KEYFRAME_WINDOW_S`` of the last one it
+answered are ignored."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ FPS = 15
 TICKS = 90_000 // FPS
 SIZES = ((160, 90), (320, 180), (640, 360))
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90_000, payloadType=96)
+KEYFRAME_WINDOW_S = 0.3
 
 
 @functools.lru_cache(maxsize=1)
@@ -46,7 +51,7 @@ class Layer:
     def __post_init__(self) -> None:
         self.timestamp_base = (2**32 - 40 * TICKS) if self.index == 1 else 1234 * (self.index + 1)
         # the keyframe requester is not used by BestLayerFrames (it asks through its callback)
-        self.meta = LayerIn(self.index, "qhf"[self.index], PacketCache(64), None)  # type: ignore[arg-type]
+        self.meta = LayerIn(self.index, "qhf"[self.index], PacketCache(512), None)  # type: ignore[arg-type]
 
     def packets(self, tick: int) -> list[ForwardedPacket]:
         if self.keyframe_wanted:
@@ -74,20 +79,31 @@ class Recorded:
 class Publisher:
     """Sends the layers frame by frame; the clock is the frame count."""
 
-    def __init__(self, sending: tuple[bool, ...]) -> None:
+    def __init__(self, sending: tuple[bool, ...], recording: bool = True) -> None:
         self.layers = [Layer(i, clip, on) for i, (clip, on) in enumerate(zip(clips(), sending, strict=True))]
         self.now = 100.0
         self.tick = 0
+        self.answered_at = -KEYFRAME_WINDOW_S
         self.frames: list[Recorded] = []
         self.decoder = av.CodecContext.create("vp8", "r")
         self.decode_errors = 0
         self.width = 0
-        self.feed = BestLayerFrames([layer.meta for layer in self.layers], VP8, self._ask, self._frame,
+        self.feed: BestLayerFrames | None = None
+        if recording:
+            self.record()
+
+    def record(self) -> None:
+        """The recording begins (the producer makes its ``BestLayerFrames`` when a sink is added)."""
+        self.feed = BestLayerFrames([layer.meta for layer in self.layers], VP8, self.ask, self._frame,
                                     now=lambda: self.now)
 
-    def _ask(self, index: int) -> None:
+    def ask(self, index: int) -> None:
+        """A keyframe request for layer ``index``, from the recording or anyone else."""
         self.layers[index].keyframe_requests += 1
-        self.layers[index].keyframe_wanted = True
+        if self.now - self.answered_at >= KEYFRAME_WINDOW_S:
+            self.answered_at = self.now
+            for layer in self.layers:
+                layer.keyframe_wanted = layer.sending
 
     def _frame(self, packet: av.Packet) -> None:
         size = vp8_size(bytes(packet))
@@ -105,8 +121,13 @@ class Publisher:
             for layer in self.layers:
                 if layer.sending:
                     for packet in layer.packets(self.tick):
+                        # what the producer keeps of each packet before it forwards it
                         layer.meta.meter.add(len(packet.payload), self.now)
-                        self.feed.forward(packet)
+                        layer.meta.cache.add(packet)
+                        if packet.starts_keyframe:
+                            layer.meta.keyframe_start = (self.now, packet)
+                        if self.feed is not None:
+                            self.feed.forward(packet)
             self.tick += 1
             self.now += 1 / FPS
 
@@ -119,7 +140,8 @@ def test_the_best_layer_sent_is_followed_up_and_down_as_one_continuous_stream() 
     publisher = Publisher(sending=(True, True, False))  # the top layer comes late
     publisher.run(2)
     assert publisher.widths() == [320]  # the best one sent, from its (asked for) keyframe
-    assert publisher.layers[1].keyframe_requests >= 1
+    assert sum(layer.keyframe_requests for layer in publisher.layers) >= 1
+    assert publisher.feed is not None
     switches = publisher.feed.switches
 
     publisher.layers[2].sending = True
@@ -149,7 +171,44 @@ def test_a_stopped_layer_is_left_for_a_lower_one_and_the_stream_restarts_after_a
     publisher.layers[2].sending = False
     publisher.run(1)
     assert publisher.widths() == [640, 160]  # the only layer left
+    for layer in publisher.layers:
+        layer.meta.keyframe_start = None  # what the producer forgets at a mute
+    assert publisher.feed is not None
     publisher.feed.restart()  # the producer was muted: a fresh start at a keyframe
     before = len(publisher.frames)
     publisher.run(1)
     assert len(publisher.frames) > before and publisher.decode_errors == 0
+
+
+def test_a_recording_that_begins_just_after_a_keyframe_starts_from_it_at_once() -> None:
+    """The sequence that made a camera switched off early in a recording leave no gap in it: a
+    subscriber's request had just been answered on every layer when the recording began, so its
+    own request went unanswered and its first frame came a window and a retry later, after the
+    owner switched the camera off. The keyframe that just went by is taken instead."""
+    publisher = Publisher(sending=(True, True, False), recording=False)
+    publisher.run(1)
+    publisher.ask(0)  # a subscriber's: a keyframe on every layer sent
+    publisher.run(3 / FPS)
+    requests = [layer.keyframe_requests for layer in publisher.layers]
+    begun = publisher.now
+    publisher.record()
+    publisher.run(1 / FPS)
+    assert publisher.frames and publisher.frames[0].at == begun  # at its first packet
+    assert publisher.widths() == [320]  # the best layer sent, from its keyframe
+    assert [layer.keyframe_requests for layer in publisher.layers] == requests  # nothing asked
+    publisher.run(1)
+    assert len(publisher.frames) >= FPS and publisher.decode_errors == 0
+    steps = [b.pts - a.pts for a, b in itertools.pairwise(publisher.frames)]
+    assert min(steps) > 0
+
+
+def test_a_keyframe_older_than_the_replay_limit_is_asked_for_again() -> None:
+    publisher = Publisher(sending=(True, True, False), recording=False)
+    publisher.run(1)
+    publisher.ask(0)
+    publisher.run(1)  # that keyframe is a second old now
+    publisher.record()
+    publisher.run(1 / FPS)
+    assert not publisher.frames and publisher.layers[1].keyframe_requests == 1
+    publisher.run(1)
+    assert publisher.widths() == [320] and publisher.decode_errors == 0

@@ -14,19 +14,16 @@ export const CAMERA_ENCODINGS = [
 ];
 
 /**
- * The camera goes out as simulcast only where switched on in this browser (localStorage
- * "lianshen.simulcast" = "1"). The recording follows the best layer actually sent
- * (server/sfu/best_layer.py), but a camera switched off and on again while recording, with
- * Chromium short of CPU, did not always resume in the recording (tests/browser/test_room_recording.py
- * failed 2 runs in 4 under load, 0 in 4 with one stream): until that is understood the camera is
- * one stream by default, in three temporal layers where the browser can (below), which gives a
- * weak link a lower frame rate without a second encoding.
+ * The camera goes out as simulcast unless switched off in this browser (localStorage
+ * "lianshen.simulcast" = "0"; tests/browser/test_room_temporal.py does, to see one stream in
+ * three temporal layers). The recording follows the best layer actually sent
+ * (server/sfu/best_layer.py), so a viewer's layer and the recording's are independent.
  */
 function cameraSimulcast() {
   try {
-    return localStorage.getItem("lianshen.simulcast") === "1";
+    return localStorage.getItem("lianshen.simulcast") !== "0";
   } catch {
-    return false; // storage refused (privacy settings): the default
+    return true; // storage refused (privacy settings): the default
   }
 }
 
