@@ -34,11 +34,14 @@ def serve(settings: Settings) -> None:
     from aiohttp import web
 
     from server.app import build_app
+    from server.heap import freeze_after_startup
     from server.tls import server_ssl_context, site_urls
 
     host, port = settings.server.host, settings.server.port
     urls = "  ".join(site_urls(settings))
-    web.run_app(build_app(settings), host=host, port=port, ssl_context=server_ssl_context(settings.server),
+    app = build_app(settings)
+    freeze_after_startup(app)
+    web.run_app(app, host=host, port=port, ssl_context=server_ssl_context(settings.server),
                 print=lambda _msg: print(f"Lianshen 联审 running at {urls}  (Ctrl+C to stop)"))
 
 
