@@ -177,8 +177,10 @@ async def test_the_whole_review_in_the_browser(live: LiveServer, browser: Browse
 
     # 8. the chair sends the draft; both representatives confirm it; the chair finalises
     minutes = chair.page
-    await minutes.get_by_role("button", name=walk.t("minutes.send")).click()
-    await minutes.wait_for_load_state()
+    # each of these is a plain form post: wait for the page it leads to (wait_for_load_state alone
+    # would return at once, the old page being loaded, and the next step could overtake the post)
+    async with minutes.expect_navigation(timeout=WAIT_MS):
+        await minutes.get_by_role("button", name=walk.t("minutes.send")).click()
     for context in (rep_ctx, city_ctx):
         page = await context.new_page()
         await page.goto(f"{live.url}/meetings/{meeting_id}/minutes")
@@ -188,15 +190,15 @@ async def test_the_whole_review_in_the_browser(live: LiveServer, browser: Browse
         await verdict.focus()
         await page.keyboard.press("Space")
         assert await verdict.is_checked()
-        await page.get_by_role("button", name=walk.t("minutes.submit_answer")).click()
-        await page.wait_for_load_state()
+        async with page.expect_navigation(timeout=WAIT_MS):
+            await page.get_by_role("button", name=walk.t("minutes.submit_answer")).click()
         await walk.shot(page, "representative-confirmed")
         await page.close()
     await minutes.reload()
     assert await minutes.locator("#answers-title ~ div .badge.ok").count() == 2
     await walk.fill(minutes, "#finalise-note", FINALISE_NOTE)
-    await minutes.get_by_role("button", name=walk.t("minutes.finalise")).click()
-    await minutes.wait_for_load_state()
+    async with minutes.expect_navigation(timeout=WAIT_MS):
+        await minutes.get_by_role("button", name=walk.t("minutes.finalise")).click()
     await minutes.locator(".facts .badge.ok", has_text=walk.t("minutes.status.final")).wait_for(timeout=WAIT_MS)
     assert FINALISE_NOTE in await minutes.inner_text("main")
     notice = await minutes.inner_text(".notice-numbers")  # the notice, by its own number
