@@ -7,7 +7,7 @@ best layer of each track, whatever subscribers receive", so the recording follow
 way a consumer does, with the publisher's sending as its only limit:
 - at the start, and while only lower layers arrive, the best live layer;
 - a higher layer that appears is taken at its keyframe (asked for, throttled per layer);
-- when the layer followed stops (no packet for ``STALE_S``) the best live one is asked for and
+- when the layer followed stops (no packet for ``SILENT_S``) the best live one is asked for and
   the first keyframe of a live layer is taken (the best one follows as a switch up);
 - with no layer followed yet (a recording that just began, a stream after a break or a stopped
   layer), a keyframe of the best live layer that went by at most ``KEYFRAME_REPLAY_MAX_S`` ago is
@@ -41,12 +41,10 @@ from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
-from .layers import LayerIn
+from .layers import SILENT_S, LayerIn, best_live
 from .packets import TS_MOD, ForwardedPacket
 from .passthrough import encoded_packet
 
-STALE_S = 0.5
-"""A layer without a packet this long has stopped (a camera sends 5-30 frames a second)."""
 ASK_EVERY_S = 0.25
 """While a switch waits for a keyframe it is asked for again this often (PLIs are throttled per
 layer by its ``KeyframeRequester``; a request lost on the way must not stall the switch)."""
@@ -91,7 +89,7 @@ class BestLayerFrames:
     def forward(self, packet: ForwardedPacket) -> None:
         """One packet the producer forwards (any layer, RTX unwrapped)."""
         now = self._now()
-        if packet.layer == self.layer and now - self._ref_at > STALE_S:
+        if packet.layer == self.layer and now - self._ref_at > SILENT_S:
             # the layer paused and resumes (its sequence numbers may have moved on: the jitter
             # buffer would wait for them): a fresh start at the best layer's next keyframe
             self.layer = None
@@ -99,7 +97,7 @@ class BestLayerFrames:
             if not self._may_take(packet.layer, now):
                 return
             if not packet.starts_keyframe:
-                if packet.layer == self._best_live(now) and not self._replay(packet, now):
+                if packet.layer == best_live(self._layers, now) and not self._replay(packet, now):
                     self._ask(packet.layer, now)
                 return
             self._switch(packet, now)
@@ -111,17 +109,13 @@ class BestLayerFrames:
         return self.layer is None or layer > self.layer or self._stale(self.layer, now)
 
     def _stale(self, layer: int, now: float) -> bool:
-        last = self._layers[layer].meter.last_packet_at
-        return last is None or now - last > STALE_S
-
-    def _best_live(self, now: float) -> int | None:
-        return max((index for index in range(len(self._layers)) if not self._stale(index, now)), default=None)
+        return not self._layers[layer].meter.live(now)
 
     def _replay(self, packet: ForwardedPacket, now: float) -> bool:
         """Start at the recent keyframe of ``packet``'s layer, if there is one, up to ``packet``
         (the newest: the producer caches a packet before it forwards it). Not for a switch up:
         the layer followed showed that half second already. After a layer followed stopped, it
-        stopped longer ago than a recent keyframe (``STALE_S``), so no picture is shown twice."""
+        stopped longer ago than a recent keyframe (``SILENT_S``), so no picture is shown twice."""
         if self.layer is not None and not self._stale(self.layer, now):
             return False
         run = self._layers[packet.layer].recent_keyframe_run(now)

@@ -20,7 +20,8 @@ Two limits, re-read every ``TICK_S`` for every consumer of a layered producer:
   Going up needs evidence the estimate cannot give: a receiver's estimate is capped at ~1.5x
   what it receives (libwebrtc's AIMD, aiortc's too), so a subscriber on a 150 kbps layer
   never reports room for a 500 kbps one. So after ``UP_HOLD_S`` of low loss the consumer
-  probes: it resends recent packets (as RTX) to make up the bitrate of the next layer up for
+  probes: it resends recent packets (as RTX) to make up the bitrate of the next layer up, with
+  ``PROBE_HEADROOM`` to spare, for
   as long as it takes the subscriber to answer a sender report sent ``PROBE_ANSWERED_AFTER_S``
   into the probe (its round trip crossed whatever queue the probe built); if that answer shows no
   loss and no queue (round trip), and its estimate did not drop meanwhile, the layer goes up,
@@ -39,7 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .degradation import RECOVERED_HOLD_S, SUSTAINED_S, Reason, Shortfall
-from .layers import LayerIn
+from .layers import LayerIn, sent_layers
 from .packet_consumer import PacketConsumer
 from .vp8 import TEMPORAL_TOP
 
@@ -66,6 +67,12 @@ LOSS_DOWN = 0.10
 LOSS_UP = 0.05
 FIT = 0.95
 """A layer fits when its bitrate is at most this share of the subscriber's estimate."""
+PROBE_HEADROOM = 1.25
+"""A probe sends this much more than the next step's measured bitrate: that bitrate is an average
+of payload alone, and the step's keyframes, packet overhead and the audio on the same link come
+on top. A link that carries the step with no room to spare (a clip running under its target on
+a busy machine, a shaper at the step's rate) must fail the probe, or the layer goes up, loses
+packets there, and comes down again."""
 REPORT_FRESH_S = 3.0
 
 ShortfallReport = Callable[[Shortfall | None], None]
@@ -137,6 +144,7 @@ class LayerChoice:
         """Sustained degradation, if the link has held this consumer below its tile's layer."""
         self.probes = 0
         self.probes_failed = 0
+        self.probes_passed = 0
 
     def set_view(self, view: View) -> None:
         self.view = view
@@ -186,7 +194,7 @@ class LayerChoice:
         else:
             report_at = report.received_at if report is not None and fresh else None
             self._judge_link(now, steps, current, loss, queue, remb, report_at)
-        live = [s for layer in self._layers if layer.meter.live(now) for s in layer_steps(layer)] or [current]
+        live = [s for layer in sent_layers(self._layers, now) for s in layer_steps(layer)] or [current]
         cap = self.view_cap()
         wanted = min(self.link_limit, cap)
         target = max((s for s in live if s <= wanted), default=min(live))
@@ -257,7 +265,7 @@ class LayerChoice:
         waited = time.monotonic() - self._probe_started >= PROBE_REPORT_WAIT_S
         if not reported and not failed and not waited:
             current = step(self.consumer.layer, self.consumer.temporal_layer)
-            shortfall = self._bitrate(self._probe_layer) - self._bitrate(current)
+            shortfall = PROBE_HEADROOM * self._bitrate(self._probe_layer) - self._bitrate(current)
             self.consumer.probe(int(max(0, shortfall) * TICK_S / 8))
             return
         self._probing = False
@@ -269,6 +277,7 @@ class LayerChoice:
             self._next_probe_at = now + self._backoff_s
         else:
             self._backoff_s = BACKOFF_MIN_S
+            self.probes_passed += 1
             self.link_limit = self._probe_layer
             logger.info("%s: probe passed, up to layer %d T%d", self._describe,
                         *divmod(self.link_limit, STEPS_PER_LAYER))

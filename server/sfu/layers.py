@@ -15,7 +15,7 @@ which layers are live.
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,12 @@ from .receiver_upkeep import remb_for
 from .simulcast_sdp import REPAIRED_RID_URI, RID_URI, SimulcastOffer
 
 BITRATE_WINDOW_S = 1.0
-"""A layer's bitrate is measured over this window; no packet in two windows: the layer is off."""
+"""A layer's bitrate is measured over this window; no packet in two windows: its bitrate is 0."""
+SILENT_S = 0.5
+"""A layer without a packet this long is not being sent: a camera sends 5-30 frames a second,
+and a browser pauses a layer its estimate cannot carry (Chromium does, in a publisher's first
+seconds while its estimate ramps up). A consumer waiting for a paused layer's keyframe waits in
+vain: the publisher ignores requests for a layer it does not send (seen: 1.8 s of them)."""
 KEYFRAME_REPLAY_MAX_S = 0.5
 """How old a keyframe may be for a stream that starts now to start from it (sent again from the
 cache, with the packets since): a subscriber whose connection just came up (a late joiner's
@@ -78,8 +83,9 @@ class LayerMeter:
         return tuple(cumulated)
 
     def live(self, now: float) -> bool:
-        """Whether the publisher is sending this layer (it may drop layers on a weak uplink)."""
-        return self.last_packet_at is not None and now - self.last_packet_at < 2 * BITRATE_WINDOW_S
+        """Whether this layer had a packet in the last ``SILENT_S`` (``sent_layers`` compares
+        layers with each other instead)."""
+        return self.last_packet_at is not None and now - self.last_packet_at <= SILENT_S
 
 
 @dataclass
@@ -113,6 +119,25 @@ class LayerIn:
             run.append(packet)  # up to the newest, or a hole (a subscriber NACKs the rest)
             sequence_number = (sequence_number + 1) % SEQ_MOD
         return run if run and run[0] is start[1] else []
+
+
+def sent_layers(layers: Sequence["LayerIn"], now: float) -> list["LayerIn"]:
+    """The layers the publisher is sending, lowest first: each had a packet at most ``SILENT_S``
+    before the newest packet of any layer, and that one is recent (two bitrate windows: a camera
+    switched off sends nothing). Judged against the newest packet, not the clock, so that a stall
+    of this process, which delays every layer alike, pauses none."""
+    heard = [layer.meter.last_packet_at for layer in layers if layer.meter.last_packet_at is not None]
+    if not heard or now - max(heard) >= 2 * BITRATE_WINDOW_S:
+        return []
+    newest = max(heard)
+    return [layer for layer in layers
+            if layer.meter.last_packet_at is not None and newest - layer.meter.last_packet_at <= SILENT_S]
+
+
+def best_live(layers: Sequence["LayerIn"], now: float) -> int | None:
+    """The index of the best layer the publisher is sending (``sent_layers``); None: none."""
+    sent = sent_layers(layers, now)
+    return sent[-1].index if sent else None
 
 
 class SimulcastLayers:

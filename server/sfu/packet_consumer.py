@@ -90,16 +90,19 @@ class PacketConsumer:
         publisher_clock: PublisherClock,
         mime_type: str = "",
         recent_run: RecentRun = _no_recent_run,
+        layer: int | None = None,
     ) -> None:
         """The keyframe is asked for at once, even before ``out`` is ready: it travels to the
         publisher and back while the subscriber's ICE and DTLS finish, and :meth:`ready` starts
-        from it (``recent_run``: the producer's cache) if it came first."""
+        from it (``recent_run``: the producer's cache) if it came first. ``layer``: the one to
+        start with (simulcast; default the top): one the publisher is sending, or the subscriber
+        waits for a keyframe that does not come until the choice moves it."""
         self.producer_id = producer_id
         self._video = video
         self._out = out
         self._layers = layers
         self._request_keyframe = request_keyframe
-        self.layer = len(layers) - 1
+        self.layer = len(layers) - 1 if layer is None else layer
         """The layer forwarded (simulcast); a switch to ``target_layer`` waits for its keyframe."""
         self.target_layer = self.layer
         self.layer_switches = 0
@@ -139,13 +142,18 @@ class PacketConsumer:
         cached (sent again at once, with the packets since), and ask for a fresh one."""
         if self.closed or not self._waiting:
             return
-        run = self._recent_run(self.layer) if self._video and self.layer == self.target_layer else ()
         # Asked for even when a recent keyframe is replayed: our DTLS is up once we sent our
         # Finished, the subscriber's only once it has read it, and packets that overtake it are
         # lost to the subscriber; a keyframe a round trip later (throttled) is the fallback.
         self.request_keyframe()
+        self._replay_recent()
+
+    def _replay_recent(self) -> bool:
+        """Start from the target layer's recent keyframe, if it is cached; whether it did."""
+        run = self._recent_run(self.target_layer) if self._video else ()
         for packet in run:
             self.forward(packet)
+        return bool(run)
 
     def request_keyframe(self) -> None:
         """Ask the publisher for a keyframe of the layer wanted (throttled upstream)."""
@@ -157,7 +165,10 @@ class PacketConsumer:
         if not 0 <= layer < len(self._layers):
             raise ValueError(f"no layer {layer}: the producer sends {len(self._layers)}")
         self._temporal.set_target(temporal)
+        changed = layer != self.target_layer
         self.target_layer = layer
+        if changed and self._waiting and self._out.ready and self._replay_recent():
+            return  # not started yet (its layer paused, or was never sent): as a late joiner does
         if layer != self.layer:
             self.request_keyframe()
 

@@ -20,7 +20,7 @@ from .consumer import Consumer
 from .degradation import Shortfall
 from .keyframes import KeyframeRequester
 from .layer_choice import LayerChoice, LayerChooser, View
-from .layers import LayerIn, SimulcastLayers
+from .layers import LayerIn, SimulcastLayers, best_live, sent_layers
 from .packet_consumer import ConsumerStats, PacketConsumer
 from .packets import (
     RTX_OSN,
@@ -205,6 +205,7 @@ class Producer:
             self._publisher_clock,
             self.codec.mimeType,
             self._recent_keyframe_run,
+            best_live(self.layers, time.monotonic()),
         )
         self._packet_consumers.add(consumer)
         if self._chooser is not None:
@@ -223,7 +224,7 @@ class Producer:
     def live_layers(self) -> int:
         """How many layers the publisher is sending now (1 without simulcast)."""
         now = time.monotonic()
-        return sum(1 for layer in self.layers if layer.meter.live(now)) if self._simulcast is not None else 1
+        return len(sent_layers(self.layers, now)) if self._simulcast is not None else 1
 
     def layer_choice(self, consumer: PacketConsumer) -> LayerChoice | None:
         return None if self._chooser is None else self._chooser.choices.get(consumer)

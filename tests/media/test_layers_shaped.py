@@ -84,6 +84,8 @@ async def test_a_weak_link_gets_the_low_layer_and_climbs_back(
     for participant in clean:
         await participant.receiver.wait_for_frames([VIDEO], 30, timeout=30)
     weak = consumer_to(meeting, "lossy")
+    choice = meeting.peers["alice"].producers["video"].layer_choice(weak)
+    assert choice is not None
     # Everyone starts on the top layer (the clean subscribers' frames pace the waits below).
     await bob.receiver.wait_for(lambda: weak.layer == TOP, timeout=20)
 
@@ -105,14 +107,13 @@ async def test_a_weak_link_gets_the_low_layer_and_climbs_back(
     window_s = after["now"] - before["now"]
     fps = (video["frames"] - before["report"][VIDEO]["frames"]) / window_s
     layers_in_window = weak.layer
-    choice = meeting.peers["alice"].producers["video"].layer_choice(weak)
-    assert choice is not None
     # below its layer since the fall, over 10 s before the window ended: sustained
     await bob.receiver.wait_for(lambda: told_of("lossy") == ["link_degraded"], timeout=10)
     degraded = told[-1][1]
     stalls = (f"event loops stalled up to {lag.longest_s:.3f} s here and "
               f"{after['loop_lag_s']:.3f} s in the subscriber")
 
+    passed_while_shaped = choice.probes_passed
     lift(lossy_link)
     lifted_at = time.monotonic()
     await bob.receiver.wait_for(lambda: weak.layer == TOP, timeout=CLIMB_LIMIT_S + 20)
@@ -125,7 +126,9 @@ async def test_a_weak_link_gets_the_low_layer_and_climbs_back(
           f"{video['decode_errors']} decode errors; audio freeze {freeze_s(audio):.3f} s; "
           f"probes {choice.probes} ({choice.probes_failed} failed); climbed back in {climb_s:.1f} s; "
           f"{stalls}")
-    # the weak subscriber: the low layer, smoothly
+    # the weak subscriber: the low layer, smoothly; no probe up passed on a link that cannot
+    # carry the next layer (at its rate, the probe must find no room to spare)
+    assert passed_while_shaped == 0, f"{passed_while_shaped} of {choice.probes} probes passed"
     assert layers_in_window == 0 and video["width"] == LAYER_SIZES[0][0]
     assert fps >= LOW_MIN_FPS, stalls
     assert freeze_s(video) <= MAX_FREEZE_S, stalls

@@ -14,7 +14,7 @@ import pytest
 from recorder.session import RecordingInfo, RecordingSession, TrackInfo, TrackSink
 from recorder.track_writer import vp8_size
 from server.bot.simulcast import LAYER_SIZES, SimulcastCamera
-from server.sfu.best_layer import STALE_S
+from server.sfu.layers import SILENT_S
 
 from .meeting import Meeting
 from .recording_support import verified
@@ -92,7 +92,7 @@ async def test_the_recording_follows_the_best_layer_sent_from_the_start_up_and_d
     await watched.until(lambda: watched.count(WIDTHS[TOP - 1], since=stopped) >= 45, within=30)
     last_top = max(frame.at for frame in watched.frames if frame.width == WIDTHS[TOP])
     back = min(frame.at for frame in watched.frames if frame.at > last_top)
-    assert back - last_top < FALLBACK_S, f"{back - last_top:.2f} s without a picture (stale after {STALE_S} s)"
+    assert back - last_top < FALLBACK_S, f"{back - last_top:.2f} s without a picture (stale after {SILENT_S} s)"
     assert watched.widths()[-3:] == [WIDTHS[TOP - 1], WIDTHS[TOP], WIDTHS[TOP - 1]]
 
     # It resumes mid-stream (no keyframe of its own): the recording asks for one and goes up again.

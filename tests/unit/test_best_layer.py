@@ -16,8 +16,8 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from recorder.track_writer import vp8_size
 from server.bot.media import EncodedClip, video_clip
-from server.sfu.best_layer import STALE_S, BestLayerFrames
-from server.sfu.layers import LayerIn
+from server.sfu.best_layer import BestLayerFrames
+from server.sfu.layers import SILENT_S, LayerIn
 from server.sfu.packets import ForwardedPacket, PacketCache, starts_keyframe
 
 FPS = 15
@@ -154,13 +154,13 @@ def test_the_best_layer_sent_is_followed_up_and_down_as_one_continuous_stream() 
     publisher.run(2)
     assert publisher.widths() == [320, 640, 320]
     back = next(f for f in publisher.frames if f.at > stopped)
-    assert back.at - stopped < STALE_S + 0.3  # asked for as soon as the top was seen stopped
+    assert back.at - stopped < SILENT_S + 0.3  # asked for as soon as the top was seen stopped
 
     assert publisher.decode_errors == 0
     steps = [b.pts - a.pts for a, b in itertools.pairwise(publisher.frames)]
     assert min(steps) > 0  # one timeline across three RTP clocks (one of them wrapping)
     # a frame lasts a frame; at a switch the picture is held until the new layer's keyframe
-    assert max(steps) <= (STALE_S + 0.3) * 90_000
+    assert max(steps) <= (SILENT_S + 0.3) * 90_000
     assert sorted(steps)[len(steps) // 2] == TICKS
 
 

@@ -258,13 +258,12 @@ def test_a_layer_meter_tells_the_bitrate_up_to_each_temporal_layer() -> None:
 
 
 class Meter:
-    """A layer's meter as LayerChoice reads it."""
+    """A layer's meter as LayerChoice reads it: sending, its latest packet at the choice's clock."""
+
+    last_packet_at = 0.0
 
     def __init__(self, temporal_bps: tuple[int, ...], bitrate_bps: int) -> None:
         self.temporal_bps, self.bitrate_bps = temporal_bps, bitrate_bps
-
-    def live(self, now: float) -> bool:
-        return True
 
 
 @dataclass
@@ -289,7 +288,7 @@ def test_the_choice_keeps_the_size_at_a_lower_frame_rate_before_a_smaller_layer(
         layer.meter = cast(Any, Meter((int(bitrate * 0.4), int(bitrate * 0.6), bitrate), bitrate))
         layer.size = (320 * 2**layer.index, 180 * 2**layer.index)
     chosen = ChosenConsumer()
-    choice = LayerChoice(cast(PacketConsumer, chosen), layers, "test")
+    choice = LayerChoice(cast(PacketConsumer, chosen), layers, "test", now=lambda: Meter.last_packet_at)
     choice.update()
     assert (chosen.layer, chosen.temporal_layer) == (2, 2)
     choice.link_limit = step(2, 1)  # the link carries the top size at half its rate
