@@ -21,11 +21,10 @@ Two limits, re-read every ``TICK_S`` for every consumer of a layered producer:
   what it receives (libwebrtc's AIMD, aiortc's too), so a subscriber on a 150 kbps layer
   never reports room for a 500 kbps one. So after ``UP_HOLD_S`` of low loss the consumer
   probes: it resends recent packets (as RTX) to make up the bitrate of the next layer up, with
-  ``PROBE_HEADROOM`` to spare, for
-  as long as it takes the subscriber to answer a sender report sent ``PROBE_ANSWERED_AFTER_S``
-  into the probe (its round trip crossed whatever queue the probe built); if that answer shows no
-  loss and no queue (round trip), and its estimate did not drop meanwhile, the layer goes up,
-  else the next probe waits twice as long (up to ``BACKOFF_MAX_S``).
+  ``PROBE_HEADROOM`` to spare, for as long as it takes the subscriber to answer a sender report
+  sent ``PROBE_ANSWERED_AFTER_S`` into the probe (its round trip crossed whatever queue the probe
+  built); if that answer shows no loss and no queue (round trip), and its estimate did not drop
+  meanwhile, the layer goes up, else the next probe waits twice as long (up to ``BACKOFF_MAX_S``).
 Switches themselves happen at a keyframe of the target layer (``packet_consumer.py``).
 A consumer kept below its tile's layer by its link for ``SUSTAINED_S`` is reported as a
 :class:`~.degradation.Shortfall` on every judgement until it has been back for
