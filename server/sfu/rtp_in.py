@@ -5,7 +5,8 @@ aiortc receives every datagram through aioice: the socket's read callback hands 
 media packet) and puts it in the ICE connection's ``asyncio.Queue``; ``RTCDtlsTransport``'s
 receive task wakes up, awaits it, tells DTLS from SRTP, unprotects, parses and awaits the
 receiver's handler. For a publisher's ~120 packets/s those hops were a large part of a
-meeting's fixed cost (bench/RESULTS.md, issue 15). Once the transport's DTLS is connected,
+meeting's fixed cost (bench/RESULTS.md, issue 15). Once the transport's DTLS is connected (and
+aiortc's task has read what came with the handshake, so that nothing overtakes it),
 :class:`SrtpIn` does the same work for SRTP and SRTCP in the socket's read callback itself
 (``sockets.py``), with the transport's own SRTP session, header-extension map and router, and
 runs aiortc's receiver and sender handlers to their end on the spot: receiver statistics,
@@ -14,7 +15,8 @@ behave as before. STUN (consent, keepalives) and DTLS keep going through aioice 
 so does everything that arrives before DTLS is connected or through a TURN relay.
 
 Depends on aiortc 1.16 internals, all in this module: ``RTCDtlsTransport._state``,
-``_rx_srtp`` (a ``pylibsrtp.Session``, set once keys are derived), ``_rtp_header_extensions_map``,
+``_rx_srtp`` (a ``pylibsrtp.Session``, set once keys are derived), aioice 0.13's
+``Connection._queue``, ``_rtp_header_extensions_map``,
 ``_rtp_router`` (``route_rtp`` / ``route_rtcp``), the private receive counters behind
 ``getStats()``, and the handlers the router's recipients have (``_handle_rtp_packet(packet,
 arrival_time_ms=)``, ``_handle_rtcp_packet(packet)``), which are coroutines that await only
@@ -45,6 +47,9 @@ class SrtpIn:
 
     def __init__(self, dtls: RTCDtlsTransport) -> None:
         self._dtls = dtls
+        # aioice 0.13 internal: Connection._queue, where aioice puts what aiortc's receive task reads.
+        self._queue: asyncio.Queue[Any] = dtls.transport._connection._queue
+        self._caught_up = False
 
     def take(self, data: bytes) -> bool:
         """Handle ``data`` now if it is SRTP or SRTCP on a connected transport.
@@ -55,6 +60,14 @@ class SrtpIn:
         session = dtls._rx_srtp
         if session is None or dtls._state is not State.CONNECTED or not data or not 127 < data[0] < 192:
             return False
+        if not self._caught_up:
+            # Packets that came with the handshake wait in aioice's queue for aiortc's receive
+            # task; until it has read them all, newer ones queue behind them, or they would
+            # overtake them (a receiver counts an old packet after a newer first one as a
+            # duplicate: "negative loss" in its reports; the first packets of a keyframe).
+            if self._queue.qsize():
+                return False
+            self._caught_up = True
         # aiortc 1.16 internal: the counters RTCDtlsTransport._recv_next keeps for getStats().
         dtls._RTCDtlsTransport__rx_bytes += len(data)  # type: ignore[attr-defined]
         dtls._RTCDtlsTransport__rx_packets += 1  # type: ignore[attr-defined]
