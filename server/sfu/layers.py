@@ -126,10 +126,10 @@ def sent_layers(layers: Sequence["LayerIn"], now: float) -> list["LayerIn"]:
     before the newest packet of any layer, and that one is recent (two bitrate windows: a camera
     switched off sends nothing). Judged against the newest packet, not the clock, so that a stall
     of this process, which delays every layer alike, pauses none."""
-    heard = [layer.meter.last_packet_at for layer in layers if layer.meter.last_packet_at is not None]
-    if not heard or now - max(heard) >= 2 * BITRATE_WINDOW_S:
+    newest = max((layer.meter.last_packet_at for layer in layers if layer.meter.last_packet_at is not None),
+                 default=None)
+    if newest is None or now - newest >= 2 * BITRATE_WINDOW_S:
         return []
-    newest = max(heard)
     return [layer for layer in layers
             if layer.meter.last_packet_at is not None and newest - layer.meter.last_packet_at <= SILENT_S]
 

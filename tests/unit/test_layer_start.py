@@ -4,8 +4,8 @@ Chromium pauses simulcast layers its estimate cannot carry (in a publisher's fir
 on a weak uplink) and ignores keyframe requests for a paused layer; a new subscriber that waits
 for such a layer's keyframe sees nothing until the choice moves it (seen: 1.8 s of a browser
 join). So a new consumer starts on the best layer sent, a layer is judged paused after
-``SILENT_S`` without a packet while another layer sends, and a consumer still waiting when its choice moves it starts
-from the new layer's recent keyframe, as a late joiner does.
+``SILENT_S`` without a packet while another layer sends, and a consumer still waiting when its
+choice moves it starts from the new layer's recent keyframe, as a late joiner does.
 """
 
 from typing import Any, cast
