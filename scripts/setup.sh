@@ -43,6 +43,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "$wanted" > "$stamp"
 fi
 
+# The SFU's native send (server/sfu/_srtp_send.c, see server/sfu/srtp_send.py), compiled from
+# source with the machine's C compiler; skipped when the built module is newer than its source.
+.venv/bin/python scripts/build_native.py
+
 # The minutes' 仿宋 body face, derived from cwTeX 仿宋 (see the script's docstring); fontconfig must
 # see it before the first PDF is rendered.
 if [ -f /usr/share/fonts/truetype/cwtex/cwfs.ttf ]; then

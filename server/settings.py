@@ -115,6 +115,8 @@ class SfuSection(_Section):
     ice_servers: list[dict[str, Any]] = []
     forwarding: Literal["packet", "frame"] = "packet"
     """server.sfu.SfuSettings.forwarding: rewrite and send RTP packets, or repacketise frames."""
+    native_send: bool = True
+    """server.sfu.SfuSettings.native_send: send each copy through the native extension if built."""
 
     @field_validator("ice_gather_addresses")
     @classmethod

@@ -67,7 +67,7 @@ class PacketConsumer:
     """Rewrites a producer's packets for one subscriber and sends them at once.
 
     Nothing is queued: a packet is rewritten and handed to the kernel in the publisher's receive
-    task, and what the kernel cannot take at once is dropped and counted (``datagrams.py``), so
+    task, and what the kernel cannot take at once is dropped and counted (``srtp_send.py``), so
     a slow subscriber's backlog is its socket buffer, no more. What stays
     from the frame path is the keyframe gate: a video run starts only at the first packet of a
     keyframe (asking for one when it starts waiting), because a decoder cannot start on a delta

@@ -183,24 +183,6 @@ class ForwardedPacket:
         return struct.pack("!HH", profile, len(value) // 4) + value
 
 
-def rtp_bytes(
-    packet: ForwardedPacket,
-    layout: ExtensionLayout,
-    payload_type: int,
-    sequence_number: int,
-    timestamp: int,
-    ssrc: int,
-    payload: bytes | None = None,
-) -> bytes:
-    """The clear RTP datagram of ``packet`` as one subscriber receives it."""
-    block = packet.extension_block(layout)
-    first = RTP_VERSION_2 | EXTENSION_BIT if block else RTP_VERSION_2
-    header = HEADER.pack(
-        first, (packet.marker << 7) | payload_type, sequence_number, timestamp, ssrc
-    )
-    return b"".join((header, block, packet.payload if payload is None else payload))
-
-
 def rtx_payload(packet: ForwardedPacket, original_sequence_number: int, payload: bytes | None = None) -> bytes:
     """An RTX payload: the sequence number the subscriber missed, then the payload (or ``payload``)."""
     return RTX_OSN.pack(original_sequence_number) + (packet.payload if payload is None else payload)

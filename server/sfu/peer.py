@@ -320,7 +320,7 @@ class Peer:
             transceiver.setCodecPreferences(subscribe_preferences(codec))
             intercept_keyframe_requests(transceiver.sender, slot.request_keyframe)
             if self._settings.forwarding == "packet":
-                slot.send_packets(transceiver)
+                slot.send_packets(transceiver, self._settings.native_send)
             slot.transceiver = transceiver
             self._slots.append(slot)
         else:

@@ -15,8 +15,8 @@ Depends on aiortc 1.16 / aioice 0.13 internals, all in this module (the receive 
   same but is a coroutine ending in ``aioice.Connection.sendto``, itself a coroutine around the
   nominated pair's datagram transport (``Connection._nominated[1]``: ``.protocol.transport``,
   ``.remote_addr``); its socket (CPython 3.11 ``_SelectorDatagramTransport._sock``) is written
-  here directly, so a full send buffer drops the packet (counted) instead of queueing it in
-  asyncio's unbounded buffer.
+  here directly (``srtp_send.py``: natively, or in Python), so a full send buffer drops the
+  packet (counted) instead of queueing it in asyncio's unbounded buffer.
 - ``RTCRtpSender._retransmit(seq)`` is awaited by ``_handle_rtcp_packet`` for each sequence number
   of a subscriber's NACK; ``_send_rtcp(packets)`` sends the sender report built by ``_run_rtcp``
   from private counters that only ``_run_rtp`` updates; ``_handle_rtcp_packet(packet)`` is how
@@ -46,8 +46,17 @@ from aiortc.rtp import (
 )
 from aiortc.utils import random16, random32
 
-from .datagrams import DatagramSender
-from .packets import SEQ_MOD, TS_MOD, ExtensionLayout, ForwardedPacket, rtp_bytes, rtx_payload, seq_newer_or_equal
+from .packets import (
+    EXTENSION_BIT,
+    RTP_VERSION_2,
+    SEQ_MOD,
+    TS_MOD,
+    ExtensionLayout,
+    ForwardedPacket,
+    rtx_payload,
+    seq_newer_or_equal,
+)
+from .srtp_send import DROPPED, PROTECT_FAILED, SENT, PythonSender, RtpSender, native_sender
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
@@ -93,7 +102,8 @@ class RtpOut:
 
     ``on_ready`` is called once the subscriber's DTLS is up and the negotiated parameters are
     known (before that, :meth:`send` drops); ``on_nack`` with every sequence number a
-    subscriber reports lost. The sequence number and timestamp most recently sent live here, so
+    subscriber reports lost. ``native``: send through the native sender where this process has
+    one (``srtp_send.py``; ``sfu.native_send``). The sequence number and timestamp most recently sent live here, so
     whoever drives the m-line next (another producer, or the same one after a pause) continues
     the timeline instead of jumping backwards.
     """
@@ -103,8 +113,10 @@ class RtpOut:
         sender: RTCRtpSender,
         on_ready: Callable[[], None],
         on_nack: Callable[[int], None],
+        native: bool = True,
     ) -> None:
         self._sender = sender
+        self._native = native
         self._on_ready = on_ready
         self._on_nack = on_nack
         self.ssrc: int = sender._ssrc
@@ -117,7 +129,8 @@ class RtpOut:
         self._srtp: pylibsrtp.Session | None = None
         self._ice_nominated: dict[int, Any] = {}
         self._pair: Any = None
-        self._datagrams = DatagramSender()
+        self._wire: RtpSender | None = None
+        """Sends to the nominated pair (``_pair``); replaced when the pair changes."""
         self._dtls: RTCDtlsTransport | None = None
         self.next_seq = _random_sequence_number()
         self._rtx_seq = _random_sequence_number()
@@ -131,6 +144,8 @@ class RtpOut:
         self.octets = 0
         self.retransmitted = 0
         self._srtp_failures = 0
+        self._dropped = 0
+        self._failed = 0
         self.receiver_report: ReceiverReport | None = None
         self.remb_bps: int | None = None
         self._reports_sent: dict[int, float] = {}
@@ -206,10 +221,7 @@ class RtpOut:
         (and ``payload`` instead of its own: VP8 picture ids renumbered after a layer switch)."""
         if not self.ready:
             return
-        data = rtp_bytes(
-            packet, self._layout, self.payload_type, sequence_number, timestamp, self.ssrc, payload
-        )
-        if not self._transmit(data):
+        if not self._transmit_media(packet, sequence_number, timestamp, payload):
             return
         if seq_newer_or_equal(sequence_number, self.next_seq):
             self.next_seq = (sequence_number + 1) % SEQ_MOD
@@ -225,13 +237,10 @@ class RtpOut:
         if not self.ready:
             return
         if self._rtx_payload_type is None:
-            data = rtp_bytes(
-                packet, self._layout, self.payload_type, sequence_number, timestamp, self.ssrc, payload
-            )
+            sent = self._transmit_media(packet, sequence_number, timestamp, payload)
         else:
-            data = rtp_bytes(
+            sent = self._transmit(
                 packet,
-                self._layout,
                 self._rtx_payload_type,
                 self._rtx_seq,
                 timestamp,
@@ -239,7 +248,7 @@ class RtpOut:
                 rtx_payload(packet, sequence_number, payload),
             )
             self._rtx_seq = (self._rtx_seq + 1) % SEQ_MOD
-        if self._transmit(data):
+        if sent:
             self.retransmitted += 1
 
     def next_timestamp(self) -> int:
@@ -251,36 +260,76 @@ class RtpOut:
     @property
     def send_dropped(self) -> int:
         """Packets dropped because the subscriber's socket buffer was full (the backlog bound)."""
-        return self._datagrams.dropped
+        return self._dropped
 
     @property
     def send_failures(self) -> int:
         """Packets that could not be protected or that the socket refused otherwise."""
-        return self._srtp_failures + self._datagrams.failed
+        return self._srtp_failures + self._failed
 
-    def _transmit(self, data: bytes) -> bool:
+    def _transmit_media(
+        self, packet: ForwardedPacket, sequence_number: int, timestamp: int, payload: bytes | None
+    ) -> bool:
+        """Send ``packet`` (or ``payload`` in its place) on this m-line's own SSRC and payload type."""
+        return self._transmit(
+            packet, self.payload_type, sequence_number, timestamp, self.ssrc,
+            packet.payload if payload is None else payload,
+        )
+
+    def _transmit(
+        self, packet: ForwardedPacket, payload_type: int, sequence_number: int, timestamp: int, ssrc: int,
+        payload: bytes,
+    ) -> bool:
+        """Build, protect and send one RTP packet of ``packet`` with these numbers; False: not sent."""
+        wire = self._wire_to_pair()
+        if wire is None:
+            return False
+        block = packet.extension_block(self._layout)
+        result = wire.send(
+            RTP_VERSION_2 | EXTENSION_BIT if block else RTP_VERSION_2,
+            (packet.marker << 7) | payload_type,
+            sequence_number,
+            timestamp,
+            ssrc,
+            block,
+            payload,
+        )
+        if result == SENT:
+            return True
+        if result == DROPPED:
+            self._dropped += 1
+        elif result == PROTECT_FAILED:
+            self._srtp_failures += 1
+        else:
+            self._failed += 1
+        return False
+
+    def _wire_to_pair(self) -> RtpSender | None:
+        """The sender to the subscriber's nominated pair; None while there is none to send on."""
         srtp, dtls = self._srtp, self._dtls
         pair = self._ice_nominated.get(ICE_COMPONENT_RTP)
         # aiortc 1.16 internal: RTCDtlsTransport._state (the public .state builds a string).
         if srtp is None or dtls is None or pair is None or dtls._state is not State.CONNECTED:
-            return False
-        datagrams = self._datagrams
+            return None
         if pair is not self._pair:
             # aioice 0.13 internal: CandidatePair.protocol (a StunProtocol) and .remote_addr;
             # CPython 3.11 internal: the datagram transport's socket (see the module docstring).
             transport = pair.protocol.transport
             if transport is None or transport.is_closing():
-                return False
+                return None
             self._pair = pair
             # A relayed (TURN) pair has no socket of its own: its transport wraps the relay.
             sock = getattr(transport, "_sock", None)
-            datagrams.aim(sock.sendto if sock is not None else transport.sendto, pair.remote_addr)
-        try:
-            protected = srtp.protect(data)
-        except pylibsrtp.Error:
-            self._srtp_failures += 1
-            return False
-        return datagrams.send(protected)
+            native = native_sender(srtp, sock, pair.remote_addr) if self._native and sock is not None else None
+            self._wire = native or PythonSender(
+                srtp, sock.sendto if sock is not None else transport.sendto, pair.remote_addr
+            )
+        return self._wire
+
+    @property
+    def native(self) -> bool:
+        """Whether packets go out through the native sender (``srtp_send.py``)."""
+        return self._wire is not None and not isinstance(self._wire, PythonSender)
 
     def _read_remb(self, fci: bytes) -> None:
         try:

@@ -105,6 +105,10 @@ class SfuSettings:
     nack_cache_packets: int = 512
     """Packets per producer kept for answering NACKs on the packet path (a power of two)."""
 
+    native_send: bool = True
+    """Packet path: build, protect and send each subscriber's copy in one native call where the
+    extension is built (``srtp_send.py``); false, or unbuilt: the same in Python."""
+
     def __post_init__(self) -> None:
         if self.forwarding not in FORWARDING_MODES:
             raise ValueError(f"sfu forwarding must be one of {FORWARDING_MODES}: {self.forwarding!r}")

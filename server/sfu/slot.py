@@ -57,9 +57,10 @@ class Slot(MediaStreamTrack):
         """Whether a producer of this media kind and codec can take the slot."""
         return self.producer_id is None and self.kind == kind and self.codec == codec
 
-    def send_packets(self, transceiver: RTCRtpTransceiver) -> RtpOut:
-        """Forward packets through ``transceiver``'s sender from now on (before it starts)."""
-        self.out = RtpOut(transceiver.sender, self._out_ready, self._nacked)
+    def send_packets(self, transceiver: RTCRtpTransceiver, native: bool = True) -> RtpOut:
+        """Forward packets through ``transceiver``'s sender from now on (before it starts);
+        ``native``: through the native sender where there is one (``srtp_send.py``)."""
+        self.out = RtpOut(transceiver.sender, self._out_ready, self._nacked, native)
         return self.out
 
     def attach(self, consumer: Consumer | PacketConsumer) -> None:

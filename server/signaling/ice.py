@@ -81,6 +81,7 @@ def sfu_settings(section: SfuSection, entries: tuple[IceServerEntry, ...]) -> Sf
         denied_networks=tuple(section.denied_networks) or base.denied_networks,
         ice_servers=own,
         forwarding=section.forwarding,
+        native_send=section.native_send,
     )
 
 

@@ -10,16 +10,22 @@ from server.sfu.settings import FORWARDING_MODES
 
 from .meeting import LOOPBACK, Meeting
 
+PYTHON_SEND = ":python-send"
+"""Suffix of a forwarding mode asked for indirectly: the packet path without the native sender."""
+
 
 @pytest.fixture(params=FORWARDING_MODES)
 def settings(request: pytest.FixtureRequest) -> SfuSettings:
-    """SFU settings for loopback; every test using them runs on both forwarding paths."""
+    """SFU settings for loopback; every test using them runs on both forwarding paths
+    ("packet:python-send", asked for indirectly: the packet path sending in Python)."""
+    forwarding = request.param.removesuffix(PYTHON_SEND)
     return SfuSettings(
         ice_gather_addresses=LOOPBACK,
         allowed_networks=("127.0.0.0/8",),
         denied_networks=("10.0.0.0/8", "169.254.0.0/16"),
         keyframe_min_interval_s=0.5,
-        forwarding=request.param,
+        forwarding=forwarding,
+        native_send=not request.param.endswith(PYTHON_SEND),
     )
 
 

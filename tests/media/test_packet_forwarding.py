@@ -7,16 +7,19 @@ import random
 import pytest
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 
+from server.sfu import SfuSettings
 from server.sfu.packet_consumer import PacketConsumer
 from server.sfu.packets import SEQ_MOD, TS_MOD, ForwardedPacket
 from server.sfu.rtp_forward import RtpOut
 from server.sfu.slot import Slot
 
+from .conftest import PYTHON_SEND
 from .meeting import Meeting, source_name
 
 FRAMES = 45
 LOSS = 0.03
-packet_path = pytest.mark.parametrize("settings", ["packet"], indirect=True)
+packet_path = pytest.mark.parametrize("settings", ["packet", "packet" + PYTHON_SEND], indirect=True)
+"""Both senders of the packet path (``srtp_send.py``): the native one and the Python one."""
 
 
 def slot_for(meeting: Meeting, subscriber: str, publisher: str, kind: str) -> Slot:
@@ -50,7 +53,8 @@ def record_sent(out: RtpOut) -> list[tuple[int, int]]:
 @packet_path
 @pytest.mark.asyncio
 @pytest.mark.timeout(60)
-async def test_packets_reach_subscribers_without_the_frame_path(meeting: Meeting) -> None:
+async def test_packets_reach_subscribers_without_the_frame_path(meeting: Meeting, settings: SfuSettings) -> None:
+    """On either sender (the native one must be built here: scripts/setup.sh builds it)."""
     await meeting.join("alice")
     bob = await meeting.join("bob", publish=False)
     wanted = [source_name("alice", "video"), source_name("alice", "audio")]
@@ -63,6 +67,7 @@ async def test_packets_reach_subscribers_without_the_frame_path(meeting: Meeting
         assert all(isinstance(c, PacketConsumer) for c in producer.consumers)
         out = out_of(slot)
         assert out.packets == slot.consumer.forwarded and out.send_failures == 0
+        assert out.native == settings.native_send, kind
         # the subscriber's sender reports count what the packet path sent (aiortc's stay at 0)
         stats = await client_receiver(meeting, "bob", slot).getStats()
         sent = [s for s in stats.values() if s.type == "remote-outbound-rtp"]

@@ -24,7 +24,12 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULES = {_module_name(path): path for package in PACKAGES for path in (ROOT / package).rglob("*.py")}
+MODULES = {
+    _module_name(path): path
+    for package in PACKAGES
+    # a native extension's stub (server/sfu/_srtp_send.pyi) stands for its module
+    for path in [*(ROOT / package).rglob("*.pyi"), *(ROOT / package).rglob("*.py")]
+}
 
 
 def _type_checking(node: ast.If) -> bool:

@@ -8,20 +8,15 @@ import pytest
 from aiortc.codecs import get_encoder
 from aiortc.rtcrtpparameters import (
     RTCRtpCodecParameters,
-    RTCRtpHeaderExtensionParameters,
-    RTCRtpParameters,
 )
-from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from server.bot.media import video_clip
 from server.sfu.packet_consumer import PacketConsumer
 from server.sfu.packets import (
     TS_MOD,
-    ExtensionLayout,
     ForwardedPacket,
     PacketCache,
     mapped_sender_clock,
-    rtp_bytes,
     rtx_payload,
     seq_newer_or_equal,
     starts_keyframe,
@@ -75,29 +70,6 @@ def test_a_vp8_frame_without_the_start_code_is_not_a_keyframe() -> None:
 
 def forwarded(seq: int, ts: int = 0, keyframe: bool = False, payload: bytes = b"media") -> ForwardedPacket:
     return ForwardedPacket(seq, ts, 1, payload, (True, 30), 0x1234_5678_9ABC_DEF0, keyframe)
-
-
-def test_a_rewritten_packet_carries_the_subscribers_numbers_and_extensions() -> None:
-    layout = ExtensionLayout(mid_id=1, mid=b"3", abs_send_time_id=3, audio_level_id=2)
-    data = rtp_bytes(forwarded(7, 1000), layout, payload_type=111, sequence_number=65535,
-                     timestamp=2**32 - 1, ssrc=0xDEADBEEF)
-    extensions = HeaderExtensionsMap()
-    extensions.configure(RTCRtpParameters(headerExtensions=[
-        RTCRtpHeaderExtensionParameters(id=1, uri="urn:ietf:params:rtp-hdrext:sdes:mid"),
-        RTCRtpHeaderExtensionParameters(id=2, uri="urn:ietf:params:rtp-hdrext:ssrc-audio-level"),
-        RTCRtpHeaderExtensionParameters(
-            id=3, uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"),
-    ]))
-    packet = RtpPacket.parse(data, extensions)
-    assert (packet.payload_type, packet.sequence_number, packet.timestamp, packet.ssrc) == (
-        111, 65535, 2**32 - 1, 0xDEADBEEF)
-    assert packet.marker == 1 and packet.payload == b"media"
-    assert packet.extensions.mid == "3"
-    assert packet.extensions.audio_level == (True, 30)
-    assert packet.extensions.abs_send_time == (0x1234_5678_9ABC_DEF0 >> 14) & 0xFFFFFF
-
-    bare = RtpPacket.parse(rtp_bytes(forwarded(7), ExtensionLayout(None, b"", None, None), 96, 1, 2, 3))
-    assert bare.extensions.mid is None and bare.payload == b"media"
 
 
 def test_rtx_payloads_round_trip() -> None:

@@ -1,0 +1,117 @@
+"""A subscriber's RTP copies built, protected and sent now or never: in one native call, or in Python.
+
+Now or never: asyncio's datagram transport queues what the kernel refuses (a full socket send
+buffer) in an unbounded per-transport buffer, so a subscriber behind a slow link would make the
+server's memory grow with every packet forwarded to it, and media that arrives late is worthless
+anyway. Here a packet the kernel will not take at once is dropped (:data:`DROPPED`, counted by
+the caller), so each subscriber's backlog is bounded by its socket's send buffer and nothing else.
+
+Per copy, the packet path's Python send was: join header, extension block and payload
+(``packets.rtp_bytes``), protect with pylibsrtp (a cffi call behind a copy into its buffer and
+one out), and ``socket.sendto`` (an address tuple parsed every time). Per subscriber and packet
+that was most of the interpreter work of the fan-out (bench/RESULTS.md, issue 15). The native
+:class:`Sender` of ``_srtp_send.c`` (built from source by ``scripts/setup.sh``) does the three
+in one call: one buffer, the transport's own libsrtp context, an address parsed once.
+
+The context stays pylibsrtp's: the Sender calls libsrtp's ``srtp_protect`` through the address
+pylibsrtp's cffi module gives for it, on the ``srtp_t`` inside the transport's ``Session``,
+and keeps that Session alive. So it depends on pylibsrtp internals, all here: its cffi
+``_binding`` (``ffi``, ``lib.srtp_protect`` with libsrtp 2's signature, checked at import) and
+``Session._srtp`` (the ``srtp_t *`` it allocated). If either is not as expected, or the
+extension is not built, :func:`native_sender` returns None and the caller sends in Python
+(:class:`PythonSender`); both give the same datagrams (tests/unit/test_srtp_send.py).
+"""
+
+import logging
+import socket
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import pylibsrtp
+
+from .packets import HEADER
+
+logger = logging.getLogger(__name__)
+
+SENT, DROPPED, FAILED, PROTECT_FAILED = 0, 1, 2, 3
+"""What a send came to (the values ``_srtp_send.c`` returns)."""
+
+PROTECT_SIGNATURE = "srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)"
+"""libsrtp 2's ``srtp_protect`` as pylibsrtp 1.0 declares it; libsrtp 3 changed it."""
+
+
+def _load() -> tuple[Any, int, Any] | None:
+    """(the extension's Sender type, srtp_protect's address, pylibsrtp's ffi), or None."""
+    try:
+        from pylibsrtp._binding import ffi, lib
+
+        from ._srtp_send import Sender
+    except ImportError as exc:
+        logger.info("native RTP send unavailable (%s): sending in Python", exc)
+        return None
+    protect = ffi.addressof(lib, "srtp_protect")
+    if ffi.typeof(protect).cname != PROTECT_SIGNATURE:
+        logger.warning("pylibsrtp's srtp_protect is %s, not %s: sending in Python",
+                       ffi.typeof(protect).cname, PROTECT_SIGNATURE)
+        return None
+    return Sender, int(ffi.cast("uintptr_t", protect)), ffi
+
+
+_NATIVE = _load()
+
+NATIVE_AVAILABLE = _NATIVE is not None
+"""Whether :func:`native_sender` can give a native sender in this process."""
+
+
+class RtpSender(Protocol):
+    """Sends one subscriber's RTP copies to one address: what both implementations offer."""
+
+    def send(
+        self, first: int, second: int, sequence_number: int, timestamp: int, ssrc: int, block: bytes, payload: bytes
+    ) -> int:
+        """Build, protect and send one packet; :data:`SENT`, :data:`DROPPED`, :data:`FAILED`
+        or :data:`PROTECT_FAILED`. ``first`` and ``second``: the header's first two bytes."""
+        ...
+
+
+class PythonSender:
+    """The same as the native sender, in Python: for a relayed pair (no socket of its own), an
+    unbuilt extension, or ``sfu.native_send = false``. ``sendto``: a non-blocking socket's (or a
+    TURN transport's)."""
+
+    def __init__(self, session: pylibsrtp.Session, sendto: Callable[[bytes, Any], object], address: Any) -> None:
+        self._session = session
+        self._sendto = sendto
+        self._address = address
+
+    def send(
+        self, first: int, second: int, sequence_number: int, timestamp: int, ssrc: int, block: bytes, payload: bytes
+    ) -> int:
+        header = HEADER.pack(first, second, sequence_number, timestamp, ssrc)
+        try:
+            protected = self._session.protect(b"".join((header, block, payload)))
+        except (pylibsrtp.Error, ValueError):  # ValueError: too long for pylibsrtp's buffer
+            return PROTECT_FAILED
+        try:
+            self._sendto(protected, self._address)
+        except (BlockingIOError, InterruptedError):
+            return DROPPED
+        except OSError:
+            return FAILED
+        return SENT
+
+
+def native_sender(session: pylibsrtp.Session, sock: socket.socket, address: tuple[Any, ...]) -> RtpSender | None:
+    """A native sender protecting with ``session`` and writing to ``sock`` toward ``address``
+    ((host, port, ...) with a numeric host); None if this process cannot have one."""
+    if _NATIVE is None:
+        return None
+    sender_type, protect, ffi = _NATIVE
+    # pylibsrtp internal: Session._srtp, the cffi "srtp_t *" its __init__ filled.
+    context = int(ffi.cast("uintptr_t", session._srtp[0]))
+    try:
+        sender: RtpSender = sender_type(session, protect, context, sock, str(address[0]), int(address[1]))
+    except (ValueError, OverflowError) as exc:  # e.g. an IPv6 address with a zone
+        logger.debug("no native sender for %s: %s", address, exc)
+        return None
+    return sender
