@@ -1,9 +1,12 @@
 """Simulcast: one publisher sends three layers, each subscriber gets the one chosen for it."""
 
+import time
+
 import pytest
 
 from server.bot.participant import Participant
 from server.bot.simulcast import LAYER_SIZES, SimulcastCamera
+from server.sfu.layers import best_live
 from server.sfu.packet_consumer import PacketConsumer
 
 from .meeting import Meeting, source_name
@@ -67,3 +70,29 @@ async def test_each_subscriber_decodes_the_layer_chosen_for_it_across_switches(m
     # aiortc's receiver is given none of the layers (layers.py keeps their reports and NACKs), and
     # without a recording nothing is reassembled (best_layer.py does it while one is attached)
     assert producer.frames == 0
+
+
+@packet_path
+@pytest.mark.asyncio
+@pytest.mark.timeout(60)
+async def test_a_late_subscriber_starts_on_the_best_layer_still_sent(meeting: Meeting) -> None:
+    """The publisher paused its top layer (a browser's allocator does, on a tight uplink): a
+    subscriber joining now starts on the middle layer, through ``Producer.consume_packets``, and
+    never waits for a top-layer keyframe that does not come (issue 17)."""
+    camera = SimulcastCamera()
+    await meeting.join("alice", simulcast=camera)
+    carol = await meeting.join("carol", publish=False, decode_frames=100_000)
+    video = source_name("alice", "video")
+    producer = meeting.peers["alice"].producers["video"]
+    await carol.receiver.wait_for(lambda: width(carol, video) == WIDTHS[TOP], timeout=20)
+
+    camera.layers[TOP].sending = False
+    # re-checked at each of carol's frames: the SFU sees the top layer as paused
+    await carol.receiver.wait_for(lambda: best_live(producer.layers, time.monotonic()) == TOP - 1, timeout=5)
+
+    bob = await meeting.join("bob", publish=False, decode_frames=100_000)
+    await bob.receiver.wait_for(lambda: bob.receiver.frames(video) >= 1, timeout=5)
+    assert width(bob, video) == WIDTHS[TOP - 1]
+    consumer = consumer_of(meeting, "bob", "alice")
+    # started there: a consumer made on the top layer and moved down would count a switch
+    assert consumer.layer == TOP - 1 and consumer.layer_switches == 0
