@@ -59,9 +59,13 @@ QUEUE_DOWN_REPORTS = 2
 QUEUE_UP_S = 0.05
 """Round trip above the lowest seen: a queue on the path (a shaper's, a router's)."""
 BACKOFF_MIN_S = 2.0
-BACKOFF_MAX_S = 5.0
-"""Bounds how long a recovered link waits for its next probe (the target: back up within 10 s);
-a link that stays weak pays one failed probe (a short burst of loss) per this interval."""
+BACKOFF_MAX_S = 4.0
+"""Bounds how long a recovered link waits for its next probe; a link that stays weak pays one
+failed probe (a short burst of loss) per this interval. The target is back at the top within
+10 s of a link's recovery: the wait, then two probes (low to middle, middle to top), each judged
+by a report answering a sender report sent half a second in (aiortc sends them every 0.5-1.5 s:
+up to ~2.5 s a probe), each followed by a switch at a keyframe. With 5 s the worst case came to
+10.8 s (test_layers_shaped, CI 2026-12-07)."""
 LOSS_DOWN = 0.10
 LOSS_UP = 0.05
 FIT = 0.95
