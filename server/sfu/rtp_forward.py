@@ -103,9 +103,9 @@ class RtpOut:
     ``on_ready`` is called once the subscriber's DTLS is up and the negotiated parameters are
     known (before that, :meth:`send` drops); ``on_nack`` with every sequence number a
     subscriber reports lost. ``native``: send through the native sender where this process has
-    one (``srtp_send.py``; ``sfu.native_send``). The sequence number and timestamp most recently sent live here, so
-    whoever drives the m-line next (another producer, or the same one after a pause) continues
-    the timeline instead of jumping backwards.
+    one (``srtp_send.py``; ``sfu.native_send``). The sequence number and timestamp most recently
+    sent live here, so whoever drives the m-line next (another producer, or the same one after a
+    pause) continues the timeline instead of jumping backwards.
     """
 
     def __init__(
