@@ -63,6 +63,10 @@ def send(sender: RtpSender, packet: ForwardedPacket, payload_type: int, seq: int
 def test_the_native_sender_is_built() -> None:
     """CI runs on what scripts/setup.sh builds: a missing extension is a setup failure, not a skip."""
     assert NATIVE_AVAILABLE
+    from server.sfu import _srtp_send  # the C module's results are the ones srtp_send names
+
+    assert (_srtp_send.SENT, _srtp_send.DROPPED, _srtp_send.FAILED, _srtp_send.PROTECT_FAILED) == (
+        SENT, DROPPED, FAILED, PROTECT_FAILED)
 
 
 def test_both_senders_send_the_same_protected_datagrams(sockets: tuple[socket.socket, socket.socket]) -> None:
