@@ -5,6 +5,7 @@ built module is newer than its source. Without a C compiler or Python headers th
 loudly here, and the server still runs: ``srtp_send.py`` falls back to the pure-Python send.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -31,7 +32,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    import os
-
     os.chdir(ROOT)
     sys.exit(main())
