@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 
-from playwright.async_api import Browser, BrowserContext, Page, TimeoutError
+from playwright.async_api import Browser, BrowserContext, Page, Request, Response, TimeoutError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -90,6 +90,40 @@ class Walk:
         self.step += 1
         await page.screenshot(path=screenshot_path(f"walk-{self.lang}-{self.step:02d}-{name}"), full_page=True)
         await self.check_language(page, f"{self.step:02d}-{name}")
+
+    async def post(self, page: Page, button: str, name: str) -> None:
+        """Click the form button named ``button`` and wait for the page the post leads to.
+
+        A plain form post: wait_for_load_state alone would return at once, the old page being
+        loaded, and the next step could overtake the post. If no page comes, the failure says
+        what the browser sent and heard meanwhile, and the page is kept as ``name``-stuck.
+        """
+        heard: list[str] = []
+
+        def sent(request: Request) -> None:
+            heard.append(f"{time.perf_counter() - clicked:.2f}s → {request.method} {request.url}")
+
+        def answered(response: Response) -> None:
+            heard.append(f"{time.perf_counter() - clicked:.2f}s ← {response.status} {response.url}")
+
+        def failed(request: Request) -> None:
+            heard.append(f"{time.perf_counter() - clicked:.2f}s ✗ {request.url}: {request.failure}")
+
+        page.on("request", sent)
+        page.on("response", answered)
+        page.on("requestfailed", failed)
+        clicked = time.perf_counter()
+        try:
+            async with page.expect_navigation(timeout=WAIT_MS):
+                await page.get_by_role("button", name=button).click()
+        except TimeoutError as exc:
+            await page.screenshot(path=screenshot_path(f"walk-{self.lang}-{name}-stuck"), full_page=True)
+            raise AssertionError(f"{name}: no page after the post within {WAIT_MS} ms; at {page.url}; "
+                                 f"the browser meanwhile: {heard or 'nothing'}") from exc
+        finally:
+            page.remove_listener("request", sent)
+            page.remove_listener("response", answered)
+            page.remove_listener("requestfailed", failed)
 
     async def check_language(self, page: Page, name: str) -> None:
         """Record what on ``page`` is not in the walk's language (data taken out first)."""

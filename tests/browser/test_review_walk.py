@@ -177,11 +177,8 @@ async def test_the_whole_review_in_the_browser(live: LiveServer, browser: Browse
 
     # 8. the chair sends the draft; both representatives confirm it; the chair finalises
     minutes = chair.page
-    # each of these is a plain form post: wait for the page it leads to (wait_for_load_state alone
-    # would return at once, the old page being loaded, and the next step could overtake the post)
-    async with minutes.expect_navigation(timeout=WAIT_MS):
-        await minutes.get_by_role("button", name=walk.t("minutes.send")).click()
-    for context in (rep_ctx, city_ctx):
+    await walk.post(minutes, walk.t("minutes.send"), "send")  # each a plain form post (Walk.post)
+    for who, context in (("county", rep_ctx), ("city", city_ctx)):
         page = await context.new_page()
         await page.goto(f"{live.url}/meetings/{meeting_id}/minutes")
         # the radio's circle sits apart from its label (app.css gives every input width:100%) and a
@@ -190,15 +187,13 @@ async def test_the_whole_review_in_the_browser(live: LiveServer, browser: Browse
         await verdict.focus()
         await page.keyboard.press("Space")
         assert await verdict.is_checked()
-        async with page.expect_navigation(timeout=WAIT_MS):
-            await page.get_by_role("button", name=walk.t("minutes.submit_answer")).click()
+        await walk.post(page, walk.t("minutes.submit_answer"), f"confirm-{who}")
         await walk.shot(page, "representative-confirmed")
         await page.close()
     await minutes.reload()
     assert await minutes.locator("#answers-title ~ div .badge.ok").count() == 2
     await walk.fill(minutes, "#finalise-note", FINALISE_NOTE)
-    async with minutes.expect_navigation(timeout=WAIT_MS):
-        await minutes.get_by_role("button", name=walk.t("minutes.finalise")).click()
+    await walk.post(minutes, walk.t("minutes.finalise"), "finalise")
     await minutes.locator(".facts .badge.ok", has_text=walk.t("minutes.status.final")).wait_for(timeout=WAIT_MS)
     assert FINALISE_NOTE in await minutes.inner_text("main")
     notice = await minutes.inner_text(".notice-numbers")  # the notice, by its own number
