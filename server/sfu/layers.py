@@ -27,7 +27,7 @@ from aiortc.rtp import RtpPacket
 
 from .keyframes import KeyframeRequester
 from .packets import SEQ_MOD, ForwardedPacket, PacketCache, ntp_now
-from .receiver_upkeep import remb_for
+from .receiver_upkeep import RembThrottle, remb_for
 from .simulcast_sdp import REPAIRED_RID_URI, RID_URI, SimulcastOffer
 
 BITRATE_WINDOW_S = 1.0
@@ -149,9 +149,12 @@ class SimulcastLayers:
         receiver: RTCRtpReceiver,
         layers: list[LayerIn],
         clock_rate: int,
+        remb: RembThrottle,
     ) -> None:
+        """``remb``: the receiver's REMB throttle (shared with its ``ReceiverUpkeep``)."""
         self.offer = offer
         self._receiver = receiver
+        self._remb = remb
         self._layers = layers
         self._by_rid = {layer.rid: layer for layer in layers}
         self._media: dict[int, LayerIn] = {}
@@ -203,7 +206,7 @@ class SimulcastLayers:
         Every layer counts: a browser shares what the estimate allows among its layers from the
         lowest up, and an estimate of one layer alone would starve the others.
         """
-        feedback = remb_for(self._receiver, packet, (ntp_now() * 1000) >> 32)
+        feedback = remb_for(self._receiver, packet, (ntp_now() * 1000) >> 32, self._remb)
         if feedback is not None:
             # aiortc 1.16 internal: RTCRtpReceiver._send_rtcp (as its own handler sends REMB).
             self._spawn(self._receiver._send_rtcp(feedback))

@@ -31,7 +31,7 @@ from .packets import (
     unwrap_rtx_payload,
 )
 from .passthrough import FrameGate
-from .receiver_upkeep import ReceiverUpkeep
+from .receiver_upkeep import ReceiverUpkeep, RembThrottle
 from .rtp_forward import RtpOut
 from .rtptap import RtpTap
 from .settings import Forwarding
@@ -131,8 +131,10 @@ class Producer:
             for index, rid in enumerate(rids)
         )
         """Incoming layers, lowest first; one without simulcast."""
+        remb = RembThrottle()
         self._simulcast = (
-            None if simulcast is None else SimulcastLayers(simulcast, receiver, list(self.layers), codec.clockRate)
+            None if simulcast is None
+            else SimulcastLayers(simulcast, receiver, list(self.layers), codec.clockRate, remb)
         )
         # VP8 may carry temporal layers (L1T3) even without simulcast: its consumers choose too
         self._chooser = LayerChooser() if (simulcast is not None or self._vp8) and forwarding == "packet" else None
@@ -153,7 +155,7 @@ class Producer:
         """The sinks' frames of a simulcast producer, while there are sinks (``best_layer.py``)."""
         self._frames = FrameGate(receiver, self._frames_needed())
         # before the tap, which wraps whatever handler it finds
-        self._upkeep = ReceiverUpkeep(receiver, self._frames) if self._packet_path else None
+        self._upkeep = ReceiverUpkeep(receiver, self._frames, remb) if self._packet_path else None
         self._tap = RtpTap(
             receiver,
             media_payload_types,

@@ -18,7 +18,8 @@ congestion control depends on it), but two of its parts get cheaper equivalents:
 bitrate's ``RateCounter`` walks its ring of 1 ms buckets one millisecond at a time, twice per
 packet (:class:`WindowRate` keeps one entry per packet instead), and the overuse estimator's
 ``update_min_frame_period`` calls ``min`` once per remembered frame period (one ``min`` over
-the list gives the same).
+the list gives the same). Of the REMBs it asks for, :class:`RembThrottle` sends what libwebrtc's
+receiver would: under overuse aiortc asks with every packet.
 
 Depends on aiortc 1.16 internals, all in this module: the receiver's private attributes
 ``__remote_bitrate_estimator``, ``__rtcp_ssrc``, ``__active_ssrc``, ``__codecs``,
@@ -48,7 +49,35 @@ SOURCE_STAMP_MS = 1000
 """How stale a source's ``getSynchronizationSources`` timestamp may get (aiortc stamps every
 packet; the method only asks whether a source sent in the last 10 s)."""
 
+REMB_INTERVAL_MS = 200
+REMB_FALL_PERCENT = 3
+"""A REMB goes out at most every :data:`REMB_INTERVAL_MS`, unless the estimate fell by more than
+this since the last one sent (libwebrtc's ``RembThrottler``: 200 ms, 3 %)."""
+
 RtpHandler = Callable[[RtpPacket, int], Awaitable[None]]
+
+
+class RembThrottle:
+    """Which of the estimator's REMBs go to the publisher: libwebrtc's rule, for one receiver.
+
+    aiortc's estimator hands out a REMB every 500 ms, and with every packet while its detector
+    sees overuse; on a loaded server that is most packets, each a trip through DTLS and ICE to a
+    publisher that acts on the newest value alone. A fall that matters (more than
+    :data:`REMB_FALL_PERCENT`) still goes at once, so a congested publisher backs off as fast.
+    """
+
+    def __init__(self) -> None:
+        self._sent_ms: int | None = None
+        self._sent_bps = 0
+
+    def due(self, bitrate_bps: int, now_ms: int) -> bool:
+        """Whether to send a REMB of ``bitrate_bps`` now (and remember it as sent)."""
+        sent_ms = self._sent_ms
+        if (sent_ms is not None and now_ms - sent_ms < REMB_INTERVAL_MS
+                and bitrate_bps * (100 + REMB_FALL_PERCENT) > self._sent_bps * 100):
+            return False
+        self._sent_ms, self._sent_bps = now_ms, bitrate_bps
+        return True
 
 
 class WindowRate:
@@ -128,11 +157,13 @@ def cheaper_estimate(estimator: RemoteBitrateEstimator) -> None:
         inner.update_min_frame_period = min_frame_period(inner)  # type: ignore[method-assign, assignment]
 
 
-def remb_for(receiver: RTCRtpReceiver, packet: RtpPacket, arrival_time_ms: int) -> RtcpPsfbPacket | None:
+def remb_for(receiver: RTCRtpReceiver, packet: RtpPacket, arrival_time_ms: int,
+             throttle: RembThrottle) -> RtcpPsfbPacket | None:
     """Count ``packet`` in the receiver's bandwidth estimate; the REMB to send now, if one is due.
 
     What aiortc's receiver does with each packet it gets, for a packet it may not get itself
-    (a simulcast layer, ``layers.py``) or one it gets through :class:`ReceiverUpkeep`.
+    (a simulcast layer, ``layers.py``) or one it gets through :class:`ReceiverUpkeep`, with
+    ``throttle`` (the receiver's, shared by both) deciding which REMBs are sent.
     ``arrival_time_ms`` is on aiortc's clock (NTP milliseconds, ``clock.current_ms()``).
     """
     # aiortc 1.16 internals: the receiver's RemoteBitrateEstimator (None for audio) and RTCP SSRC.
@@ -147,7 +178,7 @@ def remb_for(receiver: RTCRtpReceiver, packet: RtpPacket, arrival_time_ms: int) 
         ssrc=packet.ssrc,
     )
     rtcp_ssrc: int | None = receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
-    if remb is None or rtcp_ssrc is None:
+    if remb is None or rtcp_ssrc is None or not throttle.due(remb[0], arrival_time_ms):
         return None
     return RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb))
 
@@ -159,9 +190,10 @@ class ReceiverUpkeep:
     it when the producer lets the receiver go (a cascade link's next producer installs its own).
     """
 
-    def __init__(self, receiver: RTCRtpReceiver, gate: FrameGate) -> None:
+    def __init__(self, receiver: RTCRtpReceiver, gate: FrameGate, remb: RembThrottle) -> None:
         self._receiver = receiver
         self._gate = gate
+        self._remb = remb
         self._aiortc: RtpHandler = receiver._handle_rtp_packet
         # aiortc 1.16 internals: containers the receiver made in __init__ and fills in receive();
         # the same objects for its whole life, so they are read once here.
@@ -186,7 +218,7 @@ class ReceiverUpkeep:
         receiver._RTCRtpReceiver__log_debug("< %s", packet)  # type: ignore[attr-defined]
         if not receiver._enabled:
             return
-        remb = remb_for(receiver, packet, arrival_time_ms)
+        remb = remb_for(receiver, packet, arrival_time_ms, self._remb)
         if remb is not None:
             await receiver._send_rtcp(remb)
         ssrc = packet.ssrc

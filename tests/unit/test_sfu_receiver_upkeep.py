@@ -12,10 +12,16 @@ import random
 from aiortc import RTCRtpReceiver
 from aiortc.rate import OveruseEstimator, RateCounter
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
-from aiortc.rtp import RtcpPacket, RtcpPsfbPacket, RtcpRtpfbPacket, RtpPacket, wrap_rtx
+from aiortc.rtp import RtcpPacket, RtcpPsfbPacket, RtcpRtpfbPacket, RtpPacket, unpack_remb_fci, wrap_rtx
 
 from server.sfu.passthrough import FrameGate
-from server.sfu.receiver_upkeep import ReceiverUpkeep, WindowRate, min_frame_period
+from server.sfu.receiver_upkeep import (
+    REMB_INTERVAL_MS,
+    ReceiverUpkeep,
+    RembThrottle,
+    WindowRate,
+    min_frame_period,
+)
 from tests.unit.test_sfu_frame_gate import PAYLOAD_TYPE, VP8, clip_packets, reassembled
 
 RTX_PAYLOAD_TYPE = 97
@@ -36,9 +42,13 @@ class _Transport:
 
     def __init__(self) -> None:
         self.sent: list[bytes] = []
+        self.sent_at: list[int] = []
+        self.now_ms = 0
+        """The arrival time of the packet being handled (set by :func:`run`)."""
 
     async def _send_rtp(self, data: bytes) -> None:
         self.sent.append(data)
+        self.sent_at.append(self.now_ms)
 
 
 def receiver_with(transport: _Transport) -> RTCRtpReceiver:
@@ -70,14 +80,33 @@ def arrivals() -> list[tuple[RtpPacket, int]]:
     return out
 
 
-async def run(upkeep: bool) -> tuple[RTCRtpReceiver, _Transport, list[RtpPacket]]:
+def congested_arrivals() -> list[tuple[RtpPacket, int]]:
+    """Sent SPACING_MS apart; arriving so for 6 s (the estimate settles), then 50 % further apart
+    (a queue on the path grows): aiortc's detector sees overuse."""
+    packets: list[RtpPacket] = []
+    while len(packets) * SPACING_MS < 9000:
+        repeat = len(packets)
+        _frames, more = clip_packets(1000 + repeat, repeat * 3000)
+        packets.extend(more)
+    out, arrival_ms = [], 0
+    for index, packet in enumerate(packets):
+        packet.ssrc = MEDIA_SSRC
+        packet.extensions.abs_send_time = ((index * SPACING_MS) << 18) // 1000 & 0xFFFFFF
+        arrival_ms += SPACING_MS if index * SPACING_MS < 6000 else SPACING_MS * 3 // 2
+        out.append((packet, arrival_ms))
+    return out
+
+
+async def run(upkeep: bool, fed: list[tuple[RtpPacket, int]] | None = None,
+              ) -> tuple[RTCRtpReceiver, _Transport, list[RtpPacket]]:
     transport = _Transport()
     receiver = receiver_with(transport)
     gate = FrameGate(receiver, is_open=False)
     if upkeep:
-        ReceiverUpkeep(receiver, gate)
-    fed = arrivals()
+        ReceiverUpkeep(receiver, gate, RembThrottle())
+    fed = arrivals() if fed is None else fed
     for packet, arrival_ms in fed:
+        transport.now_ms = arrival_ms
         await receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_ms)
     return receiver, transport, [packet for packet, _ in fed]
 
@@ -107,11 +136,43 @@ def test_the_publisher_gets_the_same_remb_nacks_and_statistics() -> None:
     assert not any(hasattr(packet, "_data") for packet in packets), "depayloaded though nobody reads frames"
 
 
+def rembs(transport: _Transport) -> list[tuple[int, int]]:
+    """(when, bitrate) of the REMBs sent, in order."""
+    return [(at, unpack_remb_fci(packet.fci)[0]) for at, data in zip(transport.sent_at, transport.sent, strict=True)
+            for packet in RtcpPacket.parse(data) if isinstance(packet, RtcpPsfbPacket)]
+
+
+def test_under_overuse_remb_goes_as_libwebrtc_sends_it() -> None:
+    """aiortc asks for a REMB with every packet while it sees overuse. The publisher gets at
+    most one per REMB_INTERVAL_MS, except that a fall of more than 3 % goes at once: whenever
+    aiortc asks, the last REMB sent is at most 3 % above what it asks for."""
+    _, theirs, _ = asyncio.run(run(upkeep=False, fed=congested_arrivals()))
+    _, ours, _ = asyncio.run(run(upkeep=True, fed=congested_arrivals()))
+    unthrottled, throttled = rembs(theirs), rembs(ours)
+    assert len(unthrottled) > 2 * 3000 // REMB_INTERVAL_MS, "the clip did not make aiortc see overuse"
+    assert len(throttled) < len(unthrottled) // 2
+    assert all(later - earlier >= REMB_INTERVAL_MS or after * 103 <= before * 100
+               for (earlier, before), (later, after) in zip(throttled, throttled[1:]))
+    for at, bps in unthrottled:
+        sent_at, sent_bps = [remb for remb in throttled if remb[0] <= at][-1]
+        assert sent_bps * 100 <= bps * 103, (at, bps, sent_at, sent_bps)
+
+
+def test_the_throttle_is_libwebrtcs_rule() -> None:
+    throttle = RembThrottle()
+    assert throttle.due(1_000_000, 0)
+    assert not throttle.due(1_000_000, REMB_INTERVAL_MS - 1)  # too soon, not lower
+    assert not throttle.due(980_000, 10)  # 2 % lower: waits
+    assert throttle.due(960_000, 20)  # 4 % lower: at once
+    assert not throttle.due(2_000_000, 100)  # higher: waits for the interval
+    assert throttle.due(2_000_000, 20 + REMB_INTERVAL_MS)
+
+
 def test_an_open_gate_hands_every_packet_to_aiortc() -> None:
     async def scenario() -> list[bytes]:
         receiver = receiver_with(_Transport())
         gate = FrameGate(receiver, is_open=False)
-        upkeep = ReceiverUpkeep(receiver, gate)
+        upkeep = ReceiverUpkeep(receiver, gate, RembThrottle())
         gate.open = True
         frames, packets = clip_packets(2000, 0)
         for packet in packets:
