@@ -9,6 +9,16 @@ forwarded/dropped, resyncs, deepest queue) with its subscribe sender (RTP packet
 retransmissions). Reading them over a run tells where a frame is lost: before the producer, in a
 consumer queue, or in the kernel between the SFU and a subscriber.
 
+It also splits the server's CPU time (thread CPU time, not wall time: a sampling profiler's
+wall-clock stacks on this 2-core machine pile up wherever the server was preempted, which is mostly
+inside ``sendto`` right after it woke a subscriber): ``cpu.take_ns`` is every SRTP/SRTCP datagram
+handled in the socket's read callback (``rtp_in.SrtpIn.take``: unprotect, parse, the receiver's
+upkeep, and the whole fan-out), ``cpu.forward_ns`` every subscriber's copy
+(``PacketConsumer.forward``: the rewrite decision and the protected send), each with its count.
+Every measured call pays for two reads of the thread clock (``cpu.clock_read_ns`` each, a system
+call here), included in both totals. ``python bench/sfu_probe.py --cpu-split <run>.probe.jsonl``
+prints them per datagram and per copy, every 5 s of the run.
+
 It patches only this process, from outside the server code, so the server under test is unchanged.
 """
 
@@ -28,8 +38,19 @@ from aiortc import RTCRtpSender  # noqa: E402
 
 from server.sfu import keyframes, sfu  # noqa: E402
 from server.sfu.packet_consumer import PacketConsumer  # noqa: E402
+from server.sfu.rtp_in import SrtpIn  # noqa: E402
 
 _rooms: list[sfu.Sfu] = []
+_cpu = {"take_ns": 0, "takes": 0, "forward_ns": 0, "forwards": 0}
+
+
+def _clock_read_ns() -> int:
+    """What one read of the thread CPU clock costs, in the clock's own terms."""
+    reads = 10_000
+    started = time.thread_time_ns()
+    for _ in range(reads):
+        time.thread_time_ns()
+    return (time.thread_time_ns() - started) // reads
 _retransmits: dict[int, int] = {}  # id(sender) -> retransmitted packets
 _keyframes: dict[int, int] = {}  # id(KeyframeRequester) -> keyframes seen
 
@@ -102,7 +123,8 @@ def snapshot() -> dict[str, Any]:
                                          and slot.transceiver is not None else None)
                         producers[-1]["consumers"].append(entry)
             rooms.append({"room": room.meeting_id, "producers": producers})
-    return {"t": time.monotonic(), "udp": _udp_snmp(), "sockets": _own_udp_sockets(), "rooms": rooms}
+    return {"t": time.monotonic(), "udp": _udp_snmp(), "sockets": _own_udp_sockets(), "rooms": rooms,
+            "cpu": dict(_cpu)}
 
 
 async def _write_every(path: Path, interval: float) -> None:
@@ -118,6 +140,10 @@ def install(path: Path, interval: float = 1.0) -> None:
     sfu_room = sfu.Sfu.room
     arrived = keyframes.KeyframeRequester.keyframe_arrived
     retransmit = RTCRtpSender._retransmit
+    take = SrtpIn.take
+    forward = PacketConsumer.forward
+    clock = time.thread_time_ns
+    _cpu["clock_read_ns"] = _clock_read_ns()
     started: list[asyncio.Task[None]] = []
 
     def init(self: sfu.Sfu, *args: Any, **kwargs: Any) -> None:
@@ -137,13 +163,52 @@ def install(path: Path, interval: float = 1.0) -> None:
         _retransmits[id(self)] = _retransmits.get(id(self), 0) + 1
         await retransmit(self, sequence_number)
 
+    def timed_take(self: SrtpIn, data: bytes) -> bool:
+        begun = clock()
+        taken = take(self, data)
+        if taken:
+            _cpu["take_ns"] += clock() - begun
+            _cpu["takes"] += 1
+        return taken
+
+    def timed_forward(self: PacketConsumer, packet: Any) -> None:
+        begun = clock()
+        forward(self, packet)
+        _cpu["forward_ns"] += clock() - begun
+        _cpu["forwards"] += 1
+
+    SrtpIn.take = timed_take  # type: ignore[method-assign]
+    PacketConsumer.forward = timed_forward  # type: ignore[method-assign]
     sfu.Sfu.__init__ = init  # type: ignore[method-assign]
     sfu.Sfu.room = room  # type: ignore[method-assign]
     keyframes.KeyframeRequester.keyframe_arrived = keyframe_arrived  # type: ignore[method-assign]
     RTCRtpSender._retransmit = retransmitted  # type: ignore[method-assign]
 
 
-if __name__ == "__main__":
+def cpu_split(path: Path, every_s: float = 5.0) -> None:
+    """Print the CPU split of a probe file, one row per ``every_s``: µs of thread CPU per datagram
+    taken and per subscriber copy (each with the probe's two clock reads in it), and their rates."""
+    snapshots = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    print("      t   datagrams/s  µs/datagram   copies/s  µs/copy")
+    previous = snapshots[0] if snapshots else None
+    for snapshot in snapshots[1:]:
+        assert previous is not None
+        span = snapshot["t"] - previous["t"]
+        if span < every_s:
+            continue
+        now, then = snapshot["cpu"], previous["cpu"]
+        takes, copies = now["takes"] - then["takes"], now["forwards"] - then["forwards"]
+        print(f"{snapshot['t'] - snapshots[0]['t']:7.0f} {takes / span:12.0f} "
+              f"{(now['take_ns'] - then['take_ns']) / max(1, takes) / 1000:12.1f} {copies / span:10.0f} "
+              f"{(now['forward_ns'] - then['forward_ns']) / max(1, copies) / 1000:8.1f}")
+        previous = snapshot
+    if snapshots:
+        print(f"(each includes two reads of the thread clock, {snapshots[-1]['cpu']['clock_read_ns'] / 1000:.1f} µs each)")
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--cpu-split"]:
+    cpu_split(Path(sys.argv[2]))
+elif __name__ == "__main__":
     install(Path(os.environ["LIANSHEN_PROBE_OUT"]))
     from server.cli import main
 
