@@ -13,11 +13,14 @@ It also splits the server's CPU time (thread CPU time, not wall time: a sampling
 wall-clock stacks on this 2-core machine pile up wherever the server was preempted, which is mostly
 inside ``sendto`` right after it woke a subscriber): ``cpu.take_ns`` is every SRTP/SRTCP datagram
 handled in the socket's read callback (``rtp_in.SrtpIn.take``: unprotect, parse, the receiver's
-upkeep, and the whole fan-out), ``cpu.forward_ns`` every subscriber's copy
-(``PacketConsumer.forward``: the rewrite decision and the protected send), each with its count.
+upkeep, and the whole fan-out), ``cpu.forward_ns`` every packet's fan-out (``fan_out.fan_out``:
+each subscriber's rewrite decision and protected send), counted in copies (``cpu.forwards``).
 Every measured call pays for two reads of the thread clock (``cpu.clock_read_ns`` each, a system
 call here), included in both totals. ``python bench/sfu_probe.py --cpu-split <run>.probe.jsonl``
 prints them per datagram and per copy, every 5 s of the run.
+
+With ``LIANSHEN_PROBE_PYTHON_FAN_OUT=1`` every copy is decided in Python (``PacketConsumer.forward``)
+and still sent natively: the packet path as it was before ``fan_out.py``, for an A/B of the two.
 
 It patches only this process, from outside the server code, so the server under test is unchanged.
 """
@@ -36,7 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiortc import RTCRtpSender  # noqa: E402
 
-from server.sfu import keyframes, sfu  # noqa: E402
+from server.sfu import keyframes, packet_consumer, producer, sfu  # noqa: E402
+from server.sfu.fan_out import Lane  # noqa: E402
 from server.sfu.packet_consumer import PacketConsumer  # noqa: E402
 from server.sfu.rtp_in import SrtpIn  # noqa: E402
 
@@ -141,7 +145,7 @@ def install(path: Path, interval: float = 1.0) -> None:
     arrived = keyframes.KeyframeRequester.keyframe_arrived
     retransmit = RTCRtpSender._retransmit
     take = SrtpIn.take
-    forward = PacketConsumer.forward
+    fan_out = producer.fan_out
     clock = time.thread_time_ns
     _cpu["clock_read_ns"] = _clock_read_ns()
     started: list[asyncio.Task[None]] = []
@@ -171,14 +175,16 @@ def install(path: Path, interval: float = 1.0) -> None:
             _cpu["takes"] += 1
         return taken
 
-    def timed_forward(self: PacketConsumer, packet: Any) -> None:
+    def timed_fan_out(entries: list[Any], packet: Any) -> None:
         begun = clock()
-        forward(self, packet)
+        fan_out(entries, packet)
         _cpu["forward_ns"] += clock() - begun
-        _cpu["forwards"] += 1
+        _cpu["forwards"] += len(entries)
 
+    if os.environ.get("LIANSHEN_PROBE_PYTHON_FAN_OUT") == "1":  # a Python lane: fan_out calls forward
+        packet_consumer.lane_on = Lane  # type: ignore[assignment]
     SrtpIn.take = timed_take  # type: ignore[method-assign]
-    PacketConsumer.forward = timed_forward  # type: ignore[method-assign]
+    producer.fan_out = timed_fan_out
     sfu.Sfu.__init__ = init  # type: ignore[method-assign]
     sfu.Sfu.room = room  # type: ignore[method-assign]
     keyframes.KeyframeRequester.keyframe_arrived = keyframe_arrived  # type: ignore[method-assign]

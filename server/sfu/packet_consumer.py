@@ -4,6 +4,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .fan_out import Lane, lane_on
 from .layers import LayerIn
 from .packets import SEQ_MOD, TS_MOD, ForwardedPacket, mapped_sender_clock, seq_newer_or_equal
 from .rtp_forward import ReceiverReport, RtpOut
@@ -75,7 +76,9 @@ class PacketConsumer:
     the m-line's last sequence number, so the subscriber sees no hole where the SFU skipped
     packets (waiting, muted), while holes the publisher's network made stay holes, for NACK.
     VP8 temporal layers above the target are left out within a run (``temporal.py``), their
-    sequence numbers and picture ids closed up too.
+    sequence numbers and picture ids closed up too. The run's state is in :attr:`lane`, which
+    ``fan_out.py`` reads and writes too: it forwards the common case natively and hands the rest
+    to :meth:`forward`.
     """
 
     def __init__(
@@ -100,10 +103,11 @@ class PacketConsumer:
         self.producer_id = producer_id
         self._video = video
         self._out = out
+        self.lane: Lane = lane_on(out.state)
+        """The run: its layer, start and offsets, and what it forwarded (``fan_out.py``)."""
         self._layers = layers
         self._request_keyframe = request_keyframe
         self.layer = len(layers) - 1 if layer is None else layer
-        """The layer forwarded (simulcast); a switch to ``target_layer`` waits for its keyframe."""
         self.target_layer = self.layer
         self.layer_switches = 0
         self.probed_bytes = 0
@@ -117,12 +121,8 @@ class PacketConsumer:
         self._on_closed = on_closed
         self._publisher_clock = publisher_clock
         self._recent_run = recent_run
-        self._waiting = True
-        self._run_start = 0
-        self._seq_offset = 0
-        self._ts_offset = 0
+        self.lane.fast = self._pictures is None
         self.closed = False
-        self.forwarded = 0
         self.dropped = 0
         """Packets not forwarded while waiting for a keyframe."""
         self.nacks_answered = 0
@@ -133,6 +133,19 @@ class PacketConsumer:
             self.request_keyframe()
 
     @property
+    def layer(self) -> int:
+        """The layer forwarded (simulcast); a switch to ``target_layer`` waits for its keyframe."""
+        return self.lane.layer
+
+    @layer.setter
+    def layer(self, layer: int) -> None:
+        self.lane.layer = layer
+
+    @property
+    def forwarded(self) -> int:
+        return self.lane.forwarded
+
+    @property
     def receiver_report(self) -> ReceiverReport | None:
         """The subscriber's latest report (loss, jitter) on the m-line this consumer sends on."""
         return self._out.receiver_report
@@ -140,7 +153,7 @@ class PacketConsumer:
     def ready(self) -> None:
         """The m-line can carry packets now: start from the latest keyframe if it is recent and
         cached (sent again at once, with the packets since), and ask for a fresh one."""
-        if self.closed or not self._waiting:
+        if self.closed or not self.lane.waiting:
             return
         # Asked for even when a recent keyframe is replayed: our DTLS is up once we sent our
         # Finished, the subscriber's only once it has read it, and packets that overtake it are
@@ -167,7 +180,7 @@ class PacketConsumer:
         self._temporal.set_target(temporal)
         changed = layer != self.target_layer
         self.target_layer = layer
-        if changed and self._waiting and self._out.ready and self._replay_recent():
+        if changed and self.lane.waiting and self._out.ready and self._replay_recent():
             return  # not started yet (its layer paused, or was never sent): as a late joiner does
         if layer != self.layer:
             self.request_keyframe()
@@ -192,7 +205,7 @@ class PacketConsumer:
         Resent packets are ones the subscriber already has (it drops them), so a probe that the
         link cannot carry costs the picture little; ``layer_choice.py`` reads the result.
         """
-        if self.closed or self._waiting or not self._out.ready:
+        if self.closed or self.lane.waiting or not self._out.ready:
             return
         cache = self._layers[self.layer].cache
         last = self._out.next_seq - 1
@@ -241,26 +254,27 @@ class PacketConsumer:
         clock = self._publisher_clock(self.layer)
         if clock is None:
             return None
-        return mapped_sender_clock(clock[0], clock[1], self._ts_offset)
+        return mapped_sender_clock(clock[0], clock[1], self.lane.ts_offset)
 
     def forward(self, packet: ForwardedPacket) -> None:
         """Send ``packet`` to the subscriber, or drop it while waiting for a keyframe."""
         if self.closed or not self._out.ready:
             return
-        if packet.layer != self.layer:  # simulcast: switch at the target layer's keyframe
+        lane = self.lane
+        if packet.layer != lane.layer:  # simulcast: switch at the target layer's keyframe
             if packet.layer != self.target_layer or not packet.starts_keyframe:
                 return
-            self.layer = packet.layer
+            lane.layer = packet.layer
             self.layer_switches += 1
-            self._waiting = self._retime = True
-        if self._waiting:
+            lane.waiting = self._retime = True
+        if lane.waiting:
             if self._video and not packet.starts_keyframe:
                 self.dropped += 1
                 return
             self._start_run(packet)
-        elif seq_newer_or_equal(packet.sequence_number, self._run_start):
-            if (packet.sequence_number - self._run_start) % SEQ_MOD > RUN_WINDOW:
-                self._run_start = (packet.sequence_number - RUN_WINDOW) % SEQ_MOD
+        elif seq_newer_or_equal(packet.sequence_number, lane.run_start):
+            if (packet.sequence_number - lane.run_start) % SEQ_MOD > RUN_WINDOW:
+                lane.run_start = (packet.sequence_number - RUN_WINDOW) % SEQ_MOD
         else:
             return  # a late packet from before this run
         if packet.temporal is not None:  # VP8 temporal layers: frames above the target stay out
@@ -270,31 +284,32 @@ class PacketConsumer:
             pictures = self._pictures
             if pictures is None:
                 pictures = self._pictures = PictureNumbering()
+                lane.fast = False  # every packet's picture id is rewritten from now on
             self._out.send(
                 packet,
-                (packet.sequence_number + self._seq_offset - temporal.packets_before) % SEQ_MOD,
-                (packet.timestamp + self._ts_offset) % TS_MOD,
+                (packet.sequence_number + lane.seq_offset - temporal.packets_before) % SEQ_MOD,
+                (packet.timestamp + lane.ts_offset) % TS_MOD,
                 pictures.rewrite(packet.payload, True, temporal.pictures_before),
             )
-            self.forwarded += 1
+            lane.forwarded += 1
             return
-        sequence_number = (packet.sequence_number + self._seq_offset) % SEQ_MOD
-        timestamp = (packet.timestamp + self._ts_offset) % TS_MOD
+        sequence_number = (packet.sequence_number + lane.seq_offset) % SEQ_MOD
+        timestamp = (packet.timestamp + lane.ts_offset) % TS_MOD
         if self._pictures is None:
             self._out.send(packet, sequence_number, timestamp)
         else:
             self._out.send(packet, sequence_number, timestamp, self._pictures.rewrite(packet.payload))
-        self.forwarded += 1
+        lane.forwarded += 1
 
     def restart(self) -> None:
         """Start a new run: at the next packet for audio, at the next keyframe for video."""
-        self._waiting = True
+        self.lane.waiting = True
         if self._video:
             self.request_keyframe()
 
     def retransmit(self, sequence_number: int) -> None:
         """Answer a subscriber's NACK from the producer's cache, else ask the publisher."""
-        if self.closed or self._waiting:
+        if self.closed or self.lane.waiting:
             return
         original = self._original(sequence_number)
         if original is None:
@@ -314,15 +329,15 @@ class PacketConsumer:
 
         With temporal layers left out, also sets the filter's counts for that packet (``_resend``).
         """
-        unshifted = (sequence_number - self._seq_offset) % SEQ_MOD
+        unshifted = (sequence_number - self.lane.seq_offset) % SEQ_MOD
         original = self._temporal.original(unshifted) if self._temporal.seen else unshifted
-        if original is None or not seq_newer_or_equal(original, self._run_start):
+        if original is None or not seq_newer_or_equal(original, self.lane.run_start):
             return None
         return original
 
     def _resend(self, packet: ForwardedPacket, sequence_number: int) -> None:
         """Send ``packet`` again as ``sequence_number`` (after ``_original`` mapped it)."""
-        timestamp = (packet.timestamp + self._ts_offset) % TS_MOD
+        timestamp = (packet.timestamp + self.lane.ts_offset) % TS_MOD
         temporal = packet.temporal
         if temporal is not None and self._pictures is not None:
             if not self._temporal.resendable(packet, temporal[0]):
@@ -355,17 +370,18 @@ class PacketConsumer:
         if self.closed:
             return
         self.closed = True
+        self.lane.fast = False
         self._on_closed(self)
 
     def _start_run(self, packet: ForwardedPacket) -> None:
-        self._waiting = False
+        self.lane.waiting = False
         out = self._out
-        self._run_start = packet.sequence_number
-        self._seq_offset = (out.next_seq - packet.sequence_number) % SEQ_MOD
+        self.lane.run_start = packet.sequence_number
+        self.lane.seq_offset = (out.next_seq - packet.sequence_number) % SEQ_MOD
         if out.timeline_owner is not self or self._retime:  # a new producer or layer, or the first
             out.timeline_owner = self
             out.sender_clock = self.sender_clock
-            self._ts_offset = (out.next_timestamp() - packet.timestamp) % TS_MOD
+            self.lane.ts_offset = (out.next_timestamp() - packet.timestamp) % TS_MOD
             self._retime = False
         if self._pictures is not None:
             self._pictures.continue_from_here(packet.payload)

@@ -18,6 +18,7 @@ from aiortc.rtp import RtpPacket
 from .best_layer import BestLayerFrames
 from .consumer import Consumer
 from .degradation import Shortfall
+from .fan_out import FanOutEntry, fan_out
 from .keyframes import KeyframeRequester
 from .layer_choice import LayerChoice, LayerChooser, View
 from .layers import LayerIn, SimulcastLayers, best_live, sent_layers
@@ -121,6 +122,8 @@ class Producer:
         self._receiver = receiver
         self._consumers: set[Consumer] = set()
         self._packet_consumers: set[PacketConsumer] = set()
+        self._fan_out: list[FanOutEntry] = []
+        """Every packet consumer's lane and forward, as ``fan_out.fan_out`` takes them."""
         self._media_payload_types = frozenset(media_payload_types)
         self._rtx_payload_types = dict(rtx_payload_types)
         self._video = kind != "audio"
@@ -210,6 +213,7 @@ class Producer:
             best_live(self.layers, time.monotonic()),
         )
         self._packet_consumers.add(consumer)
+        self._fan_out.append((consumer.lane, consumer.forward))
         if self._chooser is not None:
             describe = f"{self.peer_id}'s {self.kind} to {subscriber or 'a subscriber'}"
             report = (
@@ -233,6 +237,7 @@ class Producer:
 
     def _consumer_closed(self, consumer: PacketConsumer) -> None:
         self._packet_consumers.discard(consumer)
+        self._fan_out = [(c.lane, c.forward) for c in self._packet_consumers]
         if self._chooser is not None:
             self._chooser.remove(consumer)
 
@@ -413,8 +418,7 @@ class Producer:
             return ours
         if not self._video and not self.audio_level_seen and not retransmitted:
             self._on_activity(self.peer_id, activity_from_opus_size(len(payload)))
-        for consumer in self._packet_consumers:
-            consumer.forward(forwarded)
+        fan_out(self._fan_out, forwarded)
         if self._best_layer is not None:
             self._best_layer.forward(forwarded)
         return ours

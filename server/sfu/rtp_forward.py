@@ -46,6 +46,7 @@ from aiortc.rtp import (
 )
 from aiortc.utils import random16, random32
 
+from .fan_out import out_state
 from .packets import (
     EXTENSION_BIT,
     RTP_VERSION_2,
@@ -103,9 +104,10 @@ class RtpOut:
     ``on_ready`` is called once the subscriber's DTLS is up and the negotiated parameters are
     known (before that, :meth:`send` drops); ``on_nack`` with every sequence number a
     subscriber reports lost. ``native``: send through the native sender where this process has
-    one (``srtp_send.py``; ``sfu.native_send``). The sequence number and timestamp most recently
-    sent live here, so whoever drives the m-line next (another producer, or the same one after a
-    pause) continues the timeline instead of jumping backwards.
+    one (``srtp_send.py``; ``sfu.native_send``), and let ``fan_out.py`` send the common case
+    natively. The sequence number and timestamp most recently sent live here (in :attr:`state`,
+    which the native fan-out updates too), so whoever drives the m-line next (another producer,
+    or the same one after a pause) continues the timeline instead of jumping backwards.
     """
 
     def __init__(
@@ -117,9 +119,12 @@ class RtpOut:
     ) -> None:
         self._sender = sender
         self._native = native
+        self.state = out_state(native)
+        """Where this m-line's packets go, its numbers and counters (shared with ``fan_out.py``)."""
         self._on_ready = on_ready
         self._on_nack = on_nack
         self.ssrc: int = sender._ssrc
+        self.state.ssrc = self.ssrc
         self._rtx_ssrc: int = sender._rtx_ssrc
         self.ready = False
         self.payload_type = 0
@@ -132,20 +137,13 @@ class RtpOut:
         self._wire: RtpSender | None = None
         """Sends to the nominated pair (``_pair``); replaced when the pair changes."""
         self._dtls: RTCDtlsTransport | None = None
-        self.next_seq = _random_sequence_number()
+        self.state.next_seq = _random_sequence_number()
         self._rtx_seq = _random_sequence_number()
-        self.last_timestamp: int | None = None
         self.timeline_owner: object = None
         """Whose timestamp offset the last packet used: a new owner starts after it."""
         self.sender_clock: SenderClock | None = None
         """Set by the timeline owner: its publisher's clock, for lip-synced sender reports."""
-        self._last_ntp = 0
-        self.packets = 0
-        self.octets = 0
         self.retransmitted = 0
-        self._srtp_failures = 0
-        self._dropped = 0
-        self._failed = 0
         self.receiver_report: ReceiverReport | None = None
         self.remb_bps: int | None = None
         self._reports_sent: dict[int, float] = {}
@@ -211,6 +209,9 @@ class RtpOut:
         self._dtls = dtls
         self._srtp = dtls._tx_srtp
         self._ice_nominated = dtls.transport._connection._nominated
+        state = self.state
+        state.payload_type, state.layout = self.payload_type, self._layout
+        state.nominated, state.dtls, state.connected = self._ice_nominated, dtls, State.CONNECTED
         self.ready = True
         self._on_ready()
 
@@ -223,12 +224,13 @@ class RtpOut:
             return
         if not self._transmit_media(packet, sequence_number, timestamp, payload):
             return
-        if seq_newer_or_equal(sequence_number, self.next_seq):
-            self.next_seq = (sequence_number + 1) % SEQ_MOD
-            self.last_timestamp = timestamp
-            self._last_ntp = packet.ntp
-        self.packets += 1
-        self.octets += len(packet.payload)
+        state = self.state
+        if seq_newer_or_equal(sequence_number, state.next_seq):
+            state.next_seq = (sequence_number + 1) % SEQ_MOD
+            state.last_timestamp = timestamp
+            state.last_ntp = packet.ntp
+        state.packets += 1
+        state.octets += len(packet.payload)
 
     def resend(
         self, packet: ForwardedPacket, sequence_number: int, timestamp: int, payload: bytes | None = None
@@ -253,19 +255,40 @@ class RtpOut:
 
     def next_timestamp(self) -> int:
         """Where a new timeline starts: 20 ms after the last packet, or anywhere at first."""
-        if self.last_timestamp is None:
+        last = self.last_timestamp
+        if last is None:
             return random32()
-        return (self.last_timestamp + self.clock_rate // 50) % TS_MOD
+        return (last + self.clock_rate // 50) % TS_MOD
+
+    @property
+    def next_seq(self) -> int:
+        """The sequence number the m-line's next new packet gets."""
+        return self.state.next_seq
+
+    @property
+    def last_timestamp(self) -> int | None:
+        """The timestamp most recently sent (None: nothing sent yet)."""
+        last = self.state.last_timestamp
+        return None if last < 0 else last
+
+    @property
+    def packets(self) -> int:
+        return self.state.packets
+
+    @property
+    def octets(self) -> int:
+        """Payload bytes sent (as a sender report counts them)."""
+        return self.state.octets
 
     @property
     def send_dropped(self) -> int:
         """Packets dropped because the subscriber's socket buffer was full (the backlog bound)."""
-        return self._dropped
+        return self.state.dropped
 
     @property
     def send_failures(self) -> int:
         """Packets that could not be protected or that the socket refused otherwise."""
-        return self._srtp_failures + self._failed
+        return self.state.protect_failed + self.state.failed
 
     def _transmit_media(
         self, packet: ForwardedPacket, sequence_number: int, timestamp: int, payload: bytes | None
@@ -296,12 +319,13 @@ class RtpOut:
         )
         if result == SENT:
             return True
+        state = self.state
         if result == DROPPED:
-            self._dropped += 1
+            state.dropped += 1
         elif result == PROTECT_FAILED:
-            self._srtp_failures += 1
+            state.protect_failed += 1
         else:
-            self._failed += 1
+            state.failed += 1
         return False
 
     def _wire_to_pair(self) -> RtpSender | None:
@@ -324,6 +348,7 @@ class RtpOut:
             self._wire = native or PythonSender(
                 srtp, sock.sendto if sock is not None else transport.sendto, pair.remote_addr
             )
+            self.state.sender, self.state.pair = native, pair
         return self._wire
 
     @property
@@ -365,10 +390,11 @@ class RtpOut:
         so a subscriber lines up the publisher's audio and video exactly as the publisher
         stated; until the publisher has sent a report, the last packet's arrival time stands in.
         """
-        if self.last_timestamp is None:
+        state = self.state
+        if state.last_timestamp < 0:
             return
         clock = self.sender_clock() if self.sender_clock is not None else None
-        ntp, rtp = clock if clock is not None else (self._last_ntp, self.last_timestamp)
+        ntp, rtp = clock if clock is not None else (state.last_ntp, state.last_timestamp)
         for packet in packets:
             if isinstance(packet, RtcpSrPacket) and packet.ssrc == self.ssrc:
                 packet.sender_info = RtcpSenderInfo(

@@ -8,6 +8,7 @@ import pytest
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 
 from server.sfu import SfuSettings
+from server.sfu.fan_out import OutState
 from server.sfu.packet_consumer import PacketConsumer
 from server.sfu.packets import SEQ_MOD, TS_MOD, ForwardedPacket
 from server.sfu.rtp_forward import RtpOut
@@ -37,10 +38,17 @@ def client_receiver(meeting: Meeting, subscriber: str, slot: Slot) -> RTCRtpRece
     return next(t.receiver for t in transceivers if t.mid == slot.mid)
 
 
+def through_send(out: RtpOut) -> None:
+    """Every copy on ``out`` through ``RtpOut.send`` from now on, where a test can listen: the
+    native fan-out (``fan_out.py``) sends only where the m-line's state names a native sender."""
+    out.state.sender = None
+
+
 def record_sent(out: RtpOut) -> list[tuple[int, int]]:
     """(sequence number, timestamp) of every first transmission through ``out`` from now on."""
     sent: list[tuple[int, int]] = []
     send = out.send
+    through_send(out)
 
     def recording(packet: ForwardedPacket, sequence_number: int, timestamp: int, payload: bytes | None = None) -> None:
         sent.append((sequence_number, timestamp))
@@ -68,6 +76,8 @@ async def test_packets_reach_subscribers_without_the_frame_path(meeting: Meeting
         out = out_of(slot)
         assert out.packets == slot.consumer.forwarded and out.send_failures == 0
         assert out.native == settings.native_send, kind
+        # natively, the fan-out's common case took this consumer's copies (fan_out.py)
+        assert (type(out.state) is not OutState) == settings.native_send, kind
         # the subscriber's sender reports count what the packet path sent (aiortc's stay at 0)
         stats = await client_receiver(meeting, "bob", slot).getStats()
         sent = [s for s in stats.values() if s.type == "remote-outbound-rtp"]
@@ -163,6 +173,7 @@ async def test_lost_packets_are_resent_from_the_cache(meeting: Meeting) -> None:
         send(packet, sequence_number, timestamp)
 
     out.send = lossy  # type: ignore[method-assign]
+    through_send(out)
     producer = meeting.peers["alice"].producers["video"]
     upstream_before = producer.upstream_nacks
     frames = {p: p.receiver.frames(video) for p in (bob, carol)}

@@ -11,6 +11,7 @@ from aiortc.rtcrtpparameters import (
 )
 
 from server.bot.media import video_clip
+from server.sfu.fan_out import OutState
 from server.sfu.packet_consumer import PacketConsumer
 from server.sfu.packets import (
     TS_MOD,
@@ -111,6 +112,8 @@ class FakeOut:
     timeline_owner: object = None
     sender_clock: object = None
     receiver_report: object = None
+    state: OutState = field(default_factory=OutState)
+    """Its consumers' lanes hang on it (``fan_out.py``); nothing here sends natively."""
     sent: list[tuple[int, int, bytes]] = field(default_factory=list)
     resent: list[tuple[int, int, bytes]] = field(default_factory=list)
 

@@ -13,6 +13,7 @@ from aiortc.codecs.vpx import VpxPayloadDescriptor
 from server.bot.media import L1T3_PATTERN, video_clip
 from server.bot.simulcast import packetize
 from server.sfu import temporal as temporal_module
+from server.sfu.fan_out import OutState
 from server.sfu.layer_choice import LayerChoice, View, step
 from server.sfu.layers import LayerIn, LayerMeter
 from server.sfu.packet_consumer import PacketConsumer
@@ -66,6 +67,8 @@ class Sink:
     send_dropped: int = 0
     send_failures: int = 0
     retransmitted: int = 0
+    state: OutState = field(default_factory=OutState)
+    """Its consumers' lanes hang on it (``fan_out.py``); nothing here sends natively."""
     sent: list[tuple[int, bytes]] = field(default_factory=list)
     resent: list[tuple[int, bytes]] = field(default_factory=list)
 
