@@ -20,7 +20,9 @@ call here), included in both totals. ``python bench/sfu_probe.py --cpu-split <ru
 prints them per datagram and per copy, every 5 s of the run.
 
 With ``LIANSHEN_PROBE_PYTHON_FAN_OUT=1`` every copy is decided in Python (``PacketConsumer.forward``)
-and still sent natively: the packet path as it was before ``fan_out.py``, for an A/B of the two.
+and still sent natively: the packet path as it was before ``fan_out.py``, for an A/B of the two;
+with ``LIANSHEN_PROBE_PYTHON_UNPROTECT=1`` incoming SRTP is unprotected by pylibsrtp, as it was
+before ``srtp_recv.py``.
 
 It patches only this process, from outside the server code, so the server under test is unchanged.
 """
@@ -28,6 +30,7 @@ It patches only this process, from outside the server code, so the server under 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import sys
@@ -39,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiortc import RTCRtpSender  # noqa: E402
 
-from server.sfu import keyframes, packet_consumer, producer, sfu  # noqa: E402
+from server.sfu import keyframes, packet_consumer, producer, rtp_in, sfu, srtp_recv  # noqa: E402
 from server.sfu.fan_out import Lane  # noqa: E402
 from server.sfu.packet_consumer import PacketConsumer  # noqa: E402
 from server.sfu.rtp_in import SrtpIn  # noqa: E402
@@ -183,6 +186,8 @@ def install(path: Path, interval: float = 1.0) -> None:
 
     if os.environ.get("LIANSHEN_PROBE_PYTHON_FAN_OUT") == "1":  # a Python lane: fan_out calls forward
         packet_consumer.lane_on = Lane  # type: ignore[assignment]
+    if os.environ.get("LIANSHEN_PROBE_PYTHON_UNPROTECT") == "1":
+        rtp_in.unprotector = functools.partial(srtp_recv.unprotector, native=False)
     SrtpIn.take = timed_take  # type: ignore[method-assign]
     producer.fan_out = timed_fan_out
     sfu.Sfu.__init__ = init  # type: ignore[method-assign]

@@ -1,4 +1,5 @@
-"""Build the SFU's native extension in place: ``server/sfu/_srtp_send.c`` (see ``srtp_send.py``).
+"""Build the SFU's native extensions in place: ``server/sfu/_srtp_send.c`` (``srtp_send.py``,
+``fan_out.py``) and ``server/sfu/_srtp_recv.c`` (``srtp_recv.py``).
 
 Run by ``scripts/setup.sh`` after the venv is installed; setuptools skips the compile when the
 built module is newer than its source. Without a C compiler or Python headers the build fails
@@ -12,13 +13,11 @@ from pathlib import Path
 from setuptools import Distribution, Extension
 
 ROOT = Path(__file__).resolve().parent.parent
+FLAGS = ["-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-Wno-missing-field-initializers",
+         "-Wno-cast-function-type"]
 EXTENSIONS = [
-    Extension(
-        "server.sfu._srtp_send",
-        ["server/sfu/_srtp_send.c"],
-        extra_compile_args=["-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
-                            "-Wno-missing-field-initializers", "-Wno-cast-function-type"],
-    )
+    Extension("server.sfu._srtp_send", ["server/sfu/_srtp_send.c"], extra_compile_args=FLAGS),
+    Extension("server.sfu._srtp_recv", ["server/sfu/_srtp_recv.c"], extra_compile_args=FLAGS),
 ]
 
 

@@ -15,7 +15,8 @@ behave as before. STUN (consent, keepalives) and DTLS keep going through aioice 
 so does everything that arrives before DTLS is connected or through a TURN relay.
 
 Depends on aiortc 1.16 internals, all in this module: ``RTCDtlsTransport._state``,
-``_rx_srtp`` (a ``pylibsrtp.Session``, set once keys are derived), aioice 0.13's
+``_rx_srtp`` (a ``pylibsrtp.Session``, set once keys are derived: unprotected natively where
+``srtp_recv.py`` can), aioice 0.13's
 ``Connection._queue``, ``_rtp_header_extensions_map``,
 ``_rtp_router`` (``route_rtp`` / ``route_rtcp``), the private receive counters behind
 ``getStats()``, and the handlers the router's recipients have (``_handle_rtp_packet(packet,
@@ -34,6 +35,8 @@ import pylibsrtp
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtp import RtcpPacket, RtpPacket, is_rtcp
 
+from .srtp_recv import Unprotect, unprotector
+
 logger = logging.getLogger(__name__)
 
 NTP_UNIX_OFFSET_MS = 2_208_988_800_000
@@ -50,6 +53,9 @@ class SrtpIn:
         # aioice 0.13 internal: Connection._queue, where aioice puts what aiortc's receive task reads.
         self._queue: asyncio.Queue[Any] = dtls.transport._connection._queue
         self._caught_up = False
+        self._session: pylibsrtp.Session | None = None
+        self._unprotect: Unprotect | None = None
+        """For ``_session`` (``srtp_recv.py``); made again if the transport's session changes."""
 
     def take(self, data: bytes) -> bool:
         """Handle ``data`` now if it is SRTP or SRTCP on a connected transport.
@@ -71,14 +77,22 @@ class SrtpIn:
         # aiortc 1.16 internal: the counters RTCDtlsTransport._recv_next keeps for getStats().
         dtls._RTCDtlsTransport__rx_bytes += len(data)  # type: ignore[attr-defined]
         dtls._RTCDtlsTransport__rx_packets += 1  # type: ignore[attr-defined]
+        unprotect = self._unprotect
+        if session is not self._session or unprotect is None:
+            self._session, unprotect = session, unprotector(session)
+            self._unprotect = unprotect
         try:
             if is_rtcp(data):
-                self._rtcp(session.unprotect_rtcp(data))
+                plain = unprotect.rtcp(data)
+                if plain is not None:
+                    self._rtcp(plain)
             else:
                 arrival_time_ms = int(time.time() * 1000) + NTP_UNIX_OFFSET_MS  # aiortc's clock.current_ms()
-                self._rtp(session.unprotect(data), arrival_time_ms)
-        except pylibsrtp.Error as exc:  # replayed, forged or from before a re-key: dropped, as aiortc does
-            logger.debug("SRTP unprotect failed: %s", exc)
+                plain = unprotect.rtp(data)
+                if plain is not None:
+                    self._rtp(plain, arrival_time_ms)
+            if plain is None:  # replayed, forged or from before a re-key: dropped, as aiortc does
+                logger.debug("SRTP unprotect failed: libsrtp status %d", unprotect.status)
         except Exception:  # aiortc's receive task would die of it and take the connection's media along
             logger.exception("incoming RTP/RTCP handling failed")
         return True

@@ -16,11 +16,10 @@ three in one call: one buffer, the transport's own libsrtp context, an address p
 
 The context stays pylibsrtp's: the Sender calls libsrtp's ``srtp_protect`` through the address
 pylibsrtp's cffi module gives for it, on the ``srtp_t`` inside the transport's ``Session``,
-and keeps that Session alive. So it depends on pylibsrtp internals, all here: its cffi
-``_binding`` (``ffi``, ``lib.srtp_protect`` with libsrtp 2's signature, checked at import) and
-``Session._srtp`` (the ``srtp_t *`` it allocated). If either is not as expected, or the
-extension is not built, :func:`native_sender` returns None and the caller sends in Python
-(:class:`PythonSender`); both give the same datagrams (tests/unit/test_srtp_send.py).
+and keeps that Session alive (``srtp_binding.py`` holds the pylibsrtp internals this takes). If
+they are not as expected, or the extension is not built, :func:`native_sender` returns None and
+the caller sends in Python (:class:`PythonSender`); both give the same datagrams
+(tests/unit/test_srtp_send.py).
 """
 
 import logging
@@ -31,31 +30,22 @@ from typing import Any, Protocol
 import pylibsrtp
 
 from .packets import HEADER
+from .srtp_binding import context_address, function_address
 
 logger = logging.getLogger(__name__)
 
 SENT, DROPPED, FAILED, PROTECT_FAILED = 0, 1, 2, 3
 """What a send came to (the values ``_srtp_send.c`` returns)."""
 
-PROTECT_SIGNATURE = "srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)"
-"""libsrtp 2's ``srtp_protect`` as pylibsrtp 1.0 declares it; libsrtp 3 changed it."""
-
-
-def _load() -> tuple[Any, int, Any] | None:
-    """(the extension's Sender type, srtp_protect's address, pylibsrtp's ffi), or None."""
+def _load() -> tuple[Any, int] | None:
+    """(the extension's Sender type, srtp_protect's address), or None."""
     try:
-        from pylibsrtp._binding import ffi, lib
-
         from ._srtp_send import Sender
     except ImportError as exc:
         logger.info("native RTP send unavailable (%s): sending in Python", exc)
         return None
-    protect = ffi.addressof(lib, "srtp_protect")
-    if ffi.typeof(protect).cname != PROTECT_SIGNATURE:
-        logger.warning("pylibsrtp's srtp_protect is %s, not %s: sending in Python",
-                       ffi.typeof(protect).cname, PROTECT_SIGNATURE)
-        return None
-    return Sender, int(ffi.cast("uintptr_t", protect)), ffi
+    protect = function_address("srtp_protect")
+    return None if protect is None else (Sender, protect)
 
 
 _NATIVE = _load()
@@ -107,11 +97,10 @@ def native_sender(session: pylibsrtp.Session, sock: socket.socket, address: tupl
     ((host, port, ...) with a numeric host); None if this process cannot have one."""
     if _NATIVE is None:
         return None
-    sender_type, protect, ffi = _NATIVE
-    # pylibsrtp internal: Session._srtp, the cffi "srtp_t *" its __init__ filled.
-    context = int(ffi.cast("uintptr_t", session._srtp[0]))
+    sender_type, protect = _NATIVE
     try:
-        sender: RtpSender = sender_type(session, protect, context, sock, str(address[0]), int(address[1]))
+        sender: RtpSender = sender_type(session, protect, context_address(session), sock, str(address[0]),
+                                        int(address[1]))
     except (ValueError, OverflowError) as exc:  # e.g. an IPv6 address with a zone
         logger.debug("no native sender for %s: %s", address, exc)
         return None

@@ -1,0 +1,9 @@
+"""Types of the native extension ``_srtp_recv.c`` (see ``srtp_recv.py``)."""
+
+TOO_LONG: int
+
+class Unprotector:
+    status: int
+    def __init__(self, session: object, unprotect: int, unprotect_rtcp: int, context: int) -> None: ...
+    def rtp(self, datagram: bytes, /) -> bytes | None: ...
+    def rtcp(self, datagram: bytes, /) -> bytes | None: ...
