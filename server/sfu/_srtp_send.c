@@ -460,7 +460,9 @@ lane_forward(Lane *lane, PacketView *packet)
     if (!lane->fast || lane->waiting || packet->layer != lane->layer || packet->has_temporal)
         return 0;
     OutState *out = lane->out;
-    if (!Py_IS_TYPE(out->sender, &SenderType) || !PyDict_CheckExact(out->nominated))
+    /* every reference may be NULL: Python can delete the attributes */
+    if (out->sender == NULL || out->nominated == NULL || out->dtls == NULL || out->layout == NULL ||
+        !Py_IS_TYPE(out->sender, &SenderType) || !PyDict_CheckExact(out->nominated))
         return 0;
     PyObject *pair = PyDict_GetItemWithError(out->nominated, ICE_COMPONENT_RTP);
     if (pair == NULL)

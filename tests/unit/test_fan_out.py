@@ -167,6 +167,13 @@ def test_what_the_native_side_leaves_to_forward(sockets: tuple[socket.socket, so
         fan_out(entries, packet(102 + len(calls)))
         undo()
         assert len(calls) == 1
+    for name in ("sender", "nominated", "dtls", "layout", "pair", "connected"):  # deleted: no crash, forward()
+        calls.clear()
+        saved = getattr(out.state, name)
+        delattr(out.state, name)
+        fan_out(entries, packet(105))
+        setattr(out.state, name, saved)
+        assert calls == [105], name
     sent = out.packets
     fan_out(entries, ForwardedPacket(110, 0, 0, b"x", None, 0, False, layer=1))
     fan_out(entries, ForwardedPacket(111, 0, 0, b"x", None, 0, False, temporal=(0, True)))
