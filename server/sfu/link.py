@@ -114,7 +114,7 @@ class LinkReceiver:
             await self._remote.set_remote_description(offer_sdp, "offer")
             with gathering_on(self._settings.ice_gather_addresses):
                 await pc.setLocalDescription(await pc.createAnswer())
-            drain_sockets(pc)
+            drain_sockets(pc, self._settings.native_send)
             answer = aiortc_sdp.SessionDescription.parse(pc.localDescription.sdp)
             for transceiver in pc.getTransceivers():
                 mid = transceiver.mid

@@ -134,7 +134,7 @@ class Peer:
                     negotiate_rid_extensions(transceiver.receiver.transport, offer)
             with gathering_on(self._settings.ice_gather_addresses):
                 await pc.setLocalDescription(await pc.createAnswer())
-            drain_sockets(pc)
+            drain_sockets(pc, self._settings.native_send)
             answer = aiortc_sdp.SessionDescription.parse(pc.localDescription.sdp)
             await self._sync_producers(pc, answer, sources or {}, simulcast)
             return self._outgoing(accept_simulcast(pc.localDescription.sdp, simulcast))
@@ -303,7 +303,7 @@ class Peer:
         pc = self._subscribe_connection()
         with gathering_on(self._settings.ice_gather_addresses):
             await pc.setLocalDescription(await pc.createOffer())
-        drain_sockets(pc)
+        drain_sockets(pc, self._settings.native_send)
         tracks = {
             slot.mid: wanted[slot.producer_id].info
             for slot in self._slots

@@ -48,8 +48,10 @@ _resuming: set[asyncio.Task[None]] = set()
 class SrtpIn:
     """One DTLS transport's incoming SRTP and SRTCP, taken as each datagram is read."""
 
-    def __init__(self, dtls: RTCDtlsTransport) -> None:
+    def __init__(self, dtls: RTCDtlsTransport, native: bool = True) -> None:
+        """``native``: unprotect through the native extension where it is built (``srtp_recv.py``)."""
         self._dtls = dtls
+        self._native = native
         # aioice 0.13 internal: Connection._queue, where aioice puts what aiortc's receive task reads.
         self._queue: asyncio.Queue[Any] = dtls.transport._connection._queue
         self._caught_up = False
@@ -79,7 +81,7 @@ class SrtpIn:
         dtls._RTCDtlsTransport__rx_packets += 1  # type: ignore[attr-defined]
         unprotect = self._unprotect
         if session is not self._session or unprotect is None:
-            self._session, unprotect = session, unprotector(session)
+            self._session, unprotect = session, unprotector(session, self._native)
             self._unprotect = unprotect
         try:
             if is_rtcp(data):

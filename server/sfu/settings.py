@@ -106,8 +106,10 @@ class SfuSettings:
     """Packets per producer kept for answering NACKs on the packet path (a power of two)."""
 
     native_send: bool = True
-    """Packet path: build, protect and send each subscriber's copy in one native call where the
-    extension is built (``srtp_send.py``); false, or unbuilt: the same in Python."""
+    """Packet path: the native extensions where they are built: each subscriber's copy built,
+    protected and sent in one call (``srtp_send.py``), the fan-out's common case decided there
+    (``fan_out.py``), incoming SRTP unprotected in one call (``srtp_recv.py``); false, or unbuilt:
+    all of it in Python."""
 
     def __post_init__(self) -> None:
         if self.forwarding not in FORWARDING_MODES:

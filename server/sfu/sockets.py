@@ -32,9 +32,10 @@ MAX_DATAGRAMS_PER_WAKEUP = 64
 _draining: "weakref.WeakSet[asyncio.DatagramTransport]" = weakref.WeakSet()
 
 
-def drain_sockets(pc: RTCPeerConnection) -> None:
+def drain_sockets(pc: RTCPeerConnection, native: bool = True) -> None:
     """Make every UDP socket gathered so far by ``pc`` drain its queue per wake-up, and hand
-    SRTP/SRTCP to its DTLS transport as it is read.
+    SRTP/SRTCP to its DTLS transport as it is read (unprotected natively where this process can
+    and ``native``: ``sfu.native_send``).
 
     Call after ``setLocalDescription`` (aiortc gathers before it returns);
     calling again, e.g. after a re-offer, only handles new sockets. A TURN relay's datagrams
@@ -53,7 +54,7 @@ def drain_sockets(pc: RTCPeerConnection) -> None:
             for protocol in connection._protocols:
                 transport = protocol.transport
                 if transport is not None and hasattr(transport, "_sock") and transport not in _draining:
-                    _drain(loop, transport, protocol, SrtpIn(dtls).take)
+                    _drain(loop, transport, protocol, SrtpIn(dtls, native).take)
                     _draining.add(transport)
 
 
