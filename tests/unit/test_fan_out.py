@@ -11,7 +11,7 @@ the run's first packet without calling the consumer.
 
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -25,11 +25,14 @@ from server.sfu.fan_out import NATIVE_FAN_OUT, FanOutEntry, Lane, OutState, fan_
 from server.sfu.packet_consumer import PacketConsumer
 from server.sfu.packets import ForwardedPacket
 from server.sfu.rtp_forward import ABS_SEND_TIME_URI, AUDIO_LEVEL_URI, MID_URI, RtpOut
+from tests.unit import test_srtp_send
 
 KEY = bytes(range(30))
 PROFILE = pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80
 PAYLOAD_TYPE = 111
 START_SEQ, START_TS = 4000, 123_456
+sockets = test_srtp_send.sockets
+"""The fixture: a non-blocking sending socket and a receiving one on 127.0.0.1."""
 
 
 def session() -> pylibsrtp.Session:
@@ -87,19 +90,6 @@ def stream() -> list[ForwardedPacket]:
     numbers = [65500, 65501, 65503, 65502, 65499, *range(65504, 65536), *range(0, 40), 12, 9000, 9001, 8999, 1]
     return [packet(seq, keyframe=index == 0, marker=int(seq % 5 == 0), level=(seq % 2 == 0, seq % 127))
             for index, seq in enumerate(numbers)]
-
-
-@pytest.fixture
-def sockets() -> Iterator[tuple[socket.socket, socket.socket]]:
-    receiving = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    receiving.bind(("127.0.0.1", 0))
-    receiving.settimeout(5)
-    sending = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sending.bind(("127.0.0.1", 0))
-    sending.setblocking(False)
-    yield sending, receiving
-    sending.close()
-    receiving.close()
 
 
 def counted(forward: Callable[[ForwardedPacket], None], calls: list[int]) -> Callable[[ForwardedPacket], None]:
