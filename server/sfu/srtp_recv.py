@@ -32,6 +32,9 @@ def _load() -> tuple[type, int, int] | None:
     return None if rtp is None or rtcp is None else (Unprotector, rtp, rtcp)
 
 
+TOO_LONG = -1
+"""``status`` of a datagram longer than pylibsrtp's buffer (the value ``_srtp_recv.c`` uses)."""
+
 _NATIVE = _load()
 
 NATIVE_AVAILABLE = _NATIVE is not None
@@ -42,7 +45,7 @@ class Unprotect(Protocol):
 
     @property
     def status(self) -> int:
-        """Why the last refused packet was refused (libsrtp's status; -1: too long)."""
+        """Why the last refused packet was refused (libsrtp's status; :data:`TOO_LONG`)."""
         ...
 
     def rtp(self, datagram: bytes, /) -> bytes | None:
@@ -74,7 +77,7 @@ class PythonUnprotector:
             errors: list[str] = getattr(pylibsrtp, "ERRORS", [])
             self.status = errors.index(str(exc)) if str(exc) in errors else 1
         except ValueError:  # too long for pylibsrtp's buffer
-            self.status = -1
+            self.status = TOO_LONG
         return None
 
 

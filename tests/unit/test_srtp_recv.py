@@ -8,7 +8,7 @@ import pylibsrtp
 import pytest
 from aiortc.rtp import RtcpRrPacket, RtpPacket
 
-from server.sfu.srtp_recv import NATIVE_AVAILABLE, PythonUnprotector, Unprotect, unprotector
+from server.sfu.srtp_recv import NATIVE_AVAILABLE, TOO_LONG, PythonUnprotector, Unprotect, unprotector
 
 KEY = bytes(range(30))
 PROFILE = pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80
@@ -35,6 +35,9 @@ def both() -> list[Unprotect]:
 
 def test_the_native_unprotector_is_built() -> None:
     assert NATIVE_AVAILABLE
+    from server.sfu import _srtp_recv
+
+    assert _srtp_recv.TOO_LONG == TOO_LONG
 
 
 def test_both_give_the_same_packets_and_refuse_the_same() -> None:
@@ -53,7 +56,7 @@ def test_both_give_the_same_packets_and_refuse_the_same() -> None:
         assert unprotect.rtp(bytes(forged)) is None
         assert unprotect.status not in (0, replay_status), "a forged packet is refused for another reason"
         assert unprotect.rtcp(b"\x80\xc9\x00\x01" + bytes(20)) is None
-        assert unprotect.rtp(bytes(1501)) is None and unprotect.status == -1
+        assert unprotect.rtp(bytes(1501)) is None and unprotect.status == TOO_LONG
 
 
 def test_the_native_unprotector_keeps_its_session_alive() -> None:
