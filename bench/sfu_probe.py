@@ -16,8 +16,17 @@ handled in the socket's read callback (``rtp_in.SrtpIn.take``: unprotect, parse,
 upkeep, and the whole fan-out), ``cpu.forward_ns`` every packet's fan-out (``fan_out.fan_out``:
 each subscriber's rewrite decision and protected send), counted in copies (``cpu.forwards``).
 Every measured call pays for two reads of the thread clock (``cpu.clock_read_ns`` each, a system
-call here), included in both totals. ``python bench/sfu_probe.py --cpu-split <run>.probe.jsonl``
-prints them per datagram and per copy, every 5 s of the run.
+call here), included in both totals. ``cpu.loop_ns`` is the event loop thread's whole CPU time and
+``cpu.process_ns`` the process's (every thread), with the loop thread's user and system time and
+context switches (``getrusage``), so the split also tells how much of the server is
+outside the datagram path (RTCP loops, timers, signaling, the event loop itself).
+``python bench/sfu_probe.py --cpu-split <run>.probe.jsonl`` prints them per datagram and per copy,
+every 5 s of the run.
+
+With ``LIANSHEN_PROBE_PROFILE=1`` the event loop thread runs under ``cProfile`` timed by the thread's
+CPU clock from 10 s after the first room on (the joins left out), and ``<run>.probe.prof`` holds the
+stats (rewritten every 5 s; read it with ``python -m pstats``). The profiler's own clock reads inflate every call by about
+``cpu.clock_read_ns``: read it for where the CPU goes, not for absolute costs.
 
 With ``LIANSHEN_PROBE_PYTHON_FAN_OUT=1`` every copy is decided in Python (``PacketConsumer.forward``)
 and still sent natively: the packet path as it was before ``fan_out.py``, for an A/B of the two;
@@ -30,9 +39,11 @@ It patches only this process, from outside the server code, so the server under 
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import functools
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -131,15 +142,40 @@ def snapshot() -> dict[str, Any]:
                         producers[-1]["consumers"].append(entry)
             rooms.append({"room": room.meeting_id, "producers": producers})
     return {"t": time.monotonic(), "udp": _udp_snmp(), "sockets": _own_udp_sockets(), "rooms": rooms,
-            "cpu": dict(_cpu)}
+            "cpu": {**_cpu, "loop_ns": time.thread_time_ns(), "process_ns": time.process_time_ns(), **_loop_usage()}}
+
+
+def _loop_usage() -> dict[str, int]:
+    """The event loop thread's user and system CPU time and its context switches (getrusage)."""
+    usage = resource.getrusage(resource.RUSAGE_THREAD)
+    return {"loop_user_ns": int(usage.ru_utime * 1e9), "loop_system_ns": int(usage.ru_stime * 1e9),
+            "loop_waits": usage.ru_nvcsw, "loop_preempted": usage.ru_nivcsw}
 
 
 async def _write_every(path: Path, interval: float) -> None:
+    """Runs on the event loop's thread, so ``snapshot`` reads that thread's clock."""
+    profiling = os.environ.get("LIANSHEN_PROBE_PROFILE") == "1"
+    profile: cProfile.Profile | None = None
+    started = written = time.monotonic()
     with path.open("a") as out:
         while True:
             out.write(json.dumps(snapshot()) + "\n")
             out.flush()
+            now = time.monotonic()
+            if profiling and profile is None and now - started >= PROFILE_AFTER_S:
+                profile = cProfile.Profile(time.thread_time_ns, 1e-9)
+                profile.enable()
+                written = now
+            elif profile is not None and now - written >= PROFILE_EVERY_S:
+                profile.dump_stats(path.with_suffix(".prof"))  # stops it, too
+                profile.enable()
+                written = now
             await asyncio.sleep(interval)
+
+
+PROFILE_AFTER_S = 10.0
+"""The profile leaves out the joins: it starts this long after the first room."""
+PROFILE_EVERY_S = 5.0
 
 
 def install(path: Path, interval: float = 1.0) -> None:
@@ -200,7 +236,8 @@ def cpu_split(path: Path, every_s: float = 5.0) -> None:
     """Print the CPU split of a probe file, one row per ``every_s``: µs of thread CPU per datagram
     taken and per subscriber copy (each with the probe's two clock reads in it), and their rates."""
     snapshots = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    print("      t   datagrams/s  µs/datagram   copies/s  µs/copy")
+    print("      t   datagrams/s  µs/datagram   copies/s  µs/copy  loop %  taken %  process %"
+          "  loop user / system %  waits/s  preempted/s")
     previous = snapshots[0] if snapshots else None
     for snapshot in snapshots[1:]:
         assert previous is not None
@@ -211,7 +248,14 @@ def cpu_split(path: Path, every_s: float = 5.0) -> None:
         takes, copies = now["takes"] - then["takes"], now["forwards"] - then["forwards"]
         print(f"{snapshot['t'] - snapshots[0]['t']:7.0f} {takes / span:12.0f} "
               f"{(now['take_ns'] - then['take_ns']) / max(1, takes) / 1000:12.1f} {copies / span:10.0f} "
-              f"{(now['forward_ns'] - then['forward_ns']) / max(1, copies) / 1000:8.1f}")
+              f"{(now['forward_ns'] - then['forward_ns']) / max(1, copies) / 1000:8.1f} "
+              f"{(now['loop_ns'] - then['loop_ns']) / span / 1e7:7.1f} "
+              f"{(now['take_ns'] - then['take_ns']) / span / 1e7:8.1f} "
+              f"{(now['process_ns'] - then['process_ns']) / span / 1e7:10.1f} "
+              f"{(now['loop_user_ns'] - then['loop_user_ns']) / span / 1e7:11.1f} / "
+              f"{(now['loop_system_ns'] - then['loop_system_ns']) / span / 1e7:4.1f} "
+              f"{(now['loop_waits'] - then['loop_waits']) / span:9.0f} "
+              f"{(now['loop_preempted'] - then['loop_preempted']) / span:11.0f}")
         previous = snapshot
     if snapshots:
         print(f"(each includes two reads of the thread clock, {snapshots[-1]['cpu']['clock_read_ns'] / 1000:.1f} µs each)")
