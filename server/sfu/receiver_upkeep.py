@@ -34,7 +34,7 @@ both equivalents with aiortc's own, so an upgrade that changes them shows).
 
 import datetime
 import heapq
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from aiortc import RTCRtpReceiver, clock
 from aiortc.codecs import is_rtx
@@ -44,6 +44,7 @@ from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci, unwrap_rtx
 
 from .passthrough import FrameGate
+from .rtp_in import PlainRtpHandler, plain_take, run_handler
 
 SOURCE_STAMP_MS = 1000
 """How stale a source's ``getSynchronizationSources`` timestamp may get (aiortc stamps every
@@ -53,8 +54,6 @@ REMB_INTERVAL_MS = 200
 REMB_FALL_PERCENT = 3
 """A REMB goes out at most every :data:`REMB_INTERVAL_MS`, unless the estimate fell by more than
 this since the last one sent (libwebrtc's ``RembThrottler``: 200 ms, 3 %)."""
-
-RtpHandler = Callable[[RtpPacket, int], Awaitable[None]]
 
 
 class RembThrottle:
@@ -194,7 +193,7 @@ class ReceiverUpkeep:
         self._receiver = receiver
         self._gate = gate
         self._remb = remb
-        self._aiortc: RtpHandler = receiver._handle_rtp_packet
+        self._aiortc = plain_take(receiver._handle_rtp_packet)
         # aiortc 1.16 internals: containers the receiver made in __init__ and fills in receive();
         # the same objects for its whole life, so they are read once here.
         self._codecs: dict[int, RTCRtpCodecParameters] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
@@ -207,20 +206,21 @@ class ReceiverUpkeep:
         estimator = receiver._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
         if estimator is not None:
             cheaper_estimate(estimator)
-        receiver._handle_rtp_packet = self.handle  # type: ignore[method-assign]
+        self._handler = PlainRtpHandler(self.take)
+        receiver._handle_rtp_packet = self._handler  # type: ignore[method-assign]
 
-    async def handle(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+    def take(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         """aiortc's handler, minus depayload and reassembly while the gate is closed."""
         receiver = self._receiver
         if self._gate.open:
-            await self._aiortc(packet, arrival_time_ms)
+            self._aiortc(packet, arrival_time_ms)
             return
         receiver._RTCRtpReceiver__log_debug("< %s", packet)  # type: ignore[attr-defined]
         if not receiver._enabled:
             return
         remb = remb_for(receiver, packet, arrival_time_ms, self._remb)
         if remb is not None:
-            await receiver._send_rtcp(remb)
+            run_handler(receiver._send_rtcp(remb))
         ssrc = packet.ssrc
         if arrival_time_ms - self._stamped_ms.get(ssrc, -SOURCE_STAMP_MS) >= SOURCE_STAMP_MS:
             self._stamped_ms[ssrc] = arrival_time_ms
@@ -239,14 +239,14 @@ class ReceiverUpkeep:
                 return
             packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
         if self._nacks is not None and self._nacks.add(packet):
-            await receiver._send_rtcp_nack(packet.ssrc, sorted(self._nacks.missing))
+            run_handler(receiver._send_rtcp_nack(packet.ssrc, sorted(self._nacks.missing)))
         # The closed gate's jitter buffer never asks for a keyframe; a decoder error still does.
         decoder_error = receiver._RTCRtpReceiver__decoder_error  # type: ignore[attr-defined]
         if decoder_error.is_set():
             decoder_error.clear()
             if self._video:
-                await receiver._send_rtcp_pli(packet.ssrc)
+                run_handler(receiver._send_rtcp_pli(packet.ssrc))
 
     def detach(self) -> None:
-        if self._receiver.__dict__.get("_handle_rtp_packet") == self.handle:
+        if self._receiver.__dict__.get("_handle_rtp_packet") is self._handler:
             del self._receiver._handle_rtp_packet

@@ -9,14 +9,15 @@ meeting's fixed cost (bench/RESULTS.md, issue 15). Once the transport's DTLS is 
 aiortc's task has read what came with the handshake, so that nothing overtakes it),
 :class:`SrtpIn` does the same work for SRTP and SRTCP in the socket's read callback itself
 (``sockets.py``), with the transport's own SRTP session, header-extension map and router, and
-runs aiortc's receiver and sender handlers to their end on the spot: receiver statistics,
+runs aiortc's receiver and sender handlers to their end on the spot (the SFU's own wrappers of
+the receiver's handler as plain calls, :class:`PlainRtpHandler`): receiver statistics,
 NACKs, REMB, sender reports and everything tapped on them (``rtptap.py``, ``rtp_forward.py``)
 behave as before. STUN (consent, keepalives) and DTLS keep going through aioice and aiortc, and
 so does everything that arrives before DTLS is connected or through a TURN relay.
 
 Depends on aiortc 1.16 internals, all in this module: ``RTCDtlsTransport._state``,
 ``_rx_srtp`` (a ``pylibsrtp.Session``, set once keys are derived: unprotected natively where
-``srtp_recv.py`` can), aioice 0.13's
+``srtp_recv.py`` can; packets parsed natively where ``rtp_parse.py`` can), aioice 0.13's
 ``Connection._queue``, ``_rtp_header_extensions_map``,
 ``_rtp_router`` (``route_rtp`` / ``route_rtcp``), the private receive counters behind
 ``getStats()``, and the handlers the router's recipients have (``_handle_rtp_packet(packet,
@@ -28,13 +29,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pylibsrtp
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtp import RtcpPacket, RtpPacket, is_rtcp
 
+from .rtp_parse import parse_rtp
 from .srtp_recv import Unprotect, unprotector
 
 logger = logging.getLogger(__name__)
@@ -49,7 +51,8 @@ class SrtpIn:
     """One DTLS transport's incoming SRTP and SRTCP, taken as each datagram is read."""
 
     def __init__(self, dtls: RTCDtlsTransport, native: bool = True) -> None:
-        """``native``: unprotect through the native extension where it is built (``srtp_recv.py``)."""
+        """``native``: unprotect and parse through the native extensions where they are built
+        (``srtp_recv.py``, ``rtp_parse.py``)."""
         self._dtls = dtls
         self._native = native
         # aioice 0.13 internal: Connection._queue, where aioice puts what aiortc's receive task reads.
@@ -101,13 +104,17 @@ class SrtpIn:
 
     def _rtp(self, data: bytes, arrival_time_ms: int) -> None:
         try:
-            packet = RtpPacket.parse(data, self._dtls._rtp_header_extensions_map)
+            packet = parse_rtp(data, self._dtls._rtp_header_extensions_map, self._native)
         except ValueError as exc:
             logger.debug("RTP parsing failed: %s", exc)
             return
         receiver = self._dtls._rtp_router.route_rtp(packet)
         if receiver is not None:
-            run_handler(receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms))
+            handler = receiver._handle_rtp_packet
+            if type(handler) is PlainRtpHandler:
+                handler.take(packet, arrival_time_ms)
+            else:
+                run_handler(handler(packet, arrival_time_ms=arrival_time_ms))
 
     def _rtcp(self, data: bytes) -> None:
         try:
@@ -119,6 +126,41 @@ class SrtpIn:
         for packet in packets:
             for recipient in router.route_rtcp(packet):
                 run_handler(recipient._handle_rtcp_packet(packet))
+
+
+RtpTake = Callable[[RtpPacket, int], None]
+"""What a receiver does with an RTP packet and its arrival time (aiortc's clock), as a plain call."""
+
+
+class PlainRtpHandler:
+    """A receiver's ``_handle_rtp_packet`` that is a plain call underneath.
+
+    aiortc awaits the handler (its receive task, until :class:`SrtpIn` takes over), so the
+    handler must look like its coroutine method; :class:`SrtpIn` calls ``take`` instead, and a
+    packet costs no coroutine. The SFU's wrappers (``receiver_upkeep.py``, ``rtptap.py``) install
+    one, and one wrapping another calls the inner ``take`` directly (:func:`plain_take`).
+    ``take`` sends what it must (REMB, NACK, PLI) through :func:`run_handler`, which completes
+    aiortc's send coroutines on the spot, as awaiting them did.
+    """
+
+    __slots__ = ("take",)
+
+    def __init__(self, take: RtpTake) -> None:
+        self.take = take
+
+    async def __call__(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        self.take(packet, arrival_time_ms)
+
+
+def plain_take(handler: Callable[..., Coroutine[Any, Any, None]]) -> RtpTake:
+    """A receiver's current ``_handle_rtp_packet`` as a plain call, for a wrapper to call on to."""
+    if type(handler) is PlainRtpHandler:
+        return handler.take
+
+    def take(packet: RtpPacket, arrival_time_ms: int) -> None:
+        run_handler(handler(packet, arrival_time_ms=arrival_time_ms))
+
+    return take
 
 
 def run_handler(coroutine: Coroutine[Any, Any, None]) -> None:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Collection
 from aiortc import RTCRtpReceiver
 from aiortc.rtp import AnyRtcpPacket, RtcpSrPacket, RtpPacket
 
+from .rtp_in import PlainRtpHandler, plain_take
+
 logger = logging.getLogger(__name__)
 
 
@@ -45,8 +47,9 @@ class RtpTap:
         # aiortc 1.16 internal: RTCDtlsTransport routes each RTP packet to
         # receiver._handle_rtp_packet(packet, arrival_time_ms=...), looked up on
         # the instance, so an instance attribute wraps it for this receiver only.
-        self._handle = receiver._handle_rtp_packet
-        receiver._handle_rtp_packet = self._tapped  # type: ignore[method-assign]
+        self._handle = plain_take(receiver._handle_rtp_packet)
+        self._handler = PlainRtpHandler(self._take)
+        receiver._handle_rtp_packet = self._handler  # type: ignore[method-assign]
         self._on_sender_report = on_sender_report
         # aiortc 1.16 internal: RTCDtlsTransport hands the publisher's RTCP to
         # receiver._handle_rtcp_packet(packet), looked up on the instance as well.
@@ -54,7 +57,7 @@ class RtpTap:
         if on_sender_report is not None:
             receiver._handle_rtcp_packet = self._tapped_rtcp  # type: ignore[method-assign]
 
-    async def _tapped(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+    def _take(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         self.packets += 1
         self.payload_bytes += len(packet.payload)
         if self._on_packet is not None:
@@ -70,7 +73,7 @@ class RtpTap:
             level = packet.extensions.audio_level
             if level is not None and self._on_audio_level is not None:
                 self._on_audio_level(-level[1])  # the extension carries -dBov
-        await self._handle(packet, arrival_time_ms)
+        self._handle(packet, arrival_time_ms)
 
     async def _tapped_rtcp(self, packet: AnyRtcpPacket) -> None:
         if isinstance(packet, RtcpSrPacket) and self._on_sender_report is not None:
@@ -79,6 +82,6 @@ class RtpTap:
         await self._handle_rtcp(packet)
 
     def detach(self) -> None:
-        for name, tapped in (("_handle_rtp_packet", self._tapped), ("_handle_rtcp_packet", self._tapped_rtcp)):
+        for name, tapped in (("_handle_rtp_packet", self._handler), ("_handle_rtcp_packet", self._tapped_rtcp)):
             if self._receiver.__dict__.get(name) == tapped:
                 delattr(self._receiver, name)
