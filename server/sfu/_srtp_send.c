@@ -290,7 +290,7 @@ typedef struct {
 static PyTypeObject OutStateType;
 static PyTypeObject LaneType;
 static PyObject *ICE_COMPONENT_RTP, *s_state, *s_sequence_number, *s_timestamp, *s_marker, *s_payload,
-    *s_ntp, *s_layer, *s_temporal, *s_blocks, *s_extension_block;
+    *s_ntp, *s_layer, *s_temporal, *s_blocks, *s_extension_block, *s_audio_level;
 
 static int
 OutState_init(OutState *self, PyObject *args, PyObject *kwargs)
@@ -453,6 +453,135 @@ read_field_u32(PyObject *packet, PyObject *name, uint32_t *out)
     return result;
 }
 
+#define BLOCK_ONE_BYTE_PROFILE 0xBEDE
+#define BLOCK_TWO_BYTE_PROFILE 0x1000
+#define BLOCK_MAX 1024 /* 4-byte header + three elements of at most 2 + 255 bytes, padded */
+
+/* An extension id of an ExtensionLayout: 1..255, 0 for None; -1 (no error set) if it is neither. */
+static int
+layout_id(PyObject *value)
+{
+    if (value == Py_None)
+        return 0;
+    if (!PyLong_CheckExact(value))
+        return -1;
+    long id = PyLong_AsLong(value);
+    if (id < 1 || id > 255) {
+        PyErr_Clear();
+        return -1;
+    }
+    return (int)id;
+}
+
+/* The header extension block of a copy for `layout` (ExtensionLayout: mid_id, mid, abs_send_time_id,
+ * audio_level_id), byte for byte what ForwardedPacket._build_block makes with aiortc's
+ * pack_header_extensions (RFC 8285: the one-byte form where every id is 1..14 and every value 1..16
+ * bytes long, else the two-byte form; padded to 32 bits). NULL without an error set: a layout or
+ * audio level out of the ordinary, which Python builds (and refuses as it does). */
+static PyObject *
+build_block(PyObject *layout, unsigned long long ntp, PyObject *audio_level)
+{
+    if (!PyTuple_Check(layout) || PyTuple_GET_SIZE(layout) != 4 || !PyBytes_Check(PyTuple_GET_ITEM(layout, 1)))
+        return NULL;
+    int ids[3];
+    const unsigned char *values[3];
+    Py_ssize_t lengths[3];
+    unsigned char abs_send_time[3], level[1];
+    int count = 0;
+    int mid_id = layout_id(PyTuple_GET_ITEM(layout, 0));
+    int abs_id = layout_id(PyTuple_GET_ITEM(layout, 2));
+    int level_id = layout_id(PyTuple_GET_ITEM(layout, 3));
+    if (mid_id < 0 || abs_id < 0 || level_id < 0)
+        return NULL;
+    if (mid_id) {
+        PyObject *mid = PyTuple_GET_ITEM(layout, 1);
+        ids[count] = mid_id;
+        values[count] = (const unsigned char *)PyBytes_AS_STRING(mid);
+        lengths[count++] = PyBytes_GET_SIZE(mid);
+    }
+    if (abs_id) {
+        uint32_t value = (uint32_t)((ntp >> 14) & 0x00FFFFFF);
+        abs_send_time[0] = (unsigned char)(value >> 16);
+        abs_send_time[1] = (unsigned char)(value >> 8);
+        abs_send_time[2] = (unsigned char)value;
+        ids[count] = abs_id;
+        values[count] = abs_send_time;
+        lengths[count++] = 3;
+    }
+    if (level_id && audio_level != Py_None) {
+        if (!PyTuple_CheckExact(audio_level) || PyTuple_GET_SIZE(audio_level) != 2 ||
+            !PyBool_Check(PyTuple_GET_ITEM(audio_level, 0)) || !PyLong_CheckExact(PyTuple_GET_ITEM(audio_level, 1)))
+            return NULL;
+        long dbov = PyLong_AsLong(PyTuple_GET_ITEM(audio_level, 1));
+        long byte = (PyTuple_GET_ITEM(audio_level, 0) == Py_True ? 0x80 : 0) | dbov;
+        if (dbov < 0 || byte > 255) {
+            PyErr_Clear();
+            return NULL;
+        }
+        level[0] = (unsigned char)byte;
+        ids[count] = level_id;
+        values[count] = level;
+        lengths[count++] = 1;
+    }
+    if (count == 0)
+        return PyBytes_FromStringAndSize(NULL, 0);
+    int one_byte = 1;
+    for (int i = 0; i < count; i++) {
+        if (lengths[i] > 255)
+            return NULL;
+        if (ids[i] > 14 || lengths[i] == 0 || lengths[i] > 16)
+            one_byte = 0;
+    }
+    unsigned char block[BLOCK_MAX];
+    size_t at = 4;
+    for (int i = 0; i < count; i++) {
+        if (one_byte) {
+            block[at++] = (unsigned char)((ids[i] << 4) | (lengths[i] - 1));
+        } else {
+            block[at++] = (unsigned char)ids[i];
+            block[at++] = (unsigned char)lengths[i];
+        }
+        memcpy(block + at, values[i], (size_t)lengths[i]);
+        at += (size_t)lengths[i];
+    }
+    while (at % 4)
+        block[at++] = 0;
+    unsigned int profile = one_byte ? BLOCK_ONE_BYTE_PROFILE : BLOCK_TWO_BYTE_PROFILE;
+    size_t words = (at - 4) / 4;
+    block[0] = (unsigned char)(profile >> 8);
+    block[1] = (unsigned char)profile;
+    block[2] = (unsigned char)(words >> 8);
+    block[3] = (unsigned char)words;
+    return PyBytes_FromStringAndSize((const char *)block, (Py_ssize_t)at);
+}
+
+/* The packet's block for the m-line's layout: from its cache, else built (natively where
+ * build_block can) and cached. New reference; NULL with an error set on failure. */
+static PyObject *
+packet_block(PacketView *packet, PyObject *layout)
+{
+    PyObject *block = PyDict_GetItemWithError(packet->blocks, layout);
+    if (block != NULL)
+        return Py_NewRef(block);
+    if (PyErr_Occurred())
+        return NULL;
+    PyObject *audio_level = PyObject_GetAttr(packet->packet, s_audio_level);
+    if (audio_level == NULL)
+        return NULL;
+    block = build_block(layout, packet->ntp, audio_level);
+    Py_DECREF(audio_level);
+    if (block == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        return PyObject_CallMethodOneArg(packet->packet, s_extension_block, layout);
+    }
+    if (PyDict_SetItem(packet->blocks, layout, block) < 0) {
+        Py_DECREF(block);
+        return NULL;
+    }
+    return block;
+}
+
 /* 1: sent (or counted as not sent) here; 0: the consumer's forward() must handle it; -1: error. */
 static int
 lane_forward(Lane *lane, PacketView *packet)
@@ -486,16 +615,9 @@ lane_forward(Lane *lane, PacketView *packet)
     uint32_t timestamp = (uint32_t)(((unsigned long long)packet->timestamp
                                      + (unsigned long long)lane->ts_offset) & 0xFFFFFFFFULL);
 
-    PyObject *block = PyDict_GetItemWithError(packet->blocks, out->layout);
-    if (block != NULL) {
-        Py_INCREF(block);
-    } else {
-        if (PyErr_Occurred())
-            return -1;
-        block = PyObject_CallMethodOneArg(packet->packet, s_extension_block, out->layout);
-        if (block == NULL)
-            return -1;
-    }
+    PyObject *block = packet_block(packet, out->layout);
+    if (block == NULL)
+        return -1;
     if (!PyBytes_Check(block)) {
         Py_DECREF(block);
         PyErr_SetString(PyExc_TypeError, "extension block must be bytes");
@@ -609,7 +731,26 @@ done:
     return result;
 }
 
+/* extension_block(layout, ntp, audio_level): build_block for Python (tests compare it with Python's). */
+static PyObject *
+extension_block(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "extension_block(layout, ntp, audio_level)");
+        return NULL;
+    }
+    unsigned long long ntp = PyLong_AsUnsignedLongLong(args[1]);
+    if (ntp == (unsigned long long)-1 && PyErr_Occurred())
+        return NULL;
+    PyObject *block = build_block(args[0], ntp, args[2]);
+    if (block == NULL && !PyErr_Occurred())
+        Py_RETURN_NONE;
+    return block;
+}
+
 static PyMethodDef module_methods[] = {
+    {"extension_block", (PyCFunction)(void (*)(void))extension_block, METH_FASTCALL,
+     "extension_block(layout, ntp, audio_level) -> bytes, or None where Python builds it."},
     {"fan_out", (PyCFunction)(void (*)(void))fan_out, METH_FASTCALL,
      "fan_out(entries, packet): each (lane, forward) entry's copy of packet, the common case here."},
     {NULL, NULL, 0, NULL},
@@ -632,6 +773,7 @@ PyInit__srtp_send(void)
         {&s_state, "_state"}, {&s_sequence_number, "sequence_number"}, {&s_timestamp, "timestamp"},
         {&s_marker, "marker"}, {&s_payload, "payload"}, {&s_ntp, "ntp"}, {&s_layer, "layer"},
         {&s_temporal, "temporal"}, {&s_blocks, "_blocks"}, {&s_extension_block, "extension_block"},
+        {&s_audio_level, "audio_level"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (*names[i].slot == NULL && (*names[i].slot = PyUnicode_InternFromString(names[i].name)) == NULL)

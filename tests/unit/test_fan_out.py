@@ -9,7 +9,9 @@ counters and the consumer's count must be the same; and the native side must hav
 the run's first packet without calling the consumer.
 """
 
+import dataclasses
 import os
+import random
 import socket
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -23,7 +25,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpHeaderExtension
 from server.sfu import fan_out as fan_out_module
 from server.sfu.fan_out import NATIVE_FAN_OUT, FanOutEntry, Lane, OutState, fan_out
 from server.sfu.packet_consumer import PacketConsumer
-from server.sfu.packets import ForwardedPacket
+from server.sfu.packets import ExtensionLayout, ForwardedPacket
 from server.sfu.rtp_forward import ABS_SEND_TIME_URI, AUDIO_LEVEL_URI, MID_URI, RtpOut
 from tests.unit import test_srtp_send
 
@@ -117,7 +119,7 @@ def test_the_native_fan_out_sends_what_the_python_path_sends(sockets: tuple[sock
     assert NATIVE_FAN_OUT, "the native extension is not built: scripts/setup.sh builds it"
     packets = stream()
     native = run(True, sockets, packets)
-    python = run(False, sockets, packets)
+    python = run(False, sockets, [dataclasses.replace(item, _blocks={}) for item in packets])  # blocks built anew
     assert type(native[1].state) is not OutState and type(python[1].state) is OutState
     assert native[0] == python[0]
     # 65499 is from before the run; 9000 moves the run's start to 808, after which 1 is too
@@ -173,7 +175,7 @@ def test_what_the_native_side_leaves_to_forward(sockets: tuple[socket.socket, so
 def test_python_lanes_go_through_forward_only() -> None:
     """A consumer on the Python twin (``sfu.native_send = false``) never takes the native path."""
     out = SimpleNamespace(state=OutState())
-    lane = fan_out_module.lane_on(out.state)  # type: ignore[arg-type]
+    lane = fan_out_module.lane_on(out.state)
     assert type(lane) is Lane
     calls: list[int] = []
     fan_out([(lane, lambda p: calls.append(p.sequence_number))], packet(5))
@@ -187,6 +189,38 @@ def test_the_native_fan_out_refuses_what_is_not_its_input() -> None:
         fan_out((), packet(1))  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         fan_out([(None,)], packet(1))  # type: ignore[list-item]
+
+
+def test_the_native_extension_block_is_pythons() -> None:
+    """Every layout a subscriber can negotiate (one-byte and two-byte forms, any mix of the three
+    extensions, long and empty mids), with and without an audio level: the same bytes as
+    ``ForwardedPacket._build_block``; what Python refuses is left to Python (None)."""
+    if not NATIVE_FAN_OUT:
+        pytest.skip("the native extension is not built")
+    from server.sfu import _srtp_send
+
+    rng = random.Random(15)
+    ids = [None, 1, 2, 14, 15, 200, 255]
+    for _ in range(3000):
+        layout = ExtensionLayout(rng.choice(ids), bytes(rng.choice((0, 1, 2, 16, 17, 40, 255))),
+                                 rng.choice(ids), rng.choice(ids))
+        level = rng.choice((None, (True, rng.randrange(128)), (False, rng.randrange(128))))
+        item = ForwardedPacket(1, 2, 0, b"x", level, rng.getrandbits(64), False)
+        assert _srtp_send.extension_block(layout, item.ntp, level) == item._build_block(layout), (layout, level)
+    item = ForwardedPacket(1, 2, 0, b"x", (True, 300), 0, False)
+    layout = ExtensionLayout(None, b"", None, 3)
+    assert _srtp_send.extension_block(layout, 0, (True, 300)) is None  # Python refuses it: a ValueError
+    with pytest.raises(ValueError):
+        item._build_block(layout)
+    odd_layouts: list[Any] = [(1, b"0"), ExtensionLayout(0, b"0", None, None), ExtensionLayout(300, b"0", None, None),
+                              ("1", b"0", None, None), (1, "0", None, None)]
+    for odd in odd_layouts:
+        assert _srtp_send.extension_block(odd, 0, None) is None, odd
+    assert _srtp_send.extension_block(ExtensionLayout(None, b"", None, 1), 0, (1, 5)) is None  # not a bool
+    with pytest.raises(TypeError):
+        _srtp_send.extension_block(layout, 0)  # type: ignore[call-arg]
+    with pytest.raises(OverflowError):
+        _srtp_send.extension_block(layout, -1, None)
 
 
 def test_the_twins_have_the_same_fields() -> None:
