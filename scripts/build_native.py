@@ -1,5 +1,6 @@
 """Build the SFU's native extensions in place: ``server/sfu/_srtp_send.c`` (``srtp_send.py``,
-``fan_out.py``) and ``server/sfu/_srtp_recv.c`` (``srtp_recv.py``).
+``fan_out.py``), ``server/sfu/_srtp_recv.c`` (``srtp_recv.py``) and ``server/sfu/_rtp_parse.c``
+(``rtp_parse.py``).
 
 Run by ``scripts/setup.sh`` after the venv is installed; setuptools skips the compile when the
 built module is newer than its source. Without a C compiler or Python headers the build fails
@@ -18,6 +19,7 @@ FLAGS = ["-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-Wno-mi
 EXTENSIONS = [
     Extension("server.sfu._srtp_send", ["server/sfu/_srtp_send.c"], extra_compile_args=FLAGS),
     Extension("server.sfu._srtp_recv", ["server/sfu/_srtp_recv.c"], extra_compile_args=FLAGS),
+    Extension("server.sfu._rtp_parse", ["server/sfu/_rtp_parse.c"], extra_compile_args=FLAGS),
 ]
 
 
