@@ -46,6 +46,8 @@ def run(args: argparse.Namespace, world: sfu.World) -> list[sfu.Result]:
     loopback (the client namespace's ``lo``, server and bots in one namespace): mode ``loopback``,
     which tells what the veth topology itself changes.
     """
+    if not shutil.which("janus") or not (LIBRARIES / "plugins/libjanus_videoroom.so").exists():
+        raise SystemExit("Janus is not installed: add --install-janus (Debian's janus package, through apt)")
     results: list[sfu.Result] = []
     modes = ("passthrough", "janus", *(("loopback",) if args.loopback_too else ()))
     plan = [(scenario, mode) for scenario in args.scenarios for rep in range(args.reps)
