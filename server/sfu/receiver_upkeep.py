@@ -203,6 +203,8 @@ class ReceiverUpkeep:
         self._nacks: NackGenerator | None = receiver._RTCRtpReceiver__nack_generator  # type: ignore[attr-defined]
         self._video = receiver._RTCRtpReceiver__kind == "video"  # type: ignore[attr-defined]
         self._stamped_ms: dict[int, int] = {}
+        self._rtx: dict[int, tuple[RTCRtpCodecParameters, bool]] = {}
+        """Per payload type: its codec (as last seen) and whether it is RTX."""
         estimator = receiver._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
         if estimator is not None:
             cheaper_estimate(estimator)
@@ -225,14 +227,18 @@ class ReceiverUpkeep:
         if arrival_time_ms - self._stamped_ms.get(ssrc, -SOURCE_STAMP_MS) >= SOURCE_STAMP_MS:
             self._stamped_ms[ssrc] = arrival_time_ms
             self._sources[ssrc] = clock.current_datetime()
-        codec = self._codecs.get(packet.payload_type)
+        payload_type = packet.payload_type
+        codec = self._codecs.get(payload_type)
         if codec is None:
             return
         statistics = self._streams.get(ssrc)
         if statistics is None:
             statistics = self._streams[ssrc] = StreamStatistics(codec.clockRate)
         statistics.add(packet)
-        if is_rtx(codec):
+        kind = self._rtx.get(payload_type)
+        if kind is None or kind[0] is not codec:  # aiortc's is_rtx splits the MIME type every time
+            kind = self._rtx[payload_type] = (codec, is_rtx(codec))
+        if kind[1]:
             original_ssrc = self._rtx_ssrc.get(ssrc)
             apt = codec.parameters.get("apt")
             if original_ssrc is None or len(packet.payload) < 2 or not isinstance(apt, int) or apt not in self._codecs:
