@@ -31,6 +31,7 @@ typedef int (*srtp_protect_fn)(void *ctx, void *rtp, int *length);
 
 #define DATAGRAM_MAX 1500   /* pylibsrtp's buffer: what aiortc could protect, no more */
 #define TRAILER_MAX (16 + 128) /* SRTP_MAX_TRAILER_LEN: the tag and MKI libsrtp may append */
+#define SRTCP_INDEX_SIZE 4     /* SRTCP also appends its E flag and index */
 #define HEADER_SIZE 12
 #define RTP_VERSION_2 0x80
 #define EXTENSION_BIT 0x10
@@ -44,6 +45,7 @@ typedef struct {
     PyObject *session;      /* the pylibsrtp.Session owning the context */
     PyObject *fileno;       /* the socket's bound fileno(): -1 once the socket is closed */
     srtp_protect_fn protect;
+    srtp_protect_fn protect_rtcp; /* srtp_protect_rtcp, same signature; NULL: send_rtcp refuses */
     void *context;
     struct sockaddr_storage address;
     socklen_t address_length;
@@ -75,13 +77,13 @@ parse_address(Sender *self, const char *host, unsigned int port)
 static int
 Sender_init(Sender *self, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"session", "protect", "context", "sock", "host", "port", NULL};
+    static char *keywords[] = {"session", "protect", "context", "sock", "host", "port", "protect_rtcp", NULL};
     PyObject *session, *sock;
-    unsigned long long protect, context;
+    unsigned long long protect, context, protect_rtcp = 0;
     const char *host;
     unsigned int port;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OKKOsI:Sender", keywords, &session, &protect,
-                                     &context, &sock, &host, &port))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OKKOsI|K:Sender", keywords, &session, &protect,
+                                     &context, &sock, &host, &port, &protect_rtcp))
         return -1;
     if (!protect || !context) {
         PyErr_SetString(PyExc_ValueError, "null srtp_protect or context");
@@ -100,6 +102,7 @@ Sender_init(Sender *self, PyObject *args, PyObject *kwargs)
     Py_INCREF(session);
     Py_XSETREF(self->session, session);
     self->protect = (srtp_protect_fn)(uintptr_t)protect;
+    self->protect_rtcp = (srtp_protect_fn)(uintptr_t)protect_rtcp;
     self->context = (void *)(uintptr_t)context;
     return 0;
 }
@@ -134,6 +137,8 @@ put_u32(unsigned char *at, uint32_t value)
     at[3] = (unsigned char)value;
 }
 
+static int deliver(Sender *self, int length);
+
 /* Build, protect and send one packet; SENT, DROPPED, FAILED, PROTECT_FAILED, or -1 with a Python error. */
 static int
 transmit(Sender *self, uint32_t first, uint32_t second, uint32_t sequence_number, uint32_t timestamp,
@@ -155,7 +160,14 @@ transmit(Sender *self, uint32_t first, uint32_t second, uint32_t sequence_number
     int length = (int)(HEADER_SIZE + block_length + payload_length);
     if (self->protect(self->context, buffer, &length) != 0)
         return PROTECT_FAILED;
+    return deliver(self, length);
+}
 
+/* Send the protected datagram at the start of the buffer; SENT, DROPPED, FAILED, or -1 with a Python error. */
+static int
+deliver(Sender *self, int length)
+{
+    unsigned char *buffer = self->buffer;
     PyObject *fd_object = PyObject_CallNoArgs(self->fileno);
     if (fd_object == NULL)
         return -1;
@@ -200,6 +212,29 @@ Sender_send(Sender *self, PyObject *const *args, Py_ssize_t nargs)
     return result < 0 ? NULL : PyLong_FromLong(result);
 }
 
+/* send_rtcp(packet): protect an RTCP compound packet as SRTCP and send it */
+static PyObject *
+Sender_send_rtcp(Sender *self, PyObject *packet)
+{
+    if (!PyBytes_Check(packet)) {
+        PyErr_SetString(PyExc_TypeError, "send_rtcp(packet: bytes)");
+        return NULL;
+    }
+    if (self->protect_rtcp == NULL) {
+        PyErr_SetString(PyExc_ValueError, "this sender was made without srtp_protect_rtcp");
+        return NULL;
+    }
+    Py_ssize_t length = PyBytes_GET_SIZE(packet);
+    if (length > DATAGRAM_MAX - TRAILER_MAX - SRTCP_INDEX_SIZE)
+        return PyLong_FromLong(PROTECT_FAILED);
+    memcpy(self->buffer, PyBytes_AS_STRING(packet), (size_t)length);
+    int protected_length = (int)length;
+    if (self->protect_rtcp(self->context, self->buffer, &protected_length) != 0)
+        return PyLong_FromLong(PROTECT_FAILED);
+    int result = deliver(self, protected_length);
+    return result < 0 ? NULL : PyLong_FromLong(result);
+}
+
 static int
 Sender_traverse(Sender *self, visitproc visit, void *arg)
 {
@@ -228,14 +263,16 @@ static PyMethodDef Sender_methods[] = {
     {"send", (PyCFunction)(void (*)(void))Sender_send, METH_FASTCALL,
      "send(first_byte, second_byte, sequence_number, timestamp, ssrc, extension_block, payload) -> int\n"
      "Build, protect and send one RTP packet; SENT, DROPPED, FAILED or PROTECT_FAILED."},
+    {"send_rtcp", (PyCFunction)Sender_send_rtcp, METH_O,
+     "send_rtcp(packet) -> int\nProtect one RTCP compound packet and send it; the same results as send()."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject SenderType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "server.sfu._srtp_send.Sender",
-    .tp_doc = "Sender(session, protect, context, sock, host, port): RTP to one address, "
-              "protected with a libsrtp context.",
+    .tp_doc = "Sender(session, protect, context, sock, host, port, protect_rtcp=0): RTP and RTCP to one "
+              "address, protected with a libsrtp context.",
     .tp_basicsize = sizeof(Sender),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_new = PyType_GenericNew,

@@ -19,9 +19,10 @@ Depends on aiortc 1.16 / aioice 0.13 internals, all in this module (the receive 
   packet (counted) instead of queueing it in asyncio's unbounded buffer.
 - ``RTCRtpSender._retransmit(seq)`` is awaited by ``_handle_rtcp_packet`` for each sequence number
   of a subscriber's NACK; ``_send_rtcp(packets)`` sends the sender report built by ``_run_rtcp``
-  from private counters that only ``_run_rtp`` updates; ``_handle_rtcp_packet(packet)`` is how
-  ``RTCDtlsTransport`` hands the sender the subscriber's receiver reports and REMB. All three are
-  shadowed per instance.
+  from private counters that only ``_run_rtp`` updates (filled in here from this m-line's own,
+  and sent through the same sender as the media, not through aiortc's transport coroutines);
+  ``_handle_rtcp_packet(packet)`` is how ``RTCDtlsTransport`` hands the sender the subscriber's
+  receiver reports and REMB. All three are shadowed per instance.
 """
 
 import time
@@ -165,7 +166,11 @@ class RtpOut:
 
         async def reported_send_rtcp(packets: list[AnyRtcpPacket]) -> None:
             self._fill_sender_report(packets)
-            await send_rtcp(packets)
+            wire = self._wire_to_pair()
+            if wire is None:  # no pair or DTLS yet: aiortc's own way, which waits for them
+                await send_rtcp(packets)
+                return
+            wire.send_rtcp(b"".join(bytes(packet) for packet in packets))
 
         async def read_rtcp(packet: AnyRtcpPacket) -> None:
             if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):

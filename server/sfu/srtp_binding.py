@@ -17,8 +17,8 @@ import pylibsrtp
 logger = logging.getLogger(__name__)
 
 SIGNATURE = "srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)"
-"""libsrtp 2's ``srtp_protect`` / ``srtp_unprotect`` / ``srtp_unprotect_rtcp`` as pylibsrtp 1.0
-declares them; libsrtp 3 changed them."""
+"""libsrtp 2's ``srtp_protect`` / ``srtp_protect_rtcp`` / ``srtp_unprotect`` /
+``srtp_unprotect_rtcp`` as pylibsrtp 1.0 declares them; libsrtp 3 changed them."""
 
 
 def _binding() -> tuple[Any, Any] | None:

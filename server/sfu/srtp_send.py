@@ -1,4 +1,5 @@
-"""A subscriber's RTP copies built, protected and sent now or never: in one native call, or in Python.
+"""A subscriber's RTP copies (and its m-line's RTCP) built, protected and sent now or never: in one
+native call, or in Python.
 
 Now or never: asyncio's datagram transport queues what the kernel refuses (a full socket send
 buffer) in an unbounded per-transport buffer, so a subscriber behind a slow link would make the
@@ -37,15 +38,15 @@ logger = logging.getLogger(__name__)
 SENT, DROPPED, FAILED, PROTECT_FAILED = 0, 1, 2, 3
 """What a send came to (the values ``_srtp_send.c`` returns)."""
 
-def _load() -> tuple[Any, int] | None:
-    """(the extension's Sender type, srtp_protect's address), or None."""
+def _load() -> tuple[Any, int, int] | None:
+    """(the extension's Sender type, srtp_protect's address, srtp_protect_rtcp's), or None."""
     try:
         from ._srtp_send import Sender
     except ImportError as exc:
         logger.info("native RTP send unavailable (%s): sending in Python", exc)
         return None
-    protect = function_address("srtp_protect")
-    return None if protect is None else (Sender, protect)
+    protect, protect_rtcp = function_address("srtp_protect"), function_address("srtp_protect_rtcp")
+    return None if protect is None or protect_rtcp is None else (Sender, protect, protect_rtcp)
 
 
 _NATIVE = _load()
@@ -62,6 +63,10 @@ class RtpSender(Protocol):
     ) -> int:
         """Build, protect and send one packet; :data:`SENT`, :data:`DROPPED`, :data:`FAILED`
         or :data:`PROTECT_FAILED`. ``first`` and ``second``: the header's first two bytes."""
+        ...
+
+    def send_rtcp(self, packet: bytes) -> int:
+        """Protect one RTCP compound packet and send it; the same results as :meth:`send`."""
         ...
 
 
@@ -83,6 +88,16 @@ class PythonSender:
             protected = self._session.protect(b"".join((header, block, payload)))
         except (pylibsrtp.Error, ValueError):  # ValueError: too long for pylibsrtp's buffer
             return PROTECT_FAILED
+        return self._deliver(protected)
+
+    def send_rtcp(self, packet: bytes) -> int:
+        try:
+            protected = self._session.protect_rtcp(packet)
+        except (pylibsrtp.Error, ValueError):
+            return PROTECT_FAILED
+        return self._deliver(protected)
+
+    def _deliver(self, protected: bytes) -> int:
         try:
             self._sendto(protected, self._address)
         except (BlockingIOError, InterruptedError):
@@ -97,10 +112,10 @@ def native_sender(session: pylibsrtp.Session, sock: socket.socket, address: tupl
     ((host, port, ...) with a numeric host); None if this process cannot have one."""
     if _NATIVE is None:
         return None
-    sender_type, protect = _NATIVE
+    sender_type, protect, protect_rtcp = _NATIVE
     try:
         sender: RtpSender = sender_type(session, protect, context_address(session), sock, str(address[0]),
-                                        int(address[1]))
+                                        int(address[1]), protect_rtcp)
     except (ValueError, OverflowError) as exc:  # e.g. an IPv6 address with a zone
         logger.debug("no native sender for %s: %s", address, exc)
         return None

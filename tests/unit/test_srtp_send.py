@@ -10,7 +10,7 @@ from pathlib import Path
 import pylibsrtp
 import pytest
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
-from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+from aiortc.rtp import HeaderExtensionsMap, RtcpByePacket, RtcpSenderInfo, RtcpSrPacket, RtpPacket
 
 from server.sfu.packets import EXTENSION_BIT, RTP_VERSION_2, ExtensionLayout, ForwardedPacket
 from server.sfu.srtp_send import (
@@ -98,6 +98,25 @@ def test_both_senders_send_the_same_protected_datagrams(sockets: tuple[socket.so
         assert parsed.extensions.abs_send_time == (0x1234_5678_9ABC_DEF0 >> 14) & 0xFFFFFF
 
 
+def test_both_senders_send_the_same_protected_rtcp(sockets: tuple[socket.socket, socket.socket]) -> None:
+    """An m-line's sender reports go through its sender too: the same SRTCP datagrams both ways,
+    each one the receiver unprotects back to the compound packet sent."""
+    sending, receiving = sockets
+    report = bytes(RtcpSrPacket(ssrc=0xDEADBEEF, sender_info=RtcpSenderInfo(
+        ntp_timestamp=0x1234_5678_9ABC_DEF0, rtp_timestamp=90_000, packet_count=10, octet_count=12_000)))
+    compounds = [report, report + bytes(RtcpByePacket(sources=[0xDEADBEEF]))]
+    datagrams = []
+    for sender in senders(sending, receiving.getsockname()):
+        for compound in compounds:
+            assert sender.send_rtcp(compound) == SENT
+        datagrams.append([receiving.recv(2048) for _ in compounds])
+        assert sender.send_rtcp(b"\x80" * 1500) == PROTECT_FAILED
+    native, python = datagrams
+    assert native == python
+    inbound = session(pylibsrtp.Policy.SSRC_ANY_INBOUND)
+    assert [inbound.unprotect_rtcp(data) for data in native] == compounds
+
+
 def test_a_packet_without_extensions(sockets: tuple[socket.socket, socket.socket]) -> None:
     sending, receiving = sockets
     inbound = session(pylibsrtp.Policy.SSRC_ANY_INBOUND)
@@ -129,7 +148,17 @@ def test_the_native_sender_refuses_bad_arguments(sockets: tuple[socket.socket, s
         native.send(RTP_VERSION_2, 96, 1, 2, 3, "", b"media")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         native.send(RTP_VERSION_2, 96, 1, 2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        native.send_rtcp("report")  # type: ignore[arg-type]
+    from server.sfu import _srtp_send
+    from server.sfu.srtp_binding import context_address, function_address
+
     outbound = session(pylibsrtp.Policy.SSRC_ANY_OUTBOUND)
+    protect = function_address("srtp_protect")
+    assert protect is not None
+    rtp_only = _srtp_send.Sender(outbound, protect, context_address(outbound), sending, "127.0.0.1", 9)
+    with pytest.raises(ValueError):  # made without srtp_protect_rtcp: refuses, never calls a null pointer
+        rtp_only.send_rtcp(b"\x80\xc8\x00\x06" + bytes(24))
     assert native_sender(outbound, sending, ("fe80::1%eth0", 5000)) is None  # a zone: Python sends it
     assert native_sender(outbound, sending, ("host.example", 5000)) is None
 
