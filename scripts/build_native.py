@@ -28,7 +28,13 @@ def main() -> int:
     command = distribution.get_command_obj("build_ext")
     command.inplace = True
     command.build_temp = str(ROOT / "build" / "native")
+    command.ensure_finalized()
+    outputs = {extension.name: Path(command.get_ext_fullpath(extension.name)) for extension in EXTENSIONS}
+    before = {name: path.stat().st_mtime_ns if path.exists() else None for name, path in outputs.items()}
     distribution.run_command("build_ext")
+    for name, path in outputs.items():
+        done = "built" if before[name] != path.stat().st_mtime_ns else "up to date"
+        print(f"native extension {name}: {done} ({path.relative_to(ROOT)})")
     return 0
 
 
